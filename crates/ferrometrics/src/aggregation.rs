@@ -1,0 +1,1 @@
+//! Aggregation metrics: sum, mean, max, min and concatenation of values.

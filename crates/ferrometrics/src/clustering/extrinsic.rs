@@ -1,0 +1,1 @@
+//! Extrinsic clustering metrics over a contingency table of (target, preds) label pairs.

@@ -1,0 +1,1 @@
+//! Intrinsic clustering metrics over feature rows and their cluster labels.

@@ -1,0 +1,155 @@
+//! An object-safe view of [`Metric`], so that collections, wrappers and the bindings can hold
+//! metrics of different types behind one pointer.
+
+use std::any::Any;
+
+use crate::error::{Error, Result};
+use crate::metric::{InputKind, Metric, MetricInfo};
+use crate::value::Value;
+
+/// A metric of any type that takes batches of kind `K` and returns a [`Value`].
+///
+/// Every [`Metric`] implements it, so each metric is written once.
+pub trait DynMetric<K: InputKind>: Send + Sync {
+    /// Returns the metric's facts.
+    fn info(&self) -> MetricInfo;
+
+    /// Folds one batch into the state, as [`Metric::update`].
+    ///
+    /// # Errors
+    ///
+    /// Returns an error, and changes nothing, if the batch is invalid.
+    fn update(&mut self, input: K::Input<'_>) -> Result<()>;
+
+    /// Computes the value, as [`Metric::compute`].
+    ///
+    /// # Errors
+    ///
+    /// Returns an error if the state holds too little data for the value to exist.
+    fn compute(&self) -> Result<Value>;
+
+    /// Computes the batch's value and accumulates the batch, as [`Metric::forward`].
+    ///
+    /// # Errors
+    ///
+    /// Returns an error, and changes nothing, if the batch is invalid.
+    fn forward(&mut self, input: K::Input<'_>) -> Result<Value>;
+
+    /// Clears the state.
+    fn reset(&mut self);
+
+    /// Folds another metric's state into this one.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`Error::IncompatibleState`] if `other` is another type or configuration.
+    fn merge_dyn(&mut self, other: &dyn DynMetric<K>) -> Result<()>;
+
+    /// Returns a boxed instance with this configuration and an empty state.
+    fn empty_box(&self) -> Box<dyn DynMetric<K>>;
+
+    /// Returns a boxed copy.
+    fn clone_box(&self) -> Box<dyn DynMetric<K>>;
+
+    /// Serializes configuration and state, as [`Metric::to_bytes`].
+    ///
+    /// # Errors
+    ///
+    /// Returns [`Error::Serialization`] if the codec fails.
+    fn to_bytes(&self) -> Result<Vec<u8>>;
+
+    /// Replaces configuration and state with those serialized in `bytes`.
+    ///
+    /// # Errors
+    ///
+    /// Returns an error, and changes nothing, if the bytes hold another metric type.
+    fn load_bytes(&mut self, bytes: &[u8]) -> Result<()>;
+
+    /// Returns the key of a state shared by construction, as [`Metric::shared_state_key`].
+    fn shared_state_key(&self) -> Option<String>;
+
+    /// Returns the shared state, as [`Metric::shared_state`].
+    fn shared_state(&self) -> Option<&dyn Any>;
+
+    /// Computes the value from another member's shared state, as [`Metric::compute_shared`].
+    ///
+    /// # Errors
+    ///
+    /// Returns [`Error::IncompatibleState`] if the state is of another type.
+    fn compute_shared(&self, state: &dyn Any) -> Result<Value>;
+
+    /// Returns `self` as [`Any`], for downcasting.
+    fn as_any(&self) -> &dyn Any;
+}
+
+impl<M: Metric> DynMetric<M::Kind> for M {
+    fn info(&self) -> MetricInfo {
+        Metric::info(self)
+    }
+
+    fn update(&mut self, input: <M::Kind as InputKind>::Input<'_>) -> Result<()> {
+        Metric::update(self, input)
+    }
+
+    fn compute(&self) -> Result<Value> {
+        Metric::compute(self).map(Into::into)
+    }
+
+    fn forward(&mut self, input: <M::Kind as InputKind>::Input<'_>) -> Result<Value> {
+        Metric::forward(self, input).map(Into::into)
+    }
+
+    fn reset(&mut self) {
+        Metric::reset(self)
+    }
+
+    fn merge_dyn(&mut self, other: &dyn DynMetric<M::Kind>) -> Result<()> {
+        let Some(other) = other.as_any().downcast_ref::<M>() else {
+            return Err(Error::incompatible_state(format!(
+                "cannot merge a {} state into a {} state",
+                other.info().name,
+                Metric::info(self).name
+            )));
+        };
+        Metric::merge(self, other)
+    }
+
+    fn empty_box(&self) -> Box<dyn DynMetric<M::Kind>> {
+        Box::new(Metric::empty(self))
+    }
+
+    fn clone_box(&self) -> Box<dyn DynMetric<M::Kind>> {
+        Box::new(self.clone())
+    }
+
+    fn to_bytes(&self) -> Result<Vec<u8>> {
+        Metric::to_bytes(self)
+    }
+
+    fn load_bytes(&mut self, bytes: &[u8]) -> Result<()> {
+        *self = M::from_bytes(bytes)?;
+        Ok(())
+    }
+
+    fn shared_state_key(&self) -> Option<String> {
+        Metric::shared_state_key(self)
+    }
+
+    fn shared_state(&self) -> Option<&dyn Any> {
+        Metric::shared_state(self)
+    }
+
+    fn compute_shared(&self, state: &dyn Any) -> Result<Value> {
+        Metric::compute_shared(self, state).map(Into::into)
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+impl<K: InputKind> Clone for Box<dyn DynMetric<K>> {
+    fn clone(&self) -> Self {
+        self.clone_box()
+    }
+}

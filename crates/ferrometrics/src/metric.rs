@@ -1,0 +1,200 @@
+//! The `Metric` trait, the facts every metric exposes, and state serialization.
+
+use std::any::Any;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::value::Value;
+
+/// Facts about a metric that do not depend on its state.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MetricInfo {
+    /// The metric's class name, as TorchMetrics spells it (for example `"RandScore"`).
+    pub name: &'static str,
+    /// `Some(true)` if larger values are better, `Some(false)` if smaller values are better, and
+    /// `None` where no direction is better (for example a sum).
+    pub higher_is_better: Option<bool>,
+    /// Whether the value is a differentiable function of the predictions.
+    pub is_differentiable: bool,
+    /// The smallest value the metric can take, `f64::NEG_INFINITY` if unbounded.
+    pub lower_bound: f64,
+    /// The largest value the metric can take, `f64::INFINITY` if unbounded.
+    pub upper_bound: f64,
+}
+
+/// The shape of a metric's batch, shared by every metric that takes that kind of input.
+///
+/// Metrics with the same `InputKind` can sit in one [`MetricCollection`](crate::MetricCollection).
+pub trait InputKind: 'static {
+    /// The borrowed batch. Cloning it is cheap, so one batch can be handed to several metrics.
+    type Input<'a>: Clone;
+}
+
+/// The batch type of metric `M`.
+pub type Input<'a, M> = <<M as Metric>::Kind as InputKind>::Input<'a>;
+
+/// A metric that accumulates batches into a state and computes a value from it.
+///
+/// Implementations keep the contract below, which the tests of every metric check:
+///
+/// - `update` validates the whole batch before it changes anything, so a rejected batch leaves
+///   the state untouched.
+/// - `compute` is a pure function of the state.
+/// - For any split of the data into batches and any merge order, `merge` gives the state that
+///   one `update` over all the data gives: exactly for integer states, within 1e-12 relative for
+///   floating-point states.
+pub trait Metric: Clone + Send + Sync + Serialize + DeserializeOwned + 'static {
+    /// The kind of batch that [`Metric::update`] takes.
+    type Kind: InputKind;
+    /// The type that [`Metric::compute`] returns.
+    type Output: Into<Value>;
+
+    /// Returns the metric's facts.
+    fn info(&self) -> MetricInfo;
+
+    /// Folds one batch into the state.
+    ///
+    /// # Errors
+    ///
+    /// Returns an error, and changes nothing, if the batch is invalid.
+    fn update(&mut self, input: Input<'_, Self>) -> Result<()>;
+
+    /// Computes the metric's value from the state.
+    ///
+    /// # Errors
+    ///
+    /// Returns an error if the state holds too little data for the value to exist.
+    fn compute(&self) -> Result<Self::Output>;
+
+    /// Clears the state, keeping the configuration.
+    fn reset(&mut self);
+
+    /// Folds another instance's state into this one.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`Error::IncompatibleState`] if the two instances are configured differently.
+    fn merge(&mut self, other: &Self) -> Result<()>;
+
+    /// Returns an instance with this configuration and an empty state.
+    fn empty(&self) -> Self {
+        let mut empty = self.clone();
+        empty.reset();
+        empty
+    }
+
+    /// Computes the batch's own value and folds the batch into the state, in one pass over it.
+    ///
+    /// # Errors
+    ///
+    /// Returns an error, and changes nothing, if the batch is invalid or its value does not
+    /// exist.
+    fn forward(&mut self, input: Input<'_, Self>) -> Result<Self::Output> {
+        let mut batch = self.empty();
+        batch.update(input)?;
+
+        let value = batch.compute()?;
+        self.merge(&batch)?;
+        Ok(value)
+    }
+
+    /// Returns a key naming this metric's state, if that state is identical by construction to
+    /// the state of every other metric returning the same key.
+    ///
+    /// A [`MetricCollection`](crate::MetricCollection) updates one state per key and lets the
+    /// other members read it through [`Metric::compute_shared`].
+    fn shared_state_key(&self) -> Option<String> {
+        None
+    }
+
+    /// Returns the state that [`Metric::shared_state_key`] names.
+    fn shared_state(&self) -> Option<&dyn Any> {
+        None
+    }
+
+    /// Computes this metric's value from another metric's shared state.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`Error::IncompatibleState`] if `state` is not of this metric's shared state type.
+    fn compute_shared(&self, state: &dyn Any) -> Result<Self::Output> {
+        let _ = state;
+        Err(Error::incompatible_state(format!(
+            "{} does not read shared states",
+            self.info().name
+        )))
+    }
+
+    /// Serializes the metric, configuration and state, tagged with its name.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`Error::Serialization`] if the codec fails.
+    fn to_bytes(&self) -> Result<Vec<u8>> {
+        let header = (self.info().name, STATE_FORMAT);
+        let mut bytes = postcard::to_stdvec(&header).map_err(serialization_error)?;
+        let body = postcard::to_stdvec(self).map_err(serialization_error)?;
+        bytes.extend_from_slice(&body);
+        Ok(bytes)
+    }
+
+    /// Restores a metric that [`Metric::to_bytes`] serialized.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`Error::Serialization`] if the bytes are not a serialized state, and
+    /// [`Error::IncompatibleState`] if they hold a different metric or an unsupported format.
+    fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let ((metric, format), body): ((String, u32), &[u8]) =
+            postcard::take_from_bytes(bytes).map_err(serialization_error)?;
+        if format != STATE_FORMAT {
+            return Err(Error::incompatible_state(format!(
+                "state format {format} is not the supported format {STATE_FORMAT}"
+            )));
+        }
+
+        let restored: Self = postcard::from_bytes(body).map_err(|e| {
+            Error::incompatible_state(format!(
+                "the bytes hold a {metric} state that does not decode as this metric: {e}"
+            ))
+        })?;
+        let expected = restored.info().name;
+        if metric != expected {
+            return Err(Error::incompatible_state(format!(
+                "the bytes hold a {metric} state, not a {expected} state"
+            )));
+        }
+        Ok(restored)
+    }
+}
+
+fn serialization_error(error: postcard::Error) -> Error {
+    Error::Serialization {
+        message: error.to_string(),
+    }
+}
+
+/// Version of the serialized state layout, bumped on any incompatible change.
+const STATE_FORMAT: u32 = 1;
+
+/// Returns an [`Error::IncompatibleState`] naming the first field in which two configurations
+/// differ.
+///
+/// # Errors
+///
+/// Returns the error when `ours != theirs`.
+pub fn check_same_config<T: PartialEq + std::fmt::Debug>(
+    metric: &str,
+    field: &str,
+    ours: &T,
+    theirs: &T,
+) -> Result<()> {
+    if ours != theirs {
+        return Err(Error::incompatible_state(format!(
+            "cannot merge {metric} states with different `{field}`: {ours:?} and {theirs:?}"
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,1 @@
+//! Shared numerics: summation, safe division, entropy.
