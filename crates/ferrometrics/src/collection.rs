@@ -583,7 +583,7 @@ mod tests {
     }
 
     #[test]
-    fn map_key_colliding_with_member_name_gets_prefixed() {
+    fn map_key_collides_with_name() {
         let mut collection = MetricCollection::new();
         collection.add("extremes", Extremes::default()).unwrap();
         collection.add("max", MaxMetric::default()).unwrap();
@@ -594,7 +594,7 @@ mod tests {
     }
 
     #[test]
-    fn key_colliding_after_prefixing_is_rejected() {
+    fn prefixed_key_collision_rejected() {
         let mut collection = MetricCollection::new();
         collection.add("a", Extremes::default()).unwrap();
         collection.add("b", Extremes::default()).unwrap();
@@ -663,7 +663,7 @@ mod tests {
     }
 
     #[test]
-    fn update_rejected_by_one_member_changes_none() {
+    fn rejected_update_changes_nothing() {
         let mut collection = MetricCollection::new();
         collection.add("max", MaxMetric::default()).unwrap();
         collection.add("count", ScaledCount::new(1.0)).unwrap();
@@ -686,7 +686,7 @@ mod tests {
     }
 
     #[test]
-    fn forward_rejected_by_one_member_changes_none() {
+    fn rejected_forward_changes_nothing() {
         let mut collection = MetricCollection::new();
         collection.add("min", MinMetric::default()).unwrap();
         collection
@@ -703,7 +703,7 @@ mod tests {
     }
 
     #[test]
-    fn forward_returns_batch_values_and_accumulates() {
+    fn forward_returns_batch_values() {
         let mut collection = MetricCollection::new();
         collection.add("sum", SumMetric::default()).unwrap();
         collection.add("max", MaxMetric::default()).unwrap();
@@ -772,7 +772,7 @@ mod tests {
     }
 
     #[test]
-    fn merge_rejected_by_one_member_changes_none() {
+    fn rejected_merge_changes_nothing() {
         let mut ours = MetricCollection::new();
         ours.add("max", MaxMetric::default()).unwrap();
         ours.add("sum", SumMetric::new(NanStrategy::Warn)).unwrap();

@@ -209,7 +209,7 @@ mod tests {
     }
 
     #[test]
-    fn load_bytes_of_other_type_changes_nothing() {
+    fn load_bytes_other_type_rejected() {
         let mut sum = boxed(SumMetric::default());
         sum.update((batch(&[3.0]).view(), None)).unwrap();
         let max_bytes = DynMetric::to_bytes(&MaxMetric::default()).unwrap();

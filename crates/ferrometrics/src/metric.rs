@@ -212,7 +212,7 @@ mod tests {
     }
 
     #[test]
-    fn bytes_round_trip_keeps_state_and_config() {
+    fn bytes_round_trip_keeps_state() {
         let mut metric = MeanMetric::new(NanStrategy::Replace(2.5));
         metric
             .update((batch(&[1.0, f64::NAN, 4.0]).view(), None))
@@ -225,7 +225,7 @@ mod tests {
     }
 
     #[test]
-    fn from_bytes_of_other_metric_is_incompatible() {
+    fn from_bytes_other_metric_fails() {
         let mut sum = SumMetric::default();
         sum.update((batch(&[1.0, 2.0]).view(), None)).unwrap();
         let bytes = sum.to_bytes().unwrap();
@@ -237,7 +237,7 @@ mod tests {
     }
 
     #[test]
-    fn from_bytes_of_other_format_is_incompatible() {
+    fn from_bytes_other_format_fails() {
         let mut bytes = postcard::to_stdvec(&("SumMetric", STATE_FORMAT + 1)).unwrap();
         bytes.extend(postcard::to_stdvec(&SumMetric::default()).unwrap());
 
@@ -248,7 +248,7 @@ mod tests {
     }
 
     #[test]
-    fn from_bytes_of_garbage_is_an_error() {
+    fn from_bytes_garbage_fails() {
         let cases: [&[u8]; 4] = [
             &[],
             &[0xff],
@@ -261,7 +261,7 @@ mod tests {
     }
 
     #[test]
-    fn from_bytes_of_truncated_state_is_an_error() {
+    fn from_bytes_truncated_state_fails() {
         let mut metric = SumMetric::default();
         metric.update((batch(&[1.0]).view(), None)).unwrap();
         let bytes = metric.to_bytes().unwrap();

@@ -1,4 +1,4 @@
-//! What aggregation metrics do with NaN values, and the batch cleaning that applies it.
+//! The NaN strategies of the aggregation metrics, and the batch cleaning that applies them.
 
 use std::fmt;
 use std::str::FromStr;
@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
-/// What an aggregation metric does with a NaN in `value` or `weight`, as TorchMetrics'
+/// The handling of a NaN in `value` or `weight` by an aggregation metric, as TorchMetrics'
 /// `nan_strategy` argument.
 ///
 /// The default is [`NanStrategy::Warn`], TorchMetrics' default. Because ferrometrics logs

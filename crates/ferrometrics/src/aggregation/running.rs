@@ -113,7 +113,8 @@ pub struct RunningSum {
 }
 
 impl Default for RunningSum {
-    /// A window of 5 updates and [`NanStrategy::Warn`], TorchMetrics' defaults.
+    /// Creates an empty metric with a window of 5 updates and [`NanStrategy::Warn`],
+    /// TorchMetrics' defaults.
     fn default() -> Self {
         Self {
             nan_strategy: NanStrategy::default(),
@@ -360,7 +361,8 @@ pub struct RunningMean {
 }
 
 impl Default for RunningMean {
-    /// A window of 5 updates and [`NanStrategy::Warn`], TorchMetrics' defaults.
+    /// Creates an empty metric with a window of 5 updates and [`NanStrategy::Warn`],
+    /// TorchMetrics' defaults.
     fn default() -> Self {
         Self {
             nan_strategy: NanStrategy::default(),

@@ -331,7 +331,7 @@ fn running_mean_takes_weights() {
         .update((dyn1(&[1.0]).view(), Some(weight.view())))
         .unwrap();
     metric.update((dyn1(&[6.0]).view(), None)).unwrap();
-    // The window holds 1 with weight 4 and 6 with weight 1.
+    // The window contains 1 with weight 4 and 6 with weight 1.
     assert_eq!(metric.compute().unwrap(), 2.0);
 }
 
@@ -436,7 +436,7 @@ where
 
 proptest! {
     #[test]
-    fn sum_merge_in_any_order_matches_one_pass((batches, order) in batches_and_order()) {
+    fn sum_merge_any_order((batches, order) in batches_and_order()) {
         let (one_pass, merged) = one_pass_and_merged(&SumMetric::default(), &batches, &order);
         let magnitude: f64 = batches.concat().iter().map(|x| x.abs()).sum();
         let (expected, actual) = (one_pass.compute().unwrap(), merged.compute().unwrap());
@@ -444,7 +444,7 @@ proptest! {
     }
 
     #[test]
-    fn mean_merge_in_any_order_matches_one_pass((batches, order) in batches_and_order()) {
+    fn mean_merge_any_order((batches, order) in batches_and_order()) {
         let (one_pass, merged) = one_pass_and_merged(&MeanMetric::default(), &batches, &order);
         let magnitude: f64 = batches.concat().iter().map(|x| x.abs()).sum();
         let (expected, actual) = (one_pass.compute().unwrap(), merged.compute().unwrap());
@@ -455,7 +455,7 @@ proptest! {
     }
 
     #[test]
-    fn weighted_mean_merge_matches_one_pass(
+    fn weighted_mean_merge_split(
         pairs in prop::collection::vec((-1e3..1e3f64, 0.1..10.0f64), 1..60),
         split in 0usize..60,
     ) {
@@ -481,7 +481,7 @@ proptest! {
     }
 
     #[test]
-    fn max_min_merge_in_any_order_match_one_pass((batches, order) in batches_and_order()) {
+    fn extremes_merge_any_order((batches, order) in batches_and_order()) {
         let (one_pass, merged) = one_pass_and_merged(&MaxMetric::default(), &batches, &order);
         prop_assert_eq!(one_pass.compute().unwrap(), merged.compute().unwrap());
         let (one_pass, merged) = one_pass_and_merged(&MinMetric::default(), &batches, &order);
@@ -489,7 +489,7 @@ proptest! {
     }
 
     #[test]
-    fn cat_merge_in_update_order_matches_one_pass((batches, order) in batches_and_order()) {
+    fn cat_merge_update_order((batches, order) in batches_and_order()) {
         let in_order: Vec<usize> = (0..batches.len()).collect();
         let (one_pass, merged) = one_pass_and_merged(&CatMetric::default(), &batches, &in_order);
         prop_assert_eq!(one_pass.compute().unwrap(), merged.compute().unwrap());
@@ -504,7 +504,7 @@ proptest! {
     }
 
     #[test]
-    fn running_merge_of_consecutive_runs_matches_updates(
+    fn running_merge_consecutive_runs(
         (batches, _) in batches_and_order(),
         window in 1usize..6,
         split in 0usize..8,
@@ -523,7 +523,7 @@ proptest! {
     }
 
     #[test]
-    fn states_survive_byte_round_trip(
+    fn states_bytes_round_trip(
         values in prop::collection::vec(prop_oneof![-1e6..1e6f64, Just(f64::NAN)], 0..30),
     ) {
         fn round_trip<M: Metric + PartialEq + std::fmt::Debug>(metric: M) -> Result<(), TestCaseError> {
