@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use serde::{Deserialize, Serialize};
 
 use super::mean::MeanState;
-use super::nan_strategy::{clean_batch, reject_weight, NanStrategy};
+use super::nan_strategy::{for_each_kept, reject_weight, NanStrategy};
 use super::summation::CompensatedSum;
 use crate::error::{Error, Result};
 use crate::inputs::WeightedValues;
@@ -250,8 +250,9 @@ impl RunningSum {
     /// Validates a batch and returns its sum and NaN count.
     fn sum_batch(&self, (value, weight): Input<'_, Self>) -> Result<(CompensatedSum, u64)> {
         reject_weight("RunningSum", weight.as_ref())?;
-        let batch = clean_batch(self.nan_strategy, &value, None)?;
-        Ok((batch.values.into_iter().collect(), batch.nan_count))
+        let mut sum = CompensatedSum::default();
+        let nan_count = for_each_kept(self.nan_strategy, &value, None, |x, _| sum.add(x))?;
+        Ok((sum, nan_count))
     }
 }
 
@@ -499,8 +500,7 @@ impl RunningMean {
 
     /// Validates a batch and returns its weighted sums and NaN count.
     fn sum_batch(&self, (value, weight): Input<'_, Self>) -> Result<(MeanState, u64)> {
-        let batch = clean_batch(self.nan_strategy, &value, weight.as_ref())?;
-        Ok((MeanState::of_batch(&batch), batch.nan_count))
+        MeanState::of_batch(self.nan_strategy, &value, weight.as_ref())
     }
 }
 

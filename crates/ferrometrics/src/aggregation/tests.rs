@@ -88,6 +88,20 @@ fn error_strategy_names_multi_dimensional_index() {
 }
 
 #[test]
+fn error_strategy_names_scalar_and_3d_index() {
+    let mut metric = SumMetric::new(NanStrategy::Error);
+    let error = metric
+        .update((arr0(f64::NAN).into_dyn().view(), None))
+        .unwrap_err();
+    assert!(matches!(error, Error::NonFinite { location, .. } if location == "the scalar"));
+
+    let mut values = ArrayD::<f64>::zeros(vec![2, 3, 4]);
+    values[[1, 2, 3]] = f64::NAN;
+    let error = metric.update((values.view(), None)).unwrap_err();
+    assert!(matches!(error, Error::NonFinite { location, .. } if location == "index [1, 2, 3]"));
+}
+
+#[test]
 fn error_strategy_names_weight() {
     let mut metric = MeanMetric::new(NanStrategy::Error);
     let weight = dyn1(&[1.0, 1.0, f64::NAN]);
