@@ -64,6 +64,7 @@ impl<S: Clone> Window<S> {
         {
             combine(ours, theirs);
         }
+        self.drop_oldest_overflow();
     }
 
     fn drop_oldest_overflow(&mut self) {
