@@ -495,7 +495,8 @@ fn count_dense(
     target_width: usize,
 ) -> Vec<Cell> {
     let n_cells = pred_width * target_width;
-    let count_chunk = |mut counts: Vec<u64>, (preds, target): (&[i64], &[i64])| {
+    let count_part = |(preds, target): (&[i64], &[i64])| {
+        let mut counts = vec![0u64; n_cells];
         for (&pred, &true_label) in preds.iter().zip(target) {
             let row = true_label.wrapping_sub(target_min) as usize;
             let col = pred.wrapping_sub(pred_min) as usize;
@@ -509,10 +510,17 @@ fn count_dense(
         }
         left
     };
+
+    // One count array per thread, because the arrays can be large. Counts are integers, so the
+    // split does not change the result.
+    let part_len = preds
+        .len()
+        .div_ceil(rayon::current_num_threads())
+        .max(CHUNK);
     let counts = preds
-        .par_chunks(CHUNK)
-        .zip(target.par_chunks(CHUNK))
-        .fold(|| vec![0u64; n_cells], count_chunk)
+        .par_chunks(part_len)
+        .zip(target.par_chunks(part_len))
+        .map(count_part)
         .reduce(|| vec![0u64; n_cells], add);
     dense_to_cells(&counts, pred_min, target_min, pred_width)
 }
