@@ -677,3 +677,15 @@ fn emi_large_n_matches_exact_evaluation() {
     let exact = 0.572_399_616_677_261_1;
     assert!((emi - exact).abs() <= 1e-15 * exact, "{emi}");
 }
+
+#[test]
+fn cluster_accuracy_many_singletons() {
+    // 1e5 singleton classes against 1e5 singleton clusters: each pair is its own component.
+    let preds = Array1::from_iter(0..100_000i64);
+    let target = preds.mapv(|x| 3 * x - 7);
+    assert_eq!(cluster_accuracy(preds.view(), target.view()).unwrap(), 1.0);
+
+    // Pairs of samples merged in the predictions: half of the samples can be matched.
+    let merged = preds.mapv(|x| x / 2);
+    assert_eq!(cluster_accuracy(merged.view(), target.view()).unwrap(), 0.5);
+}
