@@ -689,3 +689,15 @@ fn cluster_accuracy_many_singletons() {
     let merged = preds.mapv(|x| x / 2);
     assert_eq!(cluster_accuracy(merged.view(), target.view()).unwrap(), 0.5);
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn ari_stays_within_bounds((preds, target) in labelings()) {
+        let ari = adjusted_rand_score(Array1::from(preds).view(), Array1::from(target).view());
+        let ari = ari.unwrap();
+        prop_assert!(ari >= -0.5 - 1e-12, "{}", ari);
+        prop_assert!(ari <= 1.0 + 1e-12, "{}", ari);
+    }
+}

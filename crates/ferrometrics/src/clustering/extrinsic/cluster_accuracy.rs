@@ -8,7 +8,7 @@ use super::impl_table_metric;
 use crate::error::{Error, Result};
 use crate::MetricInfo;
 
-/// Kernel of [`cluster_accuracy`] on a non-empty table.
+/// Computes [`cluster_accuracy`] from a non-empty table.
 ///
 /// Zero cells add nothing to a matching, so the best matching splits into the connected
 /// components of the graph whose edges are the non-zero cells, and each component is solved
@@ -54,7 +54,7 @@ fn component_matching(
     cols.dedup();
 
     // NOTE: the solver takes O(rows^2 cols) time, so one component with thousands of classes
-    // and clusters takes seconds; past 2^26 cells it returns an error instead.
+    // and clusters takes seconds. Past 2^26 cells it returns an error instead.
     if rows.len().saturating_mul(cols.len()) > MAX_COMPONENT_CELLS {
         return Err(Error::invalid_input(
             "preds",
@@ -200,10 +200,10 @@ fn max_weight_assignment(weights: &[i64], rows: usize, cols: usize) -> i64 {
         .sum()
 }
 
-/// Computes the cluster accuracy: the fraction of samples whose cluster is matched to their
-/// class under the one-to-one matching of clusters to classes that maximizes it,
-/// `ACC = max_m sum_i n_{i, m(i)} / n`, as TorchMetrics' `cluster_accuracy` (which solves the
-/// same linear sum assignment on the confusion matrix).
+/// Computes the cluster accuracy, `ACC = max_m sum_i n_{i, m(i)} / n` over one-to-one matchings
+/// `m` of classes to clusters: the fraction of samples whose cluster is matched to their class
+/// under the best matching. TorchMetrics' `cluster_accuracy` solves the same linear sum
+/// assignment on its confusion matrix.
 ///
 /// Unlike TorchMetrics it needs no `num_classes`: labels are any `i64` values, and classes or
 /// clusters without samples add nothing to the optimum. With more clusters than classes (or the

@@ -8,7 +8,7 @@ use super::impl_table_metric;
 use crate::error::Result;
 use crate::MetricInfo;
 
-/// Kernel of [`fowlkes_mallows_index`] on a non-empty table.
+/// Computes [`fowlkes_mallows_index`] from a non-empty table.
 pub(crate) fn fowlkes_mallows_from_table(table: &ContingencyTable) -> f64 {
     let SquareSums {
         n_samples,

@@ -24,7 +24,7 @@ fn homogeneity_completeness(table: &ContingencyTable) -> (f64, f64) {
     (homogeneity, completeness)
 }
 
-/// Kernel of [`v_measure_score`] on a non-empty table.
+/// Computes [`v_measure_score`] from a non-empty table.
 pub(crate) fn v_measure_from_table(table: &ContingencyTable, beta: f64) -> f64 {
     let (homogeneity, completeness) = homogeneity_completeness(table);
     // Independent labelings have h = c = 0; scikit-learn returns 0 there.
@@ -46,7 +46,7 @@ fn check_beta(beta: f64) -> Result<()> {
 }
 
 /// Computes the homogeneity, `h = MI / H(target)` (1.0 when the target has one class): how far
-/// each predicted cluster holds members of a single class, as scikit-learn's
+/// each predicted cluster contains members of a single class, as scikit-learn's
 /// `homogeneity_score` (Rosenberg and Hirschberg, 2007).
 ///
 /// # Errors
@@ -239,7 +239,8 @@ pub struct VMeasureScore {
 }
 
 impl Default for VMeasureScore {
-    /// The V-measure with `beta = 1.0`, the harmonic mean of homogeneity and completeness.
+    /// Creates the V-measure with `beta = 1.0`, the harmonic mean of homogeneity and
+    /// completeness.
     fn default() -> Self {
         Self {
             beta: 1.0,

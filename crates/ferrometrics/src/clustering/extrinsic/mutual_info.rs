@@ -122,7 +122,7 @@ fn mutual_info_from_marginals(table: &ContingencyTable, marginals: &Marginals) -
     sum.value().max(0.0)
 }
 
-/// Kernel of [`mutual_info_score`] on a non-empty table.
+/// Computes [`mutual_info_score`] from a non-empty table.
 pub(crate) fn mutual_info_from_table(table: &ContingencyTable) -> f64 {
     mutual_info_from_marginals(table, &table.marginals())
 }
@@ -154,7 +154,7 @@ pub fn mutual_info_score(preds: ArrayView1<'_, i64>, target: ArrayView1<'_, i64>
     Ok(mutual_info_from_table(&table))
 }
 
-/// Kernel of [`normalized_mutual_info_score`] on a non-empty table.
+/// Computes [`normalized_mutual_info_score`] from a non-empty table.
 pub(crate) fn normalized_mutual_info_from_table(
     table: &ContingencyTable,
     average_method: AverageMethod,
@@ -206,7 +206,7 @@ pub fn normalized_mutual_info_score(
     Ok(normalized_mutual_info_from_table(&table, average_method))
 }
 
-/// Kernel of [`adjusted_mutual_info_score`] on a non-empty table.
+/// Computes [`adjusted_mutual_info_score`] from a non-empty table.
 pub(crate) fn adjusted_mutual_info_from_table(
     table: &ContingencyTable,
     average_method: AverageMethod,
