@@ -701,3 +701,41 @@ proptest! {
         prop_assert!(ari <= 1.0 + 1e-12, "{}", ari);
     }
 }
+
+#[test]
+fn forward_returns_batch_value_and_accumulates() {
+    let mut metric = AdjustedRandScore::new();
+    let first = metric.forward((array![0, 0, 1, 1].view(), array![1, 1, 0, 0].view()));
+    assert_eq!(first.unwrap(), 1.0);
+
+    let second = metric.forward((array![0, 1].view(), array![0, 0].view()));
+    assert_eq!(second.unwrap(), 0.0);
+
+    let all_preds = array![0, 0, 1, 1, 0, 1];
+    let all_target = array![1, 1, 0, 0, 0, 0];
+    let expected = adjusted_rand_score(all_preds.view(), all_target.view()).unwrap();
+    assert_eq!(metric.compute().unwrap(), expected);
+}
+
+#[test]
+fn from_bytes_rejects_other_metric() {
+    let mut rand = RandScore::new();
+    rand.update((array![0, 1].view(), array![1, 1].view()))
+        .unwrap();
+    let bytes = rand.to_bytes().unwrap();
+    assert!(matches!(
+        AdjustedRandScore::from_bytes(&bytes).unwrap_err(),
+        Error::IncompatibleState { .. }
+    ));
+    assert_eq!(RandScore::from_bytes(&bytes).unwrap(), rand);
+}
+
+#[test]
+fn table_deserialization_rejects_unsorted_cells() {
+    let json = r#"[{"target": 2, "pred": 0, "count": 1}, {"target": 1, "pred": 0, "count": 1}]"#;
+    let error = serde_json::from_str::<ContingencyTable>(json).unwrap_err();
+    assert!(error.to_string().contains("not strictly sorted"), "{error}");
+
+    let json = r#"[{"target": 1, "pred": 0, "count": 0}]"#;
+    assert!(serde_json::from_str::<ContingencyTable>(json).is_err());
+}

@@ -373,6 +373,8 @@ const LOCAL_DENSE_MAX_CELLS: u128 = 1 << 12;
 /// chunk is read from memory once and scanned the second time from cache. Returns `None`, to
 /// fall back to whole-batch counting, if some chunk's ranges span too many cells.
 fn count_by_chunks(preds: &[i64], target: &[i64]) -> Option<Vec<Cell>> {
+    // Small batches with spread labels are cheaper to sort than to count densely.
+    let limit = LOCAL_DENSE_MAX_CELLS.min(4 * preds.len() as u128 + 64);
     preds
         .par_chunks(CHUNK)
         .zip(target.par_chunks(CHUNK))
@@ -381,7 +383,7 @@ fn count_by_chunks(preds: &[i64], target: &[i64]) -> Option<Vec<Cell>> {
             let (target_min, target_max) = min_max_serial(target);
             let pred_width = range_width(pred_min, pred_max);
             let target_width = range_width(target_min, target_max);
-            if pred_width.saturating_mul(target_width) > LOCAL_DENSE_MAX_CELLS {
+            if pred_width.saturating_mul(target_width) > limit {
                 return None;
             }
             let counts = count_dense_serial(
