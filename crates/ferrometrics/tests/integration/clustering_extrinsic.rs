@@ -23,11 +23,11 @@ const AVERAGES: [AverageMethod; 4] = [
 
 /// Relative tolerance against scikit-learn, with an absolute floor for values near 0, where
 /// scikit-learn's own rounding noise is about 1e-16.
-fn assert_close(got: f64, expected: f64, what: &str) {
+fn assert_close(got: f64, expected: f64, context: &str) {
     let tolerance = 1e-9 * expected.abs().max(1e-6);
     assert!(
         (got - expected).abs() <= tolerance,
-        "{what}: got {got}, scikit-learn gives {expected}"
+        "{context}: got {got}, scikit-learn gives {expected}"
     );
 }
 
@@ -234,10 +234,10 @@ fn stateful_forms_match_functional() {
 
 #[test]
 fn torchmetrics_documented_examples() {
-    let check = |got: f64, expected: f64, tolerance: f64, what: &str| {
+    let check = |got: f64, expected: f64, tolerance: f64, context: &str| {
         assert!(
             (got - expected).abs() <= tolerance,
-            "{what}: {got} vs {expected}"
+            "{context}: {got} vs {expected}"
         );
     };
     let preds = array![2, 1, 0, 1, 0];
@@ -326,7 +326,7 @@ fn nmi_ami_single_cluster_both_sides() {
         v_measure_score(preds.view(), target.view(), 1.0).unwrap(),
         1.0
     );
-    // scikit-learn: no pair is together in both labelings only if tk = 0, which is not the case.
+    // Every pair is together in both labelings, so FMI is 1, as scikit-learn returns.
     assert_eq!(
         fowlkes_mallows_index(preds.view(), target.view()).unwrap(),
         1.0
@@ -335,22 +335,22 @@ fn nmi_ami_single_cluster_both_sides() {
 
 #[test]
 fn single_cluster_one_side_gives_zero() {
-    let one = array![5, 5, 5, 5];
-    let many = array![0, 1, 2, 2];
-    let (one, many) = (one.view(), many.view());
+    let single = array![5, 5, 5, 5];
+    let several = array![0, 1, 2, 2];
+    let (single, several) = (single.view(), several.view());
     assert_eq!(
-        normalized_mutual_info_score(one, many, AverageMethod::Arithmetic).unwrap(),
+        normalized_mutual_info_score(single, several, AverageMethod::Arithmetic).unwrap(),
         0.0
     );
     assert_eq!(
-        adjusted_mutual_info_score(one, many, AverageMethod::Arithmetic).unwrap(),
+        adjusted_mutual_info_score(single, several, AverageMethod::Arithmetic).unwrap(),
         0.0
     );
-    assert_eq!(adjusted_rand_score(one, many).unwrap(), 0.0);
+    assert_eq!(adjusted_rand_score(single, several).unwrap(), 0.0);
     // One predicted cluster is complete but not homogeneous.
-    assert_eq!(completeness_score(one, many).unwrap(), 1.0);
-    assert_eq!(homogeneity_score(one, many).unwrap(), 0.0);
-    assert_eq!(v_measure_score(one, many, 1.0).unwrap(), 0.0);
+    assert_eq!(completeness_score(single, several).unwrap(), 1.0);
+    assert_eq!(homogeneity_score(single, several).unwrap(), 0.0);
+    assert_eq!(v_measure_score(single, several, 1.0).unwrap(), 0.0);
 }
 
 #[test]
