@@ -734,7 +734,21 @@ mod tests {
     }
 
     #[test]
-    fn extreme_labels_use_sorted_path() {
+    fn many_wide_pairs_use_sorted_path() {
+        let preds: Vec<i64> = (0..10_000i64).map(|x| x * 1_000_000_000_000).collect();
+        let target: Vec<i64> = preds.iter().map(|x| -x / 3).collect();
+        assert!(count_by_chunks(&preds, &target).is_none());
+        let table = ContingencyTable::from_labels(
+            ArrayView1::from(preds.as_slice()),
+            ArrayView1::from(target.as_slice()),
+        )
+        .unwrap();
+        assert_eq!(table.cells().len(), 10_000);
+        assert_eq!(table.cells()[0].target, -3_333_000_000_000_000);
+    }
+
+    #[test]
+    fn extreme_labels_counted() {
         let preds = array![i64::MIN, i64::MAX, i64::MIN];
         let target = array![i64::MAX, i64::MIN, i64::MAX];
         let table = ContingencyTable::from_labels(preds.view(), target.view()).unwrap();
