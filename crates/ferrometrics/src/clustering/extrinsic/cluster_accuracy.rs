@@ -264,6 +264,16 @@ impl ClusterAccuracy {
     };
 
     /// Creates the metric with an empty state.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use ferrometrics::clustering::ClusterAccuracy;
+    /// use ferrometrics::Metric;
+    ///
+    /// let metric = ClusterAccuracy::new();
+    /// assert!(metric.compute().is_err());
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }

@@ -11,6 +11,18 @@ use crate::error::{Error, Result};
 
 /// One non-zero cell of a [`ContingencyTable`]: the number of samples whose true label is
 /// `target` and whose predicted label is `pred`.
+///
+/// # Example
+///
+/// ```
+/// use ferrometrics::clustering::ContingencyTable;
+/// use ndarray::array;
+///
+/// let table = ContingencyTable::from_labels(array![4, 4].view(), array![7, 7].view())?;
+/// let cell = table.cells()[0];
+/// assert_eq!((cell.target, cell.pred, cell.count), (7, 4, 2));
+/// # Ok::<(), ferrometrics::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cell {
     /// True label.
@@ -196,26 +208,79 @@ impl ContingencyTable {
     }
 
     /// Removes every cell.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use ferrometrics::clustering::ContingencyTable;
+    /// use ndarray::array;
+    ///
+    /// let mut table = ContingencyTable::from_labels(array![1].view(), array![2].view())?;
+    /// table.clear();
+    /// assert!(table.is_empty());
+    /// # Ok::<(), ferrometrics::Error>(())
+    /// ```
     pub fn clear(&mut self) {
         self.cells.clear();
     }
 
     /// Returns `true` if the table has no samples.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use ferrometrics::clustering::ContingencyTable;
+    ///
+    /// assert!(ContingencyTable::default().is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.cells.is_empty()
     }
 
     /// Returns the non-zero cells, sorted by `(target, pred)`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use ferrometrics::clustering::{Cell, ContingencyTable};
+    /// use ndarray::array;
+    ///
+    /// let table = ContingencyTable::from_labels(array![9, 8].view(), array![1, 0].view())?;
+    /// assert_eq!(table.cells()[0], Cell { target: 0, pred: 8, count: 1 });
+    /// # Ok::<(), ferrometrics::Error>(())
+    /// ```
     pub fn cells(&self) -> &[Cell] {
         &self.cells
     }
 
     /// Returns the number of samples counted.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use ferrometrics::clustering::ContingencyTable;
+    /// use ndarray::array;
+    ///
+    /// let table = ContingencyTable::from_labels(array![0, 0, 1].view(), array![0, 1, 1].view())?;
+    /// assert_eq!(table.n_samples(), 3);
+    /// # Ok::<(), ferrometrics::Error>(())
+    /// ```
     pub fn n_samples(&self) -> u64 {
         self.cells.iter().map(|cell| cell.count).sum()
     }
 
     /// Returns the sorted distinct true labels.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use ferrometrics::clustering::ContingencyTable;
+    /// use ndarray::array;
+    ///
+    /// let table = ContingencyTable::from_labels(array![0, 0, 1].view(), array![5, -2, 5].view())?;
+    /// assert_eq!(table.target_labels(), vec![-2, 5]);
+    /// # Ok::<(), ferrometrics::Error>(())
+    /// ```
     pub fn target_labels(&self) -> Vec<i64> {
         let mut labels: Vec<i64> = self.cells.iter().map(|cell| cell.target).collect();
         labels.dedup();
@@ -223,6 +288,17 @@ impl ContingencyTable {
     }
 
     /// Returns the sorted distinct predicted labels.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use ferrometrics::clustering::ContingencyTable;
+    /// use ndarray::array;
+    ///
+    /// let table = ContingencyTable::from_labels(array![3, 0, 3].view(), array![1, 2, 2].view())?;
+    /// assert_eq!(table.pred_labels(), vec![0, 3]);
+    /// # Ok::<(), ferrometrics::Error>(())
+    /// ```
     pub fn pred_labels(&self) -> Vec<i64> {
         let mut labels: Vec<i64> = self.cells.iter().map(|cell| cell.pred).collect();
         labels.sort_unstable();

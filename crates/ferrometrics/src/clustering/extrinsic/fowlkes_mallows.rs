@@ -91,6 +91,16 @@ impl FowlkesMallowsIndex {
     };
 
     /// Creates the metric with an empty state.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use ferrometrics::clustering::FowlkesMallowsIndex;
+    /// use ferrometrics::Metric;
+    ///
+    /// let metric = FowlkesMallowsIndex::new();
+    /// assert!(metric.compute().is_err());
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }

@@ -159,6 +159,16 @@ impl HomogeneityScore {
     };
 
     /// Creates the metric with an empty state.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use ferrometrics::clustering::HomogeneityScore;
+    /// use ferrometrics::Metric;
+    ///
+    /// let metric = HomogeneityScore::new();
+    /// assert!(metric.compute().is_err());
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
@@ -203,6 +213,16 @@ impl CompletenessScore {
     };
 
     /// Creates the metric with an empty state.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use ferrometrics::clustering::CompletenessScore;
+    /// use ferrometrics::Metric;
+    ///
+    /// let metric = CompletenessScore::new();
+    /// assert!(metric.compute().is_err());
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
@@ -281,6 +301,15 @@ impl VMeasureScore {
     }
 
     /// Returns the configured weight.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use ferrometrics::clustering::VMeasureScore;
+    ///
+    /// assert_eq!(VMeasureScore::new(2.0)?.beta(), 2.0);
+    /// # Ok::<(), ferrometrics::Error>(())
+    /// ```
     pub fn beta(&self) -> f64 {
         self.beta
     }

@@ -34,6 +34,15 @@ pub use rand::{
 
 /// The key under which every extrinsic clustering metric shares its contingency table in a
 /// [`MetricCollection`](crate::MetricCollection).
+///
+/// # Example
+///
+/// ```
+/// use ferrometrics::clustering::{RandScore, SHARED_STATE_KEY};
+/// use ferrometrics::Metric;
+///
+/// assert_eq!(RandScore::new().shared_state_key().as_deref(), Some(SHARED_STATE_KEY));
+/// ```
 pub const SHARED_STATE_KEY: &str = "clustering.contingency";
 
 /// Implements [`Metric`](crate::Metric) for a struct with a `table: ContingencyTable` field.

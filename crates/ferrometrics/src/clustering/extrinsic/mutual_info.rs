@@ -560,6 +560,16 @@ impl MutualInfoScore {
     };
 
     /// Creates the metric with an empty state.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use ferrometrics::clustering::MutualInfoScore;
+    /// use ferrometrics::Metric;
+    ///
+    /// let metric = MutualInfoScore::new();
+    /// assert!(metric.compute().is_err());
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
@@ -606,6 +616,16 @@ impl NormalizedMutualInfoScore {
     };
 
     /// Creates the metric with an empty state.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use ferrometrics::clustering::{AverageMethod, NormalizedMutualInfoScore};
+    /// use ferrometrics::Metric;
+    ///
+    /// let metric = NormalizedMutualInfoScore::new(AverageMethod::Arithmetic);
+    /// assert!(metric.compute().is_err());
+    /// ```
     pub fn new(average_method: AverageMethod) -> Self {
         Self {
             average_method,
@@ -614,6 +634,15 @@ impl NormalizedMutualInfoScore {
     }
 
     /// Returns the configured average of the entropies.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use ferrometrics::clustering::{AverageMethod, NormalizedMutualInfoScore};
+    ///
+    /// let metric = NormalizedMutualInfoScore::new(AverageMethod::Min);
+    /// assert_eq!(metric.average_method(), AverageMethod::Min);
+    /// ```
     pub fn average_method(&self) -> AverageMethod {
         self.average_method
     }
@@ -668,6 +697,16 @@ impl AdjustedMutualInfoScore {
     };
 
     /// Creates the metric with an empty state.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use ferrometrics::clustering::{AverageMethod, AdjustedMutualInfoScore};
+    /// use ferrometrics::Metric;
+    ///
+    /// let metric = AdjustedMutualInfoScore::new(AverageMethod::Arithmetic);
+    /// assert!(metric.compute().is_err());
+    /// ```
     pub fn new(average_method: AverageMethod) -> Self {
         Self {
             average_method,
@@ -676,6 +715,15 @@ impl AdjustedMutualInfoScore {
     }
 
     /// Returns the configured average of the entropies.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use ferrometrics::clustering::{AdjustedMutualInfoScore, AverageMethod};
+    ///
+    /// let metric = AdjustedMutualInfoScore::new(AverageMethod::Max);
+    /// assert_eq!(metric.average_method(), AverageMethod::Max);
+    /// ```
     pub fn average_method(&self) -> AverageMethod {
         self.average_method
     }

@@ -226,6 +226,16 @@ impl RandScore {
     };
 
     /// Creates the metric with an empty state.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use ferrometrics::clustering::RandScore;
+    /// use ferrometrics::Metric;
+    ///
+    /// let metric = RandScore::new();
+    /// assert!(metric.compute().is_err());
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
@@ -273,6 +283,16 @@ impl AdjustedRandScore {
     };
 
     /// Creates the metric with an empty state.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use ferrometrics::clustering::AdjustedRandScore;
+    /// use ferrometrics::Metric;
+    ///
+    /// let metric = AdjustedRandScore::new();
+    /// assert!(metric.compute().is_err());
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
