@@ -98,7 +98,7 @@ impl FromStr for AverageMethod {
 /// Mutual information of a table with known marginals, term by term as scikit-learn's
 /// `mutual_info_score`: terms below machine epsilon in magnitude are dropped and the sum is
 /// clipped at 0.
-fn mutual_info_from_marginals(table: &ContingencyTable, marginals: &Marginals) -> f64 {
+pub(crate) fn mutual_info_from_marginals(table: &ContingencyTable, marginals: &Marginals) -> f64 {
     // MI <= min(H(U), H(V)), and a single cluster has zero entropy.
     if marginals.rows.len() == 1 || marginals.cols.len() == 1 {
         return 0.0;
