@@ -29,9 +29,8 @@ const NAME: &str = "CalinskiHarabaszScore";
 /// CH = (B / (k - 1)) / (W / (n - k))
 /// ```
 ///
-/// from Calinski and Harabasz, "A dendrite method for cluster analysis" (1974). When `W = 0`
-/// (every row equals its centroid) the score is 1.0, scikit-learn's convention. Higher is
-/// better. Values are accumulated in f64 for f32 and f64 input, with one parallel pass over the
+/// as scikit-learn 1.9 computes it. When `W = 0` (every row equals its centroid) the score is
+/// 1.0, scikit-learn's convention. Higher is better. Values are accumulated in f64 for f32 and f64 input, with one parallel pass over the
 /// data whose chunking does not depend on the number of threads.
 ///
 /// # Errors
@@ -97,10 +96,10 @@ fn score_from_moments(clusters: &[Moments], total: &Moments) -> f64 {
 /// The Calinski-Harabasz score accumulated over batches; see [`calinski_harabasz_score`] for the
 /// formula.
 ///
-/// The state is bounded: per label, the row count, the centroid and the within-cluster sum of
-/// squares, plus the count and mean of all rows, so it takes `O(k * d)` memory for `k` labels
-/// and `d` features whatever the number of rows. Batches and merged states are combined with the
-/// pairwise formulas of Chan, Golub and LeVeque, which never subtract large sums of squares, so
+/// The state is bounded. It keeps, per label, the row count, the centroid and the
+/// within-cluster sum of squares, plus the count and mean of all rows. So it takes `O(k * d)`
+/// memory for `k` labels and `d` features, whatever the number of rows. Batches and merged states are combined with Chan
+/// et al.'s pairwise formulas, which never subtract large sums of squares, so
 /// any split of the data gives the one-batch value within about 1e-12 relative.
 ///
 /// # Example

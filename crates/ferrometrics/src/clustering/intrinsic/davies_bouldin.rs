@@ -28,9 +28,11 @@ const NAME: &str = "DaviesBouldinScore";
 /// DB = (1 / k) * sum_i max_{j != i} (s_i + s_j) / M_ij
 /// ```
 ///
-/// from Davies and Bouldin, "A cluster separation measure" (1979). Lower is better, and 0 is
-/// the minimum. A pair of coincident centroids (`M_ij = 0`) contributes 0, as in scikit-learn,
-/// which replaces zero centroid distances by infinity.
+/// as scikit-learn 1.9 computes it. Lower is better, and 0 is the minimum. A pair of
+/// coincident centroids (`M_ij = 0`) contributes 0, as in scikit-learn, which replaces zero
+/// centroid distances by infinity. scikit-learn also returns 0 when every `s_c` or every
+/// `M_ij` is within 1e-8 of 0. Here the formula applies to such small nonzero values too, so
+/// data on a scale below about 1e-8 gets its true score.
 ///
 /// The computation reads the data twice (centroids, then distances to them) in parallel chunks
 /// whose boundaries do not depend on the number of threads, and sums distances with
@@ -121,7 +123,7 @@ pub fn davies_bouldin_score<F: Real>(
 /// formula. Lower is better.
 ///
 /// The mean distance of a cluster's rows to its centroid changes whenever the centroid moves,
-/// so no bounded summary gives the exact value: the state keeps every row, converted to f64,
+/// so no bounded summary gives the exact value. The state keeps every row, converted to f64,
 /// and its label (8 * (d + 1) bytes per row). `compute` runs [`davies_bouldin_score`] on them.
 ///
 /// # Example

@@ -24,7 +24,7 @@ const NAME: &str = "DunnIndex";
 /// Rows per parallel task in the pairwise definition, whose cost per row grows with `n`.
 const PAIRWISE_ROWS_PER_TASK: usize = 64;
 
-/// Which distances the Dunn index compares.
+/// The pair of distances that the Dunn index compares.
 ///
 /// # Example
 ///
@@ -87,8 +87,7 @@ impl FromStr for DunnDefinition {
 ///
 /// - [`DunnDefinition::Centroid`], TorchMetrics' `dunn_index`: for centroids `m_c`,
 ///   `DI = min_{i < j} d_p(m_i, m_j) / max_c max_{x in c} d_p(x, m_c)`.
-/// - [`DunnDefinition::Pairwise`], from Dunn, "A fuzzy relative of the ISODATA process and its
-///   use in detecting compact well-separated clusters" (1973):
+/// - [`DunnDefinition::Pairwise`], Dunn's original definition:
 ///   `DI = min_{x, y in different clusters} d_p(x, y) / max_c max_{x, y in c} d_p(x, y)`. It
 ///   compares every pair of rows, in `O(n^2 * d)` time.
 ///
@@ -311,7 +310,7 @@ impl<F: Real> DunnIndex<F> {
 }
 
 impl<F: Real> Default for DunnIndex<F> {
-    /// The TorchMetrics default: `p = 2` and the centroid definition.
+    /// Creates the metric with TorchMetrics' defaults: `p = 2` and the centroid definition.
     fn default() -> Self {
         DunnIndex {
             p: 2.0,

@@ -1,5 +1,5 @@
-//! Cluster moments (count, centroid, within-cluster sum of squares) with exact-order parallel
-//! accumulation, compensated sums and Minkowski distances.
+//! Cluster moments (count, centroid, within-cluster sum of squares) accumulated in parallel in
+//! a fixed order, compensated sums and Minkowski distances.
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -33,8 +33,8 @@ impl Moments {
         }
     }
 
-    /// Folds `other` into `self` with the pairwise update of Chan, Golub and LeVeque (1979):
-    /// for counts a and b and mean difference delta, the merged mean is
+    /// Folds `other` into `self` with Chan et al.'s pairwise update. For counts a and b and
+    /// mean difference delta, the merged mean is
     /// `mean_a + delta * b / (a + b)` and the merged sum of squares is
     /// `ss_a + ss_b + |delta|^2 * a * b / (a + b)`. It never subtracts large sums of squares.
     pub fn merge(&mut self, other: &Moments) {

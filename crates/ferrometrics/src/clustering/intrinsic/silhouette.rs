@@ -34,8 +34,7 @@ const COLUMN_BLOCK: usize = 512;
 /// s(i) = (b(i) - a(i)) / max(a(i), b(i))
 /// ```
 ///
-/// and the score is the mean of `s(i)` over the rows, from Rousseeuw, "Silhouettes: a graphical
-/// aid to the interpretation and validation of cluster analysis" (1987). As in scikit-learn,
+/// and the score is the mean of `s(i)` over the rows. As in scikit-learn 1.9,
 /// rows of singleton clusters get `s(i) = 0`, and so does a row with `a(i) = b(i) = 0`. Higher is
 /// better, and the score lies in [-1, 1].
 ///
@@ -278,7 +277,7 @@ impl<F: Real> SilhouetteScore<F> {
 }
 
 impl<F: Real> Default for SilhouetteScore<F> {
-    /// The exact score: no sampling.
+    /// Creates the metric for the exact score, without sampling.
     fn default() -> Self {
         SilhouetteScore {
             sample_size: None,
