@@ -594,6 +594,10 @@ fn non_finite_names_row_and_column() {
         davies_bouldin_score(data.view(), labels.view()),
         silhouette_score(data.view(), labels.view(), Some(5), 0),
         dunn_index(data.view(), labels.view(), 2.0, DunnDefinition::Pairwise),
+        dunn_index(data.view(), labels.view(), 2.0, DunnDefinition::Centroid),
+        CalinskiHarabaszScore::new()
+            .update((data.view(), labels.view()))
+            .map(|_| 0.0),
         SilhouetteScore::default()
             .update((data.view(), labels.view()))
             .map(|_| 0.0),

@@ -8,11 +8,11 @@ use ndarray::{ArrayView1, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::geometry::{cluster_moments, Minkowski};
+use super::geometry::{cluster_centroids, Minkowski};
 use super::stored::StoredRows;
 use super::validation::{
-    check_batch, check_two_clusters, contiguous, rows_per_chunk, standard_layout, ClusterIndex,
-    Rows,
+    check_finite, check_shape, check_two_clusters, contiguous, rows_per_chunk, standard_layout,
+    ClusterIndex, Rows,
 };
 use crate::error::{Error, Result};
 use crate::inputs::DataLabels;
@@ -127,7 +127,7 @@ pub fn dunn_index<F: Real>(
     definition: DunnDefinition,
 ) -> Result<f64> {
     let distance = Minkowski::new(p)?;
-    check_batch(&data, &labels, None)?;
+    check_shape(&data, &labels, None)?;
 
     let clusters = ClusterIndex::new(&labels);
     check_two_clusters(NAME, clusters.n_clusters(), labels.len())?;
@@ -135,8 +135,11 @@ pub fn dunn_index<F: Real>(
     let standard = standard_layout(&data);
     let rows = contiguous(&standard);
     let (separation, spread) = match definition {
-        DunnDefinition::Centroid => centroid_extremes(&rows, &clusters, distance),
-        DunnDefinition::Pairwise => pairwise_extremes(&rows, &clusters, distance),
+        DunnDefinition::Centroid => centroid_extremes(&rows, &clusters, distance)?,
+        DunnDefinition::Pairwise => {
+            check_finite(&rows)?;
+            pairwise_extremes(&rows, &clusters, distance)
+        }
     };
     Ok(ratio(separation, spread))
 }
@@ -158,11 +161,8 @@ fn centroid_extremes<F: Real>(
     rows: &Rows<'_, F>,
     clusters: &ClusterIndex,
     distance: Minkowski,
-) -> (f64, f64) {
-    let centroids: Vec<Vec<f64>> = cluster_moments(rows, clusters)
-        .into_iter()
-        .map(|moments| moments.mean)
-        .collect();
+) -> Result<(f64, f64)> {
+    let centroids = cluster_centroids(rows, clusters)?;
 
     let mut separation = f64::INFINITY;
     for (i, first) in centroids.iter().enumerate() {
@@ -186,7 +186,7 @@ fn centroid_extremes<F: Real>(
         })
         .reduce(|| 0.0, f64::max);
 
-    (distance.finish(separation), distance.finish(spread))
+    Ok((distance.finish(separation), distance.finish(spread)))
 }
 
 /// Returns the minimum distance between rows of different clusters and the maximum distance
