@@ -130,7 +130,7 @@ fn accumulate_moments<F: Real>(
     let n_rows = rows.len();
     let n_chunks = n_rows.div_ceil(chunk_rows);
 
-    // A chunk summary holds at most one mean per cluster present in the chunk.
+    // A chunk summary contains at most one mean per cluster present in the chunk.
     let summary_bytes = n_clusters.min(chunk_rows) * n_features * size_of::<f64>();
     let chunks_per_wave = (WAVE_BYTES / summary_bytes.max(1)).max(16);
 

@@ -188,7 +188,7 @@ pub(crate) fn check_two_clusters(metric: &str, n_clusters: usize, n_samples: usi
 /// Dense cluster indices for arbitrary `i64` labels.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct ClusterIndex {
-    /// Distinct labels in increasing order; cluster `c` has label `labels[c]`.
+    /// Distinct labels in increasing order. Cluster `c` has label `labels[c]`.
     pub labels: Vec<i64>,
     /// Cluster index of each row.
     pub of_row: Vec<u32>,
