@@ -2,13 +2,14 @@
 
 use std::fmt;
 use std::marker::PhantomData;
+use std::ops::Range;
 use std::str::FromStr;
 
 use ndarray::{ArrayView1, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::geometry::{cluster_centroids, Minkowski};
+use super::geometry::{cluster_centroids, has_avx2, Minkowski};
 use super::stored::StoredRows;
 use super::validation::{
     check_finite, check_shape, check_two_clusters, contiguous, rows_per_chunk, standard_layout,
@@ -202,21 +203,12 @@ fn pairwise_extremes<F: Real>(
         .map(|task| {
             let start = task * PAIRWISE_ROWS_PER_TASK;
             let end = (start + PAIRWISE_ROWS_PER_TASK).min(n_rows);
-            let mut separation = f64::INFINITY;
-            let mut diameter = 0.0f64;
-            for i in start..end {
-                let first = rows.row(i);
-                let cluster = clusters.of_row[i];
-                for j in i + 1..n_rows {
-                    let reduced = distance.reduced(first, rows.row(j));
-                    if clusters.of_row[j] == cluster {
-                        diameter = diameter.max(reduced);
-                    } else {
-                        separation = separation.min(reduced);
-                    }
-                }
+            if has_avx2() {
+                // SAFETY: the CPU supports AVX2, as checked on the line above.
+                unsafe { pairwise_task_avx2(rows, &clusters.of_row, distance, start..end) }
+            } else {
+                pairwise_task(rows, &clusters.of_row, distance, start..end)
             }
-            (separation, diameter)
         })
         .reduce(
             || (f64::INFINITY, 0.0),
@@ -224,6 +216,48 @@ fn pairwise_extremes<F: Real>(
         );
 
     (distance.finish(separation), distance.finish(diameter))
+}
+
+/// [`pairwise_task`] compiled for AVX2.
+///
+/// # Safety
+///
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn pairwise_task_avx2<F: Real>(
+    rows: &Rows<'_, F>,
+    of_row: &[u32],
+    distance: Minkowski,
+    range: Range<usize>,
+) -> (f64, f64) {
+    pairwise_task(rows, of_row, distance, range)
+}
+
+/// Returns the minimum reduced distance between a row of `range` and a later row of another
+/// cluster, and the maximum between a row of `range` and a later row of its cluster.
+#[inline(always)]
+fn pairwise_task<F: Real>(
+    rows: &Rows<'_, F>,
+    of_row: &[u32],
+    distance: Minkowski,
+    range: Range<usize>,
+) -> (f64, f64) {
+    let mut separation = f64::INFINITY;
+    let mut diameter = 0.0f64;
+    for i in range {
+        let first = rows.row(i);
+        let cluster = of_row[i];
+        for (j, &other_cluster) in of_row.iter().enumerate().skip(i + 1) {
+            let reduced = distance.reduced(first, rows.row(j));
+            if other_cluster == cluster {
+                diameter = diameter.max(reduced);
+            } else {
+                separation = separation.min(reduced);
+            }
+        }
+    }
+    (separation, diameter)
 }
 
 /// The Dunn index accumulated over batches; see [`dunn_index`] for both definitions.

@@ -304,24 +304,24 @@ pub(crate) fn has_avx2() -> bool {
     }
 }
 
-/// Squared euclidean distance between a data row and a point in f64.
+/// Squared euclidean distance between two points.
 ///
 /// Eight partial sums, added in a fixed order at the end, break the dependency chain of one
 /// running sum so that the loop vectorizes.
 #[inline(always)]
-pub(crate) fn squared_deviation<F: Real>(row: &[F], center: &[f64]) -> f64 {
+pub(crate) fn squared_deviation<F: Real, G: Real>(row: &[F], center: &[G]) -> f64 {
     let mut lanes = [0.0f64; LANES];
     let row_blocks = row.chunks_exact(LANES);
     let center_blocks = center.chunks_exact(LANES);
     let mut tail = 0.0;
     for (&value, &center) in row_blocks.remainder().iter().zip(center_blocks.remainder()) {
-        let delta = value.to_f64() - center;
+        let delta = value.to_f64() - center.to_f64();
         tail += delta * delta;
     }
 
     for (values, centers) in row_blocks.zip(center_blocks) {
         for ((lane, &value), &center) in lanes.iter_mut().zip(values).zip(centers) {
-            let delta = value.to_f64() - center;
+            let delta = value.to_f64() - center.to_f64();
             *lane += delta * delta;
         }
     }
@@ -349,6 +349,7 @@ pub(crate) struct CompensatedSum {
 
 impl CompensatedSum {
     /// Adds one term.
+    #[inline(always)]
     pub fn add(&mut self, value: f64) {
         let sum = self.sum + value;
         if self.sum.abs() >= value.abs() {
@@ -413,16 +414,18 @@ impl Minkowski {
     /// Returns a monotone transform of the distance between `row` and `center` (the sum of
     /// `|x_i - y_i|^p`, or the max for `p = inf`). Comparing reduced values orders distances
     /// the same way, and [`Minkowski::finish`] turns a reduced value into the distance.
+    #[inline(always)]
     pub fn reduced<F: Real, G: Real>(&self, row: &[F], center: &[G]) -> f64 {
-        let deltas = row
-            .iter()
-            .zip(center)
-            .map(|(&x, &y)| (x.to_f64() - y.to_f64()).abs());
+        let deltas = || {
+            row.iter()
+                .zip(center)
+                .map(|(&x, &y)| (x.to_f64() - y.to_f64()).abs())
+        };
         match *self {
-            Minkowski::Manhattan => deltas.sum(),
-            Minkowski::Euclidean => deltas.map(|delta| delta * delta).sum(),
-            Minkowski::Chebyshev => deltas.fold(0.0, f64::max),
-            Minkowski::General(p) => deltas.map(|delta| delta.powf(p)).sum(),
+            Minkowski::Manhattan => deltas().sum(),
+            Minkowski::Euclidean => squared_deviation(row, center),
+            Minkowski::Chebyshev => deltas().fold(0.0, f64::max),
+            Minkowski::General(p) => deltas().map(|delta| delta.powf(p)).sum(),
         }
     }
 

@@ -25,6 +25,7 @@ pub(crate) struct Rows<'a, F> {
 
 impl<'a, F: Real> Rows<'a, F> {
     /// Number of rows.
+    #[inline(always)]
     pub fn len(&self) -> usize {
         self.values.len() / self.n_features
     }
