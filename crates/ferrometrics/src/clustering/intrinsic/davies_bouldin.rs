@@ -126,8 +126,7 @@ pub fn davies_bouldin_score<F: Real>(
 /// # Safety
 ///
 /// The CPU must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
+#[cfg_attr(target_arch = "x86_64", target_feature(enable = "avx2"))]
 unsafe fn row_distances_avx2<F: Real>(
     rows: &Rows<'_, F>,
     centroids: &[Vec<f64>],

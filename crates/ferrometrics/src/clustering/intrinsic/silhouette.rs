@@ -143,8 +143,7 @@ fn mean_silhouette(values: &[f64], n_features: usize, clusters: &ClusterIndex) -
 /// # Safety
 ///
 /// The CPU must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
+#[cfg_attr(target_arch = "x86_64", target_feature(enable = "avx2"))]
 unsafe fn distance_sums_avx2(
     task_rows: &Rows<'_, f64>,
     all_rows: &Rows<'_, f64>,
