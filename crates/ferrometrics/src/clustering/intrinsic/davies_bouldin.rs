@@ -258,12 +258,11 @@ impl<F: Real> Metric for DaviesBouldinScore<F> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, target_arch = "x86_64"))]
 mod tests {
     use super::*;
 
     #[test]
-    #[cfg(target_arch = "x86_64")]
     fn avx2_distances_bit_identical() {
         if !has_avx2() {
             return;
