@@ -15,12 +15,37 @@ use std::fmt::{Debug, Display};
 /// ```
 pub trait Real: Copy + Send + Sync + PartialOrd + Debug + Display + Default + 'static {
     /// Converts the value to `f64` without loss.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use ferrometrics::numerics::Real;
+    ///
+    /// assert_eq!(1.5_f32.to_f64(), 1.5);
+    /// ```
     fn to_f64(self) -> f64;
 
     /// Converts an `f64` to this type, rounding to nearest.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use ferrometrics::numerics::Real;
+    ///
+    /// assert_eq!(<f32 as Real>::from_f64(0.25), 0.25_f32);
+    /// ```
     fn from_f64(value: f64) -> Self;
 
     /// Returns `true` if the value is neither NaN nor infinite.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use ferrometrics::numerics::Real;
+    ///
+    /// assert!(1.0_f64.is_finite_value());
+    /// assert!(!f32::INFINITY.is_finite_value());
+    /// ```
     fn is_finite_value(self) -> bool;
 }
 
@@ -74,11 +99,29 @@ pub struct CompensatedSum {
 
 impl CompensatedSum {
     /// Creates a sum of zero.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use ferrometrics::numerics::CompensatedSum;
+    ///
+    /// assert_eq!(CompensatedSum::new().value(), 0.0);
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Adds one term.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use ferrometrics::numerics::CompensatedSum;
+    ///
+    /// let mut sum = CompensatedSum::new();
+    /// sum.add(0.5);
+    /// assert_eq!(sum.value(), 0.5);
+    /// ```
     pub fn add(&mut self, x: f64) {
         let t = self.sum + x;
         // The low-order bits lost in `t` are recovered from whichever operand is larger.
@@ -90,13 +133,38 @@ impl CompensatedSum {
         self.sum = t;
     }
 
-    /// Adds another compensated sum.
+    /// Adds another compensated sum, keeping both compensations.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use ferrometrics::numerics::CompensatedSum;
+    ///
+    /// let mut left = CompensatedSum::new();
+    /// left.add(1e16);
+    /// let mut right = CompensatedSum::new();
+    /// right.add(1.0);
+    /// right.add(-1e16);
+    /// left.add_sum(&right);
+    /// assert_eq!(left.value(), 1.0);
+    /// ```
     pub fn add_sum(&mut self, other: &CompensatedSum) {
         self.add(other.sum);
         self.add(other.compensation);
     }
 
     /// Returns the sum.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use ferrometrics::numerics::CompensatedSum;
+    ///
+    /// let mut sum = CompensatedSum::new();
+    /// sum.add(2.0);
+    /// sum.add(3.0);
+    /// assert_eq!(sum.value(), 5.0);
+    /// ```
     pub fn value(&self) -> f64 {
         self.sum + self.compensation
     }

@@ -23,11 +23,11 @@ const AVERAGES: [AverageMethod; 4] = [
 
 /// Relative tolerance against scikit-learn, with an absolute floor for values near 0, where
 /// scikit-learn's own rounding noise is about 1e-16.
-fn assert_close(got: f64, expected: f64, what: &str) {
+fn assert_close(got: f64, expected: f64, context: &str) {
     let tolerance = 1e-9 * expected.abs().max(1e-6);
     assert!(
         (got - expected).abs() <= tolerance,
-        "{what}: got {got}, scikit-learn gives {expected}"
+        "{context}: got {got}, scikit-learn gives {expected}"
     );
 }
 
@@ -139,7 +139,7 @@ fn functional_forms_match_sklearn() {
 /// Builds a fresh stateful metric.
 type MetricFactory = Box<dyn Fn() -> Box<dyn AnyMetric>>;
 
-/// Every stateful metric under the short name that [`functional`] takes.
+/// Lists every stateful metric under the short name that [`functional`] takes.
 fn stateful_metrics() -> Vec<(&'static str, MetricFactory)> {
     vec![
         ("mi", Box::new(|| Box::new(MutualInfoScore::new()))),
@@ -234,10 +234,10 @@ fn stateful_forms_match_functional() {
 
 #[test]
 fn torchmetrics_documented_examples() {
-    let check = |got: f64, expected: f64, tolerance: f64, what: &str| {
+    let check = |got: f64, expected: f64, tolerance: f64, context: &str| {
         assert!(
             (got - expected).abs() <= tolerance,
-            "{what}: {got} vs {expected}"
+            "{context}: {got} vs {expected}"
         );
     };
     let preds = array![2, 1, 0, 1, 0];
@@ -271,6 +271,9 @@ fn torchmetrics_documented_examples() {
         "FMI",
     );
 
+    // The same docstrings show 0.8333 for preds [0, 0, 1, 2] and target [0, 0, 1, 1] under ARI,
+    // homogeneity, completeness and V-measure alike. scikit-learn gives 0.5714, 1.0, 0.6667 and
+    // 0.8 there, which the `split_class` reference case checks.
     let preds = array![0, 0, 1, 1];
     let target = array![1, 1, 0, 0];
     let (p, t) = (preds.view(), target.view());
@@ -326,7 +329,7 @@ fn nmi_ami_single_cluster_both_sides() {
         v_measure_score(preds.view(), target.view(), 1.0).unwrap(),
         1.0
     );
-    // scikit-learn: no pair is together in both labelings only if tk = 0, which is not the case.
+    // Every pair is together in both labelings, so FMI is 1, as scikit-learn returns.
     assert_eq!(
         fowlkes_mallows_index(preds.view(), target.view()).unwrap(),
         1.0
@@ -335,22 +338,22 @@ fn nmi_ami_single_cluster_both_sides() {
 
 #[test]
 fn single_cluster_one_side_gives_zero() {
-    let one = array![5, 5, 5, 5];
-    let many = array![0, 1, 2, 2];
-    let (one, many) = (one.view(), many.view());
+    let single = array![5, 5, 5, 5];
+    let several = array![0, 1, 2, 2];
+    let (single, several) = (single.view(), several.view());
     assert_eq!(
-        normalized_mutual_info_score(one, many, AverageMethod::Arithmetic).unwrap(),
+        normalized_mutual_info_score(single, several, AverageMethod::Arithmetic).unwrap(),
         0.0
     );
     assert_eq!(
-        adjusted_mutual_info_score(one, many, AverageMethod::Arithmetic).unwrap(),
+        adjusted_mutual_info_score(single, several, AverageMethod::Arithmetic).unwrap(),
         0.0
     );
-    assert_eq!(adjusted_rand_score(one, many).unwrap(), 0.0);
+    assert_eq!(adjusted_rand_score(single, several).unwrap(), 0.0);
     // One predicted cluster is complete but not homogeneous.
-    assert_eq!(completeness_score(one, many).unwrap(), 1.0);
-    assert_eq!(homogeneity_score(one, many).unwrap(), 0.0);
-    assert_eq!(v_measure_score(one, many, 1.0).unwrap(), 0.0);
+    assert_eq!(completeness_score(single, several).unwrap(), 1.0);
+    assert_eq!(homogeneity_score(single, several).unwrap(), 0.0);
+    assert_eq!(v_measure_score(single, several, 1.0).unwrap(), 0.0);
 }
 
 #[test]
@@ -650,4 +653,106 @@ proptest! {
             prop_assert_eq!(restored.compute_value().unwrap(), metric.compute_value().unwrap(), "{}", name);
         }
     }
+}
+
+/// `n` pseudo-random labels in `0..k` from a 64-bit linear congruential generator.
+fn pseudo_random_labels(n: usize, k: u64, seed: u64) -> Array1<i64> {
+    let mut state = seed;
+    (0..n)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            ((state >> 33) % k) as i64
+        })
+        .collect()
+}
+
+#[test]
+fn emi_large_n_matches_exact_evaluation() {
+    let preds = pseudo_random_labels(1_000_000, 1000, 3);
+    let target = pseudo_random_labels(1_000_000, 1000, 4);
+    let table = ContingencyTable::from_labels(preds.view(), target.view()).unwrap();
+    let emi = ferrometrics::clustering::expected_mutual_info(&table);
+
+    // A 40-digit evaluation (exact binomials at the mode, then decimal ratios outwards) gives
+    // 0.57239961667726106535. scikit-learn 1.9 gives 0.5723996170767751, off by 7e-10.
+    let exact = 0.572_399_616_677_261_1;
+    assert!((emi - exact).abs() <= 1e-15 * exact, "{emi}");
+}
+
+#[test]
+fn cluster_accuracy_many_singletons() {
+    // 1e5 singleton classes against 1e5 singleton clusters: each pair is its own component.
+    let preds = Array1::from_iter(0..100_000i64);
+    let target = preds.mapv(|x| 3 * x - 7);
+    assert_eq!(cluster_accuracy(preds.view(), target.view()).unwrap(), 1.0);
+
+    // Pairs of samples merged in the predictions: half of the samples can be matched.
+    let merged = preds.mapv(|x| x / 2);
+    assert_eq!(cluster_accuracy(merged.view(), target.view()).unwrap(), 0.5);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn ari_stays_within_bounds((preds, target) in labelings()) {
+        let ari = adjusted_rand_score(Array1::from(preds).view(), Array1::from(target).view());
+        let ari = ari.unwrap();
+        prop_assert!(ari >= -0.5 - 1e-12, "{}", ari);
+        prop_assert!(ari <= 1.0 + 1e-12, "{}", ari);
+    }
+}
+
+#[test]
+fn forward_returns_batch_value_and_accumulates() {
+    let mut metric = AdjustedRandScore::new();
+    let first = metric.forward((array![0, 0, 1, 1].view(), array![1, 1, 0, 0].view()));
+    assert_eq!(first.unwrap(), 1.0);
+
+    let second = metric.forward((array![0, 1].view(), array![0, 0].view()));
+    assert_eq!(second.unwrap(), 0.0);
+
+    let all_preds = array![0, 0, 1, 1, 0, 1];
+    let all_target = array![1, 1, 0, 0, 0, 0];
+    let expected = adjusted_rand_score(all_preds.view(), all_target.view()).unwrap();
+    assert_eq!(metric.compute().unwrap(), expected);
+}
+
+#[test]
+fn from_bytes_rejects_other_metric() {
+    let mut rand = RandScore::new();
+    rand.update((array![0, 1].view(), array![1, 1].view()))
+        .unwrap();
+    let bytes = rand.to_bytes().unwrap();
+    assert!(matches!(
+        AdjustedRandScore::from_bytes(&bytes).unwrap_err(),
+        Error::IncompatibleState { .. }
+    ));
+    assert_eq!(RandScore::from_bytes(&bytes).unwrap(), rand);
+}
+
+#[test]
+fn table_deserialization_rejects_unsorted_cells() {
+    let json = r#"[{"target": 2, "pred": 0, "count": 1}, {"target": 1, "pred": 0, "count": 1}]"#;
+    let error = serde_json::from_str::<ContingencyTable>(json).unwrap_err();
+    assert!(error.to_string().contains("not strictly sorted"), "{error}");
+
+    let json = r#"[{"target": 1, "pred": 0, "count": 0}]"#;
+    assert!(serde_json::from_str::<ContingencyTable>(json).is_err());
+}
+
+#[test]
+fn emi_ten_million_samples_matches_exact_evaluation() {
+    let preds = pseudo_random_labels(10_000_000, 10, 1);
+    let target = pseudo_random_labels(10_000_000, 10, 2);
+    let table = ContingencyTable::from_labels(preds.view(), target.view()).unwrap();
+    let emi = ferrometrics::clustering::expected_mutual_info(&table);
+
+    // A 50-digit evaluation (Stirling series for the log-factorials at the mode, then decimal
+    // ratios outwards) gives 4.0500081675860513e-6. scikit-learn 1.9 gives
+    // 4.050008183741976e-6, off by 4e-9.
+    let exact = 4.050_008_167_586_051e-6;
+    assert!((emi - exact).abs() <= 1e-13 * exact, "{emi}");
 }

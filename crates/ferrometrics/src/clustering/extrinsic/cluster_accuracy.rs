@@ -3,35 +3,132 @@
 use ndarray::ArrayView1;
 use serde::{Deserialize, Serialize};
 
-use super::contingency::{check_labels, dense_matrix, ContingencyTable};
+use super::contingency::{check_labels, ContingencyTable, Marginals};
 use super::impl_table_metric;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::MetricInfo;
 
-/// Kernel of [`cluster_accuracy`] on a non-empty table.
+/// Computes [`cluster_accuracy`] from a non-empty table.
+///
+/// Zero cells add nothing to a matching, so the best matching splits into the connected
+/// components of the graph whose edges are the non-zero cells, and each component is solved
+/// alone. Many small components, such as all singletons, then cost linear time.
 pub(crate) fn cluster_accuracy_from_table(table: &ContingencyTable) -> Result<f64> {
-    let matrix = dense_matrix(table)?;
-    let (n_rows, n_cols) = matrix.dim();
+    let marginals = table.marginals();
+    let n_rows = marginals.rows.len();
+    let mut components = DisjointSets::new(n_rows + marginals.cols.len());
+    for (&row, &col) in marginals.cell_row.iter().zip(&marginals.cell_col) {
+        components.union(row, n_rows + col);
+    }
 
-    // The assignment solver wants at most as many rows as columns.
-    let (rows, cols, weights): (usize, usize, Vec<i64>) = if n_rows <= n_cols {
-        (n_rows, n_cols, matrix.iter().map(|&c| c as i64).collect())
+    // Cells grouped by component, each group in table order.
+    let mut cells_of_root: Vec<Vec<usize>> = vec![Vec::new(); n_rows + marginals.cols.len()];
+    for (k, &row) in marginals.cell_row.iter().enumerate() {
+        cells_of_root[components.find(row)].push(k);
+    }
+
+    let mut matched: u64 = 0;
+    for cells in cells_of_root.iter().filter(|cells| !cells.is_empty()) {
+        matched += match cells.as_slice() {
+            [only] => table.cells()[*only].count,
+            _ => component_matching(table, &marginals, cells)?,
+        };
+    }
+    Ok(matched as f64 / marginals.n_samples as f64)
+}
+
+/// Cells in one component's dense weight matrix above which the matching returns an error.
+const MAX_COMPONENT_CELLS: usize = 1 << 26;
+
+/// Solves the matching of one connected component with more than one cell.
+fn component_matching(
+    table: &ContingencyTable,
+    marginals: &Marginals,
+    cells: &[usize],
+) -> Result<u64> {
+    let mut rows: Vec<usize> = cells.iter().map(|&k| marginals.cell_row[k]).collect();
+    let mut cols: Vec<usize> = cells.iter().map(|&k| marginals.cell_col[k]).collect();
+    rows.sort_unstable();
+    rows.dedup();
+    cols.sort_unstable();
+    cols.dedup();
+
+    // NOTE: the solver takes O(rows^2 cols) time, so one component with thousands of classes
+    // and clusters takes seconds. Past 2^26 cells it returns an error instead.
+    if rows.len().saturating_mul(cols.len()) > MAX_COMPONENT_CELLS {
+        return Err(Error::invalid_input(
+            "preds",
+            format!(
+                "cluster accuracy needs a {} x {} assignment between linked classes and \
+                 clusters, more than the limit of {MAX_COMPONENT_CELLS} cells; use fewer \
+                 clusters",
+                rows.len(),
+                cols.len()
+            ),
+        ));
+    }
+
+    // The solver wants at most as many rows as columns, so the wider side becomes columns.
+    let transpose = rows.len() > cols.len();
+    let (n_rows, n_cols) = if transpose {
+        (cols.len(), rows.len())
     } else {
-        (
-            n_cols,
-            n_rows,
-            matrix.t().iter().map(|&c| c as i64).collect(),
-        )
+        (rows.len(), cols.len())
     };
-    let matched = max_weight_assignment(&weights, rows, cols);
-    Ok(matched as f64 / table.n_samples() as f64)
+    let mut weights = vec![0i64; n_rows * n_cols];
+    for &k in cells {
+        let row = rows
+            .binary_search(&marginals.cell_row[k])
+            .unwrap_or_default();
+        let col = cols
+            .binary_search(&marginals.cell_col[k])
+            .unwrap_or_default();
+        let (i, j) = if transpose { (col, row) } else { (row, col) };
+        weights[i * n_cols + j] = table.cells()[k].count as i64;
+    }
+    Ok(max_weight_assignment(&weights, n_rows, n_cols) as u64)
+}
+
+/// Union-find over `0..n` with path halving and union by size.
+struct DisjointSets {
+    parent: Vec<usize>,
+    size: Vec<usize>,
+}
+
+impl DisjointSets {
+    fn new(n: usize) -> Self {
+        Self {
+            parent: (0..n).collect(),
+            size: vec![1; n],
+        }
+    }
+
+    fn find(&mut self, mut x: usize) -> usize {
+        while self.parent[x] != x {
+            self.parent[x] = self.parent[self.parent[x]];
+            x = self.parent[x];
+        }
+        x
+    }
+
+    fn union(&mut self, a: usize, b: usize) {
+        let (mut a, mut b) = (self.find(a), self.find(b));
+        if a == b {
+            return;
+        }
+        if self.size[a] < self.size[b] {
+            std::mem::swap(&mut a, &mut b);
+        }
+        self.parent[b] = a;
+        self.size[a] += self.size[b];
+    }
 }
 
 /// Returns the largest total weight of a matching that gives every row its own column, for a
 /// row-major `rows x cols` weight matrix with `rows <= cols`.
 ///
-/// This is the shortest augmenting path form of the Hungarian method (Jonker and Volgenant,
-/// 1987): rows are added one at a time, and each addition runs a Dijkstra search over reduced
+/// This is the shortest augmenting path form of the Hungarian method, as in Jonker-Volgenant
+/// solvers: rows are added one at a time, and each addition runs a Dijkstra search over reduced
 /// costs `cost - u[row] - v[col]` for the cheapest path to a free column, then updates the
 /// potentials `u` and `v`. It takes `O(rows^2 cols)` time. Costs are negated weights, and all
 /// arithmetic is on integers, so the optimum is exact.
@@ -103,10 +200,10 @@ fn max_weight_assignment(weights: &[i64], rows: usize, cols: usize) -> i64 {
         .sum()
 }
 
-/// Computes the cluster accuracy: the fraction of samples whose cluster is matched to their
-/// class under the one-to-one matching of clusters to classes that maximizes it,
-/// `ACC = max_m sum_i n_{i, m(i)} / n`, as TorchMetrics' `cluster_accuracy` (which solves the
-/// same linear sum assignment on the confusion matrix).
+/// Computes the cluster accuracy, `ACC = max_m sum_i n_{i, m(i)} / n` over one-to-one matchings
+/// `m` of classes to clusters: the fraction of samples whose cluster is matched to their class
+/// under the best matching. TorchMetrics' `cluster_accuracy` solves the same linear sum
+/// assignment on its confusion matrix.
 ///
 /// Unlike TorchMetrics it needs no `num_classes`: labels are any `i64` values, and classes or
 /// clusters without samples add nothing to the optimum. With more clusters than classes (or the
@@ -116,7 +213,8 @@ fn max_weight_assignment(weights: &[i64], rows: usize, cols: usize) -> i64 {
 ///
 /// Returns [`Error::LengthMismatch`](crate::Error::LengthMismatch) if `preds` and `target`
 /// differ in length, and [`Error::InvalidInput`](crate::Error::InvalidInput) if they are empty or
-/// if the dense classes-by-clusters matrix that the assignment needs would exceed 2^27 cells.
+/// if a group of classes and clusters linked by shared samples would need an assignment matrix
+/// of more than 2^26 cells.
 ///
 /// # Example
 ///
@@ -166,6 +264,16 @@ impl ClusterAccuracy {
     };
 
     /// Creates the metric with an empty state.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use ferrometrics::clustering::ClusterAccuracy;
+    /// use ferrometrics::Metric;
+    ///
+    /// let metric = ClusterAccuracy::new();
+    /// assert!(metric.compute().is_err());
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
@@ -204,6 +312,35 @@ mod tests {
             best
         }
         search(weights, rows, cols, 0, &mut vec![false; cols])
+    }
+
+    #[test]
+    fn components_match_whole_matrix() {
+        let mut state = 99u64;
+        let mut next = move |k: u64| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((state >> 33) % k) as i64
+        };
+        for _ in 0..50 {
+            let n = 1 + next(30) as usize;
+            let preds: ndarray::Array1<i64> = (0..n).map(|_| next(12)).collect();
+            let target: ndarray::Array1<i64> = (0..n).map(|_| next(12)).collect();
+            let table = ContingencyTable::from_labels(preds.view(), target.view()).unwrap();
+
+            let matrix = super::super::contingency::dense_matrix(&table).unwrap();
+            let (rows, cols) = matrix.dim();
+            let whole = if rows <= cols {
+                let weights: Vec<i64> = matrix.iter().map(|&c| c as i64).collect();
+                max_weight_assignment(&weights, rows, cols)
+            } else {
+                let weights: Vec<i64> = matrix.t().iter().map(|&c| c as i64).collect();
+                max_weight_assignment(&weights, cols, rows)
+            };
+            let expected = whole as f64 / n as f64;
+            assert_eq!(cluster_accuracy_from_table(&table).unwrap(), expected);
+        }
     }
 
     #[test]

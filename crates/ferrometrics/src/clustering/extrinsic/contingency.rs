@@ -11,6 +11,18 @@ use crate::error::{Error, Result};
 
 /// One non-zero cell of a [`ContingencyTable`]: the number of samples whose true label is
 /// `target` and whose predicted label is `pred`.
+///
+/// # Example
+///
+/// ```
+/// use ferrometrics::clustering::ContingencyTable;
+/// use ndarray::array;
+///
+/// let table = ContingencyTable::from_labels(array![4, 4].view(), array![7, 7].view())?;
+/// let cell = table.cells()[0];
+/// assert_eq!((cell.target, cell.pred, cell.count), (7, 4, 2));
+/// # Ok::<(), ferrometrics::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cell {
     /// True label.
@@ -192,55 +204,83 @@ impl ContingencyTable {
             return;
         }
 
-        let mut merged = Vec::with_capacity(self.cells.len() + other.cells.len());
-        let (mut i, mut j) = (0, 0);
-        while i < self.cells.len() && j < other.cells.len() {
-            let (a, b) = (self.cells[i], other.cells[j]);
-            match (a.target, a.pred).cmp(&(b.target, b.pred)) {
-                std::cmp::Ordering::Less => {
-                    merged.push(a);
-                    i += 1;
-                }
-                std::cmp::Ordering::Greater => {
-                    merged.push(b);
-                    j += 1;
-                }
-                std::cmp::Ordering::Equal => {
-                    merged.push(Cell {
-                        count: a.count + b.count,
-                        ..a
-                    });
-                    i += 1;
-                    j += 1;
-                }
-            }
-        }
-        merged.extend_from_slice(&self.cells[i..]);
-        merged.extend_from_slice(&other.cells[j..]);
-        self.cells = merged;
+        self.cells = merge_sorted(&self.cells, &other.cells);
     }
 
     /// Removes every cell.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use ferrometrics::clustering::ContingencyTable;
+    /// use ndarray::array;
+    ///
+    /// let mut table = ContingencyTable::from_labels(array![1].view(), array![2].view())?;
+    /// table.clear();
+    /// assert!(table.is_empty());
+    /// # Ok::<(), ferrometrics::Error>(())
+    /// ```
     pub fn clear(&mut self) {
         self.cells.clear();
     }
 
     /// Returns `true` if the table has no samples.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use ferrometrics::clustering::ContingencyTable;
+    ///
+    /// assert!(ContingencyTable::default().is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.cells.is_empty()
     }
 
     /// Returns the non-zero cells, sorted by `(target, pred)`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use ferrometrics::clustering::{Cell, ContingencyTable};
+    /// use ndarray::array;
+    ///
+    /// let table = ContingencyTable::from_labels(array![9, 8].view(), array![1, 0].view())?;
+    /// assert_eq!(table.cells()[0], Cell { target: 0, pred: 8, count: 1 });
+    /// # Ok::<(), ferrometrics::Error>(())
+    /// ```
     pub fn cells(&self) -> &[Cell] {
         &self.cells
     }
 
     /// Returns the number of samples counted.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use ferrometrics::clustering::ContingencyTable;
+    /// use ndarray::array;
+    ///
+    /// let table = ContingencyTable::from_labels(array![0, 0, 1].view(), array![0, 1, 1].view())?;
+    /// assert_eq!(table.n_samples(), 3);
+    /// # Ok::<(), ferrometrics::Error>(())
+    /// ```
     pub fn n_samples(&self) -> u64 {
         self.cells.iter().map(|cell| cell.count).sum()
     }
 
     /// Returns the sorted distinct true labels.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use ferrometrics::clustering::ContingencyTable;
+    /// use ndarray::array;
+    ///
+    /// let table = ContingencyTable::from_labels(array![0, 0, 1].view(), array![5, -2, 5].view())?;
+    /// assert_eq!(table.target_labels(), vec![-2, 5]);
+    /// # Ok::<(), ferrometrics::Error>(())
+    /// ```
     pub fn target_labels(&self) -> Vec<i64> {
         let mut labels: Vec<i64> = self.cells.iter().map(|cell| cell.target).collect();
         labels.dedup();
@@ -248,6 +288,17 @@ impl ContingencyTable {
     }
 
     /// Returns the sorted distinct predicted labels.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use ferrometrics::clustering::ContingencyTable;
+    /// use ndarray::array;
+    ///
+    /// let table = ContingencyTable::from_labels(array![3, 0, 3].view(), array![1, 2, 2].view())?;
+    /// assert_eq!(table.pred_labels(), vec![0, 3]);
+    /// # Ok::<(), ferrometrics::Error>(())
+    /// ```
     pub fn pred_labels(&self) -> Vec<i64> {
         let mut labels: Vec<i64> = self.cells.iter().map(|cell| cell.pred).collect();
         labels.sort_unstable();
@@ -300,6 +351,36 @@ impl ContingencyTable {
     }
 }
 
+/// Merges two cell lists sorted by `(target, pred)`, adding the counts of equal pairs.
+fn merge_sorted(left: &[Cell], right: &[Cell]) -> Vec<Cell> {
+    let mut merged = Vec::with_capacity(left.len() + right.len());
+    let (mut i, mut j) = (0, 0);
+    while i < left.len() && j < right.len() {
+        let (a, b) = (left[i], right[j]);
+        match (a.target, a.pred).cmp(&(b.target, b.pred)) {
+            std::cmp::Ordering::Less => {
+                merged.push(a);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                merged.push(b);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                merged.push(Cell {
+                    count: a.count + b.count,
+                    ..a
+                });
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    merged.extend_from_slice(&left[i..]);
+    merged.extend_from_slice(&right[j..]);
+    merged
+}
+
 /// Validates a pair of label arrays before any state changes.
 pub(crate) fn check_labels(preds: ArrayView1<'_, i64>, target: ArrayView1<'_, i64>) -> Result<()> {
     crate::check_same_length("preds", preds.len(), "target", target.len())?;
@@ -324,7 +405,7 @@ pub(crate) fn check_not_empty(metric: &str, table: &ContingencyTable) -> Result<
 }
 
 /// Samples per parallel task. Counts are integers, so the result does not depend on how rayon
-/// splits the work; the fixed size only bounds the per-task overhead.
+/// splits the work. The fixed size only bounds the per-task overhead.
 const CHUNK: usize = 1 << 16;
 
 /// Dense counting is used when the label ranges span at most this many cells.
@@ -334,11 +415,15 @@ const DENSE_MAX_CELLS: u128 = 1 << 22;
 fn count_pairs(preds: ArrayView1<'_, i64>, target: ArrayView1<'_, i64>) -> Vec<Cell> {
     let preds = contiguous(preds);
     let target = contiguous(target);
+    if let Some(cells) = count_by_chunks(&preds, &target) {
+        return cells;
+    }
+
     let (pred_min, pred_max) = min_max(&preds);
     let (target_min, target_max) = min_max(&target);
 
-    let pred_width = (i128::from(pred_max) - i128::from(pred_min) + 1) as u128;
-    let target_width = (i128::from(target_max) - i128::from(target_min) + 1) as u128;
+    let pred_width = range_width(pred_min, pred_max);
+    let target_width = range_width(target_min, target_max);
     let cells = pred_width.saturating_mul(target_width);
 
     // A dense table pays off while it is not much larger than the batch itself.
@@ -355,6 +440,158 @@ fn count_pairs(preds: ArrayView1<'_, i64>, target: ArrayView1<'_, i64>) -> Vec<C
     } else {
         count_sorted(&preds, &target)
     }
+}
+
+/// Label ranges of one chunk spanning at most this many cells are counted in the chunk.
+const LOCAL_DENSE_MAX_CELLS: u128 = 1 << 12;
+
+/// Counts each chunk over its own label ranges (densely, or in a small hash table when the
+/// ranges are wide) and merges the chunks' cells, so each chunk is read from memory once and
+/// scanned the second time from cache. Returns `None`, to fall back to whole-batch counting, if
+/// some chunk has more than [`LOCAL_MAX_PAIRS`] distinct pairs.
+fn count_by_chunks(preds: &[i64], target: &[i64]) -> Option<Vec<Cell>> {
+    // Small batches with spread labels are cheaper to sort than to count densely.
+    let limit = LOCAL_DENSE_MAX_CELLS.min(4 * preds.len() as u128 + 64);
+    preds
+        .par_chunks(CHUNK)
+        .zip(target.par_chunks(CHUNK))
+        .map(|(preds, target)| {
+            let (pred_min, pred_max) = min_max_serial(preds);
+            let (target_min, target_max) = min_max_serial(target);
+            let pred_width = range_width(pred_min, pred_max);
+            let target_width = range_width(target_min, target_max);
+            if pred_width.saturating_mul(target_width) > limit {
+                return count_hashed_serial(preds, target);
+            }
+            let counts = count_dense_serial(
+                preds,
+                target,
+                pred_min,
+                target_min,
+                pred_width as usize,
+                target_width as usize,
+            );
+            Some(dense_to_cells(
+                &counts,
+                pred_min,
+                target_min,
+                pred_width as usize,
+            ))
+        })
+        .try_reduce(Vec::new, |left, right| Some(merge_sorted(&left, &right)))
+}
+
+/// Distinct label pairs per chunk above which chunk-local hashing gives up.
+const LOCAL_MAX_PAIRS: usize = 1 << 12;
+
+/// Counts one chunk in an open-addressing hash table of label pairs, for label ranges too wide
+/// for a dense array. Returns `None` once the chunk has more than [`LOCAL_MAX_PAIRS`] distinct
+/// pairs.
+fn count_hashed_serial(preds: &[i64], target: &[i64]) -> Option<Vec<Cell>> {
+    // At most half the slots are used, so probe sequences stay short.
+    let slots = (2 * preds.len().min(LOCAL_MAX_PAIRS)).next_power_of_two();
+    let shift = 64 - slots.trailing_zeros();
+    let mut keys = vec![(0i64, 0i64); slots];
+    let mut counts = vec![0u32; slots];
+    let mut distinct = 0;
+
+    for (&pred, &true_label) in preds.iter().zip(target) {
+        let hash = (true_label as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            ^ (pred as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
+        let mut slot = (hash.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize;
+        loop {
+            if counts[slot] == 0 {
+                if distinct == LOCAL_MAX_PAIRS {
+                    return None;
+                }
+                keys[slot] = (true_label, pred);
+                counts[slot] = 1;
+                distinct += 1;
+                break;
+            }
+            if keys[slot] == (true_label, pred) {
+                counts[slot] += 1;
+                break;
+            }
+            slot = (slot + 1) & (slots - 1);
+        }
+    }
+
+    let mut cells: Vec<Cell> = keys
+        .iter()
+        .zip(&counts)
+        .filter(|(_, &count)| count > 0)
+        .map(|(&(target, pred), &count)| Cell {
+            target,
+            pred,
+            count: u64::from(count),
+        })
+        .collect();
+    cells.sort_unstable_by_key(|cell| (cell.target, cell.pred));
+    Some(cells)
+}
+
+/// Number of integers in `min..=max`, exact for the whole `i64` range.
+fn range_width(min: i64, max: i64) -> u128 {
+    (i128::from(max) - i128::from(min) + 1) as u128
+}
+
+fn min_max_serial(labels: &[i64]) -> (i64, i64) {
+    labels
+        .iter()
+        .fold((i64::MAX, i64::MIN), |(lo, hi), &x| (lo.min(x), hi.max(x)))
+}
+
+/// Counts one chunk into a dense row-major `target_width x pred_width` array. Four interleaved
+/// copies of the array keep runs of equal pairs from serializing on one counter.
+fn count_dense_serial(
+    preds: &[i64],
+    target: &[i64],
+    pred_min: i64,
+    target_min: i64,
+    pred_width: usize,
+    target_width: usize,
+) -> Vec<u64> {
+    const LANES: usize = 4;
+    let n_cells = pred_width * target_width;
+    let mut lanes = vec![0u32; LANES * n_cells];
+    let mut pred_quads = preds.chunks_exact(LANES);
+    let mut target_quads = target.chunks_exact(LANES);
+    for (p, t) in (&mut pred_quads).zip(&mut target_quads) {
+        for lane in 0..LANES {
+            let row = t[lane].wrapping_sub(target_min) as usize;
+            let col = p[lane].wrapping_sub(pred_min) as usize;
+            lanes[lane * n_cells + row * pred_width + col] += 1;
+        }
+    }
+    for (&p, &t) in pred_quads.remainder().iter().zip(target_quads.remainder()) {
+        let row = t.wrapping_sub(target_min) as usize;
+        let col = p.wrapping_sub(pred_min) as usize;
+        lanes[row * pred_width + col] += 1;
+    }
+
+    (0..n_cells)
+        .map(|index| {
+            (0..LANES)
+                .map(|lane| u64::from(lanes[lane * n_cells + index]))
+                .sum()
+        })
+        .collect()
+}
+
+/// Keeps the non-zero entries of a dense row-major count array as sorted cells.
+fn dense_to_cells(counts: &[u64], pred_min: i64, target_min: i64, pred_width: usize) -> Vec<Cell> {
+    let mut cells = Vec::new();
+    for (index, &count) in counts.iter().enumerate() {
+        if count > 0 {
+            cells.push(Cell {
+                target: target_min.wrapping_add((index / pred_width) as i64),
+                pred: pred_min.wrapping_add((index % pred_width) as i64),
+                count,
+            });
+        }
+    }
+    cells
 }
 
 fn contiguous<'a>(labels: ArrayView1<'a, i64>) -> Cow<'a, [i64]> {
@@ -376,8 +613,8 @@ fn min_max(labels: &[i64]) -> (i64, i64) {
     )
 }
 
-/// Counts into a dense `target_width x pred_width` array indexed by label offsets, then keeps
-/// the non-zero cells. Row-major order makes the cells come out sorted.
+/// Counts a whole batch into a dense `target_width x pred_width` array indexed by label offsets,
+/// for label ranges too wide to count chunk by chunk but narrow enough for one array.
 fn count_dense(
     preds: &[i64],
     target: &[i64],
@@ -387,45 +624,34 @@ fn count_dense(
     target_width: usize,
 ) -> Vec<Cell> {
     let n_cells = pred_width * target_width;
-    // Small tables are split into interleaved copies so that runs of equal pairs do not
-    // serialize on one counter.
-    let lanes = if n_cells <= 1 << 12 { 4 } else { 1 };
-    let lane_mask = lanes - 1;
-
-    let count_chunk = |mut counts: Vec<u64>, (p, t): (&[i64], &[i64])| {
-        for (k, (&pred, &true_label)) in p.iter().zip(t).enumerate() {
+    let count_part = |(preds, target): (&[i64], &[i64])| {
+        let mut counts = vec![0u64; n_cells];
+        for (&pred, &true_label) in preds.iter().zip(target) {
             let row = true_label.wrapping_sub(target_min) as usize;
             let col = pred.wrapping_sub(pred_min) as usize;
-            counts[(k & lane_mask) * n_cells + row * pred_width + col] += 1;
+            counts[row * pred_width + col] += 1;
         }
         counts
     };
-    let counts = preds
-        .par_chunks(CHUNK)
-        .zip(target.par_chunks(CHUNK))
-        .fold(|| vec![0u64; lanes * n_cells], count_chunk)
-        .reduce(
-            || vec![0u64; lanes * n_cells],
-            |mut left, right| {
-                for (l, r) in left.iter_mut().zip(&right) {
-                    *l += r;
-                }
-                left
-            },
-        );
-
-    let mut cells = Vec::new();
-    for index in 0..n_cells {
-        let count: u64 = (0..lanes).map(|lane| counts[lane * n_cells + index]).sum();
-        if count > 0 {
-            cells.push(Cell {
-                target: target_min.wrapping_add((index / pred_width) as i64),
-                pred: pred_min.wrapping_add((index % pred_width) as i64),
-                count,
-            });
+    let add = |mut left: Vec<u64>, right: Vec<u64>| {
+        for (l, r) in left.iter_mut().zip(&right) {
+            *l += r;
         }
-    }
-    cells
+        left
+    };
+
+    // One count array per thread, because the arrays can be large. Counts are integers, so the
+    // split does not change the result.
+    let part_len = preds
+        .len()
+        .div_ceil(rayon::current_num_threads())
+        .max(CHUNK);
+    let counts = preds
+        .par_chunks(part_len)
+        .zip(target.par_chunks(part_len))
+        .map(count_part)
+        .reduce(|| vec![0u64; n_cells], add);
+    dense_to_cells(&counts, pred_min, target_min, pred_width)
 }
 
 /// Counts by sorting the pairs, for label ranges too wide for a dense array.
@@ -537,8 +763,68 @@ mod tests {
         assert_eq!(dense, sorted);
     }
 
+    fn pseudo_random_labels(n: usize, k: u64, seed: u64) -> Vec<i64> {
+        let mut state = seed;
+        (0..n)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                ((state >> 33) % k) as i64 - 3
+            })
+            .collect()
+    }
+
     #[test]
-    fn extreme_labels_use_sorted_path() {
+    fn chunk_path_matches_sorted_path() {
+        let preds = pseudo_random_labels(200_003, 7, 1);
+        let target = pseudo_random_labels(200_003, 11, 2);
+        let chunked = count_by_chunks(&preds, &target).unwrap();
+        assert_eq!(chunked, count_sorted(&preds, &target));
+    }
+
+    #[test]
+    fn wide_labels_use_chunk_hashing() {
+        let preds: Vec<i64> = pseudo_random_labels(200_003, 7, 5)
+            .iter()
+            .map(|&x| x.wrapping_mul(1_000_000_007_000))
+            .collect();
+        let mut target = pseudo_random_labels(200_003, 11, 6);
+        target[17] = i64::MIN;
+        target[150_000] = i64::MAX;
+        let chunked = count_by_chunks(&preds, &target).unwrap();
+        assert_eq!(chunked, count_sorted(&preds, &target));
+    }
+
+    #[test]
+    fn many_pairs_fall_back_to_whole_batch() {
+        let preds = pseudo_random_labels(150_000, 100, 3);
+        let target = pseudo_random_labels(150_000, 100, 4);
+        assert!(count_by_chunks(&preds, &target).is_none());
+        let view = |labels: &Vec<i64>| ArrayView1::from(labels.as_slice()).to_owned();
+        let table = ContingencyTable::from_labels(view(&preds).view(), view(&target).view());
+        assert_eq!(
+            table.unwrap().cells(),
+            count_sorted(&preds, &target).as_slice()
+        );
+    }
+
+    #[test]
+    fn many_wide_pairs_use_sorted_path() {
+        let preds: Vec<i64> = (0..10_000i64).map(|x| x * 1_000_000_000_000).collect();
+        let target: Vec<i64> = preds.iter().map(|x| -x / 3).collect();
+        assert!(count_by_chunks(&preds, &target).is_none());
+        let table = ContingencyTable::from_labels(
+            ArrayView1::from(preds.as_slice()),
+            ArrayView1::from(target.as_slice()),
+        )
+        .unwrap();
+        assert_eq!(table.cells().len(), 10_000);
+        assert_eq!(table.cells()[0].target, -3_333_000_000_000_000);
+    }
+
+    #[test]
+    fn extreme_labels_counted() {
         let preds = array![i64::MIN, i64::MAX, i64::MIN];
         let target = array![i64::MAX, i64::MIN, i64::MAX];
         let table = ContingencyTable::from_labels(preds.view(), target.view()).unwrap();

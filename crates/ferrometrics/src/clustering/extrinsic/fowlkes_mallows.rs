@@ -8,7 +8,7 @@ use super::impl_table_metric;
 use crate::error::Result;
 use crate::MetricInfo;
 
-/// Kernel of [`fowlkes_mallows_index`] on a non-empty table.
+/// Computes [`fowlkes_mallows_index`] from a non-empty table.
 pub(crate) fn fowlkes_mallows_from_table(table: &ContingencyTable) -> f64 {
     let SquareSums {
         n_samples,
@@ -91,6 +91,16 @@ impl FowlkesMallowsIndex {
     };
 
     /// Creates the metric with an empty state.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use ferrometrics::clustering::FowlkesMallowsIndex;
+    /// use ferrometrics::Metric;
+    ///
+    /// let metric = FowlkesMallowsIndex::new();
+    /// assert!(metric.compute().is_err());
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::contingency::{check_labels, ContingencyTable};
 use super::impl_table_metric;
-use super::mutual_info::mutual_info_from_table;
+use super::mutual_info::mutual_info_from_marginals;
 use crate::error::{Error, Result};
 use crate::numerics::entropy_from_counts;
 use crate::{check_same_config, MetricInfo};
@@ -17,14 +17,14 @@ fn homogeneity_completeness(table: &ContingencyTable) -> (f64, f64) {
     let marginals = table.marginals();
     let h_true = entropy_from_counts(marginals.rows.iter().copied());
     let h_pred = entropy_from_counts(marginals.cols.iter().copied());
-    let mi = mutual_info_from_table(table);
+    let mi = mutual_info_from_marginals(table, &marginals);
 
     let homogeneity = if h_true == 0.0 { 1.0 } else { mi / h_true };
     let completeness = if h_pred == 0.0 { 1.0 } else { mi / h_pred };
     (homogeneity, completeness)
 }
 
-/// Kernel of [`v_measure_score`] on a non-empty table.
+/// Computes [`v_measure_score`] from a non-empty table.
 pub(crate) fn v_measure_from_table(table: &ContingencyTable, beta: f64) -> f64 {
     let (homogeneity, completeness) = homogeneity_completeness(table);
     // Independent labelings have h = c = 0; scikit-learn returns 0 there.
@@ -46,7 +46,7 @@ fn check_beta(beta: f64) -> Result<()> {
 }
 
 /// Computes the homogeneity, `h = MI / H(target)` (1.0 when the target has one class): how far
-/// each predicted cluster holds members of a single class, as scikit-learn's
+/// each predicted cluster contains members of a single class, as scikit-learn's
 /// `homogeneity_score` (Rosenberg and Hirschberg, 2007).
 ///
 /// # Errors
@@ -159,6 +159,16 @@ impl HomogeneityScore {
     };
 
     /// Creates the metric with an empty state.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use ferrometrics::clustering::HomogeneityScore;
+    /// use ferrometrics::Metric;
+    ///
+    /// let metric = HomogeneityScore::new();
+    /// assert!(metric.compute().is_err());
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
@@ -203,6 +213,16 @@ impl CompletenessScore {
     };
 
     /// Creates the metric with an empty state.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use ferrometrics::clustering::CompletenessScore;
+    /// use ferrometrics::Metric;
+    ///
+    /// let metric = CompletenessScore::new();
+    /// assert!(metric.compute().is_err());
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
@@ -239,7 +259,8 @@ pub struct VMeasureScore {
 }
 
 impl Default for VMeasureScore {
-    /// The V-measure with `beta = 1.0`, the harmonic mean of homogeneity and completeness.
+    /// Creates the V-measure with `beta = 1.0`, the harmonic mean of homogeneity and
+    /// completeness.
     fn default() -> Self {
         Self {
             beta: 1.0,
@@ -280,6 +301,15 @@ impl VMeasureScore {
     }
 
     /// Returns the configured weight.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use ferrometrics::clustering::VMeasureScore;
+    ///
+    /// assert_eq!(VMeasureScore::new(2.0)?.beta(), 2.0);
+    /// # Ok::<(), ferrometrics::Error>(())
+    /// ```
     pub fn beta(&self) -> f64 {
         self.beta
     }

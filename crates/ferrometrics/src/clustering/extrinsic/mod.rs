@@ -1,8 +1,8 @@
 //! Extrinsic clustering metrics, which compare predicted cluster labels with true labels.
 //!
 //! Every metric reads one [`ContingencyTable`] of (target, preds) label pairs. The functional
-//! forms build the table of their whole input and the stateful forms accumulate it over batches;
-//! both call the same kernel on the table, so they agree to the last bit. Labels are any `i64`
+//! forms build the table of their whole input and the stateful forms accumulate it over batches.
+//! Both call the same kernel on the table, so they agree to the last bit. Labels are any `i64`
 //! values: they name clusters and are never used as indices.
 //!
 //! Values match scikit-learn 1.x, including its conventions for degenerate inputs (one cluster,
@@ -34,6 +34,15 @@ pub use rand::{
 
 /// The key under which every extrinsic clustering metric shares its contingency table in a
 /// [`MetricCollection`](crate::MetricCollection).
+///
+/// # Example
+///
+/// ```
+/// use ferrometrics::clustering::{RandScore, SHARED_STATE_KEY};
+/// use ferrometrics::Metric;
+///
+/// assert_eq!(RandScore::new().shared_state_key().as_deref(), Some(SHARED_STATE_KEY));
+/// ```
 pub const SHARED_STATE_KEY: &str = "clustering.contingency";
 
 /// Implements [`Metric`](crate::Metric) for a struct with a `table: ContingencyTable` field.

@@ -96,7 +96,7 @@ pub fn pair_confusion_matrix(
     ])
 }
 
-/// Kernel of [`rand_score`] on a non-empty table.
+/// Computes [`rand_score`] from a non-empty table.
 pub(crate) fn rand_from_table(table: &ContingencyTable) -> f64 {
     let counts = PairCounts::from_table(table);
     let agreeing = counts.tn + counts.tp;
@@ -136,7 +136,7 @@ pub fn rand_score(preds: ArrayView1<'_, i64>, target: ArrayView1<'_, i64>) -> Re
     Ok(rand_from_table(&table))
 }
 
-/// Kernel of [`adjusted_rand_score`] on a non-empty table.
+/// Computes [`adjusted_rand_score`] from a non-empty table.
 pub(crate) fn adjusted_rand_from_table(table: &ContingencyTable) -> f64 {
     let PairCounts { tn, fp, fn_, tp } = PairCounts::from_table(table);
 
@@ -226,6 +226,16 @@ impl RandScore {
     };
 
     /// Creates the metric with an empty state.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use ferrometrics::clustering::RandScore;
+    /// use ferrometrics::Metric;
+    ///
+    /// let metric = RandScore::new();
+    /// assert!(metric.compute().is_err());
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
@@ -273,6 +283,16 @@ impl AdjustedRandScore {
     };
 
     /// Creates the metric with an empty state.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use ferrometrics::clustering::AdjustedRandScore;
+    /// use ferrometrics::Metric;
+    ///
+    /// let metric = AdjustedRandScore::new();
+    /// assert!(metric.compute().is_err());
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
