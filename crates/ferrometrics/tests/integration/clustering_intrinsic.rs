@@ -514,6 +514,36 @@ fn forward_returns_batch_value_and_accumulates() {
 }
 
 #[test]
+fn thread_count_does_not_change_values() {
+    let (data, labels) = formula(20000, 8, 6);
+    let (small, small_labels) = formula(700, 8, 6);
+    let compute = || {
+        [
+            calinski_harabasz_score(data.view(), labels.view()).unwrap(),
+            davies_bouldin_score(data.view(), labels.view()).unwrap(),
+            dunn_index(data.view(), labels.view(), 2.0, DunnDefinition::Centroid).unwrap(),
+            silhouette_score(small.view(), small_labels.view(), None, 0).unwrap(),
+            dunn_index(
+                small.view(),
+                small_labels.view(),
+                2.0,
+                DunnDefinition::Pairwise,
+            )
+            .unwrap(),
+        ]
+    };
+    let pool = |threads| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+    };
+    let single = pool(1).install(compute);
+    let many = pool(5).install(compute);
+    assert_eq!(single, many);
+}
+
+#[test]
 fn metric_facts() {
     let ch = CalinskiHarabaszScore::<f64>::new().info();
     assert_eq!(ch.name, "CalinskiHarabaszScore");
@@ -594,6 +624,10 @@ fn non_finite_names_row_and_column() {
         davies_bouldin_score(data.view(), labels.view()),
         silhouette_score(data.view(), labels.view(), Some(5), 0),
         dunn_index(data.view(), labels.view(), 2.0, DunnDefinition::Pairwise),
+        dunn_index(data.view(), labels.view(), 2.0, DunnDefinition::Centroid),
+        CalinskiHarabaszScore::new()
+            .update((data.view(), labels.view()))
+            .map(|_| 0.0),
         SilhouetteScore::default()
             .update((data.view(), labels.view()))
             .map(|_| 0.0),

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::geometry::{cluster_moments, total_moments, CompensatedSum, Moments};
 use super::validation::{
-    check_batch, check_label_count, contiguous, standard_layout, ClusterIndex,
+    check_label_count, check_shape, contiguous, standard_layout, ClusterIndex,
 };
 use crate::error::{Error, Result};
 use crate::inputs::DataLabels;
@@ -58,13 +58,13 @@ pub fn calinski_harabasz_score<F: Real>(
     data: ArrayView2<'_, F>,
     labels: ArrayView1<'_, i64>,
 ) -> Result<f64> {
-    check_batch(&data, &labels, None)?;
+    check_shape(&data, &labels, None)?;
 
     let clusters = ClusterIndex::new(&labels);
     check_label_count(NAME, clusters.n_clusters(), labels.len())?;
 
     let standard = standard_layout(&data);
-    let moments = cluster_moments(&contiguous(&standard), &clusters);
+    let moments = cluster_moments(&contiguous(&standard), &clusters)?;
     let total = total_moments(&moments, data.ncols());
     Ok(score_from_moments(&moments, &total))
 }
@@ -189,14 +189,15 @@ impl<F: Real> Metric for CalinskiHarabaszScore<F> {
 
     fn update(&mut self, (data, labels): Input<'_, Self>) -> Result<()> {
         let n_features = self.total.as_ref().map(|total| total.mean.len());
-        check_batch(&data, &labels, n_features)?;
+        check_shape(&data, &labels, n_features)?;
         if data.nrows() == 0 {
             return Ok(());
         }
 
         let clusters = ClusterIndex::new(&labels);
         let standard = standard_layout(&data);
-        let moments = cluster_moments(&contiguous(&standard), &clusters);
+        // Computing the moments also checks finiteness, before the state changes.
+        let moments = cluster_moments(&contiguous(&standard), &clusters)?;
         let batch_total = total_moments(&moments, data.ncols());
 
         for (label, cluster) in clusters.labels.iter().zip(&moments) {

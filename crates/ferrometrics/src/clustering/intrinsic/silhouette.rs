@@ -7,9 +7,9 @@ use ndarray::{ArrayView1, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::geometry::CompensatedSum;
+use super::geometry::{has_avx2, squared_deviation, CompensatedSum};
 use super::stored::StoredRows;
-use super::validation::{check_batch, check_label_count, ClusterIndex};
+use super::validation::{check_batch, check_label_count, ClusterIndex, Rows};
 use crate::error::{Error, Result};
 use crate::inputs::DataLabels;
 use crate::metric::{check_same_config, Input, Metric, MetricInfo};
@@ -20,9 +20,6 @@ const NAME: &str = "SilhouetteScore";
 /// Rows whose silhouettes one parallel task computes. Fixed, so that results do not depend on
 /// the number of threads.
 const ROWS_PER_TASK: usize = 32;
-
-/// Rows compared against the rows of a task in one block, so that the block stays in cache.
-const COLUMN_BLOCK: usize = 512;
 
 /// Computes the mean silhouette coefficient with the euclidean distance, as scikit-learn's
 /// `silhouette_score(data, labels, metric="euclidean")`.
@@ -112,7 +109,6 @@ fn check_sample_size(sample_size: Option<usize>) -> Result<()> {
 fn mean_silhouette(values: &[f64], n_features: usize, clusters: &ClusterIndex) -> f64 {
     let n_rows = clusters.of_row.len();
     let n_clusters = clusters.n_clusters();
-    let row = |index: usize| &values[index * n_features..(index + 1) * n_features];
 
     let mut silhouettes = vec![0.0f64; n_rows];
     silhouettes
@@ -120,18 +116,17 @@ fn mean_silhouette(values: &[f64], n_features: usize, clusters: &ClusterIndex) -
         .enumerate()
         .for_each(|(task, out)| {
             let start = task * ROWS_PER_TASK;
-            // Per-cluster sums of distances from each row of the task, summed in column order.
-            let mut sums = vec![CompensatedSum::default(); out.len() * n_clusters];
-            for block_start in (0..n_rows).step_by(COLUMN_BLOCK) {
-                let block_end = (block_start + COLUMN_BLOCK).min(n_rows);
-                for (offset, row_sums) in sums.chunks_mut(n_clusters).enumerate() {
-                    let first = row(start + offset);
-                    for column in block_start..block_end {
-                        let cluster = clusters.of_row[column] as usize;
-                        row_sums[cluster].add(euclidean(first, row(column)));
-                    }
-                }
-            }
+            let task_rows = Rows {
+                values: &values[start * n_features..(start + out.len()) * n_features],
+                n_features,
+            };
+            let all_rows = Rows { values, n_features };
+            let sums = if has_avx2() {
+                // SAFETY: the CPU supports AVX2, as checked on the line above.
+                unsafe { distance_sums_avx2(&task_rows, &all_rows, clusters) }
+            } else {
+                distance_sums(&task_rows, &all_rows, clusters)
+            };
 
             for (offset, silhouette) in out.iter_mut().enumerate() {
                 let own = clusters.of_row[start + offset] as usize;
@@ -141,6 +136,44 @@ fn mean_silhouette(values: &[f64], n_features: usize, clusters: &ClusterIndex) -
         });
 
     CompensatedSum::of(silhouettes) / n_rows as f64
+}
+
+/// [`distance_sums`] compiled for AVX2.
+///
+/// # Safety
+///
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn distance_sums_avx2(
+    task_rows: &Rows<'_, f64>,
+    all_rows: &Rows<'_, f64>,
+    clusters: &ClusterIndex,
+) -> Vec<CompensatedSum> {
+    distance_sums(task_rows, all_rows, clusters)
+}
+
+/// Returns, for each row of `task_rows` and each cluster, the sum of euclidean distances from
+/// the row to the rows of `all_rows` in that cluster, laid out row after row.
+///
+/// The outer loop runs over `all_rows`, so consecutive additions go to different rows' sums and
+/// do not wait on each other, while each sum still adds its terms in increasing row order.
+#[inline(always)]
+fn distance_sums(
+    task_rows: &Rows<'_, f64>,
+    all_rows: &Rows<'_, f64>,
+    clusters: &ClusterIndex,
+) -> Vec<CompensatedSum> {
+    let n_clusters = clusters.n_clusters();
+    let mut sums = vec![CompensatedSum::default(); task_rows.len() * n_clusters];
+    for (column, &cluster) in clusters.of_row.iter().enumerate() {
+        let other = all_rows.row(column);
+        for offset in 0..task_rows.len() {
+            let distance = squared_deviation(task_rows.row(offset), other).sqrt();
+            sums[offset * n_clusters + cluster as usize].add(distance);
+        }
+    }
+    sums
 }
 
 /// Silhouette of a row from its per-cluster distance sums.
@@ -163,15 +196,6 @@ fn row_silhouette(sums: &[CompensatedSum], counts: &[u64], own: usize) -> f64 {
         return 0.0;
     }
     (nearest - within) / scale
-}
-
-fn euclidean(first: &[f64], second: &[f64]) -> f64 {
-    first
-        .iter()
-        .zip(second)
-        .map(|(x, y)| (x - y) * (x - y))
-        .sum::<f64>()
-        .sqrt()
 }
 
 /// The SplitMix64 pseudorandom generator: a Weyl sequence passed through a 64-bit mixing
