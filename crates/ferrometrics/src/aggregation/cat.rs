@@ -3,7 +3,7 @@
 use ndarray::Array1;
 use serde::{Deserialize, Serialize};
 
-use super::nan_strategy::{clean_batch, reject_weight, NanStrategy};
+use super::nan_strategy::{for_each_kept, reject_weight, NanStrategy};
 use crate::error::Result;
 use crate::inputs::WeightedValues;
 use crate::metric::{check_same_config, Input, Metric, MetricInfo};
@@ -122,10 +122,11 @@ impl Metric for CatMetric {
     /// [`Error::NonFinite`](crate::Error::NonFinite) for a NaN under [`NanStrategy::Error`].
     fn update(&mut self, (value, weight): Input<'_, Self>) -> Result<()> {
         reject_weight("CatMetric", weight.as_ref())?;
-        let batch = clean_batch(self.nan_strategy, &value, None)?;
+        let mut batch = Vec::with_capacity(value.len());
+        let nan_count = for_each_kept(self.nan_strategy, &value, None, |x, _| batch.push(x))?;
 
-        self.values.extend(batch.values);
-        self.nan_count += batch.nan_count;
+        self.values.extend(batch);
+        self.nan_count += nan_count;
         Ok(())
     }
 

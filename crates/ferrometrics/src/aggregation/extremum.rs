@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::nan_strategy::{clean_batch, reject_weight, NanStrategy};
+use super::nan_strategy::{for_each_kept, reject_weight, NanStrategy};
 use crate::error::Result;
 use crate::inputs::WeightedValues;
 use crate::metric::{check_same_config, Input, Metric, MetricInfo};
@@ -144,10 +144,13 @@ impl Metric for MaxMetric {
     /// [`Error::NonFinite`](crate::Error::NonFinite) for a NaN under [`NanStrategy::Error`].
     fn update(&mut self, (value, weight): Input<'_, Self>) -> Result<()> {
         reject_weight("MaxMetric", weight.as_ref())?;
-        let batch = clean_batch(self.nan_strategy, &value, None)?;
+        let mut batch_max = f64::NEG_INFINITY;
+        let nan_count = for_each_kept(self.nan_strategy, &value, None, |x, _| {
+            batch_max = nan_max(batch_max, x);
+        })?;
 
-        self.max = batch.values.into_iter().fold(self.max, nan_max);
-        self.nan_count += batch.nan_count;
+        self.max = nan_max(self.max, batch_max);
+        self.nan_count += nan_count;
         Ok(())
     }
 
@@ -290,10 +293,13 @@ impl Metric for MinMetric {
     /// [`Error::NonFinite`](crate::Error::NonFinite) for a NaN under [`NanStrategy::Error`].
     fn update(&mut self, (value, weight): Input<'_, Self>) -> Result<()> {
         reject_weight("MinMetric", weight.as_ref())?;
-        let batch = clean_batch(self.nan_strategy, &value, None)?;
+        let mut batch_min = f64::INFINITY;
+        let nan_count = for_each_kept(self.nan_strategy, &value, None, |x, _| {
+            batch_min = nan_min(batch_min, x);
+        })?;
 
-        self.min = batch.values.into_iter().fold(self.min, nan_min);
-        self.nan_count += batch.nan_count;
+        self.min = nan_min(self.min, batch_min);
+        self.nan_count += nan_count;
         Ok(())
     }
 

@@ -1,8 +1,9 @@
 //! `MeanMetric`: the weighted mean of every value seen.
 
+use ndarray::ArrayViewD;
 use serde::{Deserialize, Serialize};
 
-use super::nan_strategy::{clean_batch, CleanBatch, NanStrategy};
+use super::nan_strategy::{for_each_kept, NanStrategy};
 use super::summation::CompensatedSum;
 use crate::error::Result;
 use crate::inputs::WeightedValues;
@@ -16,24 +17,24 @@ pub(crate) struct MeanState {
 }
 
 impl MeanState {
-    /// Returns the sums of a cleaned batch, each weight 1 when the batch has no weights.
-    pub(crate) fn of_batch(batch: &CleanBatch) -> Self {
+    /// Returns the sums of one batch and the number of NaN positions that `nan_strategy` dropped
+    /// or replaced. `weight` is broadcast to the shape of `value`, and `None` weighs every
+    /// value 1.
+    ///
+    /// # Errors
+    ///
+    /// Returns the errors of the NaN strategy and of the broadcast.
+    pub(crate) fn of_batch(
+        nan_strategy: NanStrategy,
+        value: &ArrayViewD<'_, f64>,
+        weight: Option<&ArrayViewD<'_, f64>>,
+    ) -> Result<(Self, u64)> {
         let mut state = MeanState::default();
-        match &batch.weights {
-            Some(weights) => {
-                for (&x, &w) in batch.values.iter().zip(weights) {
-                    state.weighted_sum.add(x * w);
-                    state.weight_sum.add(w);
-                }
-            }
-            None => {
-                for &x in &batch.values {
-                    state.weighted_sum.add(x);
-                    state.weight_sum.add(1.0);
-                }
-            }
-        }
-        state
+        let nan_count = for_each_kept(nan_strategy, value, weight, |x, w| {
+            state.weighted_sum.add(x * w);
+            state.weight_sum.add(w);
+        })?;
+        Ok((state, nan_count))
     }
 
     pub(crate) fn merge(&mut self, other: &MeanState) {
@@ -166,10 +167,10 @@ impl Metric for MeanMetric {
     /// to the shape of `value`, and [`Error::NonFinite`](crate::Error::NonFinite) for a NaN value
     /// or weight under [`NanStrategy::Error`].
     fn update(&mut self, (value, weight): Input<'_, Self>) -> Result<()> {
-        let batch = clean_batch(self.nan_strategy, &value, weight.as_ref())?;
+        let (batch, nan_count) = MeanState::of_batch(self.nan_strategy, &value, weight.as_ref())?;
 
-        self.state.merge(&MeanState::of_batch(&batch));
-        self.nan_count += batch.nan_count;
+        self.state.merge(&batch);
+        self.nan_count += nan_count;
         Ok(())
     }
 

@@ -34,3 +34,6 @@ pub use mean::MeanMetric;
 pub use nan_strategy::NanStrategy;
 pub use running::{RunningMean, RunningSum};
 pub use sum::SumMetric;
+
+#[cfg(test)]
+mod tests;

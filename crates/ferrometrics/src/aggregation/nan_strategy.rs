@@ -1,14 +1,14 @@
-//! What aggregation metrics do with NaN values, and the batch cleaning that applies it.
+//! The NaN strategies of the aggregation metrics, and the batch cleaning that applies them.
 
 use std::fmt;
 use std::str::FromStr;
 
-use ndarray::{ArrayViewD, Dimension, IxDyn};
+use ndarray::ArrayViewD;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
-/// What an aggregation metric does with a NaN in `value` or `weight`, as TorchMetrics'
+/// The handling of a NaN in `value` or `weight` by an aggregation metric, as TorchMetrics'
 /// `nan_strategy` argument.
 ///
 /// The default is [`NanStrategy::Warn`], TorchMetrics' default. Because ferrometrics logs
@@ -102,15 +102,6 @@ impl fmt::Display for NanStrategy {
     }
 }
 
-/// One batch after the NaN strategy ran: the kept values in row-major order, the weight of each
-/// kept value when the caller passed weights, and the number of NaN positions dropped or replaced.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct CleanBatch {
-    pub(crate) values: Vec<f64>,
-    pub(crate) weights: Option<Vec<f64>>,
-    pub(crate) nan_count: u64,
-}
-
 /// Returns an error if a metric that takes no weights was given some.
 pub(crate) fn reject_weight(metric: &str, weight: Option<&ArrayViewD<'_, f64>>) -> Result<()> {
     if weight.is_some() {
@@ -122,78 +113,92 @@ pub(crate) fn reject_weight(metric: &str, weight: Option<&ArrayViewD<'_, f64>>) 
     Ok(())
 }
 
-/// Applies `strategy` to a batch. `weight`, when given, is broadcast to the shape of `value`
-/// first, as `torch.broadcast_to` does, so a scalar weight applies to every value.
+/// Applies `strategy` to a batch and calls `keep(value, weight)` for every position it keeps, in
+/// row-major order, with weight 1 when `weight` is `None`. Returns the number of NaN positions
+/// dropped or replaced.
+///
+/// `weight`, when given, is broadcast to the shape of `value` first, as `torch.broadcast_to`
+/// does, so a scalar weight applies to every value. Callers fold the kept positions into a
+/// batch-local state and commit it only on `Ok`, so that a rejected batch changes nothing.
 ///
 /// # Errors
 ///
 /// Returns [`Error::InvalidInput`] if `weight` does not broadcast to the shape of `value`, and
 /// [`Error::NonFinite`] at the first NaN under [`NanStrategy::Error`].
-pub(crate) fn clean_batch(
+pub(crate) fn for_each_kept(
     strategy: NanStrategy,
     value: &ArrayViewD<'_, f64>,
     weight: Option<&ArrayViewD<'_, f64>>,
-) -> Result<CleanBatch> {
-    let weight = match weight {
-        Some(weight) => Some(weight.broadcast(value.raw_dim()).ok_or_else(|| {
-            Error::invalid_input(
-                "weight",
-                format!(
-                    "shape {:?} does not broadcast to the shape {:?} of `value`; pass a scalar \
-                     weight or one of a broadcastable shape",
-                    weight.shape(),
-                    value.shape()
-                ),
-            )
-        })?),
-        None => None,
+    mut keep: impl FnMut(f64, f64),
+) -> Result<u64> {
+    let Some(weight) = weight else {
+        let pairs = value.iter().map(|&x| (x, 1.0));
+        return apply_strategy(strategy, value.shape(), pairs, &mut keep);
     };
 
-    let mut values = Vec::with_capacity(value.len());
-    let mut weights = weight.as_ref().map(|_| Vec::with_capacity(value.len()));
+    let weight = weight.broadcast(value.raw_dim()).ok_or_else(|| {
+        Error::invalid_input(
+            "weight",
+            format!(
+                "shape {:?} does not broadcast to the shape {:?} of `value`; pass a scalar \
+                 weight or one of a broadcastable shape",
+                weight.shape(),
+                value.shape()
+            ),
+        )
+    })?;
+    let pairs = value.iter().zip(weight.iter()).map(|(&x, &w)| (x, w));
+    apply_strategy(strategy, value.shape(), pairs, &mut keep)
+}
+
+/// Runs `strategy` over `(value, weight)` pairs of an array of `shape` in row-major order.
+fn apply_strategy(
+    strategy: NanStrategy,
+    shape: &[usize],
+    pairs: impl Iterator<Item = (f64, f64)>,
+    keep: &mut impl FnMut(f64, f64),
+) -> Result<u64> {
     let mut nan_count = 0;
-    for (index, &x) in value.indexed_iter() {
-        let w = weight.as_ref().map_or(1.0, |weight| weight[&index]);
-        let has_nan = x.is_nan() || w.is_nan();
-        let (kept_value, kept_weight) = match strategy {
-            _ if !has_nan => (x, w),
-            NanStrategy::Disable => (x, w),
+    for (position, (x, w)) in pairs.enumerate() {
+        if !(x.is_nan() || w.is_nan()) {
+            keep(x, w);
+            continue;
+        }
+        match strategy {
+            NanStrategy::Disable => keep(x, w),
             NanStrategy::Error => {
                 let argument = if x.is_nan() { "value" } else { "weight" };
                 return Err(Error::NonFinite {
                     argument: argument.to_owned(),
-                    location: describe_index(&index),
+                    location: describe_position(shape, position),
                     value: f64::NAN,
                 });
             }
-            NanStrategy::Warn | NanStrategy::Ignore => {
-                nan_count += 1;
-                continue;
-            }
+            NanStrategy::Warn | NanStrategy::Ignore => nan_count += 1,
             // TorchMetrics also replaces a finite value whose weight is NaN.
             NanStrategy::Replace(replacement) => {
                 nan_count += 1;
-                (replacement, 1.0)
+                keep(replacement, 1.0);
             }
-        };
-        values.push(kept_value);
-        if let Some(weights) = weights.as_mut() {
-            weights.push(kept_weight);
         }
     }
-
-    Ok(CleanBatch {
-        values,
-        weights,
-        nan_count,
-    })
+    Ok(nan_count)
 }
 
-/// Formats an index for an error message: `index 3` in one dimension, `index [1, 2]` in more.
-fn describe_index(index: &IxDyn) -> String {
-    match index.slice() {
-        [] => "the scalar".to_owned(),
-        [i] => format!("index {i}"),
-        many => format!("index {many:?}"),
+/// Formats the row-major `position` in an array of `shape` for an error message: `index 3` in
+/// one dimension, `index [1, 2]` in more.
+fn describe_position(shape: &[usize], position: usize) -> String {
+    match shape.len() {
+        0 => "the scalar".to_owned(),
+        1 => format!("index {position}"),
+        _ => {
+            let mut index = vec![0; shape.len()];
+            let mut rest = position;
+            for (axis, &length) in shape.iter().enumerate().rev() {
+                index[axis] = rest % length;
+                rest /= length;
+            }
+            format!("index {index:?}")
+        }
     }
 }

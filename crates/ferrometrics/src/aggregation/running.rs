@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use serde::{Deserialize, Serialize};
 
 use super::mean::MeanState;
-use super::nan_strategy::{clean_batch, reject_weight, NanStrategy};
+use super::nan_strategy::{for_each_kept, reject_weight, NanStrategy};
 use super::summation::CompensatedSum;
 use crate::error::{Error, Result};
 use crate::inputs::WeightedValues;
@@ -64,6 +64,7 @@ impl<S: Clone> Window<S> {
         {
             combine(ours, theirs);
         }
+        self.drop_oldest_overflow();
     }
 
     fn drop_oldest_overflow(&mut self) {
@@ -113,7 +114,8 @@ pub struct RunningSum {
 }
 
 impl Default for RunningSum {
-    /// A window of 5 updates and [`NanStrategy::Warn`], TorchMetrics' defaults.
+    /// Creates an empty metric with a window of 5 updates and [`NanStrategy::Warn`],
+    /// TorchMetrics' defaults.
     fn default() -> Self {
         Self {
             nan_strategy: NanStrategy::default(),
@@ -249,8 +251,9 @@ impl RunningSum {
     /// Validates a batch and returns its sum and NaN count.
     fn sum_batch(&self, (value, weight): Input<'_, Self>) -> Result<(CompensatedSum, u64)> {
         reject_weight("RunningSum", weight.as_ref())?;
-        let batch = clean_batch(self.nan_strategy, &value, None)?;
-        Ok((batch.values.into_iter().collect(), batch.nan_count))
+        let mut sum = CompensatedSum::default();
+        let nan_count = for_each_kept(self.nan_strategy, &value, None, |x, _| sum.add(x))?;
+        Ok((sum, nan_count))
     }
 }
 
@@ -360,7 +363,8 @@ pub struct RunningMean {
 }
 
 impl Default for RunningMean {
-    /// A window of 5 updates and [`NanStrategy::Warn`], TorchMetrics' defaults.
+    /// Creates an empty metric with a window of 5 updates and [`NanStrategy::Warn`],
+    /// TorchMetrics' defaults.
     fn default() -> Self {
         Self {
             nan_strategy: NanStrategy::default(),
@@ -497,8 +501,7 @@ impl RunningMean {
 
     /// Validates a batch and returns its weighted sums and NaN count.
     fn sum_batch(&self, (value, weight): Input<'_, Self>) -> Result<(MeanState, u64)> {
-        let batch = clean_batch(self.nan_strategy, &value, weight.as_ref())?;
-        Ok((MeanState::of_batch(&batch), batch.nan_count))
+        MeanState::of_batch(self.nan_strategy, &value, weight.as_ref())
     }
 }
 

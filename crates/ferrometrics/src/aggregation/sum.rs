@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::nan_strategy::{clean_batch, reject_weight, NanStrategy};
+use super::nan_strategy::{for_each_kept, reject_weight, NanStrategy};
 use super::summation::CompensatedSum;
 use crate::error::Result;
 use crate::inputs::WeightedValues;
@@ -118,12 +118,11 @@ impl Metric for SumMetric {
     /// [`Error::NonFinite`](crate::Error::NonFinite) for a NaN under [`NanStrategy::Error`].
     fn update(&mut self, (value, weight): Input<'_, Self>) -> Result<()> {
         reject_weight("SumMetric", weight.as_ref())?;
-        let batch = clean_batch(self.nan_strategy, &value, None)?;
+        let mut batch_sum = CompensatedSum::default();
+        let nan_count = for_each_kept(self.nan_strategy, &value, None, |x, _| batch_sum.add(x))?;
 
-        for x in batch.values {
-            self.sum.add(x);
-        }
-        self.nan_count += batch.nan_count;
+        self.sum.merge(&batch_sum);
+        self.nan_count += nan_count;
         Ok(())
     }
 

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 /// (Neumaier's variant of Kahan summation).
 ///
 /// The error of the total is about one rounding of the result plus `n * eps^2` times the sum of
-/// the magnitudes, independent of the order of the terms, so a sum merged from batches agrees with
-/// the one-pass sum to about 1e-15 relative unless the terms cancel almost exactly.
+/// the magnitudes, whatever the order of the terms. A sum merged from batches therefore agrees
+/// with the one-pass sum to about 1e-15 relative, unless the terms cancel almost exactly.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct CompensatedSum {
     sum: f64,
