@@ -1,6 +1,7 @@
-//! Integration tests of ferrometrics, one module per domain under `tests/integration/`.
+//! The integration tests of the ferrometrics crate, one module per metric family.
 
 #[path = "integration/clustering_extrinsic.rs"]
 mod clustering_extrinsic;
+
 #[path = "integration/clustering_intrinsic.rs"]
 mod clustering_intrinsic;

@@ -34,6 +34,9 @@ const NAME: &str = "DaviesBouldinScore";
 /// `M_ij` is within 1e-8 of 0. Here the formula applies to such small nonzero values too, so
 /// data on a scale below about 1e-8 gets its true score.
 ///
+/// For `f32` input, scikit-learn 1.9 computes the distances in float32, so its value can differ
+/// from this one by about 1e-6 relative. On the same numbers in `f64` the two agree to 1e-9.
+///
 /// The computation reads the data twice (centroids, then distances to them) in parallel chunks
 /// whose boundaries do not depend on the number of threads, and sums distances with
 /// compensation.
@@ -123,8 +126,7 @@ pub fn davies_bouldin_score<F: Real>(
 /// # Safety
 ///
 /// The CPU must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
+#[cfg_attr(target_arch = "x86_64", target_feature(enable = "avx2"))]
 unsafe fn row_distances_avx2<F: Real>(
     rows: &Rows<'_, F>,
     centroids: &[Vec<f64>],
@@ -256,12 +258,11 @@ impl<F: Real> Metric for DaviesBouldinScore<F> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, target_arch = "x86_64"))]
 mod tests {
     use super::*;
 
     #[test]
-    #[cfg(target_arch = "x86_64")]
     fn avx2_distances_bit_identical() {
         if !has_avx2() {
             return;

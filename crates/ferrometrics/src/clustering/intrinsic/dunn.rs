@@ -223,8 +223,7 @@ fn pairwise_extremes<F: Real>(
 /// # Safety
 ///
 /// The CPU must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
+#[cfg_attr(target_arch = "x86_64", target_feature(enable = "avx2"))]
 unsafe fn pairwise_task_avx2<F: Real>(
     rows: &Rows<'_, F>,
     of_row: &[u32],

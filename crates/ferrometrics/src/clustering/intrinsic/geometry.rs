@@ -180,8 +180,7 @@ fn accumulate_moments<F: Real>(
 /// # Safety
 ///
 /// The CPU must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
+#[cfg_attr(target_arch = "x86_64", target_feature(enable = "avx2"))]
 unsafe fn dense_chunk_moments_avx2<F: Real>(
     rows: &Rows<'_, F>,
     of_row: &[u32],
@@ -291,7 +290,8 @@ fn sparse_chunk_moments<F: Real>(
 
 /// Reports whether the CPU supports AVX2, so that the hot loops can run in a copy compiled for
 /// 256-bit vectors. Only the vector width changes: Rust never fuses a multiply and an add on
-/// its own, so both copies give bit-identical results.
+/// its own, so both copies give bit-identical results. On other architectures it returns
+/// `false`, and the `_avx2` copies compile as plain functions that are never called.
 #[inline]
 pub(crate) fn has_avx2() -> bool {
     #[cfg(target_arch = "x86_64")]

@@ -7,7 +7,7 @@ use ndarray::{ArrayView1, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::geometry::{has_avx2, squared_deviation, CompensatedSum};
+use super::geometry::{has_avx2, CompensatedSum};
 use super::stored::StoredRows;
 use super::validation::{check_batch, check_label_count, ClusterIndex, Rows};
 use crate::error::{Error, Result};
@@ -143,8 +143,7 @@ fn mean_silhouette(values: &[f64], n_features: usize, clusters: &ClusterIndex) -
 /// # Safety
 ///
 /// The CPU must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
+#[cfg_attr(target_arch = "x86_64", target_feature(enable = "avx2"))]
 unsafe fn distance_sums_avx2(
     task_rows: &Rows<'_, f64>,
     all_rows: &Rows<'_, f64>,
@@ -156,8 +155,9 @@ unsafe fn distance_sums_avx2(
 /// Returns, for each row of `task_rows` and each cluster, the sum of euclidean distances from
 /// the row to the rows of `all_rows` in that cluster, laid out row after row.
 ///
-/// The outer loop runs over `all_rows`, so consecutive additions go to different rows' sums and
-/// do not wait on each other, while each sum still adds its terms in increasing row order.
+/// The task rows are transposed so that one pass over the features of a row of `all_rows`
+/// updates the squared distances to all task rows at once, in vector registers. Each sum adds its
+/// terms in increasing row order of `all_rows`.
 #[inline(always)]
 fn distance_sums(
     task_rows: &Rows<'_, f64>,
@@ -165,12 +165,28 @@ fn distance_sums(
     clusters: &ClusterIndex,
 ) -> Vec<CompensatedSum> {
     let n_clusters = clusters.n_clusters();
-    let mut sums = vec![CompensatedSum::default(); task_rows.len() * n_clusters];
+    let n_task_rows = task_rows.len();
+    let n_features = task_rows.n_features;
+
+    let mut transposed = vec![[0.0f64; ROWS_PER_TASK]; n_features];
+    for (offset, row) in task_rows.values.chunks_exact(n_features).enumerate() {
+        for (lanes, &value) in transposed.iter_mut().zip(row) {
+            lanes[offset] = value;
+        }
+    }
+
+    let mut sums = vec![CompensatedSum::default(); n_task_rows * n_clusters];
     for (column, &cluster) in clusters.of_row.iter().enumerate() {
-        let other = all_rows.row(column);
-        for offset in 0..task_rows.len() {
-            let distance = squared_deviation(task_rows.row(offset), other).sqrt();
-            sums[offset * n_clusters + cluster as usize].add(distance);
+        let mut squared = [0.0f64; ROWS_PER_TASK];
+        for (&value, task_values) in all_rows.row(column).iter().zip(&transposed) {
+            for (total, &task_value) in squared.iter_mut().zip(task_values) {
+                let delta = task_value - value;
+                *total += delta * delta;
+            }
+        }
+
+        for (offset, &total) in squared[..n_task_rows].iter().enumerate() {
+            sums[offset * n_clusters + cluster as usize].add(total.sqrt());
         }
     }
     sums

@@ -117,7 +117,7 @@ pub(crate) fn check_finite<F: Real>(rows: &Rows<'_, F>) -> Result<()> {
         .par_chunks(chunk_len)
         .enumerate()
         .find_map_first(|(chunk, values)| {
-            let offset = values.iter().position(|x| !x.to_f64().is_finite())?;
+            let offset = values.iter().position(|x| !x.is_finite_value())?;
             Some((chunk * chunk_len + offset, values[offset].to_f64()))
         });
 
