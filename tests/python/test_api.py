@@ -499,6 +499,23 @@ def test_functional_invalid_arguments():
         functional.silhouette_score(DATA, LABELS, sample_size=-3)
 
 
+@pytest.mark.parametrize(
+    ("call", "argument"),
+    [
+        (lambda: functional.dunn_index(DATA, LABELS, p="two"), "p"),
+        (lambda: functional.v_measure_score(PREDS, TARGET, beta="one"), "beta"),
+        (
+            lambda: functional.adjusted_mutual_info_score(PREDS, TARGET, average_method=2),
+            "average_method",
+        ),
+        (lambda: functional.silhouette_score(DATA, LABELS, seed=1.5), "seed"),
+    ],
+)
+def test_functional_argument_type_names_argument(call, argument):
+    with pytest.raises(TypeError, match=argument):
+        call()
+
+
 def test_cluster_accuracy_num_classes_bounds_labels():
     metric = clustering.ClusterAccuracy(num_classes=2)
     with pytest.raises(ValueError, match="`preds`"):

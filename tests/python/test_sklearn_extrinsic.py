@@ -28,7 +28,9 @@ CASES = [
         (
             "normalized_mutual_info_score",
             {"average_method": method},
-            lambda t, p, method=method: sk.normalized_mutual_info_score(t, p, average_method=method),
+            lambda t, p, method=method: sk.normalized_mutual_info_score(
+                t, p, average_method=method
+            ),
         )
         for method in AVERAGE_METHODS
     ],

@@ -228,13 +228,13 @@ impl Config {
 }
 
 /// Keyword arguments being parsed, remembering which were read so that the rest can be rejected.
-struct Options<'a, 'py> {
+pub(crate) struct Options<'a, 'py> {
     dict: Option<&'a Bound<'py, PyDict>>,
     read: std::cell::RefCell<Vec<&'static str>>,
 }
 
 impl<'a, 'py> Options<'a, 'py> {
-    fn new(dict: Option<&'a Bound<'py, PyDict>>) -> Self {
+    pub(crate) fn new(dict: Option<&'a Bound<'py, PyDict>>) -> Self {
         Self {
             dict,
             read: std::cell::RefCell::new(Vec::new()),
@@ -263,7 +263,7 @@ impl<'a, 'py> Options<'a, 'py> {
         }
     }
 
-    fn float(&self, name: &'static str, default: f64) -> PyResult<f64> {
+    pub(crate) fn float(&self, name: &'static str, default: f64) -> PyResult<f64> {
         match self.get(name)? {
             None => Ok(default),
             Some(value) if value.is_instance_of::<PyString>() => Err(argument_type_error(
@@ -298,7 +298,7 @@ impl<'a, 'py> Options<'a, 'py> {
         Ok(self.optional_count(name)?.unwrap_or(default))
     }
 
-    fn optional_count(&self, name: &'static str) -> PyResult<Option<usize>> {
+    pub(crate) fn optional_count(&self, name: &'static str) -> PyResult<Option<usize>> {
         match self.integer(name)? {
             None => Ok(None),
             Some(value) if value > 0 => usize::try_from(value)
@@ -311,7 +311,7 @@ impl<'a, 'py> Options<'a, 'py> {
         }
     }
 
-    fn seed(&self, name: &'static str) -> PyResult<u64> {
+    pub(crate) fn seed(&self, name: &'static str) -> PyResult<u64> {
         match self.integer(name)? {
             None => Ok(0),
             Some(value) => u64::try_from(value).map_err(|_| {
@@ -323,12 +323,12 @@ impl<'a, 'py> Options<'a, 'py> {
         }
     }
 
-    fn average_method(&self) -> PyResult<AverageMethod> {
+    pub(crate) fn average_method(&self) -> PyResult<AverageMethod> {
         let text = self.string("average_method", "arithmetic")?;
         text.parse::<AverageMethod>().map_err(to_py_err)
     }
 
-    fn dunn_definition(&self) -> PyResult<DunnDefinition> {
+    pub(crate) fn dunn_definition(&self) -> PyResult<DunnDefinition> {
         let text = self.string("definition", "centroid")?;
         text.parse::<DunnDefinition>().map_err(to_py_err)
     }

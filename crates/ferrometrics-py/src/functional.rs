@@ -1,13 +1,15 @@
 //! The functional forms: plain functions over whole inputs, run with the GIL released.
 
-use ferrometrics::clustering::{self, AverageMethod, DunnDefinition};
+use ferrometrics::clustering::{self, DunnDefinition};
 use ferrometrics::numerics::Real;
 use ferrometrics::Result;
 use ndarray::{ArrayView1, ArrayView2};
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 
 use crate::conversion::{self, Features};
-use crate::errors::{argument_error, to_py_err};
+use crate::errors::to_py_err;
+use crate::factory::Options;
 
 /// Defines a Python function over `(preds, target)` labels that returns a float.
 macro_rules! label_pair_function {
@@ -58,14 +60,15 @@ label_pair_function!(
 
 /// Mutual information normalized by a mean of the two entropies.
 #[pyfunction]
-#[pyo3(signature = (preds, target, average_method = "arithmetic"))]
+#[pyo3(signature = (preds, target, average_method = None))]
 pub(crate) fn normalized_mutual_info_score(
     py: Python<'_>,
     preds: &Bound<'_, PyAny>,
     target: &Bound<'_, PyAny>,
-    average_method: &str,
+    average_method: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<f64> {
-    let method = parse_average_method(average_method)?;
+    let options = options(py, &[("average_method", average_method)])?;
+    let method = Options::new(Some(&options)).average_method()?;
     let preds = conversion::labels("preds", preds)?;
     let target = conversion::labels("target", target)?;
     let (preds, target) = (preds.as_array(), target.as_array());
@@ -75,14 +78,15 @@ pub(crate) fn normalized_mutual_info_score(
 
 /// Mutual information adjusted for chance.
 #[pyfunction]
-#[pyo3(signature = (preds, target, average_method = "arithmetic"))]
+#[pyo3(signature = (preds, target, average_method = None))]
 pub(crate) fn adjusted_mutual_info_score(
     py: Python<'_>,
     preds: &Bound<'_, PyAny>,
     target: &Bound<'_, PyAny>,
-    average_method: &str,
+    average_method: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<f64> {
-    let method = parse_average_method(average_method)?;
+    let options = options(py, &[("average_method", average_method)])?;
+    let method = Options::new(Some(&options)).average_method()?;
     let preds = conversion::labels("preds", preds)?;
     let target = conversion::labels("target", target)?;
     let (preds, target) = (preds.as_array(), target.as_array());
@@ -92,13 +96,15 @@ pub(crate) fn adjusted_mutual_info_score(
 
 /// Weighted harmonic mean of homogeneity and completeness.
 #[pyfunction]
-#[pyo3(signature = (preds, target, beta = 1.0))]
+#[pyo3(signature = (preds, target, beta = None))]
 pub(crate) fn v_measure_score(
     py: Python<'_>,
     preds: &Bound<'_, PyAny>,
     target: &Bound<'_, PyAny>,
-    beta: f64,
+    beta: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<f64> {
+    let options = options(py, &[("beta", beta)])?;
+    let beta = Options::new(Some(&options)).float("beta", 1.0)?;
     let preds = conversion::labels("preds", preds)?;
     let target = conversion::labels("target", target)?;
     let (preds, target) = (preds.as_array(), target.as_array());
@@ -227,44 +233,52 @@ pub(crate) fn davies_bouldin_score(
 
 /// Smallest inter-cluster distance over the largest cluster diameter, in the p-norm.
 #[pyfunction]
-#[pyo3(signature = (data, labels, p = 2.0, definition = "centroid"))]
+#[pyo3(signature = (data, labels, p = None, definition = None))]
 pub(crate) fn dunn_index(
     py: Python<'_>,
     data: &Bound<'_, PyAny>,
     labels: &Bound<'_, PyAny>,
-    p: f64,
-    definition: &str,
+    p: Option<&Bound<'_, PyAny>>,
+    definition: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<f64> {
-    let definition = definition.parse::<DunnDefinition>().map_err(to_py_err)?;
+    let options = options(py, &[("p", p), ("definition", definition)])?;
+    let options = Options::new(Some(&options));
+    let p = options.float("p", 2.0)?;
+    let definition = options.dunn_definition()?;
     with_data_labels(py, data, labels, Dunn { p, definition })
 }
 
 /// Mean silhouette coefficient over all samples, or over a seeded random subset of
 /// `sample_size` samples.
 #[pyfunction]
-#[pyo3(signature = (data, labels, sample_size = None, seed = 0))]
+#[pyo3(signature = (data, labels, sample_size = None, seed = None))]
 pub(crate) fn silhouette_score(
     py: Python<'_>,
     data: &Bound<'_, PyAny>,
     labels: &Bound<'_, PyAny>,
-    sample_size: Option<i64>,
-    seed: u64,
+    sample_size: Option<&Bound<'_, PyAny>>,
+    seed: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<f64> {
-    let sample_size = match sample_size {
-        None => None,
-        Some(size) if size > 0 => Some(size as usize),
-        Some(size) => {
-            return Err(argument_error(
-                "sample_size",
-                format!("expected a positive integer or None, got {size}"),
-            ))
-        }
-    };
+    let options = options(py, &[("sample_size", sample_size), ("seed", seed)])?;
+    let options = Options::new(Some(&options));
+    let sample_size = options.optional_count("sample_size")?;
+    let seed = options.seed("seed")?;
     with_data_labels(py, data, labels, Silhouette { sample_size, seed })
 }
 
-fn parse_average_method(text: &str) -> PyResult<AverageMethod> {
-    text.parse::<AverageMethod>().map_err(to_py_err)
+/// Collects the options a caller passed into a dict, so that they are parsed and validated as
+/// the keyword arguments of the metric classes are.
+fn options<'py>(
+    py: Python<'py>,
+    pairs: &[(&str, Option<&Bound<'py, PyAny>>)],
+) -> PyResult<Bound<'py, PyDict>> {
+    let dict = PyDict::new(py);
+    for (name, value) in pairs {
+        if let Some(value) = value {
+            dict.set_item(name, value)?;
+        }
+    }
+    Ok(dict)
 }
 
 /// Registers the functional forms in the native module.
