@@ -329,7 +329,7 @@ pub(crate) fn check_not_empty(metric: &str, table: &ContingencyTable) -> Result<
 }
 
 /// Samples per parallel task. Counts are integers, so the result does not depend on how rayon
-/// splits the work; the fixed size only bounds the per-task overhead.
+/// splits the work. The fixed size only bounds the per-task overhead.
 const CHUNK: usize = 1 << 16;
 
 /// Dense counting is used when the label ranges span at most this many cells.
@@ -369,9 +369,10 @@ fn count_pairs(preds: ArrayView1<'_, i64>, target: ArrayView1<'_, i64>) -> Vec<C
 /// Label ranges of one chunk spanning at most this many cells are counted in the chunk.
 const LOCAL_DENSE_MAX_CELLS: u128 = 1 << 12;
 
-/// Counts each chunk densely over its own label ranges and merges the chunks' cells, so each
-/// chunk is read from memory once and scanned the second time from cache. Returns `None`, to
-/// fall back to whole-batch counting, if some chunk's ranges span too many cells.
+/// Counts each chunk over its own label ranges (densely, or in a small hash table when the
+/// ranges are wide) and merges the chunks' cells, so each chunk is read from memory once and
+/// scanned the second time from cache. Returns `None`, to fall back to whole-batch counting, if
+/// some chunk has more than [`LOCAL_MAX_PAIRS`] distinct pairs.
 fn count_by_chunks(preds: &[i64], target: &[i64]) -> Option<Vec<Cell>> {
     // Small batches with spread labels are cheaper to sort than to count densely.
     let limit = LOCAL_DENSE_MAX_CELLS.min(4 * preds.len() as u128 + 64);
@@ -384,7 +385,7 @@ fn count_by_chunks(preds: &[i64], target: &[i64]) -> Option<Vec<Cell>> {
             let pred_width = range_width(pred_min, pred_max);
             let target_width = range_width(target_min, target_max);
             if pred_width.saturating_mul(target_width) > limit {
-                return None;
+                return count_hashed_serial(preds, target);
             }
             let counts = count_dense_serial(
                 preds,
@@ -402,6 +403,56 @@ fn count_by_chunks(preds: &[i64], target: &[i64]) -> Option<Vec<Cell>> {
             ))
         })
         .try_reduce(Vec::new, |left, right| Some(merge_sorted(&left, &right)))
+}
+
+/// Distinct label pairs per chunk above which chunk-local hashing gives up.
+const LOCAL_MAX_PAIRS: usize = 1 << 12;
+
+/// Counts one chunk in an open-addressing hash table of label pairs, for label ranges too wide
+/// for a dense array. Returns `None` once the chunk has more than [`LOCAL_MAX_PAIRS`] distinct
+/// pairs.
+fn count_hashed_serial(preds: &[i64], target: &[i64]) -> Option<Vec<Cell>> {
+    // At most half the slots are used, so probe sequences stay short.
+    let slots = (2 * preds.len().min(LOCAL_MAX_PAIRS)).next_power_of_two();
+    let shift = 64 - slots.trailing_zeros();
+    let mut keys = vec![(0i64, 0i64); slots];
+    let mut counts = vec![0u32; slots];
+    let mut distinct = 0;
+
+    for (&pred, &true_label) in preds.iter().zip(target) {
+        let hash = (true_label as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            ^ (pred as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
+        let mut slot = (hash.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize;
+        loop {
+            if counts[slot] == 0 {
+                if distinct == LOCAL_MAX_PAIRS {
+                    return None;
+                }
+                keys[slot] = (true_label, pred);
+                counts[slot] = 1;
+                distinct += 1;
+                break;
+            }
+            if keys[slot] == (true_label, pred) {
+                counts[slot] += 1;
+                break;
+            }
+            slot = (slot + 1) & (slots - 1);
+        }
+    }
+
+    let mut cells: Vec<Cell> = keys
+        .iter()
+        .zip(&counts)
+        .filter(|(_, &count)| count > 0)
+        .map(|(&(target, pred), &count)| Cell {
+            target,
+            pred,
+            count: u64::from(count),
+        })
+        .collect();
+    cells.sort_unstable_by_key(|cell| (cell.target, cell.pred));
+    Some(cells)
 }
 
 /// Number of integers in `min..=max`, exact for the whole `i64` range.
@@ -657,10 +708,22 @@ mod tests {
     }
 
     #[test]
-    fn wide_chunk_falls_back_to_whole_batch() {
-        let mut preds = pseudo_random_labels(150_000, 5, 3);
-        let target = pseudo_random_labels(150_000, 5, 4);
-        preds[140_000] = 1_000_000;
+    fn wide_labels_use_chunk_hashing() {
+        let preds: Vec<i64> = pseudo_random_labels(200_003, 7, 5)
+            .iter()
+            .map(|&x| x.wrapping_mul(1_000_000_007_000))
+            .collect();
+        let mut target = pseudo_random_labels(200_003, 11, 6);
+        target[17] = i64::MIN;
+        target[150_000] = i64::MAX;
+        let chunked = count_by_chunks(&preds, &target).unwrap();
+        assert_eq!(chunked, count_sorted(&preds, &target));
+    }
+
+    #[test]
+    fn many_pairs_fall_back_to_whole_batch() {
+        let preds = pseudo_random_labels(150_000, 100, 3);
+        let target = pseudo_random_labels(150_000, 100, 4);
         assert!(count_by_chunks(&preds, &target).is_none());
         let view = |labels: &Vec<i64>| ArrayView1::from(labels.as_slice()).to_owned();
         let table = ContingencyTable::from_labels(view(&preds).view(), view(&target).view());
@@ -671,7 +734,21 @@ mod tests {
     }
 
     #[test]
-    fn extreme_labels_use_sorted_path() {
+    fn many_wide_pairs_use_sorted_path() {
+        let preds: Vec<i64> = (0..10_000i64).map(|x| x * 1_000_000_000_000).collect();
+        let target: Vec<i64> = preds.iter().map(|x| -x / 3).collect();
+        assert!(count_by_chunks(&preds, &target).is_none());
+        let table = ContingencyTable::from_labels(
+            ArrayView1::from(preds.as_slice()),
+            ArrayView1::from(target.as_slice()),
+        )
+        .unwrap();
+        assert_eq!(table.cells().len(), 10_000);
+        assert_eq!(table.cells()[0].target, -3_333_000_000_000_000);
+    }
+
+    #[test]
+    fn extreme_labels_counted() {
         let preds = array![i64::MIN, i64::MAX, i64::MIN];
         let target = array![i64::MAX, i64::MIN, i64::MAX];
         let table = ContingencyTable::from_labels(preds.view(), target.view()).unwrap();
