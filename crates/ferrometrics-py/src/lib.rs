@@ -1,1 +1,22 @@
+//! Python bindings of ferrometrics: the native module `ferrometrics._native`.
+//!
+//! The module holds one generic metric class, `NativeMetric`, built from a TorchMetrics class
+//! name and keyword arguments, and the functional forms. The Python package `ferrometrics`
+//! wraps them in classes with TorchMetrics' names and signatures.
 
+mod conversion;
+mod errors;
+mod factory;
+mod functional;
+mod metric;
+
+use pyo3::prelude::*;
+
+/// The native module.
+#[pymodule]
+fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_class::<metric::NativeMetric>()?;
+    module.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    functional::register(module)?;
+    Ok(())
+}

@@ -1,0 +1,294 @@
+//! Conversion of Python inputs into array views and of metric values into Python objects.
+//!
+//! Inputs may be numpy arrays of any numeric dtype, Python sequences, objects with
+//! `__array__`, or CPU torch tensors, which are read through `.detach().cpu().numpy()` so that
+//! torch is never imported. Arrays that already have the dtype the library takes are borrowed
+//! without a copy.
+
+use ferrometrics::Value;
+use ndarray::{Array2, Dimension};
+use numpy::{
+    Element, PyArray, PyArrayDescrMethods, PyArrayMethods, PyReadonlyArray, PyReadonlyArray1,
+    PyReadonlyArray2, PyReadonlyArrayDyn, PyUntypedArray, PyUntypedArrayMethods,
+};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyFloat};
+
+use crate::errors::{type_error, value_error};
+
+/// Floating-point type of the feature rows of an intrinsic clustering metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Precision {
+    F32,
+    F64,
+}
+
+impl Precision {
+    /// Returns the numpy name of the dtype.
+    pub(crate) fn dtype_name(self) -> &'static str {
+        match self {
+            Precision::F32 => "float32",
+            Precision::F64 => "float64",
+        }
+    }
+}
+
+/// Feature rows borrowed from a float32 or a float64 array.
+pub(crate) enum Features<'py> {
+    F32(PyReadonlyArray2<'py, f32>),
+    F64(PyReadonlyArray2<'py, f64>),
+}
+
+/// Converts any supported input into a numpy array, without a copy where it already is one.
+///
+/// # Errors
+///
+/// Raises `TypeError` naming `argument` if numpy cannot build an array from the object.
+pub(crate) fn to_numpy<'py>(
+    argument: &str,
+    object: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyUntypedArray>> {
+    if let Ok(array) = object.cast::<PyUntypedArray>() {
+        return Ok(array.clone());
+    }
+
+    let py = object.py();
+    let is_tensor =
+        object.hasattr("detach")? && object.hasattr("cpu")? && object.hasattr("numpy")?;
+    let converted = if is_tensor {
+        object
+            .call_method0("detach")?
+            .call_method0("cpu")?
+            .call_method0("numpy")
+    } else {
+        py.import("numpy")?.call_method1("asarray", (object,))
+    };
+
+    let converted = converted.map_err(|error| {
+        type_error(
+            argument,
+            format!(
+                "cannot convert a {} to an array: {error}",
+                type_name(object)
+            ),
+        )
+    })?;
+    converted.cast_into::<PyUntypedArray>().map_err(|_| {
+        type_error(
+            argument,
+            format!("cannot convert a {} to a numpy array", type_name(object)),
+        )
+    })
+}
+
+/// Reads cluster labels: a 1-D array of integers (or booleans), borrowed when it is int64.
+///
+/// # Errors
+///
+/// Raises `TypeError` for float, complex and non-numeric dtypes, because TorchMetrics accepts
+/// only discrete labels, and `ValueError` for arrays that are not 1-D or hold unsigned values
+/// beyond the int64 range.
+pub(crate) fn labels<'py>(
+    argument: &str,
+    object: &Bound<'py, PyAny>,
+) -> PyResult<PyReadonlyArray1<'py, i64>> {
+    let array = to_numpy(argument, object)?;
+    let dtype = array.dtype();
+    // numpy gives float64 to an empty Python list, which is not a float label.
+    let empty_sequence = array.len() == 0 && !object.is_instance_of::<PyUntypedArray>();
+    match dtype.kind() {
+        b'i' | b'u' | b'b' => {}
+        b'f' | b'c' if empty_sequence => {}
+        b'f' | b'c' => {
+            return Err(type_error(
+                argument,
+                format!(
+                    "expected integer cluster labels, got dtype {}; labels must be discrete \
+                     values, so cast whole-number floats with `.astype(int)`",
+                    dtype_text(&array)
+                ),
+            ))
+        }
+        _ => {
+            return Err(type_error(
+                argument,
+                format!(
+                    "expected integer cluster labels, got dtype {}",
+                    dtype_text(&array)
+                ),
+            ))
+        }
+    }
+
+    if array.ndim() != 1 {
+        return Err(value_error(
+            argument,
+            format!(
+                "expected a 1-D array of cluster labels, got an array of shape {}",
+                shape_text(array.shape())
+            ),
+        ));
+    }
+    if dtype.kind() == b'u' && dtype.itemsize() == 8 {
+        check_fits_int64(argument, &array)?;
+    }
+    readonly_as::<i64, _>(&array, "int64")
+}
+
+/// Reads feature rows: a 2-D numeric array, as float32 or float64.
+///
+/// With `precision` `None` the array keeps float32 (float16 is widened to it) and every other
+/// numeric dtype becomes float64. With a precision, the array is cast to it.
+///
+/// # Errors
+///
+/// Raises `TypeError` for complex and non-numeric dtypes and `ValueError` for arrays that are
+/// not 2-D.
+pub(crate) fn features<'py>(
+    argument: &str,
+    object: &Bound<'py, PyAny>,
+    precision: Option<Precision>,
+) -> PyResult<Features<'py>> {
+    let array = to_numpy(argument, object)?;
+    let dtype = array.dtype();
+    let natural = match dtype.kind() {
+        b'f' if dtype.itemsize() <= 4 => Precision::F32,
+        b'f' | b'i' | b'u' | b'b' => Precision::F64,
+        _ => {
+            return Err(type_error(
+                argument,
+                format!(
+                    "expected real-valued features, got dtype {}",
+                    dtype_text(&array)
+                ),
+            ))
+        }
+    };
+
+    if array.ndim() != 2 {
+        return Err(value_error(
+            argument,
+            format!(
+                "expected a 2-D array with one row per sample, got an array of shape {}",
+                shape_text(array.shape())
+            ),
+        ));
+    }
+    match precision.unwrap_or(natural) {
+        Precision::F32 => Ok(Features::F32(readonly_as(&array, "float32")?)),
+        Precision::F64 => Ok(Features::F64(readonly_as(&array, "float64")?)),
+    }
+}
+
+/// Reads values to aggregate: a numeric array of any shape, or a scalar, as float64.
+///
+/// # Errors
+///
+/// Raises `TypeError` for complex and non-numeric dtypes.
+pub(crate) fn values<'py>(
+    argument: &str,
+    object: &Bound<'py, PyAny>,
+) -> PyResult<PyReadonlyArrayDyn<'py, f64>> {
+    let array = to_numpy(argument, object)?;
+    match array.dtype().kind() {
+        b'f' | b'i' | b'u' | b'b' => readonly_as(&array, "float64"),
+        _ => Err(type_error(
+            argument,
+            format!("expected real numbers, got dtype {}", dtype_text(&array)),
+        )),
+    }
+}
+
+/// Converts a metric value into Python: a float, a float64 numpy array, or a dict in the
+/// metric's key order.
+pub(crate) fn value_to_py(py: Python<'_>, value: Value) -> PyResult<Bound<'_, PyAny>> {
+    match value {
+        Value::Scalar(x) => Ok(PyFloat::new(py, x).into_any()),
+        Value::Array(array) => Ok(PyArray::from_owned_array(py, array).into_any()),
+        Value::Map(entries) => {
+            let dict = PyDict::new(py);
+            for (key, entry) in entries {
+                dict.set_item(key, value_to_py(py, entry)?)?;
+            }
+            Ok(dict.into_any())
+        }
+    }
+}
+
+/// Converts a matrix of counts into an int64 numpy array, the dtype scikit-learn returns.
+///
+/// # Errors
+///
+/// Raises `OverflowError` if a count exceeds the int64 range.
+pub(crate) fn counts_to_py(py: Python<'_>, counts: Array2<u64>) -> PyResult<Bound<'_, PyAny>> {
+    let mut signed = Array2::<i64>::zeros(counts.raw_dim());
+    for (target, &count) in signed.iter_mut().zip(counts.iter()) {
+        *target = i64::try_from(count).map_err(|_| {
+            pyo3::exceptions::PyOverflowError::new_err(format!(
+                "the count {count} exceeds the int64 range"
+            ))
+        })?;
+    }
+    Ok(PyArray::from_owned_array(py, signed).into_any())
+}
+
+/// Borrows `array` as `T` when its dtype is exactly `T`, and converts a copy with
+/// `astype(dtype_name)` otherwise.
+fn readonly_as<'py, T: Element, D: Dimension>(
+    array: &Bound<'py, PyUntypedArray>,
+    dtype_name: &str,
+) -> PyResult<PyReadonlyArray<'py, T, D>> {
+    let typed = match array.cast::<PyArray<T, D>>() {
+        Ok(typed) => typed.clone(),
+        Err(_) => array
+            .call_method1("astype", (dtype_name,))?
+            .cast_into::<PyArray<T, D>>()?,
+    };
+    Ok(typed.try_readonly()?)
+}
+
+/// Rejects uint64 labels above `i64::MAX`, which a cast to int64 would wrap into negative labels.
+fn check_fits_int64(argument: &str, array: &Bound<'_, PyUntypedArray>) -> PyResult<()> {
+    let unsigned = readonly_as::<u64, ndarray::Ix1>(array, "uint64")?;
+    let view = unsigned.as_array();
+    if let Some((index, &label)) = view
+        .indexed_iter()
+        .find(|(_, &label)| i64::try_from(label).is_err())
+    {
+        return Err(value_error(
+            argument,
+            format!(
+                "label {label} at index {index} exceeds the int64 range of cluster labels; \
+                 relabel with `numpy.unique(labels, return_inverse=True)`"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn dtype_text(array: &Bound<'_, PyUntypedArray>) -> String {
+    array
+        .dtype()
+        .str()
+        .map(|text| text.to_string())
+        .unwrap_or_else(|_| "of unknown name".to_owned())
+}
+
+fn shape_text(shape: &[usize]) -> String {
+    match shape {
+        [] => "() (a scalar)".to_owned(),
+        [n] => format!("({n},)"),
+        many => {
+            let parts: Vec<String> = many.iter().map(usize::to_string).collect();
+            format!("({})", parts.join(", "))
+        }
+    }
+}
+
+fn type_name(object: &Bound<'_, PyAny>) -> String {
+    object
+        .get_type()
+        .name()
+        .map(|name| name.to_string())
+        .unwrap_or_else(|_| "object".to_owned())
+}

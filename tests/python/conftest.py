@@ -1,0 +1,49 @@
+"""Shared helpers of the ferrometrics test suite."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+# Differential tests compare with scikit-learn to 1e-9 relative. Values near zero (an adjusted
+# index of random labelings) are compared to 1e-12 absolute instead, because their relative
+# error measures only the cancellation inside the reference.
+RELATIVE_TOLERANCE = 1e-9
+ABSOLUTE_TOLERANCE = 1e-12
+
+
+def assert_close(actual: float, expected: float, rel: float = RELATIVE_TOLERANCE) -> None:
+    """Assert that two floats agree to ``rel`` relative or 1e-12 absolute."""
+    assert isinstance(actual, float), f"expected a Python float, got {type(actual).__name__}"
+    if math.isnan(expected):
+        assert math.isnan(actual), f"expected NaN, got {actual!r}"
+        return
+    assert math.isclose(actual, expected, rel_tol=rel, abs_tol=ABSOLUTE_TOLERANCE), (
+        f"got {actual!r}, expected {expected!r} (difference {actual - expected:.3e})"
+    )
+
+
+class FakeTensor:
+    """A stand-in for a CPU torch tensor: it converts only through ``.detach().cpu().numpy()``."""
+
+    def __init__(self, values: object) -> None:
+        self._values = np.asarray(values)
+
+    def detach(self) -> "FakeTensor":
+        return self
+
+    def cpu(self) -> "FakeTensor":
+        return self
+
+    def numpy(self) -> np.ndarray:
+        return self._values
+
+    def __array__(self, *args: object, **kwargs: object) -> np.ndarray:
+        raise AssertionError("tensors must be read through .detach().cpu().numpy()")
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(20261204)
