@@ -1,1 +1,0 @@
-//! Intrinsic clustering metrics over feature rows and their cluster labels.
