@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
-use ferrometrics::clustering::{AverageMethod, DunnDefinition};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use ferrometrics::clustering::{AverageMethod, DunnDefinition};
 
 /// Largest number of rows for which the silhouette coefficient is computed exactly by default.
 ///
@@ -118,8 +118,9 @@ pub struct ClusteringArgs {
     #[arg(long, value_enum, default_value_t = DunnDefinitionArg::Centroid)]
     pub dunn_definition: DunnDefinitionArg,
 
-    /// Compute the silhouette coefficient on a random sample of this many rows, drawn with
-    /// --seed. The value is an estimate that differs from the exact one.
+    /// Compute the silhouette coefficient on this many rows (at least 3), drawn without
+    /// replacement with --seed, or on every row if there are not more. The value is an estimate,
+    /// and the sample differs from the one scikit-learn draws for the same seed.
     #[arg(long, value_name = "N")]
     pub silhouette_sample_size: Option<usize>,
 

@@ -31,7 +31,15 @@ pub fn run(args: &ClusteringArgs) -> Result<Printout, CliError> {
 
     let inputs = sources.read(args.file.as_deref(), delimiter)?;
     let n = inputs.check_lengths()?;
-    let header = format!("clustering metrics of {}; n = {n}", inputs.describe());
+    let mut header = format!("clustering metrics of {}; n = {n}", inputs.describe());
+    if let SilhouettePlan::Sample { sample_size } = options.silhouette {
+        if inputs.data_labels.is_some() && sample_size < n {
+            let seed = options.seed;
+            header.push_str(&format!(
+                "; silhouette_score on a random sample of {sample_size} rows, seed {seed}"
+            ));
+        }
+    }
     let (label_pairs, data_labels) = inputs.into_metric_inputs();
 
     let bar = progress::metrics_bar(n, 0);
@@ -243,7 +251,7 @@ struct CsvData {
 }
 
 impl CsvData {
-    fn labels(&self, source: &LabelSource) -> Result<Named<Array1<i64>>, CliError> {
+    fn labels(&self, source: &LabelSource) -> Result<NamedLabels, CliError> {
         match source {
             LabelSource::Column(name) => {
                 let labels = self.labels.get(name).cloned().unwrap_or_default();
@@ -282,6 +290,9 @@ struct Named<T> {
     origin: Origin,
 }
 
+type NamedLabels = Named<Array1<i64>>;
+
+/// The file, and the CSV columns if any, that an input was read from.
 #[derive(Debug, Clone)]
 struct Origin {
     path: PathBuf,
@@ -327,8 +338,8 @@ const MAX_LISTED_COLUMNS: usize = 4;
 
 /// Every input, read, with its origin.
 struct Inputs {
-    pairs: Option<(Named<Array1<i64>>, Named<Array1<i64>>)>,
-    data_labels: Option<(Named<Features>, Named<Array1<i64>>)>,
+    pairs: Option<(NamedLabels, NamedLabels)>,
+    data_labels: Option<(Named<Features>, NamedLabels)>,
 }
 
 impl Inputs {

@@ -1,7 +1,5 @@
 //! The clustering report: which metrics apply to the input, and their values.
 
-use ferrometrics::Metric;
-use ferrometrics::numerics::Real;
 use ferrometrics::clustering::{
     adjusted_mutual_info_score, adjusted_rand_score, calinski_harabasz_score, cluster_accuracy,
     completeness_score, davies_bouldin_score, dunn_index, fowlkes_mallows_index, homogeneity_score,
@@ -11,6 +9,8 @@ use ferrometrics::clustering::{
     FowlkesMallowsIndex, HomogeneityScore, MutualInfoScore, NormalizedMutualInfoScore, RandScore,
     SilhouetteScore, VMeasureScore,
 };
+use ferrometrics::numerics::Real;
+use ferrometrics::Metric;
 use indicatif::ProgressBar;
 use ndarray::{Array1, ArrayView1, ArrayView2};
 

@@ -222,7 +222,10 @@ fn parse_feature(path: &Path, line: u64, column: &str, field: &str) -> Result<f6
     let value: f64 = field.parse().map_err(|_| {
         CliError::file(
             path,
-            format!("{location}: feature value \"{field}\" is not a number, use numeric features"),
+            format!(
+                "{location}: feature value \"{field}\" is not a number, select numeric columns \
+                 with --features"
+            ),
         )
     })?;
     if !value.is_finite() {
