@@ -26,10 +26,13 @@ Undefined values:
   A metric that is undefined for the input (for example the silhouette coefficient of a single
   cluster) is shown as `undefined: <reason>` in the table and as null in JSON, with the reason
   on stderr. The silhouette coefficient is skipped in the same way when n exceeds
-  --silhouette-max-rows and no --silhouette-sample-size is given.
+  --silhouette-max-rows and no --silhouette-sample-size is given. An infinite value, such as a
+  Dunn index whose clusters all have zero spread, is shown in the table and is null in JSON.
+  With --no-silhouette, the silhouette coefficient is left out of both outputs.
 
 Exit status:
-  0 on success, 2 on invalid usage or invalid input, with a one-line message on stderr.
+  0 on success, 2 on invalid usage or invalid input, with a one-line message on stderr, and 1
+  when stdout cannot be written.
 
 Examples:
   ferrometrics clustering wine.csv --target target --preds preds --all-features

@@ -43,3 +43,23 @@ pub fn integral_label(value: f64) -> Option<i64> {
         None
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integral_label_accepts_whole_floats() {
+        assert_eq!(integral_label(2.0), Some(2));
+        assert_eq!(integral_label(-3.0), Some(-3));
+        assert_eq!(integral_label(i64::MIN as f64), Some(i64::MIN));
+    }
+
+    #[test]
+    fn integral_label_rejects_fractions_and_non_finite() {
+        assert_eq!(integral_label(2.5), None);
+        assert_eq!(integral_label(f64::NAN), None);
+        assert_eq!(integral_label(f64::INFINITY), None);
+        assert_eq!(integral_label(9.3e18), None);
+    }
+}
