@@ -363,3 +363,440 @@ impl<K: InputKind> MetricCollection<K> {
         format!("{}{key}{}", self.prefix, self.postfix)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::any::Any;
+
+    use ndarray::{array, ArrayD};
+    use serde::{Deserialize, Serialize};
+
+    use super::*;
+    use crate::aggregation::{MaxMetric, MinMetric, NanStrategy, SumMetric};
+    use crate::inputs::WeightedValues;
+    use crate::metric::{Input, Metric, MetricInfo};
+
+    /// Returns its largest and smallest value as a map with keys `max` and `min`.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    struct Extremes {
+        max: f64,
+        min: f64,
+    }
+
+    impl Default for Extremes {
+        fn default() -> Self {
+            Self {
+                max: f64::NEG_INFINITY,
+                min: f64::INFINITY,
+            }
+        }
+    }
+
+    impl Metric for Extremes {
+        type Kind = WeightedValues;
+        type Output = Vec<(String, Value)>;
+
+        fn info(&self) -> MetricInfo {
+            MetricInfo {
+                name: "Extremes",
+                higher_is_better: None,
+                is_differentiable: false,
+                lower_bound: f64::NEG_INFINITY,
+                upper_bound: f64::INFINITY,
+            }
+        }
+
+        fn update(&mut self, (value, _): Input<'_, Self>) -> Result<()> {
+            for &x in &value {
+                self.max = self.max.max(x);
+                self.min = self.min.min(x);
+            }
+            Ok(())
+        }
+
+        fn compute(&self) -> Result<Self::Output> {
+            Ok(vec![
+                ("max".to_owned(), Value::Scalar(self.max)),
+                ("min".to_owned(), Value::Scalar(self.min)),
+            ])
+        }
+
+        fn reset(&mut self) {
+            *self = Self::default();
+        }
+
+        fn merge(&mut self, other: &Self) -> Result<()> {
+            self.max = self.max.max(other.max);
+            self.min = self.min.min(other.min);
+            Ok(())
+        }
+    }
+
+    /// Counts values and returns the count times `scale`, sharing the count with every other
+    /// `ScaledCount` in a collection.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    struct ScaledCount {
+        scale: f64,
+        count: u64,
+    }
+
+    impl ScaledCount {
+        fn new(scale: f64) -> Self {
+            Self { scale, count: 0 }
+        }
+    }
+
+    impl Metric for ScaledCount {
+        type Kind = WeightedValues;
+        type Output = f64;
+
+        fn info(&self) -> MetricInfo {
+            MetricInfo {
+                name: "ScaledCount",
+                higher_is_better: None,
+                is_differentiable: false,
+                lower_bound: 0.0,
+                upper_bound: f64::INFINITY,
+            }
+        }
+
+        fn update(&mut self, (value, _): Input<'_, Self>) -> Result<()> {
+            self.count += value.len() as u64;
+            Ok(())
+        }
+
+        fn compute(&self) -> Result<f64> {
+            Ok(self.count as f64 * self.scale)
+        }
+
+        fn reset(&mut self) {
+            self.count = 0;
+        }
+
+        fn merge(&mut self, other: &Self) -> Result<()> {
+            self.count += other.count;
+            Ok(())
+        }
+
+        fn shared_state_key(&self) -> Option<String> {
+            Some("test.count".to_owned())
+        }
+
+        fn shared_state(&self) -> Option<&dyn Any> {
+            Some(&self.count)
+        }
+
+        fn compute_shared(&self, state: &dyn Any) -> Result<f64> {
+            let count = state
+                .downcast_ref::<u64>()
+                .ok_or_else(|| Error::incompatible_state("expected a u64 count"))?;
+            Ok(*count as f64 * self.scale)
+        }
+    }
+
+    fn batch(values: &[f64]) -> ArrayD<f64> {
+        ArrayD::from_shape_vec(vec![values.len()], values.to_vec()).unwrap()
+    }
+
+    fn keys(result: &[(String, Value)]) -> Vec<&str> {
+        result.iter().map(|(key, _)| key.as_str()).collect()
+    }
+
+    fn scalar(result: &[(String, Value)], key: &str) -> f64 {
+        let (_, value) = result
+            .iter()
+            .find(|(name, _)| name == key)
+            .unwrap_or_else(|| panic!("no key {key:?} in {result:?}"));
+        value.as_scalar().unwrap()
+    }
+
+    #[test]
+    fn add_rejects_duplicate_name() {
+        let mut collection = MetricCollection::new();
+        collection.add("sum", SumMetric::default()).unwrap();
+        let error = collection.add("sum", MaxMetric::default()).unwrap_err();
+        assert!(matches!(&error, Error::InvalidArgument { argument, .. } if argument == "name"));
+        assert!(error.to_string().contains("\"sum\""));
+        assert_eq!(collection.len(), 1);
+    }
+
+    #[test]
+    fn add_rejects_empty_name() {
+        let mut collection = MetricCollection::<WeightedValues>::new();
+        let error = collection.add("", SumMetric::default()).unwrap_err();
+        assert!(matches!(error, Error::InvalidArgument { argument, .. } if argument == "name"));
+        assert!(collection.is_empty());
+    }
+
+    #[test]
+    fn prefix_and_postfix_decorate_every_key() {
+        let mut collection = MetricCollection::new()
+            .with_prefix("val_")
+            .with_postfix("_epoch");
+        collection.add("sum", SumMetric::default()).unwrap();
+        collection.add("extremes", Extremes::default()).unwrap();
+        collection
+            .update((batch(&[1.0, 4.0]).view(), None))
+            .unwrap();
+
+        let result = collection.compute().unwrap();
+        assert_eq!(
+            keys(&result),
+            ["val_sum_epoch", "val_max_epoch", "val_min_epoch"]
+        );
+        assert_eq!(scalar(&result, "val_sum_epoch"), 5.0);
+        assert_eq!(scalar(&result, "val_max_epoch"), 4.0);
+        assert_eq!(scalar(&result, "val_min_epoch"), 1.0);
+    }
+
+    #[test]
+    fn map_keys_kept_without_collision() {
+        let mut collection = MetricCollection::new();
+        collection.add("extremes", Extremes::default()).unwrap();
+        collection.add("sum", SumMetric::default()).unwrap();
+        collection
+            .update((batch(&[2.0, -1.0]).view(), None))
+            .unwrap();
+
+        let result = collection.compute().unwrap();
+        assert_eq!(keys(&result), ["max", "min", "sum"]);
+        assert_eq!(scalar(&result, "max"), 2.0);
+        assert_eq!(scalar(&result, "min"), -1.0);
+    }
+
+    #[test]
+    fn colliding_map_keys_get_member_names() {
+        let mut collection = MetricCollection::new();
+        collection.add("train", Extremes::default()).unwrap();
+        collection.add("sum", SumMetric::default()).unwrap();
+        collection.add("test", Extremes::default()).unwrap();
+        collection
+            .update((batch(&[3.0, 5.0]).view(), None))
+            .unwrap();
+
+        let result = collection.compute().unwrap();
+        assert_eq!(
+            keys(&result),
+            ["train_max", "train_min", "sum", "test_max", "test_min"]
+        );
+        assert_eq!(scalar(&result, "test_max"), 5.0);
+    }
+
+    #[test]
+    fn map_key_collides_with_name() {
+        let mut collection = MetricCollection::new();
+        collection.add("extremes", Extremes::default()).unwrap();
+        collection.add("max", MaxMetric::default()).unwrap();
+        collection.update((batch(&[3.0]).view(), None)).unwrap();
+
+        let result = collection.compute().unwrap();
+        assert_eq!(keys(&result), ["extremes_max", "extremes_min", "max"]);
+    }
+
+    #[test]
+    fn prefixed_key_collision_rejected() {
+        let mut collection = MetricCollection::new();
+        collection.add("a", Extremes::default()).unwrap();
+        collection.add("b", Extremes::default()).unwrap();
+        collection.add("a_max", MaxMetric::default()).unwrap();
+        collection.update((batch(&[3.0]).view(), None)).unwrap();
+
+        let error = collection.compute().unwrap_err();
+        assert!(matches!(&error, Error::InvalidArgument { argument, .. } if argument == "name"));
+        assert!(error.to_string().contains("\"a_max\""));
+    }
+
+    #[test]
+    fn compute_groups_share_one_state() {
+        let mut collection = MetricCollection::new();
+        collection.add("count", ScaledCount::new(1.0)).unwrap();
+        collection.add("sum", SumMetric::default()).unwrap();
+        collection.add("double", ScaledCount::new(2.0)).unwrap();
+        assert_eq!(
+            collection.compute_groups(),
+            vec![vec!["count", "double"], vec!["sum"]]
+        );
+
+        collection
+            .update((batch(&[1.0, 2.0, 3.0]).view(), None))
+            .unwrap();
+        let result = collection.compute().unwrap();
+        assert_eq!(scalar(&result, "count"), 3.0);
+        assert_eq!(scalar(&result, "double"), 6.0);
+        assert_eq!(scalar(&result, "sum"), 6.0);
+    }
+
+    #[test]
+    fn compute_groups_disabled_keep_own_states() {
+        let mut collection = MetricCollection::new().with_compute_groups(false);
+        collection.add("count", ScaledCount::new(1.0)).unwrap();
+        collection.add("double", ScaledCount::new(2.0)).unwrap();
+        assert_eq!(
+            collection.compute_groups(),
+            vec![vec!["count"], vec!["double"]]
+        );
+
+        collection
+            .update((batch(&[1.0, 2.0]).view(), None))
+            .unwrap();
+        let result = collection.compute().unwrap();
+        assert_eq!(scalar(&result, "count"), 2.0);
+        assert_eq!(scalar(&result, "double"), 4.0);
+    }
+
+    #[test]
+    fn forward_reads_shared_batch_state() {
+        let mut collection = MetricCollection::new();
+        collection.add("count", ScaledCount::new(1.0)).unwrap();
+        collection.add("double", ScaledCount::new(2.0)).unwrap();
+        collection
+            .update((batch(&[1.0, 2.0, 3.0]).view(), None))
+            .unwrap();
+
+        let batch_result = collection.forward((batch(&[4.0]).view(), None)).unwrap();
+        assert_eq!(scalar(&batch_result, "count"), 1.0);
+        assert_eq!(scalar(&batch_result, "double"), 2.0);
+
+        let result = collection.compute().unwrap();
+        assert_eq!(scalar(&result, "count"), 4.0);
+        assert_eq!(scalar(&result, "double"), 8.0);
+    }
+
+    #[test]
+    fn rejected_update_changes_nothing() {
+        let mut collection = MetricCollection::new();
+        collection.add("max", MaxMetric::default()).unwrap();
+        collection.add("count", ScaledCount::new(1.0)).unwrap();
+        collection
+            .add("sum", SumMetric::new(NanStrategy::Error))
+            .unwrap();
+        collection
+            .update((batch(&[1.0, 2.0]).view(), None))
+            .unwrap();
+
+        let error = collection
+            .update((batch(&[10.0, f64::NAN]).view(), None))
+            .unwrap_err();
+        assert!(matches!(error, Error::NonFinite { .. }));
+
+        let result = collection.compute().unwrap();
+        assert_eq!(scalar(&result, "max"), 2.0);
+        assert_eq!(scalar(&result, "count"), 2.0);
+        assert_eq!(scalar(&result, "sum"), 3.0);
+    }
+
+    #[test]
+    fn rejected_forward_changes_nothing() {
+        let mut collection = MetricCollection::new();
+        collection.add("min", MinMetric::default()).unwrap();
+        collection
+            .add("sum", SumMetric::new(NanStrategy::Error))
+            .unwrap();
+        collection.update((batch(&[1.0]).view(), None)).unwrap();
+
+        assert!(collection
+            .forward((batch(&[-5.0, f64::NAN]).view(), None))
+            .is_err());
+        let result = collection.compute().unwrap();
+        assert_eq!(scalar(&result, "min"), 1.0);
+        assert_eq!(scalar(&result, "sum"), 1.0);
+    }
+
+    #[test]
+    fn forward_returns_batch_values() {
+        let mut collection = MetricCollection::new();
+        collection.add("sum", SumMetric::default()).unwrap();
+        collection.add("max", MaxMetric::default()).unwrap();
+        collection
+            .update((batch(&[1.0, 20.0]).view(), None))
+            .unwrap();
+
+        let batch_result = collection
+            .forward((batch(&[4.0, 5.0]).view(), None))
+            .unwrap();
+        assert_eq!(keys(&batch_result), ["sum", "max"]);
+        assert_eq!(scalar(&batch_result, "sum"), 9.0);
+        assert_eq!(scalar(&batch_result, "max"), 5.0);
+
+        let result = collection.compute().unwrap();
+        assert_eq!(scalar(&result, "sum"), 30.0);
+        assert_eq!(scalar(&result, "max"), 20.0);
+    }
+
+    #[test]
+    fn reset_clears_every_member() {
+        let mut collection = MetricCollection::new();
+        collection.add("sum", SumMetric::default()).unwrap();
+        collection.add("count", ScaledCount::new(1.0)).unwrap();
+        collection
+            .update((batch(&[1.0, 2.0]).view(), None))
+            .unwrap();
+        collection.reset();
+
+        let result = collection.compute().unwrap();
+        assert_eq!(scalar(&result, "sum"), 0.0);
+        assert_eq!(scalar(&result, "count"), 0.0);
+    }
+
+    fn two_member_collection() -> MetricCollection<WeightedValues> {
+        let mut collection = MetricCollection::new();
+        collection.add("sum", SumMetric::default()).unwrap();
+        collection.add("count", ScaledCount::new(1.0)).unwrap();
+        collection.add("double", ScaledCount::new(2.0)).unwrap();
+        collection
+    }
+
+    #[test]
+    fn merge_matches_one_collection() {
+        let mut left = two_member_collection();
+        let mut right = two_member_collection();
+        let mut whole = two_member_collection();
+        left.update((batch(&[1.0, 2.0]).view(), None)).unwrap();
+        right.update((batch(&[3.0]).view(), None)).unwrap();
+        whole
+            .update((batch(&[1.0, 2.0, 3.0]).view(), None))
+            .unwrap();
+
+        left.merge(&right).unwrap();
+        assert_eq!(left.compute().unwrap(), whole.compute().unwrap());
+        assert_eq!(scalar(&left.compute().unwrap(), "double"), 6.0);
+    }
+
+    #[test]
+    fn merge_rejects_other_members() {
+        let mut ours = two_member_collection();
+        let mut theirs = MetricCollection::new();
+        theirs.add("sum", SumMetric::default()).unwrap();
+        let error = ours.merge(&theirs).unwrap_err();
+        assert!(matches!(error, Error::IncompatibleState { .. }));
+    }
+
+    #[test]
+    fn rejected_merge_changes_nothing() {
+        let mut ours = MetricCollection::new();
+        ours.add("max", MaxMetric::default()).unwrap();
+        ours.add("sum", SumMetric::new(NanStrategy::Warn)).unwrap();
+        let mut theirs = MetricCollection::new();
+        theirs.add("max", MaxMetric::default()).unwrap();
+        theirs
+            .add("sum", SumMetric::new(NanStrategy::Ignore))
+            .unwrap();
+        ours.update((batch(&[1.0]).view(), None)).unwrap();
+        theirs.update((batch(&[9.0]).view(), None)).unwrap();
+
+        let error = ours.merge(&theirs).unwrap_err();
+        assert!(matches!(error, Error::IncompatibleState { .. }));
+        assert_eq!(scalar(&ours.compute().unwrap(), "max"), 1.0);
+    }
+
+    #[test]
+    fn names_follow_insertion_order() {
+        let mut collection = MetricCollection::new();
+        collection.add("b", SumMetric::default()).unwrap();
+        collection.add("a", Extremes::default()).unwrap();
+        assert_eq!(collection.names(), ["b", "a"]);
+        let values = array![1.0].into_dyn();
+        collection.update((values.view(), None)).unwrap();
+        assert_eq!(keys(&collection.compute().unwrap()), ["b", "max", "min"]);
+    }
+}

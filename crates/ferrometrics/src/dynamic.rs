@@ -153,3 +153,101 @@ impl<K: InputKind> Clone for Box<dyn DynMetric<K>> {
         self.clone_box()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use ndarray::ArrayD;
+
+    use super::*;
+    use crate::aggregation::{MaxMetric, NanStrategy, SumMetric};
+    use crate::inputs::WeightedValues;
+
+    fn batch(values: &[f64]) -> ArrayD<f64> {
+        ArrayD::from_shape_vec(vec![values.len()], values.to_vec()).unwrap()
+    }
+
+    fn boxed(
+        metric: impl DynMetric<WeightedValues> + 'static,
+    ) -> Box<dyn DynMetric<WeightedValues>> {
+        Box::new(metric)
+    }
+
+    #[test]
+    fn merge_dyn_rejects_other_type() {
+        let mut sum = boxed(SumMetric::default());
+        let mut max = boxed(MaxMetric::default());
+        sum.update((batch(&[1.0]).view(), None)).unwrap();
+        max.update((batch(&[5.0]).view(), None)).unwrap();
+
+        let error = sum.merge_dyn(max.as_ref()).unwrap_err();
+        assert!(matches!(
+            &error,
+            Error::IncompatibleState { message }
+                if message.contains("MaxMetric") && message.contains("SumMetric")
+        ));
+        assert_eq!(sum.compute().unwrap(), Value::Scalar(1.0));
+    }
+
+    #[test]
+    fn merge_dyn_rejects_other_config() {
+        let mut warn = boxed(SumMetric::new(NanStrategy::Warn));
+        let error = warn
+            .merge_dyn(&SumMetric::new(NanStrategy::Error))
+            .unwrap_err();
+        assert!(matches!(error, Error::IncompatibleState { .. }));
+    }
+
+    #[test]
+    fn merge_dyn_folds_same_type() {
+        let mut left = boxed(SumMetric::default());
+        let mut right = boxed(SumMetric::default());
+        left.update((batch(&[1.0, 2.0]).view(), None)).unwrap();
+        right.update((batch(&[4.0]).view(), None)).unwrap();
+
+        left.merge_dyn(right.as_ref()).unwrap();
+        assert_eq!(left.compute().unwrap(), Value::Scalar(7.0));
+    }
+
+    #[test]
+    fn load_bytes_other_type_rejected() {
+        let mut sum = boxed(SumMetric::default());
+        sum.update((batch(&[3.0]).view(), None)).unwrap();
+        let max_bytes = DynMetric::to_bytes(&MaxMetric::default()).unwrap();
+
+        assert!(sum.load_bytes(&max_bytes).is_err());
+        assert_eq!(sum.compute().unwrap(), Value::Scalar(3.0));
+    }
+
+    #[test]
+    fn load_bytes_restores_state() {
+        let mut source = boxed(SumMetric::default());
+        source.update((batch(&[2.0, 5.0]).view(), None)).unwrap();
+        let mut target = boxed(SumMetric::default());
+
+        target.load_bytes(&source.to_bytes().unwrap()).unwrap();
+        assert_eq!(target.compute().unwrap(), Value::Scalar(7.0));
+    }
+
+    #[test]
+    fn empty_box_and_clone_box_keep_type() {
+        let mut sum = boxed(SumMetric::default());
+        sum.update((batch(&[2.0]).view(), None)).unwrap();
+
+        let empty = sum.empty_box();
+        assert_eq!(empty.info().name, "SumMetric");
+        assert_eq!(empty.compute().unwrap(), Value::Scalar(0.0));
+        assert_eq!(sum.clone_box().compute().unwrap(), Value::Scalar(2.0));
+    }
+
+    #[test]
+    fn forward_through_dyn_returns_batch_value() {
+        let mut max = boxed(MaxMetric::default());
+        max.update((batch(&[9.0]).view(), None)).unwrap();
+
+        assert_eq!(
+            max.forward((batch(&[1.0]).view(), None)).unwrap(),
+            Value::Scalar(1.0)
+        );
+        assert_eq!(max.compute().unwrap(), Value::Scalar(9.0));
+    }
+}

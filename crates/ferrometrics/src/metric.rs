@@ -198,3 +198,121 @@ pub fn check_same_config<T: PartialEq + std::fmt::Debug>(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use ndarray::ArrayD;
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::aggregation::{MaxMetric, MeanMetric, NanStrategy, SumMetric};
+
+    fn batch(values: &[f64]) -> ArrayD<f64> {
+        ArrayD::from_shape_vec(vec![values.len()], values.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn bytes_round_trip_keeps_state() {
+        let mut metric = MeanMetric::new(NanStrategy::Replace(2.5));
+        metric
+            .update((batch(&[1.0, f64::NAN, 4.0]).view(), None))
+            .unwrap();
+
+        let restored = MeanMetric::from_bytes(&metric.to_bytes().unwrap()).unwrap();
+        assert_eq!(restored, metric);
+        assert_eq!(restored.nan_strategy(), NanStrategy::Replace(2.5));
+        assert_eq!(restored.compute().unwrap(), 2.5);
+    }
+
+    #[test]
+    fn from_bytes_other_metric_fails() {
+        let mut sum = SumMetric::default();
+        sum.update((batch(&[1.0, 2.0]).view(), None)).unwrap();
+        let bytes = sum.to_bytes().unwrap();
+
+        let error = MaxMetric::from_bytes(&bytes).unwrap_err();
+        assert!(
+            matches!(&error, Error::IncompatibleState { message } if message.contains("SumMetric"))
+        );
+    }
+
+    #[test]
+    fn from_bytes_other_format_fails() {
+        let mut bytes = postcard::to_stdvec(&("SumMetric", STATE_FORMAT + 1)).unwrap();
+        bytes.extend(postcard::to_stdvec(&SumMetric::default()).unwrap());
+
+        let error = SumMetric::from_bytes(&bytes).unwrap_err();
+        assert!(
+            matches!(&error, Error::IncompatibleState { message } if message.contains("format"))
+        );
+    }
+
+    #[test]
+    fn from_bytes_garbage_fails() {
+        let cases: [&[u8]; 4] = [
+            &[],
+            &[0xff],
+            &[0xff, 0xff, 0xff, 0xff, 0xff],
+            b"not a state",
+        ];
+        for bytes in cases {
+            assert!(SumMetric::from_bytes(bytes).is_err(), "{bytes:?} decoded");
+        }
+    }
+
+    #[test]
+    fn from_bytes_truncated_state_fails() {
+        let mut metric = SumMetric::default();
+        metric.update((batch(&[1.0]).view(), None)).unwrap();
+        let bytes = metric.to_bytes().unwrap();
+        for length in 0..bytes.len() {
+            assert!(
+                SumMetric::from_bytes(&bytes[..length]).is_err(),
+                "prefix of {length} bytes decoded"
+            );
+        }
+    }
+
+    #[test]
+    fn forward_returns_batch_value_only() {
+        let mut metric = MeanMetric::default();
+        metric.update((batch(&[10.0, 20.0]).view(), None)).unwrap();
+
+        assert_eq!(metric.forward((batch(&[1.0]).view(), None)).unwrap(), 1.0);
+        assert_eq!(metric.compute().unwrap(), 31.0 / 3.0);
+    }
+
+    #[test]
+    fn empty_keeps_config_and_clears_state() {
+        let mut metric = SumMetric::new(NanStrategy::Ignore);
+        metric.update((batch(&[1.0]).view(), None)).unwrap();
+
+        let empty = metric.empty();
+        assert_eq!(empty.compute().unwrap(), 0.0);
+        assert_eq!(empty.nan_strategy(), NanStrategy::Ignore);
+    }
+
+    #[test]
+    fn default_compute_shared_is_incompatible() {
+        let error = SumMetric::default().compute_shared(&0_u64).unwrap_err();
+        assert!(matches!(error, Error::IncompatibleState { .. }));
+    }
+
+    #[test]
+    fn check_same_config_names_field_and_values() {
+        assert!(check_same_config("M", "window", &3, &3).is_ok());
+        let error = check_same_config("M", "window", &3, &4).unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains("`window`"));
+        assert!(message.contains('3'));
+        assert!(message.contains('4'));
+    }
+
+    proptest! {
+        #[test]
+        fn from_bytes_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..64)) {
+            let _ = SumMetric::from_bytes(&bytes);
+            let _ = MeanMetric::from_bytes(&bytes);
+        }
+    }
+}

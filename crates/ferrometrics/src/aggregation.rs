@@ -1,1 +1,0 @@
-//! Aggregation metrics: sum, mean, max, min and concatenation of values.
