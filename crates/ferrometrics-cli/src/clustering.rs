@@ -67,8 +67,16 @@ fn metric_options(args: &ClusteringArgs) -> Result<MetricOptions, CliError> {
     let silhouette = if args.no_silhouette {
         SilhouettePlan::Off
     } else if let Some(sample_size) = args.silhouette_sample_size {
-        SilhouetteScore::<f64>::new(Some(sample_size), args.seed)
-            .map_err(|e| CliError::option("--silhouette-sample-size", e.to_string()))?;
+        SilhouetteScore::<f64>::new(Some(sample_size), args.seed).map_err(|_| {
+            // The library's message speaks of `None`, which has no spelling on the command line.
+            CliError::option(
+                "--silhouette-sample-size",
+                format!(
+                    "invalid value {sample_size}, pass at least 3 rows, or leave the option out \
+                     for the exact value"
+                ),
+            )
+        })?;
         SilhouettePlan::Sample { sample_size }
     } else {
         SilhouettePlan::Exact {

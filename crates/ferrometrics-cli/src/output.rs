@@ -7,17 +7,38 @@ use crate::report::{MetricResult, Outcome};
 
 /// Renders the report as a header line, then a Markdown table of metric, value and direction.
 ///
-/// Values are printed with the fewest digits that read back as the same f64.
+/// Values are printed with the fewest digits that read back as the same f64. An undefined or
+/// skipped metric has `undefined` or `skipped` as its value and the reason in a last `note`
+/// column, which is present only when some metric has a reason.
 pub fn render_table(header: &str, results: &[MetricResult]) -> String {
+    let has_notes = results
+        .iter()
+        .any(|result| !matches!(result.outcome, Outcome::Value(_)));
+
     let mut table = Table::new();
     table.load_preset(ASCII_MARKDOWN);
-    table.set_header(["metric", "value", "direction"]);
+    let mut column_names = vec!["metric", "value", "direction"];
+    if has_notes {
+        column_names.push("note");
+    }
+    table.set_header(column_names);
+
     for result in results {
-        table.add_row([
+        let (value, note) = match &result.outcome {
+            Outcome::Value(value) => (format!("{value:?}"), String::new()),
+            Outcome::Undefined(reason) => ("undefined".to_owned(), reason.clone()),
+            Outcome::Skipped(reason) => ("skipped".to_owned(), reason.clone()),
+        };
+        let mut row = vec![
             result.name.to_owned(),
-            outcome_text(&result.outcome),
+            value,
             direction_text(result.higher_is_better).to_owned(),
-        ]);
+        ];
+        if has_notes {
+            // A `|` would end the Markdown cell early.
+            row.push(note.replace('|', "\\|"));
+        }
+        table.add_row(row);
     }
     if let Some(column) = table.column_mut(1) {
         column.set_cell_alignment(CellAlignment::Right);
@@ -56,21 +77,12 @@ pub fn json_null_reasons(results: &[MetricResult]) -> Vec<String> {
                 "{} is {value}, which JSON cannot represent, so it is written as null",
                 result.name
             )),
-            outcome => Some(format!(
-                "{} is null: {}",
-                result.name,
-                outcome_text(outcome)
-            )),
+            Outcome::Undefined(reason) => {
+                Some(format!("{} is null, undefined: {reason}", result.name))
+            }
+            Outcome::Skipped(reason) => Some(format!("{} is null, skipped: {reason}", result.name)),
         })
         .collect()
-}
-
-fn outcome_text(outcome: &Outcome) -> String {
-    match outcome {
-        Outcome::Value(value) => format!("{value:?}"),
-        Outcome::Undefined(reason) => format!("undefined: {reason}"),
-        Outcome::Skipped(reason) => format!("skipped: {reason}"),
-    }
 }
 
 fn direction_text(higher_is_better: Option<bool>) -> &'static str {
@@ -132,8 +144,21 @@ mod tests {
             Outcome::Undefined("one cluster".into()),
         )];
         let table = render_table("input", &results);
+        let row = table
+            .lines()
+            .find(|line| line.contains("silhouette_score"))
+            .unwrap();
 
-        assert!(table.contains("undefined: one cluster"));
+        assert!(table.lines().nth(2).unwrap().contains("note"));
+        assert!(row.contains("undefined"));
+        assert!(row.contains("one cluster"));
+    }
+
+    #[test]
+    fn table_without_reasons_has_no_note_column() {
+        let table = render_table("input", &[result("rand_score", Outcome::Value(0.5))]);
+
+        assert!(!table.contains("note"));
     }
 
     #[test]

@@ -261,7 +261,8 @@ fn table_shows_undefined_silhouette() {
         .lines()
         .find(|line| line.contains("silhouette_score"))
         .expect("a silhouette row");
-    assert!(silhouette.contains("undefined: "), "row: {silhouette}");
+    assert!(silhouette.contains(" undefined |"), "row: {silhouette}");
+    assert!(silhouette.contains("distinct label"), "row: {silhouette}");
 }
 
 #[test]
@@ -313,6 +314,16 @@ fn silhouette_skipped_above_max_rows() {
         stderr(&output)
     );
     assert!(json["dunn_index"].is_number());
+
+    let table = stdout(&run(csv_args(
+        &file,
+        &["--all-features", "--silhouette-max-rows", "5"],
+    )));
+    let silhouette = table
+        .lines()
+        .find(|line| line.contains("silhouette_score"))
+        .expect("a silhouette row");
+    assert!(silhouette.contains(" skipped |"), "row: {silhouette}");
 }
 
 #[test]
@@ -696,7 +707,7 @@ fn error_not_an_npy_file() {
 fn error_bad_option_values() {
     let dir = TempDir::new("bad-options");
     let file = dir.write("blobs.csv", BLOBS_CSV);
-    let cases: [(&[&str], &str); 7] = [
+    let cases: [(&[&str], &str); 8] = [
         (&["--beta", "0"], "--beta"),
         (&["--beta", "-1"], "--beta"),
         (&["--beta", "abc"], "--beta"),
@@ -704,6 +715,10 @@ fn error_bad_option_values() {
         (&["--average-method", "median"], "--average-method"),
         (&["--dunn-definition", "median"], "--dunn-definition"),
         (&["--format", "yaml"], "--format"),
+        (
+            &["--all-features", "--silhouette-sample-size", "2"],
+            "--silhouette-sample-size",
+        ),
     ];
 
     for (options, option) in cases {
