@@ -49,8 +49,8 @@ pub fn render_table(header: &str, results: &[MetricResult]) -> String {
 
 /// Renders the report as one JSON object keyed by metric function name.
 ///
-/// Undefined, skipped and non-finite values are `null`, and [`json_null_reasons`] says why.
-/// Finite values are printed with the fewest digits that read back as the same f64.
+/// Undefined, skipped and non-finite values are `null`, and [`json_null_reasons`] gives the
+/// reasons. Finite values are printed with the fewest digits that read back as the same f64.
 pub fn render_json(results: &[MetricResult]) -> String {
     let mut lines = Vec::with_capacity(results.len());
     for result in results {

@@ -598,6 +598,21 @@ fn error_length_mismatch_data_labels() {
 }
 
 #[test]
+fn error_length_mismatch_data_preds() {
+    let dir = TempDir::new("mismatch-data-preds");
+    let file = dir.write("blobs.csv", BLOBS_CSV);
+    let data = dir.npy("short_data.npy", &array![[0.0f64], [1.0], [2.0]]);
+    let labels = dir.npy("labels.npy", &array![0i64, 1, 1]);
+
+    let output = run(csv_args(
+        &file,
+        &["--data", &path_arg(&data), "--labels", &path_arg(&labels)],
+    ));
+
+    assert_input_error(&output, &["short_data.npy", "3 rows", "6 labels"]);
+}
+
+#[test]
 fn error_unequal_csv_rows() {
     let dir = TempDir::new("unequal-rows");
     let file = dir.write("ragged.csv", "target,preds\n0,1\n1\n");
