@@ -42,7 +42,7 @@ pub fn run(args: &ClusteringArgs) -> Result<Printout, CliError> {
     }
     let (label_pairs, data_labels) = inputs.into_metric_inputs();
 
-    let bar = progress::metrics_bar(n, 0);
+    let bar = progress::metrics_bar(n);
     let results = compute_report(label_pairs.as_ref(), data_labels.as_ref(), &options, &bar);
 
     let printout = match args.format {
@@ -275,14 +275,16 @@ impl CsvData {
         }
     }
 
-    fn features(&self, source: &FeatureSource) -> Result<Named<Features>, CliError> {
+    /// Returns the features of `source`, moving the CSV feature matrix out, because exactly one
+    /// feature source is ever read.
+    fn features(&mut self, source: &FeatureSource) -> Result<Named<Features>, CliError> {
         match source {
             FeatureSource::Npy(path) => Ok(Named {
                 value: npy_reader::read_features(path)?,
                 origin: Origin::file(path),
             }),
             FeatureSource::Columns(_) | FeatureSource::AllColumns => {
-                let (matrix, names) = self.features.clone().unwrap_or_default();
+                let (matrix, names) = self.features.take().unwrap_or_default();
                 Ok(Named {
                     value: Features::F64(matrix),
                     origin: Origin::columns(&self.path, names),

@@ -25,19 +25,19 @@ pub fn file_bar(len: u64, name: &str) -> ProgressBar {
     bar
 }
 
-/// Returns a bar that counts computed metrics, hidden for small inputs.
+/// Returns a bar that counts computed metrics, hidden for inputs of few samples.
 ///
-/// The bar ticks on its own, so that it shows elapsed time during one long metric such as the
-/// silhouette coefficient.
-pub fn metrics_bar(samples: usize, metrics: usize) -> ProgressBar {
+/// The caller sets the length. The bar ticks on its own, so that it shows elapsed time during one
+/// long metric such as the silhouette coefficient.
+pub fn metrics_bar(samples: usize) -> ProgressBar {
     if samples < MIN_SAMPLES || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
 
     let style = ProgressStyle::with_template("{spinner} computing {msg} [{pos}/{len}] {elapsed}")
         .unwrap_or_else(|_| ProgressStyle::default_spinner());
-    let bar = ProgressBar::with_draw_target(Some(metrics as u64), ProgressDrawTarget::stderr())
-        .with_style(style);
+    let bar =
+        ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr()).with_style(style);
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
 }
