@@ -2,3 +2,6 @@
 
 #[path = "integration/clustering_extrinsic.rs"]
 mod clustering_extrinsic;
+
+#[path = "integration/clustering_intrinsic.rs"]
+mod clustering_intrinsic;

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::geometry::{cluster_moments, total_moments, CompensatedSum, Moments};
 use super::validation::{
-    check_batch, check_label_count, contiguous, standard_layout, ClusterIndex,
+    check_label_count, check_shape, contiguous, standard_layout, ClusterIndex,
 };
 use crate::error::{Error, Result};
 use crate::inputs::DataLabels;
@@ -29,9 +29,8 @@ const NAME: &str = "CalinskiHarabaszScore";
 /// CH = (B / (k - 1)) / (W / (n - k))
 /// ```
 ///
-/// from Calinski and Harabasz, "A dendrite method for cluster analysis" (1974). When `W = 0`
-/// (every row equals its centroid) the score is 1.0, scikit-learn's convention. Higher is
-/// better. Values are accumulated in f64 for f32 and f64 input, with one parallel pass over the
+/// as scikit-learn 1.9 computes it. When `W = 0` (every row equals its centroid) the score is
+/// 1.0, scikit-learn's convention. Higher is better. Values are accumulated in f64 for f32 and f64 input, with one parallel pass over the
 /// data whose chunking does not depend on the number of threads.
 ///
 /// # Errors
@@ -59,13 +58,13 @@ pub fn calinski_harabasz_score<F: Real>(
     data: ArrayView2<'_, F>,
     labels: ArrayView1<'_, i64>,
 ) -> Result<f64> {
-    check_batch(&data, &labels, None)?;
+    check_shape(&data, &labels, None)?;
 
     let clusters = ClusterIndex::new(&labels);
     check_label_count(NAME, clusters.n_clusters(), labels.len())?;
 
     let standard = standard_layout(&data);
-    let moments = cluster_moments(&contiguous(&standard), &clusters);
+    let moments = cluster_moments(&contiguous(&standard), &clusters)?;
     let total = total_moments(&moments, data.ncols());
     Ok(score_from_moments(&moments, &total))
 }
@@ -97,10 +96,10 @@ fn score_from_moments(clusters: &[Moments], total: &Moments) -> f64 {
 /// The Calinski-Harabasz score accumulated over batches; see [`calinski_harabasz_score`] for the
 /// formula.
 ///
-/// The state is bounded: per label, the row count, the centroid and the within-cluster sum of
-/// squares, plus the count and mean of all rows, so it takes `O(k * d)` memory for `k` labels
-/// and `d` features whatever the number of rows. Batches and merged states are combined with the
-/// pairwise formulas of Chan, Golub and LeVeque, which never subtract large sums of squares, so
+/// The state is bounded. It keeps, per label, the row count, the centroid and the
+/// within-cluster sum of squares, plus the count and mean of all rows. So it takes `O(k * d)`
+/// memory for `k` labels and `d` features, whatever the number of rows. Batches and merged states are combined with Chan
+/// et al.'s pairwise formulas, which never subtract large sums of squares, so
 /// any split of the data gives the one-batch value within about 1e-12 relative.
 ///
 /// # Example
@@ -190,14 +189,15 @@ impl<F: Real> Metric for CalinskiHarabaszScore<F> {
 
     fn update(&mut self, (data, labels): Input<'_, Self>) -> Result<()> {
         let n_features = self.total.as_ref().map(|total| total.mean.len());
-        check_batch(&data, &labels, n_features)?;
+        check_shape(&data, &labels, n_features)?;
         if data.nrows() == 0 {
             return Ok(());
         }
 
         let clusters = ClusterIndex::new(&labels);
         let standard = standard_layout(&data);
-        let moments = cluster_moments(&contiguous(&standard), &clusters);
+        // Computing the moments also checks finiteness, before the state changes.
+        let moments = cluster_moments(&contiguous(&standard), &clusters)?;
         let batch_total = total_moments(&moments, data.ncols());
 
         for (label, cluster) in clusters.labels.iter().zip(&moments) {

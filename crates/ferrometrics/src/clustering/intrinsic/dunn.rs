@@ -2,17 +2,18 @@
 
 use std::fmt;
 use std::marker::PhantomData;
+use std::ops::Range;
 use std::str::FromStr;
 
 use ndarray::{ArrayView1, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::geometry::{cluster_moments, Minkowski};
+use super::geometry::{cluster_centroids, has_avx2, Minkowski};
 use super::stored::StoredRows;
 use super::validation::{
-    check_batch, check_two_clusters, contiguous, rows_per_chunk, standard_layout, ClusterIndex,
-    Rows,
+    check_finite, check_shape, check_two_clusters, contiguous, rows_per_chunk, standard_layout,
+    ClusterIndex, Rows,
 };
 use crate::error::{Error, Result};
 use crate::inputs::DataLabels;
@@ -24,7 +25,7 @@ const NAME: &str = "DunnIndex";
 /// Rows per parallel task in the pairwise definition, whose cost per row grows with `n`.
 const PAIRWISE_ROWS_PER_TASK: usize = 64;
 
-/// Which distances the Dunn index compares.
+/// The pair of distances that the Dunn index compares.
 ///
 /// # Example
 ///
@@ -87,8 +88,7 @@ impl FromStr for DunnDefinition {
 ///
 /// - [`DunnDefinition::Centroid`], TorchMetrics' `dunn_index`: for centroids `m_c`,
 ///   `DI = min_{i < j} d_p(m_i, m_j) / max_c max_{x in c} d_p(x, m_c)`.
-/// - [`DunnDefinition::Pairwise`], from Dunn, "A fuzzy relative of the ISODATA process and its
-///   use in detecting compact well-separated clusters" (1973):
+/// - [`DunnDefinition::Pairwise`], Dunn's original definition:
 ///   `DI = min_{x, y in different clusters} d_p(x, y) / max_c max_{x, y in c} d_p(x, y)`. It
 ///   compares every pair of rows, in `O(n^2 * d)` time.
 ///
@@ -128,7 +128,7 @@ pub fn dunn_index<F: Real>(
     definition: DunnDefinition,
 ) -> Result<f64> {
     let distance = Minkowski::new(p)?;
-    check_batch(&data, &labels, None)?;
+    check_shape(&data, &labels, None)?;
 
     let clusters = ClusterIndex::new(&labels);
     check_two_clusters(NAME, clusters.n_clusters(), labels.len())?;
@@ -136,8 +136,11 @@ pub fn dunn_index<F: Real>(
     let standard = standard_layout(&data);
     let rows = contiguous(&standard);
     let (separation, spread) = match definition {
-        DunnDefinition::Centroid => centroid_extremes(&rows, &clusters, distance),
-        DunnDefinition::Pairwise => pairwise_extremes(&rows, &clusters, distance),
+        DunnDefinition::Centroid => centroid_extremes(&rows, &clusters, distance)?,
+        DunnDefinition::Pairwise => {
+            check_finite(&rows)?;
+            pairwise_extremes(&rows, &clusters, distance)
+        }
     };
     Ok(ratio(separation, spread))
 }
@@ -159,11 +162,8 @@ fn centroid_extremes<F: Real>(
     rows: &Rows<'_, F>,
     clusters: &ClusterIndex,
     distance: Minkowski,
-) -> (f64, f64) {
-    let centroids: Vec<Vec<f64>> = cluster_moments(rows, clusters)
-        .into_iter()
-        .map(|moments| moments.mean)
-        .collect();
+) -> Result<(f64, f64)> {
+    let centroids = cluster_centroids(rows, clusters)?;
 
     let mut separation = f64::INFINITY;
     for (i, first) in centroids.iter().enumerate() {
@@ -187,7 +187,7 @@ fn centroid_extremes<F: Real>(
         })
         .reduce(|| 0.0, f64::max);
 
-    (distance.finish(separation), distance.finish(spread))
+    Ok((distance.finish(separation), distance.finish(spread)))
 }
 
 /// Returns the minimum distance between rows of different clusters and the maximum distance
@@ -203,21 +203,12 @@ fn pairwise_extremes<F: Real>(
         .map(|task| {
             let start = task * PAIRWISE_ROWS_PER_TASK;
             let end = (start + PAIRWISE_ROWS_PER_TASK).min(n_rows);
-            let mut separation = f64::INFINITY;
-            let mut diameter = 0.0f64;
-            for i in start..end {
-                let first = rows.row(i);
-                let cluster = clusters.of_row[i];
-                for j in i + 1..n_rows {
-                    let reduced = distance.reduced(first, rows.row(j));
-                    if clusters.of_row[j] == cluster {
-                        diameter = diameter.max(reduced);
-                    } else {
-                        separation = separation.min(reduced);
-                    }
-                }
+            if has_avx2() {
+                // SAFETY: the CPU supports AVX2, as checked on the line above.
+                unsafe { pairwise_task_avx2(rows, &clusters.of_row, distance, start..end) }
+            } else {
+                pairwise_task(rows, &clusters.of_row, distance, start..end)
             }
-            (separation, diameter)
         })
         .reduce(
             || (f64::INFINITY, 0.0),
@@ -225,6 +216,48 @@ fn pairwise_extremes<F: Real>(
         );
 
     (distance.finish(separation), distance.finish(diameter))
+}
+
+/// [`pairwise_task`] compiled for AVX2.
+///
+/// # Safety
+///
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn pairwise_task_avx2<F: Real>(
+    rows: &Rows<'_, F>,
+    of_row: &[u32],
+    distance: Minkowski,
+    range: Range<usize>,
+) -> (f64, f64) {
+    pairwise_task(rows, of_row, distance, range)
+}
+
+/// Returns the minimum reduced distance between a row of `range` and a later row of another
+/// cluster, and the maximum between a row of `range` and a later row of its cluster.
+#[inline(always)]
+fn pairwise_task<F: Real>(
+    rows: &Rows<'_, F>,
+    of_row: &[u32],
+    distance: Minkowski,
+    range: Range<usize>,
+) -> (f64, f64) {
+    let mut separation = f64::INFINITY;
+    let mut diameter = 0.0f64;
+    for i in range {
+        let first = rows.row(i);
+        let cluster = of_row[i];
+        for (j, &other_cluster) in of_row.iter().enumerate().skip(i + 1) {
+            let reduced = distance.reduced(first, rows.row(j));
+            if other_cluster == cluster {
+                diameter = diameter.max(reduced);
+            } else {
+                separation = separation.min(reduced);
+            }
+        }
+    }
+    (separation, diameter)
 }
 
 /// The Dunn index accumulated over batches; see [`dunn_index`] for both definitions.
@@ -311,7 +344,7 @@ impl<F: Real> DunnIndex<F> {
 }
 
 impl<F: Real> Default for DunnIndex<F> {
-    /// The TorchMetrics default: `p = 2` and the centroid definition.
+    /// Creates the metric with TorchMetrics' defaults: `p = 2` and the centroid definition.
     fn default() -> Self {
         DunnIndex {
             p: 2.0,

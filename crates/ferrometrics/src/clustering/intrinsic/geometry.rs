@@ -1,16 +1,19 @@
-//! Cluster moments (count, centroid, within-cluster sum of squares) with exact-order parallel
-//! accumulation, compensated sums and Minkowski distances.
+//! Cluster moments (count, centroid, within-cluster sum of squares) accumulated in parallel in
+//! a fixed order, compensated sums and Minkowski distances.
+
+use std::ops::Range;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::validation::{rows_per_chunk, ClusterIndex, Rows};
+use super::validation::{check_finite, rows_per_chunk, ClusterIndex, Rows};
 use crate::error::{Error, Result};
 use crate::numerics::Real;
 
-/// Number of chunks summarized in parallel before they are folded into the running totals.
-/// It bounds the memory held by chunk summaries while keeping both cores busy.
-const CHUNKS_PER_WAVE: usize = 64;
+/// Bytes of chunk summaries computed in parallel before they are folded into the running
+/// totals. It bounds the memory held by summaries, and a wave of many chunks keeps every thread
+/// busy between two folds.
+const WAVE_BYTES: usize = 32 << 20;
 
 /// Count, mean and sum of squared deviations from the mean of a set of rows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -33,8 +36,8 @@ impl Moments {
         }
     }
 
-    /// Folds `other` into `self` with the pairwise update of Chan, Golub and LeVeque (1979):
-    /// for counts a and b and mean difference delta, the merged mean is
+    /// Folds `other` into `self` with Chan et al.'s pairwise update. For counts a and b and
+    /// mean difference delta, the merged mean is
     /// `mean_a + delta * b / (a + b)` and the merged sum of squares is
     /// `ss_a + ss_b + |delta|^2 * a * b / (a + b)`. It never subtracts large sums of squares.
     pub fn merge(&mut self, other: &Moments) {
@@ -63,16 +66,63 @@ impl Moments {
     }
 }
 
-/// Computes the moments of every cluster of `rows`, indexed like `clusters`.
+/// Computes the moments of every cluster of `rows`, indexed like `clusters`, and checks that
+/// every value is finite.
+///
+/// # Errors
+///
+/// [`Error::NonFinite`] for the first NaN or infinity of `rows`.
+pub(crate) fn cluster_moments<F: Real>(
+    rows: &Rows<'_, F>,
+    clusters: &ClusterIndex,
+) -> Result<Vec<Moments>> {
+    let moments = accumulate_moments(rows, clusters, true);
+    ensure_finite(rows, &moments)?;
+    Ok(moments)
+}
+
+/// Computes the centroid of every cluster of `rows`, indexed like `clusters`, and checks that
+/// every value is finite.
+///
+/// # Errors
+///
+/// [`Error::NonFinite`] for the first NaN or infinity of `rows`.
+pub(crate) fn cluster_centroids<F: Real>(
+    rows: &Rows<'_, F>,
+    clusters: &ClusterIndex,
+) -> Result<Vec<Vec<f64>>> {
+    let moments = accumulate_moments(rows, clusters, false);
+    ensure_finite(rows, &moments)?;
+    Ok(moments.into_iter().map(|moments| moments.mean).collect())
+}
+
+/// Checks finiteness from the moments, so that the data is read once for both. A NaN or an
+/// infinity in the data always makes a mean or a sum of squares non-finite, and only then is
+/// the data scanned again to locate the first bad value.
+///
+/// NOTE: finite f64 data beyond about 1e154 in magnitude overflows the sums of squares. The scan
+/// then finds no bad value, and the metric returns an infinite or NaN score.
+fn ensure_finite<F: Real>(rows: &Rows<'_, F>, moments: &[Moments]) -> Result<()> {
+    let finite = moments.iter().all(|moments| {
+        moments.sum_squares.is_finite() && moments.mean.iter().all(|mean| mean.is_finite())
+    });
+    if finite {
+        return Ok(());
+    }
+    check_finite(rows)
+}
+
+/// Accumulates the moments of every cluster, with sums of squares if `with_sum_squares`.
 ///
 /// The rows are cut into chunks whose size depends only on the number of features. Each chunk
 /// computes, per cluster present in it, the sum, the mean and then the squared deviations from
 /// that chunk mean (two passes over a chunk that sits in cache). Chunk moments are folded into
 /// the totals with [`Moments::merge`] in chunk order, so the result does not depend on the number
 /// of threads.
-pub(crate) fn cluster_moments<F: Real>(
+fn accumulate_moments<F: Real>(
     rows: &Rows<'_, F>,
     clusters: &ClusterIndex,
+    with_sum_squares: bool,
 ) -> Vec<Moments> {
     let n_features = rows.n_features;
     let n_clusters = clusters.n_clusters();
@@ -80,16 +130,38 @@ pub(crate) fn cluster_moments<F: Real>(
     let n_rows = rows.len();
     let n_chunks = n_rows.div_ceil(chunk_rows);
 
+    // A chunk summary contains at most one mean per cluster present in the chunk.
+    let summary_bytes = n_clusters.min(chunk_rows) * n_features * size_of::<f64>();
+    let chunks_per_wave = (WAVE_BYTES / summary_bytes.max(1)).max(16);
+
     let mut totals = vec![Moments::empty(n_features); n_clusters];
     let mut wave_start = 0;
     while wave_start < n_chunks {
-        let wave_end = (wave_start + CHUNKS_PER_WAVE).min(n_chunks);
+        let wave_end = (wave_start + chunks_per_wave).min(n_chunks);
         let summaries: Vec<Vec<(u32, Moments)>> = (wave_start..wave_end)
             .into_par_iter()
             .map(|chunk| {
                 let start = chunk * chunk_rows;
                 let end = (start + chunk_rows).min(n_rows);
-                chunk_moments(rows, &clusters.of_row, n_clusters, start, end)
+                let of_row = &clusters.of_row;
+                if n_clusters <= end - start {
+                    if has_avx2() {
+                        // SAFETY: the CPU supports AVX2, as checked on the line above.
+                        unsafe {
+                            dense_chunk_moments_avx2(
+                                rows,
+                                of_row,
+                                n_clusters,
+                                start..end,
+                                with_sum_squares,
+                            )
+                        }
+                    } else {
+                        dense_chunk_moments(rows, of_row, n_clusters, start..end, with_sum_squares)
+                    }
+                } else {
+                    sparse_chunk_moments(rows, of_row, start..end, with_sum_squares)
+                }
             })
             .collect();
 
@@ -103,29 +175,34 @@ pub(crate) fn cluster_moments<F: Real>(
     totals
 }
 
-/// Moments of the clusters present in rows `start..end`, in increasing cluster order.
-fn chunk_moments<F: Real>(
+/// [`dense_chunk_moments`] compiled for AVX2.
+///
+/// # Safety
+///
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn dense_chunk_moments_avx2<F: Real>(
     rows: &Rows<'_, F>,
     of_row: &[u32],
     n_clusters: usize,
-    start: usize,
-    end: usize,
+    range: Range<usize>,
+    with_sum_squares: bool,
 ) -> Vec<(u32, Moments)> {
-    if n_clusters <= end - start {
-        dense_chunk_moments(rows, of_row, n_clusters, start, end)
-    } else {
-        sparse_chunk_moments(rows, of_row, start, end)
-    }
+    dense_chunk_moments(rows, of_row, n_clusters, range, with_sum_squares)
 }
 
-/// Chunk moments with one accumulator per cluster, for few clusters.
+/// Moments of the clusters present in rows `range`, in increasing cluster order, with one
+/// accumulator per cluster, for few clusters.
+#[inline(always)]
 fn dense_chunk_moments<F: Real>(
     rows: &Rows<'_, F>,
     of_row: &[u32],
     n_clusters: usize,
-    start: usize,
-    end: usize,
+    range: Range<usize>,
+    with_sum_squares: bool,
 ) -> Vec<(u32, Moments)> {
+    let (start, end) = (range.start, range.end);
     let n_features = rows.n_features;
     let mut counts = vec![0u64; n_clusters];
     let mut means = vec![0.0f64; n_clusters * n_features];
@@ -146,7 +223,12 @@ fn dense_chunk_moments<F: Real>(
     }
 
     let mut sum_squares = vec![0.0f64; n_clusters];
-    for (index, &cluster) in (start..end).zip(&of_row[start..end]) {
+    let squared_rows = if with_sum_squares {
+        start..end
+    } else {
+        start..start
+    };
+    for (index, &cluster) in squared_rows.clone().zip(&of_row[squared_rows]) {
         let cluster = cluster as usize;
         let mean = &means[cluster * n_features..(cluster + 1) * n_features];
         sum_squares[cluster] += squared_deviation(rows.row(index), mean);
@@ -168,16 +250,16 @@ fn dense_chunk_moments<F: Real>(
         .collect()
 }
 
-/// Chunk moments after grouping the chunk's rows by cluster, for many clusters. Rows of one
-/// cluster are visited in increasing order, as in [`dense_chunk_moments`], so both paths give
-/// identical values.
+/// Moments of the clusters present in rows `range` after grouping the rows by cluster, for many
+/// clusters. Rows of one cluster are visited in increasing order, as in
+/// [`dense_chunk_moments`], so both paths give identical values.
 fn sparse_chunk_moments<F: Real>(
     rows: &Rows<'_, F>,
     of_row: &[u32],
-    start: usize,
-    end: usize,
+    range: Range<usize>,
+    with_sum_squares: bool,
 ) -> Vec<(u32, Moments)> {
-    let mut order: Vec<(u32, usize)> = (start..end).map(|index| (of_row[index], index)).collect();
+    let mut order: Vec<(u32, usize)> = range.map(|index| (of_row[index], index)).collect();
     order.sort_unstable();
 
     let mut summary = Vec::new();
@@ -191,10 +273,12 @@ fn sparse_chunk_moments<F: Real>(
         let count = group.len() as f64;
         mean.iter_mut().for_each(|total| *total /= count);
 
-        let sum_squares = group
-            .iter()
-            .map(|&(_, index)| squared_deviation(rows.row(index), &mean))
-            .sum();
+        let mut sum_squares = 0.0;
+        if with_sum_squares {
+            for &(_, index) in group {
+                sum_squares += squared_deviation(rows.row(index), &mean);
+            }
+        }
         let moments = Moments {
             count: group.len() as u64,
             mean,
@@ -205,16 +289,47 @@ fn sparse_chunk_moments<F: Real>(
     summary
 }
 
-/// Squared euclidean distance between a data row and a point in f64.
-pub(crate) fn squared_deviation<F: Real>(row: &[F], center: &[f64]) -> f64 {
-    row.iter()
-        .zip(center)
-        .map(|(&value, &center)| {
-            let delta = value.to_f64() - center;
-            delta * delta
-        })
-        .sum()
+/// Reports whether the CPU supports AVX2, so that the hot loops can run in a copy compiled for
+/// 256-bit vectors. Only the vector width changes: Rust never fuses a multiply and an add on
+/// its own, so both copies give bit-identical results.
+#[inline]
+pub(crate) fn has_avx2() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
 }
+
+/// Squared euclidean distance between two points.
+///
+/// Eight partial sums, added in a fixed order at the end, break the dependency chain of one
+/// running sum so that the loop vectorizes.
+#[inline(always)]
+pub(crate) fn squared_deviation<F: Real, G: Real>(row: &[F], center: &[G]) -> f64 {
+    let mut lanes = [0.0f64; LANES];
+    let row_blocks = row.chunks_exact(LANES);
+    let center_blocks = center.chunks_exact(LANES);
+    let mut tail = 0.0;
+    for (&value, &center) in row_blocks.remainder().iter().zip(center_blocks.remainder()) {
+        let delta = value.to_f64() - center.to_f64();
+        tail += delta * delta;
+    }
+
+    for (values, centers) in row_blocks.zip(center_blocks) {
+        for ((lane, &value), &center) in lanes.iter_mut().zip(values).zip(centers) {
+            let delta = value.to_f64() - center.to_f64();
+            *lane += delta * delta;
+        }
+    }
+    lanes.iter().sum::<f64>() + tail
+}
+
+/// Number of partial sums in [`squared_deviation`].
+const LANES: usize = 8;
 
 /// Folds the moments of all clusters, in cluster order, into the moments of the whole data set.
 pub(crate) fn total_moments(clusters: &[Moments], n_features: usize) -> Moments {
@@ -234,6 +349,7 @@ pub(crate) struct CompensatedSum {
 
 impl CompensatedSum {
     /// Adds one term.
+    #[inline(always)]
     pub fn add(&mut self, value: f64) {
         let sum = self.sum + value;
         if self.sum.abs() >= value.abs() {
@@ -298,16 +414,18 @@ impl Minkowski {
     /// Returns a monotone transform of the distance between `row` and `center` (the sum of
     /// `|x_i - y_i|^p`, or the max for `p = inf`). Comparing reduced values orders distances
     /// the same way, and [`Minkowski::finish`] turns a reduced value into the distance.
+    #[inline(always)]
     pub fn reduced<F: Real, G: Real>(&self, row: &[F], center: &[G]) -> f64 {
-        let deltas = row
-            .iter()
-            .zip(center)
-            .map(|(&x, &y)| (x.to_f64() - y.to_f64()).abs());
+        let deltas = || {
+            row.iter()
+                .zip(center)
+                .map(|(&x, &y)| (x.to_f64() - y.to_f64()).abs())
+        };
         match *self {
-            Minkowski::Manhattan => deltas.sum(),
-            Minkowski::Euclidean => deltas.map(|delta| delta * delta).sum(),
-            Minkowski::Chebyshev => deltas.fold(0.0, f64::max),
-            Minkowski::General(p) => deltas.map(|delta| delta.powf(p)).sum(),
+            Minkowski::Manhattan => deltas().sum(),
+            Minkowski::Euclidean => squared_deviation(row, center),
+            Minkowski::Chebyshev => deltas().fold(0.0, f64::max),
+            Minkowski::General(p) => deltas().map(|delta| delta.powf(p)).sum(),
         }
     }
 
@@ -348,6 +466,26 @@ mod tests {
         assert_eq!(left.count, 3);
         assert!((left.mean[0] - 2.0).abs() < 1e-15);
         assert!((left.sum_squares - 8.0).abs() < 1e-15);
+    }
+
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn avx2_moments_bit_identical() {
+        if !has_avx2() {
+            return;
+        }
+        let values: Vec<f32> = (0..37 * 13)
+            .map(|i| ((i * 7919) % 1000) as f32 * 0.37)
+            .collect();
+        let rows = Rows {
+            values: &values,
+            n_features: 13,
+        };
+        let of_row: Vec<u32> = (0..37).map(|i| (i * 5) % 3).collect();
+        let portable = dense_chunk_moments(&rows, &of_row, 3, 2..37, true);
+        // SAFETY: the CPU supports AVX2, as checked above.
+        let wide = unsafe { dense_chunk_moments_avx2(&rows, &of_row, 3, 2..37, true) };
+        assert_eq!(portable, wide);
     }
 
     #[test]

@@ -7,9 +7,9 @@ use ndarray::{ArrayView1, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::geometry::CompensatedSum;
+use super::geometry::{has_avx2, CompensatedSum};
 use super::stored::StoredRows;
-use super::validation::{check_batch, check_label_count, ClusterIndex};
+use super::validation::{check_batch, check_label_count, ClusterIndex, Rows};
 use crate::error::{Error, Result};
 use crate::inputs::DataLabels;
 use crate::metric::{check_same_config, Input, Metric, MetricInfo};
@@ -21,9 +21,6 @@ const NAME: &str = "SilhouetteScore";
 /// the number of threads.
 const ROWS_PER_TASK: usize = 32;
 
-/// Rows compared against the rows of a task in one block, so that the block stays in cache.
-const COLUMN_BLOCK: usize = 512;
-
 /// Computes the mean silhouette coefficient with the euclidean distance, as scikit-learn's
 /// `silhouette_score(data, labels, metric="euclidean")`.
 ///
@@ -34,8 +31,7 @@ const COLUMN_BLOCK: usize = 512;
 /// s(i) = (b(i) - a(i)) / max(a(i), b(i))
 /// ```
 ///
-/// and the score is the mean of `s(i)` over the rows, from Rousseeuw, "Silhouettes: a graphical
-/// aid to the interpretation and validation of cluster analysis" (1987). As in scikit-learn,
+/// and the score is the mean of `s(i)` over the rows. As in scikit-learn 1.9,
 /// rows of singleton clusters get `s(i) = 0`, and so does a row with `a(i) = b(i) = 0`. Higher is
 /// better, and the score lies in [-1, 1].
 ///
@@ -113,7 +109,6 @@ fn check_sample_size(sample_size: Option<usize>) -> Result<()> {
 fn mean_silhouette(values: &[f64], n_features: usize, clusters: &ClusterIndex) -> f64 {
     let n_rows = clusters.of_row.len();
     let n_clusters = clusters.n_clusters();
-    let row = |index: usize| &values[index * n_features..(index + 1) * n_features];
 
     let mut silhouettes = vec![0.0f64; n_rows];
     silhouettes
@@ -121,18 +116,17 @@ fn mean_silhouette(values: &[f64], n_features: usize, clusters: &ClusterIndex) -
         .enumerate()
         .for_each(|(task, out)| {
             let start = task * ROWS_PER_TASK;
-            // Per-cluster sums of distances from each row of the task, summed in column order.
-            let mut sums = vec![CompensatedSum::default(); out.len() * n_clusters];
-            for block_start in (0..n_rows).step_by(COLUMN_BLOCK) {
-                let block_end = (block_start + COLUMN_BLOCK).min(n_rows);
-                for (offset, row_sums) in sums.chunks_mut(n_clusters).enumerate() {
-                    let first = row(start + offset);
-                    for column in block_start..block_end {
-                        let cluster = clusters.of_row[column] as usize;
-                        row_sums[cluster].add(euclidean(first, row(column)));
-                    }
-                }
-            }
+            let task_rows = Rows {
+                values: &values[start * n_features..(start + out.len()) * n_features],
+                n_features,
+            };
+            let all_rows = Rows { values, n_features };
+            let sums = if has_avx2() {
+                // SAFETY: the CPU supports AVX2, as checked on the line above.
+                unsafe { distance_sums_avx2(&task_rows, &all_rows, clusters) }
+            } else {
+                distance_sums(&task_rows, &all_rows, clusters)
+            };
 
             for (offset, silhouette) in out.iter_mut().enumerate() {
                 let own = clusters.of_row[start + offset] as usize;
@@ -142,6 +136,61 @@ fn mean_silhouette(values: &[f64], n_features: usize, clusters: &ClusterIndex) -
         });
 
     CompensatedSum::of(silhouettes) / n_rows as f64
+}
+
+/// [`distance_sums`] compiled for AVX2.
+///
+/// # Safety
+///
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn distance_sums_avx2(
+    task_rows: &Rows<'_, f64>,
+    all_rows: &Rows<'_, f64>,
+    clusters: &ClusterIndex,
+) -> Vec<CompensatedSum> {
+    distance_sums(task_rows, all_rows, clusters)
+}
+
+/// Returns, for each row of `task_rows` and each cluster, the sum of euclidean distances from
+/// the row to the rows of `all_rows` in that cluster, laid out row after row.
+///
+/// The task rows are transposed so that one pass over the features of a row of `all_rows`
+/// updates the squared distances to all task rows at once, in vector registers. Each sum adds its
+/// terms in increasing row order of `all_rows`.
+#[inline(always)]
+fn distance_sums(
+    task_rows: &Rows<'_, f64>,
+    all_rows: &Rows<'_, f64>,
+    clusters: &ClusterIndex,
+) -> Vec<CompensatedSum> {
+    let n_clusters = clusters.n_clusters();
+    let n_task_rows = task_rows.len();
+    let n_features = task_rows.n_features;
+
+    let mut transposed = vec![[0.0f64; ROWS_PER_TASK]; n_features];
+    for (offset, row) in task_rows.values.chunks_exact(n_features).enumerate() {
+        for (lanes, &value) in transposed.iter_mut().zip(row) {
+            lanes[offset] = value;
+        }
+    }
+
+    let mut sums = vec![CompensatedSum::default(); n_task_rows * n_clusters];
+    for (column, &cluster) in clusters.of_row.iter().enumerate() {
+        let mut squared = [0.0f64; ROWS_PER_TASK];
+        for (&value, task_values) in all_rows.row(column).iter().zip(&transposed) {
+            for (total, &task_value) in squared.iter_mut().zip(task_values) {
+                let delta = task_value - value;
+                *total += delta * delta;
+            }
+        }
+
+        for (offset, &total) in squared[..n_task_rows].iter().enumerate() {
+            sums[offset * n_clusters + cluster as usize].add(total.sqrt());
+        }
+    }
+    sums
 }
 
 /// Silhouette of a row from its per-cluster distance sums.
@@ -164,15 +213,6 @@ fn row_silhouette(sums: &[CompensatedSum], counts: &[u64], own: usize) -> f64 {
         return 0.0;
     }
     (nearest - within) / scale
-}
-
-fn euclidean(first: &[f64], second: &[f64]) -> f64 {
-    first
-        .iter()
-        .zip(second)
-        .map(|(x, y)| (x - y) * (x - y))
-        .sum::<f64>()
-        .sqrt()
 }
 
 /// The SplitMix64 pseudorandom generator: a Weyl sequence passed through a 64-bit mixing
@@ -278,7 +318,7 @@ impl<F: Real> SilhouetteScore<F> {
 }
 
 impl<F: Real> Default for SilhouetteScore<F> {
-    /// The exact score: no sampling.
+    /// Creates the metric for the exact score, without sampling.
     fn default() -> Self {
         SilhouetteScore {
             sample_size: None,

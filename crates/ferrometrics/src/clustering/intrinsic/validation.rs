@@ -25,11 +25,13 @@ pub(crate) struct Rows<'a, F> {
 
 impl<'a, F: Real> Rows<'a, F> {
     /// Number of rows.
+    #[inline(always)]
     pub fn len(&self) -> usize {
         self.values.len() / self.n_features
     }
 
     /// Returns row `index`.
+    #[inline(always)]
     pub fn row(&self, index: usize) -> &'a [F] {
         &self.values[index * self.n_features..(index + 1) * self.n_features]
     }
@@ -50,16 +52,30 @@ pub(crate) fn contiguous<'a, F: Real>(data: &'a CowArray<'a, F, Ix2>) -> Rows<'a
     Rows { values, n_features }
 }
 
-/// Checks one batch: equal lengths, at least one column, the column count of earlier batches,
-/// and finite values. It reads the data once, in parallel.
+/// Checks one batch with [`check_shape`] and [`check_finite`].
 ///
 /// # Errors
 ///
-/// [`Error::LengthMismatch`] for `data` and `labels` of different lengths,
-/// [`Error::InvalidInput`] for zero columns or a column count that differs from
-/// `expected_features`, and [`Error::NonFinite`] naming the first row and column that hold NaN
-/// or an infinity.
+/// The errors of [`check_shape`] and [`check_finite`].
 pub(crate) fn check_batch<F: Real>(
+    data: &ArrayView2<'_, F>,
+    labels: &ArrayView1<'_, i64>,
+    expected_features: Option<usize>,
+) -> Result<()> {
+    check_shape(data, labels, expected_features)?;
+    let standard = standard_layout(data);
+    check_finite(&contiguous(&standard))
+}
+
+/// Checks the shape of one batch: equal lengths, at least one column, and the column count of
+/// earlier batches.
+///
+/// # Errors
+///
+/// [`Error::LengthMismatch`] for `data` and `labels` of different lengths, and
+/// [`Error::InvalidInput`] for zero columns or a column count that differs from
+/// `expected_features`.
+pub(crate) fn check_shape<F: Real>(
     data: &ArrayView2<'_, F>,
     labels: &ArrayView1<'_, i64>,
     expected_features: Option<usize>,
@@ -84,14 +100,16 @@ pub(crate) fn check_batch<F: Real>(
             ));
         }
     }
-
-    check_finite(data)
+    Ok(())
 }
 
-/// Returns [`Error::NonFinite`] for the first NaN or infinity of `data`, in row-major order.
-fn check_finite<F: Real>(data: &ArrayView2<'_, F>) -> Result<()> {
-    let standard = standard_layout(data);
-    let rows = contiguous(&standard);
+/// Returns [`Error::NonFinite`] for the first NaN or infinity of `rows`, in row-major order. It
+/// reads the data once, in parallel.
+///
+/// # Errors
+///
+/// [`Error::NonFinite`] naming the first row and column that hold NaN or an infinity.
+pub(crate) fn check_finite<F: Real>(rows: &Rows<'_, F>) -> Result<()> {
     let chunk_len = rows_per_chunk(rows.n_features) * rows.n_features;
 
     let first_bad = rows
@@ -99,7 +117,7 @@ fn check_finite<F: Real>(data: &ArrayView2<'_, F>) -> Result<()> {
         .par_chunks(chunk_len)
         .enumerate()
         .find_map_first(|(chunk, values)| {
-            let offset = values.iter().position(|x| !x.to_f64().is_finite())?;
+            let offset = values.iter().position(|x| !x.is_finite_value())?;
             Some((chunk * chunk_len + offset, values[offset].to_f64()))
         });
 
@@ -171,7 +189,7 @@ pub(crate) fn check_two_clusters(metric: &str, n_clusters: usize, n_samples: usi
 /// Dense cluster indices for arbitrary `i64` labels.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct ClusterIndex {
-    /// Distinct labels in increasing order; cluster `c` has label `labels[c]`.
+    /// Distinct labels in increasing order. Cluster `c` has label `labels[c]`.
     pub labels: Vec<i64>,
     /// Cluster index of each row.
     pub of_row: Vec<u32>,
@@ -185,8 +203,13 @@ impl ClusterIndex {
     /// A lookup table serves labels whose range is at most a few times the number of rows, and a
     /// sorted list of distinct labels with binary search serves sparse labels such as hashes.
     pub fn new(labels: &ArrayView1<'_, i64>) -> Self {
-        let labels: Vec<i64> = labels.iter().copied().collect();
-        let (Some(&min), Some(&max)) = (labels.iter().min(), labels.iter().max()) else {
+        let labels = labels.as_standard_layout();
+        let labels = labels
+            .as_slice()
+            .expect("an array in standard layout is contiguous");
+        let min = labels.par_iter().copied().min();
+        let max = labels.par_iter().copied().max();
+        let (Some(min), Some(max)) = (min, max) else {
             return ClusterIndex {
                 labels: Vec::new(),
                 of_row: Vec::new(),
@@ -197,9 +220,9 @@ impl ClusterIndex {
         // The span fits in u128 for any pair of i64 values.
         let span = (i128::from(max) - i128::from(min)) as u128;
         if span <= 4 * labels.len() as u128 + 1024 {
-            Self::from_table(&labels, min, span as usize + 1)
+            Self::from_table(labels, min, span as usize + 1)
         } else {
-            Self::from_sorted(&labels)
+            Self::from_sorted(labels)
         }
     }
 
@@ -218,7 +241,10 @@ impl ClusterIndex {
             }
         }
 
-        let of_row: Vec<u32> = labels.iter().map(|&label| table[offset(label)]).collect();
+        let of_row: Vec<u32> = labels
+            .par_iter()
+            .map(|&label| table[offset(label)])
+            .collect();
         Self::with_counts(distinct, of_row)
     }
 
