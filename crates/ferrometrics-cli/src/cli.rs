@@ -24,7 +24,7 @@ Inputs:
 
 Undefined values:
   A metric that is undefined for the input (for example the silhouette coefficient of a single
-  cluster) is shown as `undefined` in the table, with the reason in a note column, and as null
+  cluster) is shown as `undefined` in the table, with the reason in a reason column, and as null
   in JSON, with the reason on stderr. The silhouette coefficient is skipped in the same way when
   n exceeds --silhouette-max-rows and no --silhouette-sample-size is given. An infinite value,
   such as a Dunn index whose clusters all have zero spread, is shown in the table and is null

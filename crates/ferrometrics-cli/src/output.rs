@@ -8,23 +8,23 @@ use crate::report::{MetricResult, Outcome};
 /// Renders the report as a header line, then a Markdown table of metric, value and direction.
 ///
 /// Values are printed with the fewest digits that read back as the same f64. An undefined or
-/// skipped metric has `undefined` or `skipped` as its value and the reason in a last `note`
+/// skipped metric has `undefined` or `skipped` as its value and the reason in a last `reason`
 /// column, which is present only when some metric has a reason.
 pub fn render_table(header: &str, results: &[MetricResult]) -> String {
-    let has_notes = results
+    let has_reasons = results
         .iter()
         .any(|result| !matches!(result.outcome, Outcome::Value(_)));
 
     let mut table = Table::new();
     table.load_preset(ASCII_MARKDOWN);
     let mut column_names = vec!["metric", "value", "direction"];
-    if has_notes {
-        column_names.push("note");
+    if has_reasons {
+        column_names.push("reason");
     }
     table.set_header(column_names);
 
     for result in results {
-        let (value, note) = match &result.outcome {
+        let (value, reason) = match &result.outcome {
             Outcome::Value(value) => (format!("{value:?}"), String::new()),
             Outcome::Undefined(reason) => ("undefined".to_owned(), reason.clone()),
             Outcome::Skipped(reason) => ("skipped".to_owned(), reason.clone()),
@@ -34,9 +34,9 @@ pub fn render_table(header: &str, results: &[MetricResult]) -> String {
             value,
             direction_text(result.higher_is_better).to_owned(),
         ];
-        if has_notes {
+        if has_reasons {
             // A `|` would end the Markdown cell early.
-            row.push(note.replace('|', "\\|"));
+            row.push(reason.replace('|', "\\|"));
         }
         table.add_row(row);
     }
@@ -149,16 +149,16 @@ mod tests {
             .find(|line| line.contains("silhouette_score"))
             .unwrap();
 
-        assert!(table.lines().nth(2).unwrap().contains("note"));
+        assert!(table.lines().nth(2).unwrap().contains("reason"));
         assert!(row.contains("undefined"));
         assert!(row.contains("one cluster"));
     }
 
     #[test]
-    fn table_without_reasons_has_no_note_column() {
+    fn table_without_reasons_has_no_reason_column() {
         let table = render_table("input", &[result("rand_score", Outcome::Value(0.5))]);
 
-        assert!(!table.contains("note"));
+        assert!(!table.contains("reason"));
     }
 
     #[test]
