@@ -327,6 +327,53 @@ fn silhouette_skipped_above_max_rows() {
 }
 
 #[test]
+fn silhouette_sample_of_all_rows_is_exact() {
+    let dir = TempDir::new("silhouette-sample");
+    let file = dir.write("blobs.csv", BLOBS_CSV);
+
+    let exact = parse_json(&run(csv_args(
+        &file,
+        &["--all-features", "--format", "json"],
+    )));
+    let sampled = parse_json(&run(csv_args(
+        &file,
+        &[
+            "--all-features",
+            "--silhouette-sample-size",
+            "6",
+            "--format",
+            "json",
+        ],
+    )));
+
+    assert_eq!(sampled["silhouette_score"], exact["silhouette_score"]);
+}
+
+#[test]
+fn silhouette_sample_is_seeded() {
+    let dir = TempDir::new("silhouette-seed");
+    let file = dir.write("blobs.csv", BLOBS_CSV);
+    let options = [
+        "--all-features",
+        "--silhouette-sample-size",
+        "4",
+        "--seed",
+        "7",
+    ];
+
+    let first = run(csv_args(&file, &options));
+    let second = run(csv_args(&file, &options));
+    let header = stdout(&first).lines().next().unwrap_or_default().to_owned();
+
+    assert_eq!(first.status.code(), Some(0), "stderr: {}", stderr(&first));
+    assert_eq!(stdout(&first), stdout(&second));
+    assert!(
+        header.contains("sample of 4 rows, seed 7"),
+        "header: {header}"
+    );
+}
+
+#[test]
 fn no_silhouette_omits_key() {
     let dir = TempDir::new("no-silhouette");
     let file = dir.write("blobs.csv", BLOBS_CSV);
