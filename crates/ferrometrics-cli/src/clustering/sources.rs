@@ -1,110 +1,16 @@
-//! The `clustering` subcommand: resolve where each input comes from, read and check the inputs,
-//! compute the report and format it.
+//! Where each input of the subcommand comes from, and reading and checking the inputs.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use ferrometrics::clustering::{DunnIndex, SilhouetteScore, VMeasureScore};
 use ndarray::Array1;
 
-use crate::cli::{ClusteringArgs, Format};
+use crate::cli::ClusteringArgs;
 use crate::error::CliError;
 use crate::input::csv_reader::{read_csv, FeatureColumns};
 use crate::input::{npy_reader, Features};
-use crate::output;
-use crate::progress;
-use crate::report::{compute_report, DataLabels, LabelPairs, MetricOptions, SilhouettePlan};
-
-/// Output of the subcommand: the report for stdout, and warnings for stderr.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Printout {
-    pub stdout: String,
-    pub warnings: Vec<String>,
-}
-
-/// Runs the subcommand and returns what to print.
-pub fn run(args: &ClusteringArgs) -> Result<Printout, CliError> {
-    let options = metric_options(args)?;
-    let delimiter = csv_delimiter(args.delimiter)?;
-    let sources = Sources::from_args(args)?;
-
-    let inputs = sources.read(args.file.as_deref(), delimiter)?;
-    let n = inputs.check_lengths()?;
-    let mut header = format!("clustering metrics of {}; n = {n}", inputs.describe());
-    if let SilhouettePlan::Sample { sample_size } = options.silhouette {
-        if inputs.data_labels.is_some() && sample_size < n {
-            let seed = options.seed;
-            header.push_str(&format!(
-                "; silhouette_score on a random sample of {sample_size} rows, seed {seed}"
-            ));
-        }
-    }
-    let (label_pairs, data_labels) = inputs.into_metric_inputs();
-
-    let bar = progress::metrics_bar(n);
-    let results = compute_report(label_pairs.as_ref(), data_labels.as_ref(), &options, &bar);
-
-    let printout = match args.format {
-        Format::Table => Printout {
-            stdout: output::render_table(&header, &results),
-            warnings: Vec::new(),
-        },
-        Format::Json => Printout {
-            stdout: output::render_json(&results),
-            warnings: output::json_null_reasons(&results),
-        },
-    };
-    Ok(printout)
-}
-
-/// Validates the metric settings with the library's own constructors, before any file is read.
-fn metric_options(args: &ClusteringArgs) -> Result<MetricOptions, CliError> {
-    VMeasureScore::new(args.beta).map_err(|e| CliError::option("--beta", e.to_string()))?;
-    DunnIndex::<f64>::new(args.p, args.dunn_definition.into())
-        .map_err(|e| CliError::option("--p", e.to_string()))?;
-
-    let silhouette = if args.no_silhouette {
-        SilhouettePlan::Off
-    } else if let Some(sample_size) = args.silhouette_sample_size {
-        SilhouetteScore::<f64>::new(Some(sample_size), args.seed).map_err(|_| {
-            // The library's message speaks of `None`, which has no spelling on the command line.
-            CliError::option(
-                "--silhouette-sample-size",
-                format!(
-                    "invalid value {sample_size}, pass at least 3 rows, or leave the option out \
-                     for the exact value"
-                ),
-            )
-        })?;
-        SilhouettePlan::Sample { sample_size }
-    } else {
-        SilhouettePlan::Exact {
-            max_rows: args.silhouette_max_rows,
-        }
-    };
-
-    Ok(MetricOptions {
-        average_method: args.average_method.into(),
-        beta: args.beta,
-        p: args.p,
-        dunn_definition: args.dunn_definition.into(),
-        silhouette,
-        seed: args.seed,
-    })
-}
-
-fn csv_delimiter(delimiter: char) -> Result<u8, CliError> {
-    u8::try_from(delimiter)
-        .ok()
-        .filter(u8::is_ascii)
-        .ok_or_else(|| {
-            CliError::option(
-                "--delimiter",
-                format!("invalid value '{delimiter}', use one ASCII character such as ',' or ';'"),
-            )
-        })
-}
+use crate::report::{DataLabels, LabelPairs};
 
 /// Origin of one label vector: a column of the CSV file or an `.npy` file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,7 +29,7 @@ enum FeatureSource {
 
 /// The sources of every input that the options ask for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Sources {
+pub(super) struct Sources {
     /// `(target, preds)`, for the extrinsic metrics.
     pairs: Option<(LabelSource, LabelSource)>,
     /// `(data, labels)`, for the intrinsic metrics.
@@ -131,7 +37,7 @@ struct Sources {
 }
 
 impl Sources {
-    fn from_args(args: &ClusteringArgs) -> Result<Self, CliError> {
+    pub(super) fn from_args(args: &ClusteringArgs) -> Result<Self, CliError> {
         let pairs = match (&args.target, &args.preds, &args.target_npy, &args.preds_npy) {
             (Some(target), Some(preds), _, _) => Some((
                 LabelSource::Column(target.clone()),
@@ -209,7 +115,7 @@ impl Sources {
         columns
     }
 
-    fn read(&self, file: Option<&Path>, delimiter: u8) -> Result<Inputs, CliError> {
+    pub(super) fn read(&self, file: Option<&Path>, delimiter: u8) -> Result<Inputs, CliError> {
         let label_columns = self.label_columns();
         let feature_columns = match self.data_labels.as_ref().map(|(features, _)| features) {
             Some(FeatureSource::Columns(names)) => FeatureColumns::Named(names),
@@ -347,14 +253,14 @@ impl fmt::Display for Origin {
 const MAX_LISTED_COLUMNS: usize = 4;
 
 /// Every input, read, with its origin.
-struct Inputs {
+pub(super) struct Inputs {
     pairs: Option<(NamedLabels, NamedLabels)>,
     data_labels: Option<(Named<Features>, NamedLabels)>,
 }
 
 impl Inputs {
     /// Returns the number of samples, after checking that every input has that many.
-    fn check_lengths(&self) -> Result<usize, CliError> {
+    pub(super) fn check_lengths(&self) -> Result<usize, CliError> {
         let mut samples = None;
         if let Some((target, preds)) = &self.pairs {
             if preds.value.len() != target.value.len() {
@@ -414,8 +320,13 @@ impl Inputs {
         Ok(n)
     }
 
+    /// Returns whether features were read, for the intrinsic metrics.
+    pub(super) fn has_data(&self) -> bool {
+        self.data_labels.is_some()
+    }
+
     /// Describes the inputs for the report's header line.
-    fn describe(&self) -> String {
+    pub(super) fn describe(&self) -> String {
         let mut parts = Vec::new();
         if let Some((target, preds)) = &self.pairs {
             parts.push(format!("target {}", target.origin));
@@ -440,7 +351,7 @@ impl Inputs {
         parts.join(", ")
     }
 
-    fn into_metric_inputs(self) -> (Option<LabelPairs>, Option<DataLabels>) {
+    pub(super) fn into_metric_inputs(self) -> (Option<LabelPairs>, Option<DataLabels>) {
         let label_pairs = self.pairs.map(|(target, preds)| LabelPairs {
             preds: preds.value,
             target: target.value,
