@@ -1,4 +1,5 @@
-//! Where each input of the subcommand comes from, and reading and checking the inputs.
+//! Input sources of the subcommand, resolved from the options, and the reading and checking of
+//! the inputs.
 
 use std::collections::HashMap;
 use std::fmt;
