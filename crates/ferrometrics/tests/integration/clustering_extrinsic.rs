@@ -139,7 +139,7 @@ fn functional_forms_match_sklearn() {
 /// Builds a fresh stateful metric.
 type MetricFactory = Box<dyn Fn() -> Box<dyn AnyMetric>>;
 
-/// Every stateful metric under the short name that [`functional`] takes.
+/// Lists every stateful metric under the short name that [`functional`] takes.
 fn stateful_metrics() -> Vec<(&'static str, MetricFactory)> {
     vec![
         ("mi", Box::new(|| Box::new(MutualInfoScore::new()))),

@@ -30,8 +30,8 @@ pub(crate) fn cluster_accuracy_from_table(table: &ContingencyTable) -> Result<f6
 /// Returns the largest total weight of a matching that gives every row its own column, for a
 /// row-major `rows x cols` weight matrix with `rows <= cols`.
 ///
-/// This is the shortest augmenting path form of the Hungarian method (Jonker and Volgenant,
-/// 1987): rows are added one at a time, and each addition runs a Dijkstra search over reduced
+/// This is the shortest augmenting path form of the Hungarian method, as in Jonker-Volgenant
+/// solvers: rows are added one at a time, and each addition runs a Dijkstra search over reduced
 /// costs `cost - u[row] - v[col]` for the cheapest path to a free column, then updates the
 /// potentials `u` and `v`. It takes `O(rows^2 cols)` time. Costs are negated weights, and all
 /// arithmetic is on integers, so the optimum is exact.

@@ -192,32 +192,7 @@ impl ContingencyTable {
             return;
         }
 
-        let mut merged = Vec::with_capacity(self.cells.len() + other.cells.len());
-        let (mut i, mut j) = (0, 0);
-        while i < self.cells.len() && j < other.cells.len() {
-            let (a, b) = (self.cells[i], other.cells[j]);
-            match (a.target, a.pred).cmp(&(b.target, b.pred)) {
-                std::cmp::Ordering::Less => {
-                    merged.push(a);
-                    i += 1;
-                }
-                std::cmp::Ordering::Greater => {
-                    merged.push(b);
-                    j += 1;
-                }
-                std::cmp::Ordering::Equal => {
-                    merged.push(Cell {
-                        count: a.count + b.count,
-                        ..a
-                    });
-                    i += 1;
-                    j += 1;
-                }
-            }
-        }
-        merged.extend_from_slice(&self.cells[i..]);
-        merged.extend_from_slice(&other.cells[j..]);
-        self.cells = merged;
+        self.cells = merge_sorted(&self.cells, &other.cells);
     }
 
     /// Removes every cell.
@@ -300,6 +275,36 @@ impl ContingencyTable {
     }
 }
 
+/// Merges two cell lists sorted by `(target, pred)`, adding the counts of equal pairs.
+fn merge_sorted(left: &[Cell], right: &[Cell]) -> Vec<Cell> {
+    let mut merged = Vec::with_capacity(left.len() + right.len());
+    let (mut i, mut j) = (0, 0);
+    while i < left.len() && j < right.len() {
+        let (a, b) = (left[i], right[j]);
+        match (a.target, a.pred).cmp(&(b.target, b.pred)) {
+            std::cmp::Ordering::Less => {
+                merged.push(a);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                merged.push(b);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                merged.push(Cell {
+                    count: a.count + b.count,
+                    ..a
+                });
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    merged.extend_from_slice(&left[i..]);
+    merged.extend_from_slice(&right[j..]);
+    merged
+}
+
 /// Validates a pair of label arrays before any state changes.
 pub(crate) fn check_labels(preds: ArrayView1<'_, i64>, target: ArrayView1<'_, i64>) -> Result<()> {
     crate::check_same_length("preds", preds.len(), "target", target.len())?;
@@ -334,11 +339,15 @@ const DENSE_MAX_CELLS: u128 = 1 << 22;
 fn count_pairs(preds: ArrayView1<'_, i64>, target: ArrayView1<'_, i64>) -> Vec<Cell> {
     let preds = contiguous(preds);
     let target = contiguous(target);
+    if let Some(cells) = count_by_chunks(&preds, &target) {
+        return cells;
+    }
+
     let (pred_min, pred_max) = min_max(&preds);
     let (target_min, target_max) = min_max(&target);
 
-    let pred_width = (i128::from(pred_max) - i128::from(pred_min) + 1) as u128;
-    let target_width = (i128::from(target_max) - i128::from(target_min) + 1) as u128;
+    let pred_width = range_width(pred_min, pred_max);
+    let target_width = range_width(target_min, target_max);
     let cells = pred_width.saturating_mul(target_width);
 
     // A dense table pays off while it is not much larger than the batch itself.
@@ -355,6 +364,105 @@ fn count_pairs(preds: ArrayView1<'_, i64>, target: ArrayView1<'_, i64>) -> Vec<C
     } else {
         count_sorted(&preds, &target)
     }
+}
+
+/// Label ranges of one chunk spanning at most this many cells are counted in the chunk.
+const LOCAL_DENSE_MAX_CELLS: u128 = 1 << 12;
+
+/// Counts each chunk densely over its own label ranges and merges the chunks' cells, so each
+/// chunk is read from memory once and scanned the second time from cache. Returns `None`, to
+/// fall back to whole-batch counting, if some chunk's ranges span too many cells.
+fn count_by_chunks(preds: &[i64], target: &[i64]) -> Option<Vec<Cell>> {
+    preds
+        .par_chunks(CHUNK)
+        .zip(target.par_chunks(CHUNK))
+        .map(|(preds, target)| {
+            let (pred_min, pred_max) = min_max_serial(preds);
+            let (target_min, target_max) = min_max_serial(target);
+            let pred_width = range_width(pred_min, pred_max);
+            let target_width = range_width(target_min, target_max);
+            if pred_width.saturating_mul(target_width) > LOCAL_DENSE_MAX_CELLS {
+                return None;
+            }
+            let counts = count_dense_serial(
+                preds,
+                target,
+                pred_min,
+                target_min,
+                pred_width as usize,
+                target_width as usize,
+            );
+            Some(dense_to_cells(
+                &counts,
+                pred_min,
+                target_min,
+                pred_width as usize,
+            ))
+        })
+        .try_reduce(Vec::new, |left, right| Some(merge_sorted(&left, &right)))
+}
+
+/// Number of integers in `min..=max`, exact for the whole `i64` range.
+fn range_width(min: i64, max: i64) -> u128 {
+    (i128::from(max) - i128::from(min) + 1) as u128
+}
+
+fn min_max_serial(labels: &[i64]) -> (i64, i64) {
+    labels
+        .iter()
+        .fold((i64::MAX, i64::MIN), |(lo, hi), &x| (lo.min(x), hi.max(x)))
+}
+
+/// Counts one chunk into a dense row-major `target_width x pred_width` array. Four interleaved
+/// copies of the array keep runs of equal pairs from serializing on one counter.
+fn count_dense_serial(
+    preds: &[i64],
+    target: &[i64],
+    pred_min: i64,
+    target_min: i64,
+    pred_width: usize,
+    target_width: usize,
+) -> Vec<u64> {
+    const LANES: usize = 4;
+    let n_cells = pred_width * target_width;
+    let mut lanes = vec![0u32; LANES * n_cells];
+    let mut pred_quads = preds.chunks_exact(LANES);
+    let mut target_quads = target.chunks_exact(LANES);
+    for (p, t) in (&mut pred_quads).zip(&mut target_quads) {
+        for lane in 0..LANES {
+            let row = t[lane].wrapping_sub(target_min) as usize;
+            let col = p[lane].wrapping_sub(pred_min) as usize;
+            lanes[lane * n_cells + row * pred_width + col] += 1;
+        }
+    }
+    for (&p, &t) in pred_quads.remainder().iter().zip(target_quads.remainder()) {
+        let row = t.wrapping_sub(target_min) as usize;
+        let col = p.wrapping_sub(pred_min) as usize;
+        lanes[row * pred_width + col] += 1;
+    }
+
+    (0..n_cells)
+        .map(|index| {
+            (0..LANES)
+                .map(|lane| u64::from(lanes[lane * n_cells + index]))
+                .sum()
+        })
+        .collect()
+}
+
+/// Keeps the non-zero entries of a dense row-major count array as sorted cells.
+fn dense_to_cells(counts: &[u64], pred_min: i64, target_min: i64, pred_width: usize) -> Vec<Cell> {
+    let mut cells = Vec::new();
+    for (index, &count) in counts.iter().enumerate() {
+        if count > 0 {
+            cells.push(Cell {
+                target: target_min.wrapping_add((index / pred_width) as i64),
+                pred: pred_min.wrapping_add((index % pred_width) as i64),
+                count,
+            });
+        }
+    }
+    cells
 }
 
 fn contiguous<'a>(labels: ArrayView1<'a, i64>) -> Cow<'a, [i64]> {
@@ -376,8 +484,8 @@ fn min_max(labels: &[i64]) -> (i64, i64) {
     )
 }
 
-/// Counts into a dense `target_width x pred_width` array indexed by label offsets, then keeps
-/// the non-zero cells. Row-major order makes the cells come out sorted.
+/// Counts a whole batch into a dense `target_width x pred_width` array indexed by label offsets,
+/// for label ranges too wide to count chunk by chunk but narrow enough for one array.
 fn count_dense(
     preds: &[i64],
     target: &[i64],
@@ -387,45 +495,26 @@ fn count_dense(
     target_width: usize,
 ) -> Vec<Cell> {
     let n_cells = pred_width * target_width;
-    // Small tables are split into interleaved copies so that runs of equal pairs do not
-    // serialize on one counter.
-    let lanes = if n_cells <= 1 << 12 { 4 } else { 1 };
-    let lane_mask = lanes - 1;
-
-    let count_chunk = |mut counts: Vec<u64>, (p, t): (&[i64], &[i64])| {
-        for (k, (&pred, &true_label)) in p.iter().zip(t).enumerate() {
+    let count_chunk = |mut counts: Vec<u64>, (preds, target): (&[i64], &[i64])| {
+        for (&pred, &true_label) in preds.iter().zip(target) {
             let row = true_label.wrapping_sub(target_min) as usize;
             let col = pred.wrapping_sub(pred_min) as usize;
-            counts[(k & lane_mask) * n_cells + row * pred_width + col] += 1;
+            counts[row * pred_width + col] += 1;
         }
         counts
+    };
+    let add = |mut left: Vec<u64>, right: Vec<u64>| {
+        for (l, r) in left.iter_mut().zip(&right) {
+            *l += r;
+        }
+        left
     };
     let counts = preds
         .par_chunks(CHUNK)
         .zip(target.par_chunks(CHUNK))
-        .fold(|| vec![0u64; lanes * n_cells], count_chunk)
-        .reduce(
-            || vec![0u64; lanes * n_cells],
-            |mut left, right| {
-                for (l, r) in left.iter_mut().zip(&right) {
-                    *l += r;
-                }
-                left
-            },
-        );
-
-    let mut cells = Vec::new();
-    for index in 0..n_cells {
-        let count: u64 = (0..lanes).map(|lane| counts[lane * n_cells + index]).sum();
-        if count > 0 {
-            cells.push(Cell {
-                target: target_min.wrapping_add((index / pred_width) as i64),
-                pred: pred_min.wrapping_add((index % pred_width) as i64),
-                count,
-            });
-        }
-    }
-    cells
+        .fold(|| vec![0u64; n_cells], count_chunk)
+        .reduce(|| vec![0u64; n_cells], add);
+    dense_to_cells(&counts, pred_min, target_min, pred_width)
 }
 
 /// Counts by sorting the pairs, for label ranges too wide for a dense array.
@@ -535,6 +624,40 @@ mod tests {
         );
         let sorted = count_sorted(preds.as_slice().unwrap(), target.as_slice().unwrap());
         assert_eq!(dense, sorted);
+    }
+
+    fn pseudo_random_labels(n: usize, k: u64, seed: u64) -> Vec<i64> {
+        let mut state = seed;
+        (0..n)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                ((state >> 33) % k) as i64 - 3
+            })
+            .collect()
+    }
+
+    #[test]
+    fn chunk_path_matches_sorted_path() {
+        let preds = pseudo_random_labels(200_003, 7, 1);
+        let target = pseudo_random_labels(200_003, 11, 2);
+        let chunked = count_by_chunks(&preds, &target).unwrap();
+        assert_eq!(chunked, count_sorted(&preds, &target));
+    }
+
+    #[test]
+    fn wide_chunk_falls_back_to_whole_batch() {
+        let mut preds = pseudo_random_labels(150_000, 5, 3);
+        let target = pseudo_random_labels(150_000, 5, 4);
+        preds[140_000] = 1_000_000;
+        assert!(count_by_chunks(&preds, &target).is_none());
+        let view = |labels: &Vec<i64>| ArrayView1::from(labels.as_slice()).to_owned();
+        let table = ContingencyTable::from_labels(view(&preds).view(), view(&target).view());
+        assert_eq!(
+            table.unwrap().cells(),
+            count_sorted(&preds, &target).as_slice()
+        );
     }
 
     #[test]
