@@ -34,6 +34,9 @@ const NAME: &str = "DaviesBouldinScore";
 /// `M_ij` is within 1e-8 of 0. Here the formula applies to such small nonzero values too, so
 /// data on a scale below about 1e-8 gets its true score.
 ///
+/// For `f32` input, scikit-learn 1.9 computes the distances in float32, so its value can differ
+/// from this one by about 1e-6 relative. On the same numbers in `f64` the two agree to 1e-9.
+///
 /// The computation reads the data twice (centroids, then distances to them) in parallel chunks
 /// whose boundaries do not depend on the number of threads, and sums distances with
 /// compensation.
