@@ -1,0 +1,202 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use ferrometrics::clustering::{AverageMethod, DunnDefinition};
+
+/// Largest number of rows for which the silhouette coefficient is computed exactly by default.
+///
+/// The exact silhouette compares every pair of rows, so its time grows with n^2 (10^8 distance
+/// evaluations at this size).
+pub const DEFAULT_SILHOUETTE_MAX_ROWS: usize = 10_000;
+
+const CLUSTERING_AFTER_HELP: &str = "\
+Inputs:
+  Extrinsic metrics compare predicted cluster labels with true labels. Give them as two columns
+  of FILE (--target, --preds) or as two .npy files (--target-npy, --preds-npy).
+  Intrinsic metrics score the predicted clustering of the feature rows. Give the features as
+  columns of FILE (--features or --all-features) or as an .npy file (--data), and the labels as
+  --labels. Without --labels, the predicted labels are used. When both sets are given, both are
+  reported, and they must have the same number of samples.
+  Labels must be integers. A CSV label such as 2.0 is read as 2, and 2.5 is rejected.
+  .npy labels may have any integer dtype, features must be float32 or float64.
+
+Undefined values:
+  A metric that is undefined for the input (for example the silhouette coefficient of a single
+  cluster) is shown as `undefined` in the table, with the reason in a reason column, and as null
+  in JSON, with the reason on stderr. The silhouette coefficient is skipped in the same way when
+  n exceeds --silhouette-max-rows and no --silhouette-sample-size is given. An infinite value,
+  such as a Dunn index whose clusters all have zero spread, is shown in the table and is null
+  in JSON.
+  With --no-silhouette, the silhouette coefficient is left out of both outputs.
+
+Exit status:
+  0 on success, 2 on invalid usage or invalid input, with a one-line message on stderr, and 1
+  when stdout cannot be written.
+
+Examples:
+  ferrometrics clustering wine.csv --target target --preds preds --all-features
+  ferrometrics clustering --target-npy y.npy --preds-npy pred.npy --format json
+  ferrometrics clustering --data X.npy --labels pred.npy --p 1";
+
+/// Evaluation metrics with the values of the field's reference implementations.
+#[derive(Debug, Parser)]
+#[command(name = "ferrometrics", version, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Score a clustering against true labels and on its own feature rows.
+    #[command(after_help = CLUSTERING_AFTER_HELP)]
+    Clustering(ClusteringArgs),
+}
+
+/// Options of the `clustering` subcommand.
+#[derive(Debug, Args)]
+pub struct ClusteringArgs {
+    /// CSV file with a header row. Columns are selected by their header names.
+    #[arg(value_name = "FILE.csv")]
+    pub file: Option<PathBuf>,
+
+    /// Column of FILE with the true labels (integers).
+    #[arg(long, value_name = "COL", requires_all = ["file", "preds"])]
+    pub target: Option<String>,
+
+    /// Column of FILE with the predicted cluster labels (integers).
+    #[arg(long, value_name = "COL", requires_all = ["file", "target"])]
+    pub preds: Option<String>,
+
+    /// .npy file with the true labels, a 1-D integer array.
+    #[arg(
+        long,
+        value_name = "FILE.npy",
+        requires = "preds_npy",
+        conflicts_with = "target"
+    )]
+    pub target_npy: Option<PathBuf>,
+
+    /// .npy file with the predicted cluster labels, a 1-D integer array.
+    #[arg(
+        long,
+        value_name = "FILE.npy",
+        requires = "target_npy",
+        conflicts_with = "preds"
+    )]
+    pub preds_npy: Option<PathBuf>,
+
+    /// Comma-separated columns of FILE with the features, for the intrinsic metrics.
+    #[arg(long, value_name = "COL,...", value_delimiter = ',', requires = "file")]
+    pub features: Vec<String>,
+
+    /// Use every column of FILE except the label columns as a feature.
+    #[arg(long, requires = "file", conflicts_with_all = ["features", "data"])]
+    pub all_features: bool,
+
+    /// .npy file with the features, a float32 or float64 array of shape (n_samples, n_features).
+    #[arg(long, value_name = "FILE.npy", conflicts_with = "features")]
+    pub data: Option<PathBuf>,
+
+    /// Cluster labels of the feature rows: a column of FILE with --features or --all-features,
+    /// an .npy file with --data. Defaults to the predicted labels.
+    #[arg(long, value_name = "COL|FILE.npy")]
+    pub labels: Option<String>,
+
+    /// Mean of the two entropies that normalizes NMI and AMI.
+    #[arg(long, value_enum, default_value_t = AverageMethodArg::Arithmetic)]
+    pub average_method: AverageMethodArg,
+
+    /// Weight of completeness relative to homogeneity in the V-measure (a positive number).
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    pub beta: f64,
+
+    /// Order of the Minkowski distance in the Dunn index (1 or more, or inf).
+    #[arg(long, default_value_t = 2.0, allow_negative_numbers = true)]
+    pub p: f64,
+
+    /// Distances of the Dunn index: between centroids and from rows to their centroid
+    /// (TorchMetrics), or between rows (Dunn's original definition).
+    #[arg(long, value_enum, default_value_t = DunnDefinitionArg::Centroid)]
+    pub dunn_definition: DunnDefinitionArg,
+
+    /// Compute the silhouette coefficient on this many rows (at least 3), drawn without
+    /// replacement with --seed, or on every row if there are not more. The value is an estimate,
+    /// and the sample differs from the one scikit-learn draws for the same seed.
+    #[arg(long, value_name = "N")]
+    pub silhouette_sample_size: Option<usize>,
+
+    /// Largest number of rows for which the silhouette coefficient is computed exactly when no
+    /// --silhouette-sample-size is given. Above it, the silhouette coefficient is skipped.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_SILHOUETTE_MAX_ROWS)]
+    pub silhouette_max_rows: usize,
+
+    /// Do not compute the silhouette coefficient.
+    #[arg(long, conflicts_with = "silhouette_sample_size")]
+    pub no_silhouette: bool,
+
+    /// Seed of the random sample drawn for --silhouette-sample-size.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+
+    /// Field delimiter of FILE, one ASCII character.
+    #[arg(long, value_name = "CHAR", default_value_t = ',')]
+    pub delimiter: char,
+
+    /// Output format: a table for reading, or one JSON object keyed by metric function name.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// The mean of the true and predicted label entropies that normalizes NMI and AMI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AverageMethodArg {
+    /// min(H(target), H(preds))
+    Min,
+    /// sqrt(H(target) * H(preds))
+    Geometric,
+    /// (H(target) + H(preds)) / 2
+    Arithmetic,
+    /// max(H(target), H(preds))
+    Max,
+}
+
+impl From<AverageMethodArg> for AverageMethod {
+    fn from(method: AverageMethodArg) -> Self {
+        match method {
+            AverageMethodArg::Min => AverageMethod::Min,
+            AverageMethodArg::Geometric => AverageMethod::Geometric,
+            AverageMethodArg::Arithmetic => AverageMethod::Arithmetic,
+            AverageMethodArg::Max => AverageMethod::Max,
+        }
+    }
+}
+
+/// The distances that the Dunn index compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DunnDefinitionArg {
+    /// Minimum centroid distance over maximum row-to-own-centroid distance.
+    Centroid,
+    /// Minimum distance between rows of different clusters over maximum cluster diameter.
+    Pairwise,
+}
+
+impl From<DunnDefinitionArg> for DunnDefinition {
+    fn from(definition: DunnDefinitionArg) -> Self {
+        match definition {
+            DunnDefinitionArg::Centroid => DunnDefinition::Centroid,
+            DunnDefinitionArg::Pairwise => DunnDefinition::Pairwise,
+        }
+    }
+}
+
+/// Output format of the report on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A header line naming the input and n, then a table of metric, value and direction.
+    Table,
+    /// One JSON object whose keys are the metric function names; undefined values are null.
+    Json,
+}

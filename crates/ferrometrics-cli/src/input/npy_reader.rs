@@ -1,0 +1,260 @@
+//! Reading label vectors and feature matrices from NumPy `.npy` files.
+
+use std::fmt::Display;
+use std::fs::File;
+use std::io::{BufReader, ErrorKind as IoErrorKind};
+use std::path::Path;
+
+use ndarray::{Array1, ArrayD, Ix2};
+use ndarray_npy::npy::header::Header;
+use ndarray_npy::{ReadNpyExt, ReadableElement};
+
+use super::Features;
+use crate::error::CliError;
+use crate::progress;
+
+/// The element type of an array, from the `descr` field of an `.npy` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Dtype {
+    /// NumPy's kind character: `i` signed integer, `u` unsigned integer, `f` float, `b` bool.
+    kind: char,
+    /// Size of one element, in bytes.
+    size: usize,
+}
+
+impl Display for Dtype {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let bits = 8 * self.size;
+        match self.kind {
+            'i' => write!(f, "int{bits}"),
+            'u' => write!(f, "uint{bits}"),
+            'f' => write!(f, "float{bits}"),
+            'c' => write!(f, "complex{bits}"),
+            'b' => write!(f, "bool"),
+            kind => write!(f, "kind '{kind}' of {} bytes", self.size),
+        }
+    }
+}
+
+/// Reads a vector of labels: any integer dtype, of shape (n,) or (n, 1).
+pub fn read_labels(path: &Path) -> Result<Array1<i64>, CliError> {
+    let (dtype, shape) = read_header(path)?;
+    let shape_ok = shape.len() == 1 || (shape.len() == 2 && shape[1] == 1);
+    if !shape_ok {
+        return Err(CliError::file(
+            path,
+            format!(
+                "labels have shape {}, expected a 1-D array, save labels.ravel()",
+                numpy_shape(&shape)
+            ),
+        ));
+    }
+
+    let labels = match (dtype.kind, dtype.size) {
+        ('i', 1) => labels_to_i64(path, read_array::<i8>(path)?)?,
+        ('i', 2) => labels_to_i64(path, read_array::<i16>(path)?)?,
+        ('i', 4) => labels_to_i64(path, read_array::<i32>(path)?)?,
+        ('i', 8) => read_array::<i64>(path)?.into_iter().collect(),
+        ('u', 1) => labels_to_i64(path, read_array::<u8>(path)?)?,
+        ('u', 2) => labels_to_i64(path, read_array::<u16>(path)?)?,
+        ('u', 4) => labels_to_i64(path, read_array::<u32>(path)?)?,
+        ('u', 8) => labels_to_i64(path, read_array::<u64>(path)?)?,
+        _ => {
+            return Err(CliError::file(
+                path,
+                format!(
+                    "labels have dtype {dtype}, expected an integer dtype, save \
+                     labels.astype(numpy.int64)"
+                ),
+            ))
+        }
+    };
+
+    if labels.is_empty() {
+        return Err(CliError::file(
+            path,
+            "the label array is empty, save at least one label",
+        ));
+    }
+    Ok(labels)
+}
+
+/// Reads a float32 or float64 feature matrix of shape (n_samples, n_features) with finite
+/// values.
+pub fn read_features(path: &Path) -> Result<Features, CliError> {
+    let (dtype, shape) = read_header(path)?;
+    if shape.len() != 2 {
+        return Err(CliError::file(
+            path,
+            format!(
+                "features have shape {}, expected a 2-D array (n_samples, n_features), save \
+                 X.reshape(len(X), -1)",
+                numpy_shape(&shape)
+            ),
+        ));
+    }
+    if shape[0] == 0 || shape[1] == 0 {
+        return Err(CliError::file(
+            path,
+            format!(
+                "features have shape {}, expected at least one sample and one feature",
+                numpy_shape(&shape)
+            ),
+        ));
+    }
+
+    match (dtype.kind, dtype.size) {
+        ('f', 4) => {
+            let data = read_array::<f32>(path)?;
+            check_finite(path, &data)?;
+            Ok(Features::F32(into_matrix(path, data)?))
+        }
+        ('f', 8) => {
+            let data = read_array::<f64>(path)?;
+            check_finite(path, &data)?;
+            Ok(Features::F64(into_matrix(path, data)?))
+        }
+        _ => Err(CliError::file(
+            path,
+            format!(
+                "features have dtype {dtype}, expected float32 or float64, save \
+                 X.astype(numpy.float64)"
+            ),
+        )),
+    }
+}
+
+fn open(path: &Path) -> Result<File, CliError> {
+    File::open(path).map_err(|e| match e.kind() {
+        IoErrorKind::NotFound => CliError::file(path, "file not found, check the path"),
+        _ => CliError::file(path, format!("failed to open the file: {e}")),
+    })
+}
+
+fn read_header(path: &Path) -> Result<(Dtype, Vec<usize>), CliError> {
+    let mut reader = BufReader::new(open(path)?);
+    let header = Header::from_reader(&mut reader).map_err(|e| {
+        CliError::file(
+            path,
+            format!("not a valid .npy file ({e}), write the array with numpy.save"),
+        )
+    })?;
+
+    let descr = header.type_descriptor.as_string().ok_or_else(|| {
+        CliError::file(
+            path,
+            format!(
+                "the array has the structured dtype {}, expected a plain numeric array",
+                header.type_descriptor
+            ),
+        )
+    })?;
+    let dtype = parse_descr(descr).ok_or_else(|| {
+        CliError::file(
+            path,
+            format!("unsupported dtype '{descr}', expected an integer or float array"),
+        )
+    })?;
+    Ok((dtype, header.shape))
+}
+
+/// Parses a dtype string such as `<i8`, `|u1` or `>f4`.
+fn parse_descr(descr: &str) -> Option<Dtype> {
+    let unprefixed = descr.trim_start_matches(['<', '>', '|', '=']);
+    let mut chars = unprefixed.chars();
+    let kind = chars.next()?;
+    let size = chars.as_str().parse().ok()?;
+    Some(Dtype { kind, size })
+}
+
+fn read_array<T: ReadableElement>(path: &Path) -> Result<ArrayD<T>, CliError> {
+    let file = open(path)?;
+    let file_len = file.metadata().map(|metadata| metadata.len()).unwrap_or(0);
+    let bar = progress::file_bar(file_len, &path.display().to_string());
+
+    let array = ArrayD::<T>::read_npy(BufReader::new(bar.wrap_read(file)))
+        .map_err(|e| CliError::file(path, format!("failed to read the array: {e}")))?;
+    bar.finish_and_clear();
+    Ok(array)
+}
+
+fn labels_to_i64<T>(path: &Path, labels: ArrayD<T>) -> Result<Array1<i64>, CliError>
+where
+    T: Copy + Display + TryInto<i64>,
+{
+    labels
+        .iter()
+        .enumerate()
+        .map(|(index, &label)| {
+            label.try_into().map_err(|_| {
+                CliError::file(
+                    path,
+                    format!(
+                        "index {index}: label {label} does not fit in int64, renumber the labels"
+                    ),
+                )
+            })
+        })
+        .collect()
+}
+
+fn check_finite<T: Copy + Into<f64>>(path: &Path, data: &ArrayD<T>) -> Result<(), CliError> {
+    // A 2-D array of shape (n, d) in logical (C) order, whatever its memory layout.
+    let columns = data.shape()[1];
+    for (flat_index, &value) in data.iter().enumerate() {
+        let value: f64 = value.into();
+        if !value.is_finite() {
+            let (row, column) = (flat_index / columns, flat_index % columns);
+            return Err(CliError::file(
+                path,
+                format!(
+                    "row {row}, column {column} (0-based): feature value {value} is not finite, \
+                     remove or impute the row"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn into_matrix<T>(path: &Path, data: ArrayD<T>) -> Result<ndarray::Array2<T>, CliError> {
+    data.into_dimensionality::<Ix2>()
+        .map_err(|e| CliError::file(path, format!("failed to read a 2-D array: {e}")))
+}
+
+/// Formats a shape the way NumPy prints it: `(3,)`, `(3, 4)`.
+fn numpy_shape(shape: &[usize]) -> String {
+    let dims: Vec<String> = shape.iter().map(usize::to_string).collect();
+    match dims.len() {
+        1 => format!("({},)", dims[0]),
+        _ => format!("({})", dims.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_descr_reads_byte_order_kind_and_size() {
+        assert_eq!(parse_descr("<i8"), Some(Dtype { kind: 'i', size: 8 }));
+        assert_eq!(parse_descr("|u1"), Some(Dtype { kind: 'u', size: 1 }));
+        assert_eq!(parse_descr(">f4"), Some(Dtype { kind: 'f', size: 4 }));
+        assert_eq!(parse_descr("<U5"), Some(Dtype { kind: 'U', size: 5 }));
+        assert_eq!(parse_descr("O"), None);
+    }
+
+    #[test]
+    fn numpy_shape_matches_numpy_repr() {
+        assert_eq!(numpy_shape(&[3]), "(3,)");
+        assert_eq!(numpy_shape(&[3, 4]), "(3, 4)");
+        assert_eq!(numpy_shape(&[]), "()");
+    }
+
+    #[test]
+    fn dtype_display_uses_numpy_names() {
+        assert_eq!(Dtype { kind: 'f', size: 8 }.to_string(), "float64");
+        assert_eq!(Dtype { kind: 'u', size: 2 }.to_string(), "uint16");
+        assert_eq!(Dtype { kind: 'b', size: 1 }.to_string(), "bool");
+    }
+}
