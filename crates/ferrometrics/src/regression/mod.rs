@@ -1,0 +1,78 @@
+//! Regression metrics, as TorchMetrics' `torchmetrics.regression`: errors between predicted and
+//! true values, correlation coefficients, and scores of predicted distributions.
+//!
+//! Every stateful metric here takes [`PredsTarget<F>`] batches, `(preds, target)` with `F` equal
+//! to `f32` or `f64`, and accumulates in `f64`. Inputs of shape `(N,)` are one output. Inputs of
+//! shape `(N, num_outputs)` are `num_outputs` independent outputs, and the metrics that take a
+//! `num_outputs` argument return one value per output. A metric with one output returns
+//! [`Value::Scalar`](crate::Value::Scalar), one with several returns
+//! [`Value::Array`](crate::Value::Array), as TorchMetrics returns a 0-d or a 1-d tensor.
+//!
+//! States are running sums kept with compensated summation, or running moments merged with the
+//! pairwise update formulas of Chan, Golub and LeVeque (1979). Any split of the data into batches
+//! and any merge order therefore give the one-pass value within 1e-12 relative. The rank
+//! correlations ([`SpearmanCorrCoef`], [`KendallRankCorrCoef`]) keep every sample, because ranks
+//! depend on all the data.
+//!
+//! # Example
+//!
+//! ```
+//! use ferrometrics::regression::PearsonCorrCoef;
+//! use ferrometrics::Metric;
+//! use ndarray::array;
+//!
+//! let mut metric = PearsonCorrCoef::<f64>::new(1)?;
+//! let (preds, target) = (array![2.5, 0.0, 2.0, 8.0], array![3.0, -0.5, 2.0, 7.0]);
+//! metric.update((preds.view().into_dyn(), target.view().into_dyn()))?;
+//! let r = metric.compute()?.as_scalar().unwrap();
+//! assert!((r - 0.984_869_618_448_27).abs() < 1e-12);
+//! # Ok::<(), ferrometrics::Error>(())
+//! ```
+
+mod batch;
+mod correlation;
+mod moments;
+mod sums;
+
+use std::marker::PhantomData;
+
+use ndarray::ArrayViewD;
+
+use crate::metric::InputKind;
+
+pub use correlation::{
+    concordance_corrcoef, pearson_corrcoef, ConcordanceCorrCoef, PearsonCorrCoef,
+};
+
+/// Floating-point element types that regression inputs may have: `f32` and `f64`.
+pub trait Real: Copy + Send + Sync + std::fmt::Debug + 'static {
+    /// Converts the value to `f64` without loss.
+    fn to_f64(self) -> f64;
+}
+
+impl Real for f32 {
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+}
+
+impl Real for f64 {
+    fn to_f64(self) -> f64 {
+        self
+    }
+}
+
+/// Predicted and true values of the same samples: `(preds, target)`, the regression input.
+///
+/// Both arrays have the same shape, `(N,)` for one output or `(N, num_outputs)`. Each metric's
+/// documentation states the shapes it accepts: some flatten any shape into one output, as
+/// TorchMetrics does, and the distribution metrics take `(N, d)` rows. `F` is `f32` or `f64`.
+#[derive(Debug, Clone, Copy)]
+pub struct PredsTarget<F>(PhantomData<F>);
+
+impl<F: Real> InputKind for PredsTarget<F> {
+    type Input<'a> = (ArrayViewD<'a, F>, ArrayViewD<'a, F>);
+}
+
+#[cfg(test)]
+mod tests;

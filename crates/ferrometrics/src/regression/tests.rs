@@ -1,0 +1,1 @@
+//! Unit tests of the regression internals: moments, shapes and validation.
