@@ -31,8 +31,17 @@
 
 mod batch;
 mod correlation;
+mod cosine;
+mod crps;
+mod csi;
+mod divergence;
+mod mean_error;
 mod moments;
+mod options;
+mod r2;
+mod row_scores;
 mod sums;
+mod tweedie;
 
 use std::marker::PhantomData;
 
@@ -43,6 +52,25 @@ use crate::metric::InputKind;
 pub use correlation::{
     concordance_corrcoef, pearson_corrcoef, ConcordanceCorrCoef, PearsonCorrCoef,
 };
+pub use cosine::{cosine_similarity, CosineSimilarity};
+pub use crps::{continuous_ranked_probability_score, ContinuousRankedProbabilityScore};
+pub use csi::{critical_success_index, CriticalSuccessIndex};
+pub use divergence::{
+    jensen_shannon_divergence, kl_divergence, JensenShannonDivergence, KLDivergence,
+};
+pub use mean_error::{
+    log_cosh_error, mean_absolute_error, mean_absolute_percentage_error, mean_squared_error,
+    mean_squared_log_error, minkowski_distance, symmetric_mean_absolute_percentage_error,
+    weighted_mean_absolute_percentage_error, LogCoshError, MeanAbsoluteError,
+    MeanAbsolutePercentageError, MeanSquaredError, MeanSquaredLogError, MinkowskiDistance,
+    SymmetricMeanAbsolutePercentageError, WeightedMeanAbsolutePercentageError,
+};
+pub use options::{Multioutput, Normalization, Reduction};
+pub use r2::{
+    explained_variance, normalized_root_mean_squared_error, r2_score, relative_squared_error,
+    ExplainedVariance, NormalizedRootMeanSquaredError, R2Score, RelativeSquaredError,
+};
+pub use tweedie::{tweedie_deviance_score, TweedieDevianceScore};
 
 /// Floating-point element types that regression inputs may have: `f32` and `f64`.
 pub trait Real: Copy + Send + Sync + std::fmt::Debug + 'static {

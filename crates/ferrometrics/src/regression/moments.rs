@@ -130,6 +130,11 @@ impl Comoments {
         (self.shift_x - self.shift_y) + (self.mean_x - self.mean_y)
     }
 
+    /// Returns the mean of `x`.
+    pub(crate) fn mean_x(&self) -> f64 {
+        self.shift_x + self.mean_x
+    }
+
     /// Returns the mean of `y`.
     pub(crate) fn mean_y(&self) -> f64 {
         self.shift_y + self.mean_y

@@ -1,6 +1,10 @@
 //! Compensated summation for the running sums of the regression states.
 
+use ndarray::Array2;
 use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::metric::check_same_config;
 
 /// A running sum with a Neumaier compensation term that collects the rounding error of each
 /// addition, so that a sum merged from batches agrees with the one-pass sum to about 1e-15
@@ -58,4 +62,86 @@ pub(crate) fn merge_sums(sums: &mut Sums, other: &Sums) {
     for (sum, other) in sums.iter_mut().zip(other) {
         sum.merge(other);
     }
+}
+
+/// Per-output sums of a pointwise error term and the number of rows they cover: the state of
+/// every metric that is a mean of per-sample errors.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct ErrorSums {
+    num_outputs: usize,
+    sums: Sums,
+    count: u64,
+}
+
+impl ErrorSums {
+    pub(crate) fn new(num_outputs: usize) -> Self {
+        Self {
+            num_outputs,
+            sums: vec![CompensatedSum::default(); num_outputs],
+            count: 0,
+        }
+    }
+
+    /// Sums `term(pred, target)` over the rows of each column of a validated batch.
+    pub(crate) fn of_batch(
+        preds: &Array2<f64>,
+        target: &Array2<f64>,
+        term: impl Fn(f64, f64) -> f64,
+    ) -> Self {
+        let sums = preds
+            .columns()
+            .into_iter()
+            .zip(target.columns())
+            .map(|(p, t)| p.iter().zip(&t).map(|(p, t)| term(*p, *t)).collect())
+            .collect();
+        Self {
+            num_outputs: preds.ncols(),
+            sums,
+            count: preds.nrows() as u64,
+        }
+    }
+
+    pub(crate) fn num_outputs(&self) -> usize {
+        self.num_outputs
+    }
+
+    /// Adds `other`'s sums and count, after checking that both have the same `num_outputs`.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`Error::IncompatibleState`](crate::Error::IncompatibleState) naming
+    /// `num_outputs` if the two differ.
+    pub(crate) fn merge(&mut self, metric: &str, other: &ErrorSums) -> Result<()> {
+        check_same_config(metric, "num_outputs", &self.num_outputs, &other.num_outputs)?;
+        merge_sums(&mut self.sums, &other.sums);
+        self.count += other.count;
+        Ok(())
+    }
+
+    /// Returns the per-output totals.
+    pub(crate) fn totals(&self) -> Vec<f64> {
+        self.sums.iter().map(CompensatedSum::value).collect()
+    }
+
+    /// Returns the per-output means of the error term.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`Error::NotEnoughData`](crate::Error::NotEnoughData) if no row was seen.
+    pub(crate) fn means(&self, metric: &str) -> Result<Vec<f64>> {
+        check_not_empty(metric, self.count)?;
+        let n = self.count as f64;
+        Ok(self.totals().into_iter().map(|sum| sum / n).collect())
+    }
+}
+
+/// Returns [`Error::NotEnoughData`](crate::Error::NotEnoughData) if `count` is 0.
+pub(crate) fn check_not_empty(metric: &str, count: u64) -> Result<()> {
+    if count == 0 {
+        return Err(Error::not_enough_data(
+            metric,
+            "no samples were seen; call update with at least one sample before compute",
+        ));
+    }
+    Ok(())
 }

@@ -220,6 +220,737 @@ fn concordance_facts() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Shared reference data of the mean errors and scores. With numpy:
+// P2 = np.stack([X, Y], 1), T2 = np.stack([Y, 0.5 * X + 0.1], 1), PP = np.exp(X), PT = np.exp(Y).
+
+fn p2() -> ArrayD<f64> {
+    let rows: Vec<[f64; 2]> = X.iter().zip(&Y).map(|(x, y)| [*x, *y]).collect();
+    Array2::from(rows).into_dyn()
+}
+
+fn t2() -> ArrayD<f64> {
+    let rows: Vec<[f64; 2]> = X.iter().zip(&Y).map(|(x, y)| [*y, 0.5 * x + 0.1]).collect();
+    Array2::from(rows).into_dyn()
+}
+
+fn exp_of(values: &[f64]) -> ArrayD<f64> {
+    d1(values).mapv(f64::exp)
+}
+
+fn assert_all_close(actual: &[f64], expected: &[f64], tolerance: f64) {
+    assert_eq!(actual.len(), expected.len());
+    for (a, e) in actual.iter().zip(expected) {
+        assert_close(*a, *e, tolerance);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// MeanSquaredError, MeanAbsoluteError and the other mean errors
+
+#[test]
+fn mse_multioutput_matches_sklearn() {
+    // sklearn.metrics.mean_squared_error(T2, P2, multioutput="raw_values")
+    let expected = [0.39095215083333335, 0.3622622387499999];
+    let mse = array(mean_squared_error(p2().view(), t2().view(), true, 2).unwrap());
+    assert_all_close(&mse, &expected, 1e-14);
+}
+
+#[test]
+fn rmse_matches_sklearn() {
+    // sklearn.metrics.root_mean_squared_error(Y, X)
+    let rmse = scalar(mean_squared_error(d1(&X).view(), d1(&Y).view(), false, 1).unwrap());
+    assert_close(rmse, 0.6252616658914356, 1e-14);
+}
+
+#[test]
+fn mse_flattens_single_output() {
+    let mse = scalar(mean_squared_error(p2().view(), t2().view(), true, 1).unwrap());
+    // The mean of the two raw values above, one flattened output.
+    assert_close(mse, (0.39095215083333335 + 0.3622622387499999) / 2.0, 1e-14);
+}
+
+#[test]
+fn mse_merge_rejects_other_squared() {
+    let mut squared = MeanSquaredError::<f64>::new(true, 1).unwrap();
+    let root = MeanSquaredError::<f64>::new(false, 1).unwrap();
+    let error = squared.merge(&root).unwrap_err();
+    assert!(matches!(&error, Error::IncompatibleState { message } if message.contains("squared")));
+}
+
+#[test]
+fn mse_empty_not_enough_data() {
+    let metric = MeanSquaredError::<f64>::default();
+    assert!(matches!(metric.compute(), Err(Error::NotEnoughData { .. })));
+}
+
+#[test]
+fn mae_multioutput_matches_sklearn() {
+    // sklearn.metrics.mean_absolute_error(T2, P2, multioutput="raw_values")
+    let expected = [0.4950583333333334, 0.49081666666666673];
+    let mae = array(mean_absolute_error(p2().view(), t2().view(), 2).unwrap());
+    assert_all_close(&mae, &expected, 1e-14);
+}
+
+#[test]
+fn msle_matches_sklearn() {
+    // sklearn.metrics.mean_squared_log_error(PT, PP)
+    let msle = mean_squared_log_error(exp_of(&X).view(), exp_of(&Y).view()).unwrap();
+    assert_close(msle, 0.1003345067531612, 1e-13);
+}
+
+#[test]
+fn msle_value_at_minus_one_rejected() {
+    let mut metric = MeanSquaredLogError::<f64>::new();
+    let error = metric
+        .update((d1(&[0.5, -1.0]).view(), d1(&[1.0, 1.0]).view()))
+        .unwrap_err();
+    assert!(matches!(&error, Error::InvalidInput { argument, .. } if argument == "preds"));
+    let error = metric
+        .update((d1(&[0.5, 1.0]).view(), d1(&[-2.0, 1.0]).view()))
+        .unwrap_err();
+    assert!(matches!(&error, Error::InvalidInput { argument, .. } if argument == "target"));
+    assert!(metric.compute().is_err());
+}
+
+#[test]
+fn log_cosh_matches_numpy() {
+    // np.mean(np.log(np.cosh(X - Y)))
+    let error = scalar(log_cosh_error(d1(&X).view(), d1(&Y).view()).unwrap());
+    assert_close(error, 0.17338963675487482, 1e-14);
+}
+
+#[test]
+fn log_cosh_large_error_finite() {
+    // ln(cosh(1000)) = 1000 - ln 2 to double precision, where cosh itself overflows.
+    let error = scalar(log_cosh_error(d1(&[1000.0]).view(), d1(&[0.0]).view()).unwrap());
+    assert_close(error, 1000.0 - std::f64::consts::LN_2, 1e-15);
+}
+
+#[test]
+fn mape_matches_sklearn() {
+    // sklearn.metrics.mean_absolute_percentage_error(Y, X)
+    let mape = mean_absolute_percentage_error(d1(&X).view(), d1(&Y).view()).unwrap();
+    assert_close(mape, 1.6535352778318124, 1e-14);
+}
+
+#[test]
+fn mape_zero_target_uses_epsilon_floor() {
+    // sklearn.metrics.mean_absolute_percentage_error([0.0], [1.0]) == 1 / np.finfo(float).eps
+    let mape = mean_absolute_percentage_error(d1(&[1.0]).view(), d1(&[0.0]).view()).unwrap();
+    assert_eq!(mape, 1.0 / f64::EPSILON);
+}
+
+#[test]
+fn smape_both_zero_is_zero() {
+    let smape = symmetric_mean_absolute_percentage_error(d1(&[0.0]).view(), d1(&[0.0]).view());
+    assert_eq!(smape.unwrap(), 0.0);
+}
+
+#[test]
+fn wmape_matches_definition() {
+    // np.sum(np.abs(X - Y)) / np.sum(np.abs(Y))
+    let expected = X.iter().zip(&Y).map(|(x, y)| (x - y).abs()).sum::<f64>()
+        / Y.iter().map(|y| y.abs()).sum::<f64>();
+    let wmape = weighted_mean_absolute_percentage_error(d1(&X).view(), d1(&Y).view()).unwrap();
+    assert_close(wmape, expected, 1e-14);
+}
+
+#[test]
+fn minkowski_matches_scipy() {
+    // scipy.spatial.distance.minkowski(X, Y, 1.5)
+    let distance = minkowski_distance(d1(&X).view(), d1(&Y).view(), 1.5).unwrap();
+    assert_close(distance, 2.984418198624354, 1e-14);
+}
+
+#[test]
+fn minkowski_invalid_p_rejected() {
+    for p in [0.0, 0.99, f64::NAN, f64::INFINITY, -1.0] {
+        let error = MinkowskiDistance::<f64>::new(p).unwrap_err();
+        assert!(matches!(&error, Error::InvalidArgument { argument, .. } if argument == "p"));
+    }
+}
+
+#[test]
+fn minkowski_merge_rejects_other_p() {
+    let mut one = MinkowskiDistance::<f64>::new(1.0).unwrap();
+    let two = MinkowskiDistance::<f64>::new(2.0).unwrap();
+    assert!(matches!(
+        one.merge(&two),
+        Err(Error::IncompatibleState { .. })
+    ));
+}
+
+#[test]
+fn mean_error_facts() {
+    let infos = [
+        MeanSquaredError::<f64>::default().info(),
+        MeanAbsoluteError::<f64>::default().info(),
+        MeanSquaredLogError::<f64>::default().info(),
+        LogCoshError::<f64>::default().info(),
+        MeanAbsolutePercentageError::<f64>::default().info(),
+        SymmetricMeanAbsolutePercentageError::<f64>::default().info(),
+        WeightedMeanAbsolutePercentageError::<f64>::default().info(),
+        MinkowskiDistance::<f64>::new(2.0).unwrap().info(),
+        TweedieDevianceScore::<f64>::default().info(),
+        RelativeSquaredError::<f64>::default().info(),
+        ContinuousRankedProbabilityScore::<f64>::default().info(),
+    ];
+    for info in infos {
+        assert_eq!(info.higher_is_better, Some(false), "{}", info.name);
+        assert_eq!(info.lower_bound, 0.0, "{}", info.name);
+    }
+    assert_eq!(
+        SymmetricMeanAbsolutePercentageError::<f64>::default()
+            .info()
+            .upper_bound,
+        2.0
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// TweedieDevianceScore
+
+#[test]
+fn tweedie_matches_sklearn_for_each_power() {
+    // sklearn.metrics.mean_tweedie_deviance(PT, PP, power=p)
+    let cases = [
+        (-1.0, 1.8894924970836549),
+        (0.0, 0.7500875820060782),
+        (1.0, 0.3927275623477237),
+        (1.5, 0.3327838308647965),
+        (2.0, 0.3177943874603462),
+        (3.0, 0.3955773963943574),
+    ];
+    for (power, expected) in cases {
+        let deviance = tweedie_deviance_score(exp_of(&X).view(), exp_of(&Y).view(), power).unwrap();
+        assert_close(deviance, expected, 1e-12);
+    }
+}
+
+#[test]
+fn tweedie_power_between_zero_and_one_rejected() {
+    for power in [0.5, f64::NAN] {
+        let error = TweedieDevianceScore::<f64>::new(power).unwrap_err();
+        assert!(matches!(&error, Error::InvalidArgument { argument, .. } if argument == "power"));
+    }
+}
+
+#[test]
+fn tweedie_domain_violations_rejected() {
+    let cases = [
+        (1.0, [0.0, 1.0], [1.0, 1.0], "preds"),
+        (1.0, [1.0, 1.0], [-1.0, 1.0], "target"),
+        (2.0, [1.0, 1.0], [0.0, 1.0], "target"),
+        (-1.0, [-1.0, 1.0], [1.0, 1.0], "preds"),
+    ];
+    for (power, preds, target, argument_name) in cases {
+        let mut metric = TweedieDevianceScore::<f64>::new(power).unwrap();
+        let error = metric
+            .update((d1(&preds).view(), d1(&target).view()))
+            .unwrap_err();
+        assert!(
+            matches!(&error, Error::InvalidInput { argument, .. } if argument == argument_name),
+            "power {power}: {error}"
+        );
+    }
+}
+
+#[test]
+fn tweedie_poisson_zero_target_allowed() {
+    // sklearn.metrics.mean_tweedie_deviance([0.0], [2.0], power=1) == 2 * 2
+    let deviance = tweedie_deviance_score(d1(&[2.0]).view(), d1(&[0.0]).view(), 1.0).unwrap();
+    assert_close(deviance, 4.0, 1e-15);
+}
+
+// ---------------------------------------------------------------------------------------------
+// R2Score, ExplainedVariance, RelativeSquaredError, NormalizedRootMeanSquaredError
+
+#[test]
+fn r2_matches_sklearn_for_each_multioutput() {
+    // sklearn.metrics.r2_score(T2, P2, multioutput=...)
+    let raw = array(r2_score(p2().view(), t2().view(), 0, Multioutput::RawValues).unwrap());
+    assert_all_close(&raw, &[-0.799433723271175, -2.6027689638439946], 1e-13);
+    let uniform =
+        scalar(r2_score(p2().view(), t2().view(), 0, Multioutput::UniformAverage).unwrap());
+    assert_close(uniform, -1.7011013435575848, 1e-13);
+    let weighted =
+        scalar(r2_score(p2().view(), t2().view(), 0, Multioutput::VarianceWeighted).unwrap());
+    assert_close(weighted, -1.3699770944152094, 1e-13);
+}
+
+#[test]
+fn r2_torchmetrics_adjusted_example() {
+    // r = sklearn.metrics.r2_score([3, -0.5, 2, 7], [2.5, 0, 2, 8]); 1 - (1 - r) * 3 / 2
+    let preds = d1(&[2.5, 0.0, 2.0, 8.0]);
+    let target = d1(&[3.0, -0.5, 2.0, 7.0]);
+    let r2 = scalar(r2_score(preds.view(), target.view(), 1, Multioutput::UniformAverage).unwrap());
+    assert_close(r2, 0.9229122055674519, 1e-14);
+}
+
+#[test]
+fn r2_adjusted_too_many_regressors_rejected() {
+    let preds = d1(&[2.5, 0.0, 2.0, 8.0]);
+    let target = d1(&[3.0, -0.5, 2.0, 7.0]);
+    let error = r2_score(preds.view(), target.view(), 3, Multioutput::UniformAverage).unwrap_err();
+    assert!(matches!(error, Error::NotEnoughData { .. }));
+}
+
+#[test]
+fn r2_constant_target_follows_sklearn() {
+    // sklearn.metrics.r2_score([1, 1], [1, 1]) == 1.0 and r2_score([1, 1], [1, 2]) == 0.0
+    let ones = d1(&[1.0, 1.0]);
+    let exact = scalar(r2_score(ones.view(), ones.view(), 0, Multioutput::UniformAverage).unwrap());
+    assert_eq!(exact, 1.0);
+    let off = d1(&[1.0, 2.0]);
+    let missed = scalar(r2_score(off.view(), ones.view(), 0, Multioutput::UniformAverage).unwrap());
+    assert_eq!(missed, 0.0);
+}
+
+#[test]
+fn r2_one_sample_not_enough_data() {
+    let error = r2_score(
+        d1(&[1.0]).view(),
+        d1(&[2.0]).view(),
+        0,
+        Multioutput::UniformAverage,
+    );
+    assert!(matches!(error, Err(Error::NotEnoughData { .. })));
+}
+
+#[test]
+fn r2_column_count_change_rejected() {
+    let mut metric = R2Score::<f64>::default();
+    update(&mut metric, &p2(), &t2());
+    let before = metric.clone();
+    let error = metric.update((d1(&X).view(), d1(&Y).view())).unwrap_err();
+    assert!(matches!(error, Error::InvalidArgument { .. }));
+    assert_eq!(metric, before);
+}
+
+#[test]
+fn r2_merge_rejects_other_config() {
+    let mut plain = R2Score::<f64>::default();
+    let adjusted = R2Score::<f64>::new(1, Multioutput::UniformAverage);
+    assert!(matches!(
+        plain.merge(&adjusted),
+        Err(Error::IncompatibleState { .. })
+    ));
+    let raw = R2Score::<f64>::new(0, Multioutput::RawValues);
+    assert!(matches!(
+        plain.merge(&raw),
+        Err(Error::IncompatibleState { .. })
+    ));
+}
+
+#[test]
+fn explained_variance_matches_sklearn() {
+    // sklearn.metrics.explained_variance_score(T2, P2, multioutput=...)
+    let raw = array(explained_variance(p2().view(), t2().view(), Multioutput::RawValues).unwrap());
+    assert_all_close(&raw, &[-0.37558548233100497, -0.5665029302490927], 1e-13);
+    let weighted = scalar(
+        explained_variance(p2().view(), t2().view(), Multioutput::VarianceWeighted).unwrap(),
+    );
+    assert_close(weighted, -0.4359883857372522, 1e-13);
+}
+
+#[test]
+fn explained_variance_torchmetrics_multioutput_example() {
+    // TorchMetrics' docs: target [[0.5, 1], [-1, 1], [7, -6]], preds [[0, 2], [-1, 2], [8, -5]],
+    // multioutput="raw_values" gives tensor([0.9677, 1.0000]).
+    let preds = d2(&[&[0.0, 2.0], &[-1.0, 2.0], &[8.0, -5.0]]);
+    let target = d2(&[&[0.5, 1.0], &[-1.0, 1.0], &[7.0, -6.0]]);
+    let raw =
+        array(explained_variance(preds.view(), target.view(), Multioutput::RawValues).unwrap());
+    assert!((raw[0] - 0.9677).abs() < 5e-5);
+    assert_close(raw[1], 1.0, 1e-15);
+}
+
+#[test]
+fn relative_squared_error_matches_numpy() {
+    // np.sum((Y - X) ** 2) / np.sum((Y - Y.mean()) ** 2) and its square root
+    let rse = relative_squared_error(d1(&X).view(), d1(&Y).view(), true, 1).unwrap();
+    assert_close(rse, 1.7994337232711748, 1e-13);
+    let root = relative_squared_error(d1(&X).view(), d1(&Y).view(), false, 1).unwrap();
+    assert_close(root, 1.3414297310225292, 1e-13);
+}
+
+#[test]
+fn nrmse_matches_numpy_for_each_normalization() {
+    // rmse = np.sqrt(np.mean((Y - X) ** 2)); rmse / Y.mean(), rmse / np.ptp(Y),
+    // rmse / Y.std(), rmse / np.linalg.norm(Y)
+    let cases = [
+        (Normalization::Mean, -1.5572172738719523),
+        (Normalization::Range, 0.3992730944389755),
+        (Normalization::Std, 1.3414297310225292),
+        (Normalization::L2, 0.29339052836803975),
+    ];
+    for (normalization, expected) in cases {
+        let value =
+            normalized_root_mean_squared_error(d1(&X).view(), d1(&Y).view(), normalization, 1);
+        assert_close(scalar(value.unwrap()), expected, 1e-13);
+    }
+}
+
+#[test]
+fn nrmse_torchmetrics_multioutput_example() {
+    // TorchMetrics' docs: normalization="mean", num_outputs=2 gives tensor([0.2981, 0.2222]).
+    let preds = d2(&[&[0.0, 1.0], &[2.0, 3.0], &[4.0, 5.0], &[6.0, 7.0]]);
+    let target = d2(&[&[0.0, 1.0], &[3.0, 3.0], &[4.0, 5.0], &[8.0, 9.0]]);
+    let value =
+        normalized_root_mean_squared_error(preds.view(), target.view(), Normalization::Mean, 2);
+    let values = array(value.unwrap());
+    assert!((values[0] - 0.2981).abs() < 5e-5);
+    assert!((values[1] - 0.2222).abs() < 5e-5);
+}
+
+#[test]
+fn options_parse_and_reject() {
+    assert_eq!(
+        "variance_weighted".parse::<Multioutput>(),
+        Ok(Multioutput::VarianceWeighted)
+    );
+    assert_eq!("range".parse::<Normalization>(), Ok(Normalization::Range));
+    assert_eq!("mean".parse::<Reduction>(), Ok(Reduction::Mean));
+    let error = "median".parse::<Multioutput>().unwrap_err();
+    assert!(matches!(&error, Error::InvalidArgument { argument, .. } if argument == "multioutput"));
+    let error = "max".parse::<Normalization>().unwrap_err();
+    assert!(
+        matches!(&error, Error::InvalidArgument { argument, .. } if argument == "normalization")
+    );
+    let error = "avg".parse::<Reduction>().unwrap_err();
+    assert!(matches!(&error, Error::InvalidArgument { argument, .. } if argument == "reduction"));
+}
+
+#[test]
+fn score_facts() {
+    let r2 = R2Score::<f64>::default().info();
+    assert_eq!(
+        (r2.name, r2.higher_is_better, r2.upper_bound),
+        ("R2Score", Some(true), 1.0)
+    );
+    let ev = ExplainedVariance::<f64>::default().info();
+    assert_eq!((ev.higher_is_better, ev.upper_bound), (Some(true), 1.0));
+    let nrmse = NormalizedRootMeanSquaredError::<f64>::default().info();
+    assert_eq!(nrmse.higher_is_better, Some(false));
+}
+
+// ---------------------------------------------------------------------------------------------
+// CosineSimilarity, KLDivergence, JensenShannonDivergence
+
+// A = np.abs(P2) + 0.01, B = np.abs(T2) + 0.02
+fn distribution_a() -> ArrayD<f64> {
+    p2().mapv(|x| x.abs() + 0.01)
+}
+
+fn distribution_b() -> ArrayD<f64> {
+    t2().mapv(|x| x.abs() + 0.02)
+}
+
+#[test]
+fn cosine_rows_match_scipy() {
+    // [1 - scipy.spatial.distance.cosine(P2[i], T2[i]) for i in range(12)]
+    let expected = [
+        0.8935853053723417,
+        -0.9989127337698802,
+        0.9305884702471489,
+        0.6459814839248527,
+        0.550093202176405,
+        0.970055341219394,
+        -0.20539166277606524,
+        0.31692463222063905,
+        0.48302801256507955,
+        0.9656791483668689,
+        -0.9826915077750333,
+        0.9946962234185468,
+    ];
+    let rows = array(cosine_similarity(p2().view(), t2().view(), Reduction::None).unwrap());
+    assert_all_close(&rows, &expected, 1e-14);
+    let sum = scalar(cosine_similarity(p2().view(), t2().view(), Reduction::Sum).unwrap());
+    assert_close(sum, expected.iter().sum(), 1e-13);
+    let mean = scalar(cosine_similarity(p2().view(), t2().view(), Reduction::Mean).unwrap());
+    assert_close(mean, expected.iter().sum::<f64>() / 12.0, 1e-13);
+}
+
+#[test]
+fn cosine_torchmetrics_example() {
+    // TorchMetrics' docs: reduction="none" gives tensor([1.0000, -1.0000]).
+    let target = d2(&[&[1.0, 2.0, 3.0, 4.0], &[1.0, 2.0, 3.0, 4.0]]);
+    let preds = d2(&[&[1.0, 2.0, 3.0, 4.0], &[-1.0, -2.0, -3.0, -4.0]]);
+    let rows = array(cosine_similarity(preds.view(), target.view(), Reduction::None).unwrap());
+    assert_close(rows[0], 1.0, 1e-15);
+    assert_close(rows[1], -1.0, 1e-15);
+}
+
+#[test]
+fn cosine_zero_row_is_nan() {
+    let rows = array(
+        cosine_similarity(
+            d2(&[&[0.0, 0.0]]).view(),
+            d2(&[&[1.0, 2.0]]).view(),
+            Reduction::None,
+        )
+        .unwrap(),
+    );
+    assert!(rows[0].is_nan());
+}
+
+#[test]
+fn cosine_one_dimensional_input_rejected() {
+    let error = cosine_similarity(d1(&X).view(), d1(&Y).view(), Reduction::Sum).unwrap_err();
+    assert!(matches!(&error, Error::InvalidInput { argument, .. } if argument == "preds"));
+}
+
+#[test]
+fn kl_rows_match_scipy() {
+    // [scipy.stats.entropy(A[i], B[i]) for i in range(12)]
+    let expected = [
+        0.12698720184474593,
+        0.0009138981499164991,
+        0.07857508201812674,
+        0.445525108335726,
+        0.7738939898522663,
+        0.033176439702609584,
+        1.5942753865162194,
+        1.1723020269837592,
+        0.9474190336298391,
+        0.03772334871954834,
+        0.016934858159034158,
+        0.004733367851689499,
+    ];
+    let rows = array(
+        kl_divergence(
+            distribution_a().view(),
+            distribution_b().view(),
+            false,
+            Reduction::None,
+        )
+        .unwrap(),
+    );
+    assert_all_close(&rows, &expected, 1e-12);
+}
+
+#[test]
+fn kl_log_prob_matches_probabilities() {
+    let normalize = |values: ArrayD<f64>| -> ArrayD<f64> {
+        let mut values = values;
+        for mut row in values.outer_iter_mut() {
+            let total: f64 = row.sum();
+            row.mapv_inplace(|x| x / total);
+        }
+        values
+    };
+    let p = normalize(distribution_a());
+    let q = normalize(distribution_b());
+    let direct = scalar(kl_divergence(p.view(), q.view(), false, Reduction::Mean).unwrap());
+    let (log_p, log_q) = (p.mapv(f64::ln), q.mapv(f64::ln));
+    let logged = scalar(kl_divergence(log_p.view(), log_q.view(), true, Reduction::Mean).unwrap());
+    assert_close(logged, direct, 1e-12);
+}
+
+#[test]
+fn kl_zero_in_q_is_infinite() {
+    let kl = scalar(
+        kl_divergence(
+            d2(&[&[0.5, 0.5]]).view(),
+            d2(&[&[1.0, 0.0]]).view(),
+            false,
+            Reduction::Sum,
+        )
+        .unwrap(),
+    );
+    assert_eq!(kl, f64::INFINITY);
+}
+
+#[test]
+fn kl_negative_or_zero_row_rejected() {
+    let error = kl_divergence(
+        d2(&[&[-0.5, 0.5]]).view(),
+        d2(&[&[0.5, 0.5]]).view(),
+        false,
+        Reduction::Sum,
+    )
+    .unwrap_err();
+    assert!(matches!(&error, Error::InvalidInput { argument, .. } if argument == "p"));
+    let error = kl_divergence(
+        d2(&[&[0.5, 0.5]]).view(),
+        d2(&[&[0.0, 0.0]]).view(),
+        false,
+        Reduction::Sum,
+    )
+    .unwrap_err();
+    assert!(matches!(&error, Error::InvalidInput { argument, .. } if argument == "q"));
+}
+
+#[test]
+fn js_rows_match_scipy() {
+    // [scipy.spatial.distance.jensenshannon(A[i], B[i]) ** 2 for i in range(12)]
+    let expected = [
+        0.03435141208433716,
+        0.00022831909482280179,
+        0.018440104497057533,
+        0.11424034288027587,
+        0.16236091388285478,
+        0.008112921279460023,
+        0.3624425785344852,
+        0.27616478016003754,
+        0.19502627312829812,
+        0.009179779179903234,
+        0.004249895471012573,
+        0.001180632947537754,
+    ];
+    let rows = array(
+        jensen_shannon_divergence(
+            distribution_a().view(),
+            distribution_b().view(),
+            false,
+            Reduction::None,
+        )
+        .unwrap(),
+    );
+    assert_all_close(&rows, &expected, 1e-12);
+}
+
+#[test]
+fn js_log_prob_matches_probabilities() {
+    let p = d2(&[&[0.36, 0.48, 0.16]]);
+    let q = d2(&[&[0.25, 0.25, 0.5]]);
+    let direct =
+        scalar(jensen_shannon_divergence(p.view(), q.view(), false, Reduction::Mean).unwrap());
+    let (log_p, log_q) = (p.mapv(f64::ln), q.mapv(f64::ln));
+    let logged = scalar(
+        jensen_shannon_divergence(log_p.view(), log_q.view(), true, Reduction::Mean).unwrap(),
+    );
+    assert_close(logged, direct, 1e-13);
+}
+
+#[test]
+fn divergence_merge_rejects_other_config() {
+    let mut plain = KLDivergence::<f64>::new(false, Reduction::Mean);
+    assert!(plain
+        .merge(&KLDivergence::new(true, Reduction::Mean))
+        .is_err());
+    assert!(plain
+        .merge(&KLDivergence::new(false, Reduction::Sum))
+        .is_err());
+    let mut js = JensenShannonDivergence::<f64>::default();
+    assert!(js
+        .merge(&JensenShannonDivergence::new(true, Reduction::Mean))
+        .is_err());
+}
+
+#[test]
+fn reduction_none_keeps_rows_in_order() {
+    let mut metric = CosineSimilarity::<f64>::new(Reduction::None);
+    update(&mut metric, &d2(&[&[1.0, 0.0]]), &d2(&[&[1.0, 0.0]]));
+    let mut other = CosineSimilarity::<f64>::new(Reduction::None);
+    update(&mut other, &d2(&[&[1.0, 0.0]]), &d2(&[&[-1.0, 0.0]]));
+    metric.merge(&other).unwrap();
+    assert_eq!(array(metric.compute().unwrap()), vec![1.0, -1.0]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// CriticalSuccessIndex and ContinuousRankedProbabilityScore
+
+#[test]
+fn csi_matches_sklearn_jaccard() {
+    // sklearn.metrics.jaccard_score(Y >= 0.0, X >= 0.0)
+    let csi = critical_success_index(d1(&X).view(), d1(&Y).view(), 0.0).unwrap();
+    assert_close(csi, 0.5, 1e-15);
+}
+
+#[test]
+fn csi_no_events_is_zero() {
+    let csi = critical_success_index(d1(&[0.1]).view(), d1(&[0.2]).view(), 1.0).unwrap();
+    assert_eq!(csi, 0.0);
+}
+
+#[test]
+fn csi_nan_threshold_rejected() {
+    let error = CriticalSuccessIndex::<f64>::new(f64::NAN).unwrap_err();
+    assert!(matches!(&error, Error::InvalidArgument { argument, .. } if argument == "threshold"));
+}
+
+#[test]
+fn csi_split_is_exact() {
+    let mut whole = CriticalSuccessIndex::<f64>::new(0.0).unwrap();
+    update(&mut whole, &d1(&X), &d1(&Y));
+    let mut left = CriticalSuccessIndex::<f64>::new(0.0).unwrap();
+    let mut right = CriticalSuccessIndex::<f64>::new(0.0).unwrap();
+    update(&mut left, &d1(&X[..5]), &d1(&Y[..5]));
+    update(&mut right, &d1(&X[5..]), &d1(&Y[5..]));
+    left.merge(&right).unwrap();
+    assert_eq!(left.compute().unwrap(), whole.compute().unwrap());
+    assert!(left
+        .merge(&CriticalSuccessIndex::new(1.0).unwrap())
+        .is_err());
+}
+
+// E = np.stack([X, Y, 0.5 * X - 0.2], 1), obs = 0.3 * X + 0.1
+fn ensemble() -> (ArrayD<f64>, ArrayD<f64>) {
+    let rows: Vec<[f64; 3]> = X
+        .iter()
+        .zip(&Y)
+        .map(|(x, y)| [*x, *y, 0.5 * x - 0.2])
+        .collect();
+    let observations: Vec<f64> = X.iter().map(|x| 0.3 * x + 0.1).collect();
+    (Array2::from(rows).into_dyn(), d1(&observations))
+}
+
+#[test]
+fn crps_matches_pairwise_definition() {
+    // np.mean([np.mean(np.abs(e - y)) - np.abs(e[:, None] - e[None, :]).sum() / (2 * m * m)
+    //          for e, y in zip(E, obs)]) with m = 3
+    let (members, observations) = ensemble();
+    let members: Array2<f64> = members.into_dimensionality().unwrap();
+    let observations: ndarray::Array1<f64> = observations.into_dimensionality().unwrap();
+    let crps = continuous_ranked_probability_score(members.view(), observations.view()).unwrap();
+    assert_close(crps, 0.2769901851851852, 1e-14);
+}
+
+#[test]
+fn crps_split_matches_one_pass() {
+    let (members, observations) = ensemble();
+    let mut whole = ContinuousRankedProbabilityScore::<f64>::new();
+    update(&mut whole, &members, &observations);
+    let mut merged = ContinuousRankedProbabilityScore::<f64>::new();
+    for (start, end) in [(0, 1), (1, 7), (7, 12)] {
+        let mut shard = ContinuousRankedProbabilityScore::<f64>::new();
+        let rows = members
+            .slice(ndarray::s![start..end, ..])
+            .to_owned()
+            .into_dyn();
+        let targets = observations
+            .slice(ndarray::s![start..end])
+            .to_owned()
+            .into_dyn();
+        update(&mut shard, &rows, &targets);
+        merged.merge(&shard).unwrap();
+    }
+    assert_close(merged.compute().unwrap(), whole.compute().unwrap(), 1e-14);
+}
+
+#[test]
+fn crps_invalid_shapes_rejected() {
+    let mut metric = ContinuousRankedProbabilityScore::<f64>::new();
+    let one_member = d2(&[&[1.0], &[2.0]]);
+    let error = metric
+        .update((one_member.view(), d1(&[1.0, 2.0]).view()))
+        .unwrap_err();
+    assert!(matches!(&error, Error::InvalidInput { argument, .. } if argument == "preds"));
+
+    let two_members = d2(&[&[1.0, 2.0], &[2.0, 3.0]]);
+    let error = metric
+        .update((two_members.view(), two_members.view()))
+        .unwrap_err();
+    assert!(matches!(&error, Error::InvalidInput { argument, .. } if argument == "target"));
+    let error = metric
+        .update((two_members.view(), d1(&[1.0]).view()))
+        .unwrap_err();
+    assert!(matches!(error, Error::LengthMismatch { .. }));
+    assert!(metric.compute().is_err());
+}
+
+// ---------------------------------------------------------------------------------------------
 // Validation shared by the (preds, target) metrics
 
 #[test]
@@ -419,20 +1150,160 @@ fn rows_strategy() -> impl Strategy<Value = (Array2<f64>, Array2<f64>, Vec<usize
     })
 }
 
+/// Checks one-pass, batched and merged values of `metric` on the same rows, and that a
+/// serialized state restores to an equal metric.
+fn check_invariance<M>(
+    metric: &M,
+    preds: &Array2<f64>,
+    target: &Array2<f64>,
+    cuts: &[usize],
+) -> Result<(), TestCaseError>
+where
+    M: Metric<Kind = PredsTarget<f64>, Output = Value> + PartialEq + std::fmt::Debug,
+{
+    let [whole, batched, merged] = one_pass_split_merged(metric, preds, target, cuts);
+    assert_same_values(&whole, &batched, 1e-12)?;
+    assert_same_values(&whole, &merged, 1e-12)?;
+    Ok(())
+}
+
+/// As [`check_invariance`], for metrics that return a plain `f64`.
+fn check_scalar_invariance<M>(
+    metric: &M,
+    preds: &Array2<f64>,
+    target: &Array2<f64>,
+    cuts: &[usize],
+) -> Result<(), TestCaseError>
+where
+    M: Metric<Kind = PredsTarget<f64>, Output = f64>,
+{
+    let wrapped = ScalarMetric(metric.clone());
+    let [whole, batched, merged] = one_pass_split_merged(&wrapped, preds, target, cuts);
+    assert_same_values(&whole, &batched, 1e-12)?;
+    assert_same_values(&whole, &merged, 1e-12)?;
+    Ok(())
+}
+
+/// A metric with an `f64` output seen as one with a [`Value`] output.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+#[serde(bound = "")]
+struct ScalarMetric<M: Metric>(M);
+
+impl<M: Metric<Output = f64>> Metric for ScalarMetric<M> {
+    type Kind = M::Kind;
+    type Output = Value;
+
+    fn info(&self) -> ferrometrics::MetricInfo {
+        self.0.info()
+    }
+
+    fn update(&mut self, input: ferrometrics::Input<'_, Self>) -> ferrometrics::Result<()> {
+        self.0.update(input)
+    }
+
+    fn compute(&self) -> ferrometrics::Result<Value> {
+        self.0.compute().map(Value::Scalar)
+    }
+
+    fn reset(&mut self) {
+        self.0.reset();
+    }
+
+    fn merge(&mut self, other: &Self) -> ferrometrics::Result<()> {
+        self.0.merge(&other.0)
+    }
+}
+
+fn single_column(values: &Array2<f64>, column: usize) -> Array2<f64> {
+    values.slice(ndarray::s![.., column..=column]).to_owned()
+}
+
 proptest! {
     #[test]
     fn pearson_split_merge_invariant((preds, target, cuts) in rows_strategy()) {
-        let [whole, batched, merged] =
-            one_pass_split_merged(&PearsonCorrCoef::<f64>::new(2).unwrap(), &preds, &target, &cuts);
-        assert_same_values(&whole, &batched, 1e-12)?;
-        assert_same_values(&whole, &merged, 1e-12)?;
+        check_invariance(&PearsonCorrCoef::<f64>::new(2).unwrap(), &preds, &target, &cuts)?;
     }
 
     #[test]
     fn concordance_split_merge_invariant((preds, target, cuts) in rows_strategy()) {
-        let [whole, batched, merged] = one_pass_split_merged(
-            &ConcordanceCorrCoef::<f64>::new(2).unwrap(), &preds, &target, &cuts);
-        assert_same_values(&whole, &batched, 1e-12)?;
-        assert_same_values(&whole, &merged, 1e-12)?;
+        check_invariance(&ConcordanceCorrCoef::<f64>::new(2).unwrap(), &preds, &target, &cuts)?;
+    }
+
+    #[test]
+    fn mean_errors_split_merge_invariant((preds, target, cuts) in rows_strategy()) {
+        check_invariance(&MeanSquaredError::<f64>::new(false, 2).unwrap(), &preds, &target, &cuts)?;
+        check_invariance(&MeanAbsoluteError::<f64>::new(2).unwrap(), &preds, &target, &cuts)?;
+        check_invariance(&LogCoshError::<f64>::new(2).unwrap(), &preds, &target, &cuts)?;
+
+        let (p, t) = (single_column(&preds, 1), single_column(&target, 1));
+        check_scalar_invariance(&MeanAbsolutePercentageError::<f64>::new(), &p, &t, &cuts)?;
+        check_scalar_invariance(&SymmetricMeanAbsolutePercentageError::<f64>::new(), &p, &t, &cuts)?;
+        check_scalar_invariance(&WeightedMeanAbsolutePercentageError::<f64>::new(), &p, &t, &cuts)?;
+        check_scalar_invariance(&MinkowskiDistance::<f64>::new(3.0).unwrap(), &p, &t, &cuts)?;
+        check_scalar_invariance(&CriticalSuccessIndex::<f64>::new(0.5).unwrap(), &p, &t, &cuts)?;
+
+        let (p, t) = (p.mapv(|x| (x / 5.0).exp()), t.mapv(|x| (x / 5.0).exp()));
+        check_scalar_invariance(&MeanSquaredLogError::<f64>::new(), &p, &t, &cuts)?;
+        check_scalar_invariance(&TweedieDevianceScore::<f64>::new(1.5).unwrap(), &p, &t, &cuts)?;
+    }
+
+    #[test]
+    fn residual_scores_split_merge_invariant((preds, target, cuts) in rows_strategy()) {
+        for multioutput in [Multioutput::RawValues, Multioutput::VarianceWeighted] {
+            check_invariance(&R2Score::<f64>::new(0, multioutput), &preds, &target, &cuts)?;
+            check_invariance(&ExplainedVariance::<f64>::new(multioutput), &preds, &target, &cuts)?;
+        }
+        check_scalar_invariance(&RelativeSquaredError::<f64>::new(2, false).unwrap(), &preds, &target, &cuts)?;
+        for normalization in [Normalization::Mean, Normalization::Range, Normalization::Std, Normalization::L2] {
+            let metric = NormalizedRootMeanSquaredError::<f64>::new(normalization, 2).unwrap();
+            check_invariance(&metric, &preds, &target, &cuts)?;
+        }
+    }
+
+    #[test]
+    fn row_scores_split_merge_invariant((preds, target, cuts) in rows_strategy()) {
+        let (p, t) = (preds.mapv(|x| x - 1e6 * x.signum()), target.mapv(|x| x - 1e6 * x.signum()));
+        // Reduction::None concatenates rows in merge order, which the reversed merge changes.
+        for reduction in [Reduction::Sum, Reduction::Mean] {
+            check_invariance(&CosineSimilarity::<f64>::new(reduction), &p, &t, &cuts)?;
+        }
+        let (p, t) = (p.mapv(|x| x.abs() + 0.01), t.mapv(|x| x.abs() + 0.01));
+        check_invariance(&KLDivergence::<f64>::new(false, Reduction::Mean), &p, &t, &cuts)?;
+        check_invariance(&JensenShannonDivergence::<f64>::new(false, Reduction::Sum), &p, &t, &cuts)?;
+    }
+
+    #[test]
+    fn bytes_round_trip_restores_state((preds, target, _cuts) in rows_strategy()) {
+        fn round_trip<M>(mut metric: M, preds: &ArrayD<f64>, target: &ArrayD<f64>)
+            -> Result<(), TestCaseError>
+        where
+            M: Metric<Kind = PredsTarget<f64>> + PartialEq + std::fmt::Debug,
+        {
+            metric.update((preds.view(), target.view())).unwrap();
+            let restored = M::from_bytes(&metric.to_bytes().unwrap()).unwrap();
+            prop_assert_eq!(restored, metric);
+            Ok(())
+        }
+        let (p, t) = (preds.clone().into_dyn(), target.clone().into_dyn());
+        round_trip(PearsonCorrCoef::<f64>::new(2).unwrap(), &p, &t)?;
+        round_trip(ConcordanceCorrCoef::<f64>::new(2).unwrap(), &p, &t)?;
+        round_trip(MeanSquaredError::<f64>::new(true, 2).unwrap(), &p, &t)?;
+        round_trip(MeanAbsoluteError::<f64>::new(2).unwrap(), &p, &t)?;
+        round_trip(LogCoshError::<f64>::new(2).unwrap(), &p, &t)?;
+        round_trip(R2Score::<f64>::new(1, Multioutput::RawValues), &p, &t)?;
+        round_trip(ExplainedVariance::<f64>::default(), &p, &t)?;
+        round_trip(RelativeSquaredError::<f64>::new(2, true).unwrap(), &p, &t)?;
+        round_trip(NormalizedRootMeanSquaredError::<f64>::new(Normalization::Range, 2).unwrap(), &p, &t)?;
+        round_trip(CosineSimilarity::<f64>::new(Reduction::None), &p, &t)?;
+        round_trip(MeanAbsolutePercentageError::<f64>::new(), &p, &t)?;
+        round_trip(SymmetricMeanAbsolutePercentageError::<f64>::new(), &p, &t)?;
+        round_trip(WeightedMeanAbsolutePercentageError::<f64>::new(), &p, &t)?;
+        round_trip(MinkowskiDistance::<f64>::new(2.0).unwrap(), &p, &t)?;
+        round_trip(CriticalSuccessIndex::<f64>::new(0.0).unwrap(), &p, &t)?;
+        let (p, t) = (p.mapv(|x| x.abs() + 0.01), t.mapv(|x| x.abs() + 0.01));
+        round_trip(MeanSquaredLogError::<f64>::new(), &p, &t)?;
+        round_trip(TweedieDevianceScore::<f64>::new(2.0).unwrap(), &p, &t)?;
+        round_trip(KLDivergence::<f64>::default(), &p, &t)?;
+        round_trip(JensenShannonDivergence::<f64>::default(), &p, &t)?;
     }
 }
