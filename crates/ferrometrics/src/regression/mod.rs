@@ -37,8 +37,10 @@ mod csi;
 mod divergence;
 mod mean_error;
 mod moments;
+mod normal;
 mod options;
 mod r2;
+mod rank;
 mod row_scores;
 mod sums;
 mod tweedie;
@@ -69,6 +71,10 @@ pub use options::{Multioutput, Normalization, Reduction};
 pub use r2::{
     explained_variance, normalized_root_mean_squared_error, r2_score, relative_squared_error,
     ExplainedVariance, NormalizedRootMeanSquaredError, R2Score, RelativeSquaredError,
+};
+pub use rank::{
+    kendall_rank_corrcoef, spearman_corrcoef, Alternative, KendallRankCorrCoef, KendallVariant,
+    SpearmanCorrCoef,
 };
 pub use tweedie::{tweedie_deviance_score, TweedieDevianceScore};
 

@@ -951,6 +951,284 @@ fn crps_invalid_shapes_rejected() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// SpearmanCorrCoef and KendallRankCorrCoef
+
+// XT = np.round(X * 2) / 2, YT = np.round(Y * 2) / 2: many ties, and -0.0 beside 0.0.
+const XT: [f64; 12] = [
+    0.0, 0.5, -0.5, -1.0, -0.5, -1.0, 0.0, 1.5, -0.5, -0.5, 0.5, 0.5,
+];
+const YT: [f64; 12] = [
+    0.0, -0.5, -0.0, -0.0, -1.0, -1.0, -1.0, 0.0, -1.0, -0.5, -0.5, 0.5,
+];
+
+fn kendall(
+    preds: &[f64],
+    target: &[f64],
+    variant: KendallVariant,
+    t_test: bool,
+    alternative: Alternative,
+) -> Value {
+    kendall_rank_corrcoef(
+        d1(preds).view(),
+        d1(target).view(),
+        variant,
+        t_test,
+        alternative,
+    )
+    .unwrap()
+}
+
+fn tau_and_p_value(value: Value) -> (f64, f64) {
+    let entries = value.as_map().expect("a map of tau and p_value");
+    assert_eq!(entries[0].0, "tau");
+    assert_eq!(entries[1].0, "p_value");
+    (
+        entries[0].1.as_scalar().unwrap(),
+        entries[1].1.as_scalar().unwrap(),
+    )
+}
+
+#[test]
+fn spearman_matches_scipy() {
+    // scipy.stats.spearmanr(X, Y).statistic and scipy.stats.spearmanr(XT, YT).statistic
+    let rho = scalar(spearman_corrcoef(d1(&X).view(), d1(&Y).view()).unwrap());
+    assert_close(rho, 0.49650349650349657, 1e-14);
+    let tied = scalar(spearman_corrcoef(d1(&XT).view(), d1(&YT).view()).unwrap());
+    assert_close(tied, 0.3553033324010164, 1e-14);
+}
+
+#[test]
+fn spearman_multioutput_per_column() {
+    let rho = array(spearman_corrcoef(p2().view(), t2().view()).unwrap());
+    let first = scalar(spearman_corrcoef(d1(&X).view(), d1(&Y).view()).unwrap());
+    assert_close(rho[0], first, 1e-15);
+    assert_eq!(rho.len(), 2);
+}
+
+#[test]
+fn spearman_torchmetrics_example() {
+    // TorchMetrics' docs: spearman_corrcoef(tensor([2.5, 0.0, 2, 8]), tensor([3, -0.5, 2, 7]))
+    // gives tensor(1.0000).
+    let rho = scalar(
+        spearman_corrcoef(
+            d1(&[2.5, 0.0, 2.0, 8.0]).view(),
+            d1(&[3.0, -0.5, 2.0, 7.0]).view(),
+        )
+        .unwrap(),
+    );
+    assert_close(rho, 1.0, 1e-15);
+}
+
+#[test]
+fn spearman_constant_input_is_nan() {
+    let rho = scalar(spearman_corrcoef(d1(&[1.0, 1.0, 1.0]).view(), d1(&X[..3]).view()).unwrap());
+    assert!(rho.is_nan());
+}
+
+#[test]
+fn kendall_variants_match_scipy() {
+    // scipy.stats.kendalltau(x, y, variant=v).statistic for (X, Y) and (XT, YT)
+    let cases = [
+        (KendallVariant::B, 0.3636363636363636, 0.3021019648197444),
+        (KendallVariant::C, 0.36363636363636365, 0.2962962962962963),
+    ];
+    for (variant, untied, tied) in cases {
+        let tau = scalar(kendall(&X, &Y, variant, false, Alternative::TwoSided));
+        assert_close(tau, untied, 1e-14);
+        let tau = scalar(kendall(&XT, &YT, variant, false, Alternative::TwoSided));
+        assert_close(tau, tied, 1e-14);
+    }
+}
+
+#[test]
+fn kendall_tau_a_matches_definition() {
+    // sum(sign(x_i - x_j) * sign(y_i - y_j) for i < j) / (n * (n - 1) / 2)
+    let tau = scalar(kendall(
+        &XT,
+        &YT,
+        KendallVariant::A,
+        false,
+        Alternative::TwoSided,
+    ));
+    assert_close(tau, 0.24242424242424243, 1e-15);
+    let tau = scalar(kendall(
+        &X,
+        &Y,
+        KendallVariant::A,
+        false,
+        Alternative::TwoSided,
+    ));
+    assert_close(tau, 0.36363636363636365, 1e-15);
+}
+
+#[test]
+fn kendall_p_values_match_scipy_asymptotic() {
+    // scipy.stats.kendalltau(XT, YT, method="asymptotic", alternative=a).pvalue and the same
+    // for (X, Y)
+    let cases = [
+        (
+            Alternative::TwoSided,
+            0.23299864497289025,
+            0.09981706200412165,
+        ),
+        (Alternative::Less, 0.8835006775135549, 0.9500914689979392),
+        (
+            Alternative::Greater,
+            0.11649932248644512,
+            0.04990853100206082,
+        ),
+    ];
+    for (alternative, tied, untied) in cases {
+        let (_, p_value) = tau_and_p_value(kendall(&XT, &YT, KendallVariant::B, true, alternative));
+        assert_close(p_value, tied, 1e-13);
+        let (_, p_value) = tau_and_p_value(kendall(&X, &Y, KendallVariant::B, true, alternative));
+        assert_close(p_value, untied, 1e-13);
+    }
+}
+
+#[test]
+fn kendall_torchmetrics_examples() {
+    // TorchMetrics' docs: preds [2.5, 0.0, 2, 8], target [3, -0.5, 2, 1] give tensor(0.3333)
+    // and with t_test=True the p-value tensor(0.4969).
+    let preds = [2.5, 0.0, 2.0, 8.0];
+    let target = [3.0, -0.5, 2.0, 1.0];
+    let (tau, p_value) = tau_and_p_value(kendall(
+        &preds,
+        &target,
+        KendallVariant::B,
+        true,
+        Alternative::TwoSided,
+    ));
+    assert_close(tau, 1.0 / 3.0, 1e-15);
+    assert!((p_value - 0.4969).abs() < 5e-5);
+
+    // Two samples of two outputs give tensor([1., 1.]).
+    let preds = d2(&[&[2.5, 0.0], &[2.0, 8.0]]);
+    let target = d2(&[&[3.0, -0.5], &[2.0, 1.0]]);
+    let tau = kendall_rank_corrcoef(
+        preds.view(),
+        target.view(),
+        KendallVariant::B,
+        false,
+        Alternative::TwoSided,
+    )
+    .unwrap();
+    assert_eq!(array(tau), vec![1.0, 1.0]);
+}
+
+#[test]
+fn kendall_constant_input_is_nan() {
+    let tau = scalar(kendall(
+        &[1.0, 1.0, 1.0],
+        &X[..3],
+        KendallVariant::B,
+        false,
+        Alternative::TwoSided,
+    ));
+    assert!(tau.is_nan());
+}
+
+#[test]
+fn kendall_merge_rejects_other_config() {
+    let mut metric = KendallRankCorrCoef::<f64>::default();
+    let others = [
+        KendallRankCorrCoef::new(KendallVariant::C, false, Alternative::TwoSided, 1).unwrap(),
+        KendallRankCorrCoef::new(KendallVariant::B, true, Alternative::TwoSided, 1).unwrap(),
+        KendallRankCorrCoef::new(KendallVariant::B, false, Alternative::Less, 1).unwrap(),
+        KendallRankCorrCoef::new(KendallVariant::B, false, Alternative::TwoSided, 2).unwrap(),
+    ];
+    for other in others {
+        assert!(matches!(
+            metric.merge(&other),
+            Err(Error::IncompatibleState { .. })
+        ));
+    }
+}
+
+#[test]
+fn rank_options_parse_and_reject() {
+    assert_eq!("a".parse::<KendallVariant>(), Ok(KendallVariant::A));
+    assert_eq!(
+        "two-sided".parse::<Alternative>(),
+        Ok(Alternative::TwoSided)
+    );
+    let error = "d".parse::<KendallVariant>().unwrap_err();
+    assert!(matches!(&error, Error::InvalidArgument { argument, .. } if argument == "variant"));
+    let error = "both".parse::<Alternative>().unwrap_err();
+    assert!(matches!(&error, Error::InvalidArgument { argument, .. } if argument == "alternative"));
+}
+
+#[test]
+fn rank_one_sample_not_enough_data() {
+    let mut spearman = SpearmanCorrCoef::<f64>::default();
+    update(&mut spearman, &d1(&[1.0]), &d1(&[2.0]));
+    assert!(matches!(
+        spearman.compute(),
+        Err(Error::NotEnoughData { .. })
+    ));
+    let kendall = KendallRankCorrCoef::<f64>::default();
+    assert!(matches!(
+        kendall.compute(),
+        Err(Error::NotEnoughData { .. })
+    ));
+}
+
+#[test]
+fn rank_facts() {
+    for info in [
+        SpearmanCorrCoef::<f64>::default().info(),
+        KendallRankCorrCoef::<f64>::default().info(),
+    ] {
+        assert_eq!(info.higher_is_better, None);
+        assert!(!info.is_differentiable);
+        assert_eq!((info.lower_bound, info.upper_bound), (-1.0, 1.0));
+    }
+}
+
+/// Kendall's `C - D` by comparing every pair, the O(n^2) definition.
+fn brute_force_tau_a(preds: &[f64], target: &[f64]) -> f64 {
+    let n = preds.len();
+    let mut score = 0.0;
+    for i in 0..n {
+        for j in i + 1..n {
+            let sign = |d: f64| {
+                if d > 0.0 {
+                    1.0
+                } else if d < 0.0 {
+                    -1.0
+                } else {
+                    0.0
+                }
+            };
+            score += sign(preds[i] - preds[j]) * sign(target[i] - target[j]);
+        }
+    }
+    score / (n * (n - 1) / 2) as f64
+}
+
+proptest! {
+    #[test]
+    fn kendall_merge_sort_matches_pairs(
+        pairs in prop::collection::vec((-3_i32..3, -3_i32..3), 2..60),
+    ) {
+        let preds: Vec<f64> = pairs.iter().map(|p| f64::from(p.0)).collect();
+        let target: Vec<f64> = pairs.iter().map(|p| f64::from(p.1)).collect();
+        let tau = scalar(kendall(&preds, &target, KendallVariant::A, false, Alternative::TwoSided));
+        prop_assert!((tau - brute_force_tau_a(&preds, &target)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn rank_split_merge_invariant((preds, target, cuts) in rows_strategy()) {
+        check_invariance(&SpearmanCorrCoef::<f64>::new(2).unwrap(), &preds, &target, &cuts)?;
+        for variant in [KendallVariant::A, KendallVariant::B, KendallVariant::C] {
+            let metric =
+                KendallRankCorrCoef::<f64>::new(variant, false, Alternative::TwoSided, 2).unwrap();
+            check_invariance(&metric, &preds, &target, &cuts)?;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Validation shared by the (preds, target) metrics
 
 #[test]
@@ -1305,5 +1583,8 @@ proptest! {
         round_trip(TweedieDevianceScore::<f64>::new(2.0).unwrap(), &p, &t)?;
         round_trip(KLDivergence::<f64>::default(), &p, &t)?;
         round_trip(JensenShannonDivergence::<f64>::default(), &p, &t)?;
+        round_trip(SpearmanCorrCoef::<f64>::new(2).unwrap(), &p, &t)?;
+        let kendall = KendallRankCorrCoef::<f64>::new(KendallVariant::C, true, Alternative::Less, 2);
+        round_trip(kendall.unwrap(), &p, &t)?;
     }
 }
