@@ -372,10 +372,10 @@ fn minkowski_invalid_p_rejected() {
 
 #[test]
 fn minkowski_merge_rejects_other_p() {
-    let mut one = MinkowskiDistance::<f64>::new(1.0).unwrap();
-    let two = MinkowskiDistance::<f64>::new(2.0).unwrap();
+    let mut manhattan = MinkowskiDistance::<f64>::new(1.0).unwrap();
+    let euclidean = MinkowskiDistance::<f64>::new(2.0).unwrap();
     assert!(matches!(
-        one.merge(&two),
+        manhattan.merge(&euclidean),
         Err(Error::IncompatibleState { .. })
     ));
 }
@@ -1296,9 +1296,9 @@ fn update_non_finite_names_argument_and_index() {
 
 #[test]
 fn merge_different_num_outputs_rejected() {
-    let mut one = PearsonCorrCoef::<f64>::new(1).unwrap();
-    let two = PearsonCorrCoef::<f64>::new(2).unwrap();
-    let error = one.merge(&two).unwrap_err();
+    let mut single_output = PearsonCorrCoef::<f64>::new(1).unwrap();
+    let two_outputs = PearsonCorrCoef::<f64>::new(2).unwrap();
+    let error = single_output.merge(&two_outputs).unwrap_err();
     assert!(
         matches!(&error, Error::IncompatibleState { message } if message.contains("num_outputs"))
     );
@@ -1314,6 +1314,163 @@ fn bytes_round_trip_keeps_pearson() {
     let restored = PearsonCorrCoef::<f32>::from_bytes(&metric.to_bytes().unwrap()).unwrap();
     assert_eq!(restored, metric);
     assert!(ConcordanceCorrCoef::<f32>::from_bytes(&metric.to_bytes().unwrap()).is_err());
+}
+
+/// Updates `metric` with a valid batch, then checks that a batch with a NaN in its last target
+/// value is rejected with [`Error::NonFinite`] and leaves the state as it was.
+fn check_rejected_batch_changes_nothing<M>(mut metric: M, preds: &ArrayD<f64>, target: &ArrayD<f64>)
+where
+    M: Metric<Kind = PredsTarget<f64>> + PartialEq + std::fmt::Debug,
+{
+    metric.update((preds.view(), target.view())).unwrap();
+    let before = metric.clone();
+
+    let mut bad_target = target.clone();
+    *bad_target.iter_mut().last().unwrap() = f64::NAN;
+    let error = metric
+        .update((preds.view(), bad_target.view()))
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::NonFinite { argument, .. } if argument == "target" || argument == "q"),
+        "{}: {error}",
+        metric.info().name
+    );
+    assert_eq!(metric, before, "{}", metric.info().name);
+}
+
+#[test]
+fn rejected_batch_changes_no_metric() {
+    let (p, t) = (p2(), t2());
+    check_rejected_batch_changes_nothing(PearsonCorrCoef::<f64>::new(2).unwrap(), &p, &t);
+    check_rejected_batch_changes_nothing(ConcordanceCorrCoef::<f64>::new(2).unwrap(), &p, &t);
+    check_rejected_batch_changes_nothing(MeanSquaredError::<f64>::new(true, 2).unwrap(), &p, &t);
+    check_rejected_batch_changes_nothing(MeanAbsoluteError::<f64>::new(2).unwrap(), &p, &t);
+    check_rejected_batch_changes_nothing(LogCoshError::<f64>::new(2).unwrap(), &p, &t);
+    check_rejected_batch_changes_nothing(R2Score::<f64>::default(), &p, &t);
+    check_rejected_batch_changes_nothing(ExplainedVariance::<f64>::default(), &p, &t);
+    check_rejected_batch_changes_nothing(
+        RelativeSquaredError::<f64>::new(2, true).unwrap(),
+        &p,
+        &t,
+    );
+    let nrmse = NormalizedRootMeanSquaredError::<f64>::new(Normalization::Std, 2).unwrap();
+    check_rejected_batch_changes_nothing(nrmse, &p, &t);
+    check_rejected_batch_changes_nothing(CosineSimilarity::<f64>::new(Reduction::None), &p, &t);
+    check_rejected_batch_changes_nothing(SpearmanCorrCoef::<f64>::new(2).unwrap(), &p, &t);
+    check_rejected_batch_changes_nothing(
+        KendallRankCorrCoef::<f64>::new(KendallVariant::B, true, Alternative::TwoSided, 2).unwrap(),
+        &p,
+        &t,
+    );
+
+    let (x, y) = (d1(&X), d1(&Y));
+    check_rejected_batch_changes_nothing(MeanAbsolutePercentageError::<f64>::new(), &x, &y);
+    check_rejected_batch_changes_nothing(
+        SymmetricMeanAbsolutePercentageError::<f64>::new(),
+        &x,
+        &y,
+    );
+    check_rejected_batch_changes_nothing(WeightedMeanAbsolutePercentageError::<f64>::new(), &x, &y);
+    check_rejected_batch_changes_nothing(MinkowskiDistance::<f64>::new(1.0).unwrap(), &x, &y);
+    check_rejected_batch_changes_nothing(CriticalSuccessIndex::<f64>::new(0.0).unwrap(), &x, &y);
+
+    let (px, py) = (exp_of(&X), exp_of(&Y));
+    check_rejected_batch_changes_nothing(MeanSquaredLogError::<f64>::new(), &px, &py);
+    check_rejected_batch_changes_nothing(TweedieDevianceScore::<f64>::new(1.0).unwrap(), &px, &py);
+
+    let (a, b) = (distribution_a(), distribution_b());
+    check_rejected_batch_changes_nothing(KLDivergence::<f64>::default(), &a, &b);
+    check_rejected_batch_changes_nothing(JensenShannonDivergence::<f64>::default(), &a, &b);
+
+    let (members, observations) = ensemble();
+    check_rejected_batch_changes_nothing(
+        ContinuousRankedProbabilityScore::<f64>::new(),
+        &members,
+        &observations,
+    );
+}
+
+#[test]
+fn forward_returns_batch_value_and_accumulates() {
+    let mut metric = PearsonCorrCoef::<f64>::default();
+    update(&mut metric, &d1(&X[..6]), &d1(&Y[..6]));
+
+    let batch_value = metric
+        .forward((d1(&X[6..]).view(), d1(&Y[6..]).view()))
+        .unwrap();
+    let expected_batch = scalar(pearson_corrcoef(d1(&X[6..]).view(), d1(&Y[6..]).view()).unwrap());
+    assert_close(scalar(batch_value), expected_batch, 1e-15);
+    assert_close(scalar(metric.compute().unwrap()), 0.5422760727012977, 1e-13);
+}
+
+#[test]
+fn f32_inputs_match_f64_inputs() {
+    let preds32 = d1(&X).mapv(|x| x as f32);
+    let target32 = d1(&Y).mapv(|x| x as f32);
+    let (preds64, target64) = (preds32.mapv(f64::from), target32.mapv(f64::from));
+
+    let mse32 = scalar(mean_squared_error(preds32.view(), target32.view(), true, 1).unwrap());
+    let mse64 = scalar(mean_squared_error(preds64.view(), target64.view(), true, 1).unwrap());
+    assert_eq!(mse32, mse64);
+
+    let mut r2 = R2Score::<f32>::default();
+    r2.update((preds32.view(), target32.view())).unwrap();
+    let r2_64 = r2_score(
+        preds64.view(),
+        target64.view(),
+        0,
+        Multioutput::UniformAverage,
+    )
+    .unwrap();
+    assert_eq!(r2.compute().unwrap(), r2_64);
+
+    let tau32 = kendall_rank_corrcoef(
+        preds32.view(),
+        target32.view(),
+        KendallVariant::B,
+        false,
+        Alternative::TwoSided,
+    )
+    .unwrap();
+    assert_eq!(
+        tau32,
+        kendall(&X, &Y, KendallVariant::B, false, Alternative::TwoSided)
+    );
+}
+
+#[test]
+fn f32_non_finite_rejected() {
+    let mut metric = MeanAbsoluteError::<f32>::default();
+    let preds = d1(&[1.0, 2.0]).mapv(|x| x as f32);
+    let target = ArrayD::from_shape_vec(IxDyn(&[2]), vec![1.0_f32, f32::NEG_INFINITY]).unwrap();
+    let error = metric.update((preds.view(), target.view())).unwrap_err();
+    assert!(matches!(
+        &error,
+        Error::NonFinite { argument, value, .. } if argument == "target" && *value == f64::NEG_INFINITY
+    ));
+}
+
+#[test]
+fn collection_computes_regression_metrics_together() {
+    let mut collection = ferrometrics::MetricCollection::<PredsTarget<f64>>::new();
+    collection
+        .add("mse", MeanSquaredError::<f64>::default())
+        .unwrap();
+    collection
+        .add("pearson", PearsonCorrCoef::<f64>::default())
+        .unwrap();
+    collection.add("r2", R2Score::<f64>::default()).unwrap();
+    collection.update((d1(&X).view(), d1(&Y).view())).unwrap();
+
+    let values = collection.compute().unwrap();
+    let names: Vec<&str> = values.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names, ["mse", "pearson", "r2"]);
+    assert_close(
+        values[0].1.as_scalar().unwrap(),
+        0.6252616658914356_f64.powi(2),
+        1e-13,
+    );
+    assert_close(values[1].1.as_scalar().unwrap(), 0.5422760727012977, 1e-13);
 }
 
 // ---------------------------------------------------------------------------------------------
