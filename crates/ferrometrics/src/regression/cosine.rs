@@ -18,7 +18,7 @@ fn row_similarities<F: Real>(
     preds: &ArrayViewD<'_, F>,
     target: &ArrayViewD<'_, F>,
 ) -> Result<Vec<f64>> {
-    let (preds, target) = to_rows(("preds", preds), ("target", target))?;
+    let (preds, target) = to_rows(("preds", preds), ("target", target), false)?;
     let similarities = preds
         .rows()
         .into_iter()

@@ -44,9 +44,8 @@ fn distributions<F: Real>(
     q: &ArrayViewD<'_, F>,
     log_prob: bool,
 ) -> Result<(Array2<f64>, Array2<f64>)> {
-    // NOTE: a log-probability of -inf (probability 0) is rejected as non-finite, so with
-    // `log_prob` every category needs a positive probability.
-    let (p, q) = to_rows(("p", p), ("q", q))?;
+    // A log-probability of -inf is a probability of 0, which is valid.
+    let (p, q) = to_rows(("p", p), ("q", q), log_prob)?;
     if log_prob {
         return Ok((p, q));
     }
@@ -65,13 +64,20 @@ fn kl_of_probabilities(p: ArrayView1<'_, f64>, q: ArrayView1<'_, f64>) -> f64 {
     sum.value()
 }
 
-/// Returns `sum(exp(p_i) (p_i - q_i))` for log-probabilities `p` and `q`.
+/// Returns `sum(exp(p_i) (p_i - q_i))` for log-probabilities `p` and `q`, with the limits of
+/// [`kl_of_probabilities`] where `p_i` or `q_i` is `-inf`.
 fn kl_of_log_probabilities(p: ArrayView1<'_, f64>, q: ArrayView1<'_, f64>) -> f64 {
-    p.iter()
-        .zip(&q)
-        .map(|(p, q)| p.exp() * (p - q))
-        .collect::<CompensatedSum>()
-        .value()
+    let mut sum = CompensatedSum::default();
+    for (p, q) in p.iter().zip(&q) {
+        if *p == f64::NEG_INFINITY {
+            continue;
+        }
+        if *q == f64::NEG_INFINITY {
+            return f64::INFINITY;
+        }
+        sum.add(p.exp() * (p - q));
+    }
+    sum.value()
 }
 
 fn kl_rows<F: Real>(
@@ -102,6 +108,9 @@ fn js_rows<F: Real>(
         // ln((e^p + e^q) / 2), shifted by the larger term so that exp cannot overflow.
         ndarray::Zip::from(&p).and(&q).map_collect(|p, q| {
             let high = p.max(*q);
+            if high == f64::NEG_INFINITY {
+                return f64::NEG_INFINITY;
+            }
             high + ((p - high).exp() + (q - high).exp()).ln() - std::f64::consts::LN_2
         })
     } else {
@@ -129,8 +138,8 @@ fn js_rows<F: Real>(
 ///
 /// Without `log_prob`, each row of `p` and `q` must be non-negative with a positive sum and is
 /// divided by its sum. With `log_prob`, the inputs are natural-log probabilities and are used as
-/// given, `D_KL = sum(exp(p_i) (p_i - q_i))`. A category with `p_i > 0` and `q_i = 0` gives an
-/// infinite divergence.
+/// given, `D_KL = sum(exp(p_i) (p_i - q_i))`, and `-inf` stands for a probability of 0. A
+/// category with `p_i > 0` and `q_i = 0` gives an infinite divergence.
 ///
 /// # Example
 ///
@@ -150,7 +159,8 @@ fn js_rows<F: Real>(
 /// # Errors
 ///
 /// Returns an error naming `p` or `q` if the shapes differ or are not `(N, d)`, or if a value is
-/// NaN or infinite. Without `log_prob`, a negative value or a row summing to 0 is an error too.
+/// NaN or infinite (`-inf` is valid with `log_prob`). Without `log_prob`, a negative value or a
+/// row summing to 0 is an error too.
 /// Returns [`Error::NotEnoughData`] for the mean of no rows.
 pub fn kl_divergence<F: Real, D: Dimension>(
     p: ArrayView<'_, F, D>,

@@ -1,7 +1,7 @@
 //! The state of metrics that score each row of `(N, d)` inputs and reduce the scores by a
 //! [`Reduction`].
 
-use ndarray::{Array1, Array2, ArrayViewD};
+use ndarray::{Array1, Array2, ArrayViewD, Dimension};
 use serde::{Deserialize, Serialize};
 
 use super::batch::{check_finite, check_same_shape};
@@ -82,10 +82,11 @@ impl RowScores {
 /// # Errors
 ///
 /// Returns an error naming the argument if the shapes differ, are not 2-D, or if a value is NaN
-/// or infinite.
+/// or infinite, `-inf` excepted when `allow_negative_infinity` is set.
 pub(crate) fn to_rows<F: Real>(
     first: (&str, &ArrayViewD<'_, F>),
     second: (&str, &ArrayViewD<'_, F>),
+    allow_negative_infinity: bool,
 ) -> Result<(Array2<f64>, Array2<f64>)> {
     let ((first_name, first), (second_name, second)) = (first, second);
     check_same_shape(first, second)?;
@@ -98,8 +99,13 @@ pub(crate) fn to_rows<F: Real>(
             ),
         ));
     }
-    check_finite(first_name, first)?;
-    check_finite(second_name, second)?;
+    if allow_negative_infinity {
+        check_no_nan_or_positive_infinity(first_name, first)?;
+        check_no_nan_or_positive_infinity(second_name, second)?;
+    } else {
+        check_finite(first_name, first)?;
+        check_finite(second_name, second)?;
+    }
 
     let as_rows = |values: &ArrayViewD<'_, F>| -> Array2<f64> {
         let values = values.mapv(|x| x.to_f64());
@@ -108,4 +114,20 @@ pub(crate) fn to_rows<F: Real>(
             .expect("the input is 2-D after the shape check")
     };
     Ok((as_rows(first), as_rows(second)))
+}
+
+/// Returns an [`Error::NonFinite`] for the first NaN or `+inf` in `values`.
+fn check_no_nan_or_positive_infinity<F: Real>(
+    argument: &str,
+    values: &ArrayViewD<'_, F>,
+) -> Result<()> {
+    let invalid = |x: f64| x.is_nan() || x == f64::INFINITY;
+    let Some((index, value)) = values.indexed_iter().find(|(_, x)| invalid(x.to_f64())) else {
+        return Ok(());
+    };
+    Err(Error::NonFinite {
+        argument: argument.to_owned(),
+        location: format!("index {:?}", index.slice()),
+        value: value.to_f64(),
+    })
 }

@@ -748,6 +748,38 @@ fn kl_log_prob_matches_probabilities() {
 }
 
 #[test]
+fn divergences_log_prob_accept_zero_probability() {
+    let p = d2(&[&[0.0, 0.25, 0.75]]);
+    let q = d2(&[&[0.5, 0.25, 0.25]]);
+    let (log_p, log_q) = (p.mapv(f64::ln), q.mapv(f64::ln));
+    assert_eq!(log_p[[0, 0]], f64::NEG_INFINITY);
+
+    let direct = scalar(kl_divergence(p.view(), q.view(), false, Reduction::Sum).unwrap());
+    let logged = scalar(kl_divergence(log_p.view(), log_q.view(), true, Reduction::Sum).unwrap());
+    assert_close(logged, direct, 1e-14);
+
+    let reverse = scalar(kl_divergence(log_q.view(), log_p.view(), true, Reduction::Sum).unwrap());
+    assert_eq!(reverse, f64::INFINITY);
+
+    let direct =
+        scalar(jensen_shannon_divergence(p.view(), q.view(), false, Reduction::Sum).unwrap());
+    let logged = scalar(
+        jensen_shannon_divergence(log_p.view(), log_q.view(), true, Reduction::Sum).unwrap(),
+    );
+    assert_close(logged, direct, 1e-14);
+}
+
+#[test]
+fn divergences_log_prob_reject_nan_and_positive_infinity() {
+    let q = d2(&[&[-1.0, -1.0]]);
+    for bad in [f64::NAN, f64::INFINITY] {
+        let p = d2(&[&[bad, -1.0]]);
+        let error = kl_divergence(p.view(), q.view(), true, Reduction::Sum).unwrap_err();
+        assert!(matches!(&error, Error::NonFinite { argument, .. } if argument == "p"));
+    }
+}
+
+#[test]
 fn kl_zero_in_q_is_infinite() {
     let kl = scalar(
         kl_divergence(
