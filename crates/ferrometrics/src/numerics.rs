@@ -1,1 +1,232 @@
-//! Shared numerics: summation, safe division, entropy.
+//! Shared numerics: the floating-point input trait, compensated and pairwise summation, safe
+//! division and entropy from counts.
+
+use std::fmt::{Debug, Display};
+
+/// A floating-point input type, `f32` or `f64`. Metrics accumulate in `f64` whatever the input.
+///
+/// # Example
+///
+/// ```
+/// use ferrometrics::numerics::Real;
+///
+/// assert_eq!(0.5_f32.to_f64(), 0.5);
+/// assert!(!f64::NAN.is_finite_value());
+/// ```
+pub trait Real: Copy + Send + Sync + PartialOrd + Debug + Display + Default + 'static {
+    /// Converts the value to `f64` without loss.
+    fn to_f64(self) -> f64;
+
+    /// Converts an `f64` to this type, rounding to nearest.
+    fn from_f64(value: f64) -> Self;
+
+    /// Returns `true` if the value is neither NaN nor infinite.
+    fn is_finite_value(self) -> bool;
+}
+
+impl Real for f32 {
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+
+    fn from_f64(value: f64) -> Self {
+        value as f32
+    }
+
+    fn is_finite_value(self) -> bool {
+        self.is_finite()
+    }
+}
+
+impl Real for f64 {
+    fn to_f64(self) -> f64 {
+        self
+    }
+
+    fn from_f64(value: f64) -> Self {
+        value
+    }
+
+    fn is_finite_value(self) -> bool {
+        self.is_finite()
+    }
+}
+
+/// A running sum with Neumaier's compensation, whose error does not grow with the number of
+/// terms (about one rounding of the result, unless the terms cancel heavily).
+///
+/// # Example
+///
+/// ```
+/// use ferrometrics::numerics::CompensatedSum;
+///
+/// let mut sum = CompensatedSum::new();
+/// for x in [1e16, 1.0, -1e16] {
+///     sum.add(x);
+/// }
+/// assert_eq!(sum.value(), 1.0);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct CompensatedSum {
+    sum: f64,
+    compensation: f64,
+}
+
+impl CompensatedSum {
+    /// Creates a sum of zero.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds one term.
+    pub fn add(&mut self, x: f64) {
+        let t = self.sum + x;
+        // The low-order bits lost in `t` are recovered from whichever operand is larger.
+        if self.sum.abs() >= x.abs() {
+            self.compensation += (self.sum - t) + x;
+        } else {
+            self.compensation += (x - t) + self.sum;
+        }
+        self.sum = t;
+    }
+
+    /// Adds another compensated sum.
+    pub fn add_sum(&mut self, other: &CompensatedSum) {
+        self.add(other.sum);
+        self.add(other.compensation);
+    }
+
+    /// Returns the sum.
+    pub fn value(&self) -> f64 {
+        self.sum + self.compensation
+    }
+}
+
+/// Sums values with Neumaier's compensated summation.
+///
+/// # Example
+///
+/// ```
+/// use ferrometrics::numerics::compensated_sum;
+///
+/// assert_eq!(compensated_sum([0.1; 10]), 1.0);
+/// ```
+pub fn compensated_sum(values: impl IntoIterator<Item = f64>) -> f64 {
+    let mut sum = CompensatedSum::new();
+    for x in values {
+        sum.add(x);
+    }
+    sum.value()
+}
+
+/// Sums a slice by recursive halving (pairwise summation, as NumPy's `sum`), so the rounding
+/// error grows like `log2(n)` and not like `n`.
+///
+/// # Example
+///
+/// ```
+/// use ferrometrics::numerics::pairwise_sum;
+///
+/// assert_eq!(pairwise_sum(&[1.0, 2.0, 3.0, 4.0]), 10.0);
+/// ```
+pub fn pairwise_sum(values: &[f64]) -> f64 {
+    const BLOCK: usize = 128;
+    if values.len() <= BLOCK {
+        return values.iter().sum();
+    }
+    let middle = values.len() / 2;
+    pairwise_sum(&values[..middle]) + pairwise_sum(&values[middle..])
+}
+
+/// Divides `numerator` by `denominator`, returning `zero_division` when the denominator is zero.
+///
+/// # Example
+///
+/// ```
+/// use ferrometrics::numerics::safe_div;
+///
+/// assert_eq!(safe_div(1.0, 4.0, 0.0), 0.25);
+/// assert_eq!(safe_div(1.0, 0.0, 0.0), 0.0);
+/// ```
+pub fn safe_div(numerator: f64, denominator: f64, zero_division: f64) -> f64 {
+    if denominator == 0.0 {
+        zero_division
+    } else {
+        numerator / denominator
+    }
+}
+
+/// Computes the Shannon entropy, in nats, of the distribution given by `counts`:
+/// `H = -sum_i (c_i / n) (ln c_i - ln n)` with `n = sum_i c_i`, as scikit-learn's
+/// `sklearn.metrics.cluster.entropy`.
+///
+/// Zero counts are skipped. Following scikit-learn, a distribution with one non-zero count has
+/// entropy 0 and an empty one has entropy 1.
+///
+/// # Example
+///
+/// ```
+/// use ferrometrics::numerics::entropy_from_counts;
+///
+/// let h = entropy_from_counts([2, 2]);
+/// assert!((h - std::f64::consts::LN_2).abs() < 1e-15);
+/// ```
+pub fn entropy_from_counts(counts: impl IntoIterator<Item = u64> + Clone) -> f64 {
+    let mut total: u64 = 0;
+    let mut nonzero = 0usize;
+    for count in counts.clone() {
+        if count > 0 {
+            total += count;
+            nonzero += 1;
+        }
+    }
+    if nonzero == 0 {
+        return 1.0;
+    }
+    if nonzero == 1 {
+        return 0.0;
+    }
+
+    let total_f = total as f64;
+    let log_total = total_f.ln();
+    let mut sum = CompensatedSum::new();
+    for count in counts {
+        if count > 0 {
+            let c = count as f64;
+            sum.add((c / total_f) * (c.ln() - log_total));
+        }
+    }
+    -sum.value()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compensated_sum_recovers_small_terms() {
+        let mut values = vec![1.0];
+        values.extend(std::iter::repeat_n(1e-16, 1000));
+        let sum = compensated_sum(values);
+        assert!((sum - (1.0 + 1e-13)).abs() < 1e-28 + 1e-16);
+    }
+
+    #[test]
+    fn pairwise_sum_long_input() {
+        let values = vec![0.5; 1001];
+        assert_eq!(pairwise_sum(&values), 500.5);
+    }
+
+    #[test]
+    fn entropy_single_and_empty() {
+        assert_eq!(entropy_from_counts([5]), 0.0);
+        assert_eq!(entropy_from_counts([0, 5, 0]), 0.0);
+        assert_eq!(entropy_from_counts(Vec::<u64>::new()), 1.0);
+    }
+
+    #[test]
+    fn entropy_uniform_four() {
+        let h = entropy_from_counts([1, 1, 1, 1]);
+        assert!((h - 4f64.ln()).abs() < 1e-15);
+    }
+}

@@ -1,4 +1,6 @@
-//! Integration tests of ferrometrics, one module per domain under `tests/integration/`.
+//! The integration tests of the ferrometrics crate, one module per metric family.
 
+#[path = "integration/clustering_extrinsic.rs"]
+mod clustering_extrinsic;
 #[path = "integration/regression.rs"]
 mod regression;

@@ -50,6 +50,7 @@ use std::marker::PhantomData;
 use ndarray::ArrayViewD;
 
 use crate::metric::InputKind;
+use crate::numerics::Real;
 
 pub use correlation::{
     concordance_corrcoef, pearson_corrcoef, ConcordanceCorrCoef, PearsonCorrCoef,
@@ -77,24 +78,6 @@ pub use rank::{
     SpearmanCorrCoef,
 };
 pub use tweedie::{tweedie_deviance_score, TweedieDevianceScore};
-
-/// Floating-point element types that regression inputs may have: `f32` and `f64`.
-pub trait Real: Copy + Send + Sync + std::fmt::Debug + 'static {
-    /// Converts the value to `f64` without loss.
-    fn to_f64(self) -> f64;
-}
-
-impl Real for f32 {
-    fn to_f64(self) -> f64 {
-        f64::from(self)
-    }
-}
-
-impl Real for f64 {
-    fn to_f64(self) -> f64 {
-        self
-    }
-}
 
 /// Predicted and true values of the same samples: `(preds, target)`, the regression input.
 ///

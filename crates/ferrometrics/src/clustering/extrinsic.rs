@@ -1,1 +1,0 @@
-//! Extrinsic clustering metrics over a contingency table of (target, preds) label pairs.
