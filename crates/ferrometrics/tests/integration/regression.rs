@@ -886,35 +886,82 @@ fn reduction_none_keeps_rows_in_order() {
 #[test]
 fn csi_matches_sklearn_jaccard() {
     // sklearn.metrics.jaccard_score(Y >= 0.0, X >= 0.0)
-    let csi = critical_success_index(d1(&X).view(), d1(&Y).view(), 0.0).unwrap();
-    assert_close(csi, 0.5, 1e-15);
+    let csi = critical_success_index(d1(&X).view(), d1(&Y).view(), 0.0, None).unwrap();
+    assert_close(scalar(csi), 0.5, 1e-15);
 }
 
 #[test]
 fn csi_no_events_is_zero() {
-    let csi = critical_success_index(d1(&[0.1]).view(), d1(&[0.2]).view(), 1.0).unwrap();
-    assert_eq!(csi, 0.0);
+    let csi = critical_success_index(d1(&[0.1]).view(), d1(&[0.2]).view(), 1.0, None).unwrap();
+    assert_eq!(csi, Value::Scalar(0.0));
 }
 
 #[test]
 fn csi_nan_threshold_rejected() {
-    let error = CriticalSuccessIndex::<f64>::new(f64::NAN).unwrap_err();
+    let error = CriticalSuccessIndex::<f64>::new(f64::NAN, None).unwrap_err();
     assert!(matches!(&error, Error::InvalidArgument { argument, .. } if argument == "threshold"));
 }
 
 #[test]
 fn csi_split_is_exact() {
-    let mut whole = CriticalSuccessIndex::<f64>::new(0.0).unwrap();
+    let mut whole = CriticalSuccessIndex::<f64>::new(0.0, None).unwrap();
     update(&mut whole, &d1(&X), &d1(&Y));
-    let mut left = CriticalSuccessIndex::<f64>::new(0.0).unwrap();
-    let mut right = CriticalSuccessIndex::<f64>::new(0.0).unwrap();
+    let mut left = CriticalSuccessIndex::<f64>::new(0.0, None).unwrap();
+    let mut right = CriticalSuccessIndex::<f64>::new(0.0, None).unwrap();
     update(&mut left, &d1(&X[..5]), &d1(&Y[..5]));
     update(&mut right, &d1(&X[5..]), &d1(&Y[5..]));
     left.merge(&right).unwrap();
     assert_eq!(left.compute().unwrap(), whole.compute().unwrap());
     assert!(left
-        .merge(&CriticalSuccessIndex::new(1.0).unwrap())
+        .merge(&CriticalSuccessIndex::new(1.0, None).unwrap())
         .is_err());
+}
+
+#[test]
+fn csi_keep_sequence_dim_per_position() {
+    // Position i along axis 1 holds column i of (P2, T2), so each index equals
+    // sklearn.metrics.jaccard_score(T2[:, i] >= 0, P2[:, i] >= 0).
+    let mut metric = CriticalSuccessIndex::<f64>::new(0.0, Some(1)).unwrap();
+    update(&mut metric, &p2(), &t2());
+    let per_position = array(metric.compute().unwrap());
+    for (column, value) in per_position.iter().enumerate() {
+        let p = p2().index_axis(ndarray::Axis(1), column).to_owned();
+        let t = t2().index_axis(ndarray::Axis(1), column).to_owned();
+        let expected = scalar(critical_success_index(p.view(), t.view(), 0.0, None).unwrap());
+        assert_eq!(*value, expected);
+    }
+    assert_eq!(per_position.len(), 2);
+}
+
+#[test]
+fn csi_keep_sequence_dim_errors() {
+    let error = critical_success_index(d1(&X).view(), d1(&Y).view(), 0.0, Some(1)).unwrap_err();
+    assert!(
+        matches!(&error, Error::InvalidArgument { argument, .. } if argument == "keep_sequence_dim")
+    );
+
+    let mut metric = CriticalSuccessIndex::<f64>::new(0.0, Some(1)).unwrap();
+    assert!(matches!(metric.compute(), Err(Error::NotEnoughData { .. })));
+    update(&mut metric, &p2(), &t2());
+    let before = metric.clone();
+    let three_columns = d2(&[&[1.0, 2.0, 3.0]]);
+    let error = metric
+        .update((three_columns.view(), three_columns.view()))
+        .unwrap_err();
+    assert!(matches!(&error, Error::InvalidInput { argument, .. } if argument == "preds"));
+    assert_eq!(metric, before);
+
+    let mut other = CriticalSuccessIndex::<f64>::new(0.0, Some(1)).unwrap();
+    update(&mut other, &three_columns, &three_columns);
+    assert!(matches!(
+        metric.merge(&other),
+        Err(Error::IncompatibleState { .. })
+    ));
+    let flat = CriticalSuccessIndex::<f64>::new(0.0, None).unwrap();
+    assert!(matches!(
+        metric.merge(&flat),
+        Err(Error::IncompatibleState { .. })
+    ));
 }
 
 // E = np.stack([X, Y, 0.5 * X - 0.2], 1), obs = 0.3 * X + 0.1
@@ -1404,7 +1451,11 @@ fn rejected_batch_changes_no_metric() {
     );
     check_rejected_batch_changes_nothing(WeightedMeanAbsolutePercentageError::<f64>::new(), &x, &y);
     check_rejected_batch_changes_nothing(MinkowskiDistance::<f64>::new(1.0).unwrap(), &x, &y);
-    check_rejected_batch_changes_nothing(CriticalSuccessIndex::<f64>::new(0.0).unwrap(), &x, &y);
+    check_rejected_batch_changes_nothing(
+        CriticalSuccessIndex::<f64>::new(0.0, None).unwrap(),
+        &x,
+        &y,
+    );
 
     let (px, py) = (exp_of(&X), exp_of(&Y));
     check_rejected_batch_changes_nothing(MeanSquaredLogError::<f64>::new(), &px, &py);
@@ -1707,7 +1758,7 @@ proptest! {
         check_scalar_invariance(&SymmetricMeanAbsolutePercentageError::<f64>::new(), &p, &t, &cuts)?;
         check_scalar_invariance(&WeightedMeanAbsolutePercentageError::<f64>::new(), &p, &t, &cuts)?;
         check_scalar_invariance(&MinkowskiDistance::<f64>::new(3.0).unwrap(), &p, &t, &cuts)?;
-        check_scalar_invariance(&CriticalSuccessIndex::<f64>::new(0.5).unwrap(), &p, &t, &cuts)?;
+        check_invariance(&CriticalSuccessIndex::<f64>::new(0.5, None).unwrap(), &p, &t, &cuts)?;
 
         let (p, t) = (p.mapv(|x| (x / 5.0).exp()), t.mapv(|x| (x / 5.0).exp()));
         check_scalar_invariance(&MeanSquaredLogError::<f64>::new(), &p, &t, &cuts)?;
@@ -1766,7 +1817,7 @@ proptest! {
         round_trip(SymmetricMeanAbsolutePercentageError::<f64>::new(), &p, &t)?;
         round_trip(WeightedMeanAbsolutePercentageError::<f64>::new(), &p, &t)?;
         round_trip(MinkowskiDistance::<f64>::new(2.0).unwrap(), &p, &t)?;
-        round_trip(CriticalSuccessIndex::<f64>::new(0.0).unwrap(), &p, &t)?;
+        round_trip(CriticalSuccessIndex::<f64>::new(0.0, None).unwrap(), &p, &t)?;
         let (p, t) = (p.mapv(|x| x.abs() + 0.01), t.mapv(|x| x.abs() + 0.01));
         round_trip(MeanSquaredLogError::<f64>::new(), &p, &t)?;
         round_trip(TweedieDevianceScore::<f64>::new(2.0).unwrap(), &p, &t)?;
