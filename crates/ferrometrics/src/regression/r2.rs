@@ -50,6 +50,9 @@ impl ResidualMoments {
         target: &ArrayViewD<'_, F>,
         layout: Layout,
     ) -> Result<Self> {
+        if self.configured_outputs.is_none() {
+            check_inferred_shape(preds.shape(), self.num_outputs)?;
+        }
         let num_outputs = match self.num_outputs {
             Some(outputs) => outputs,
             None => outputs_of_shape(preds.shape()),
@@ -141,6 +144,28 @@ impl ResidualMoments {
     /// Returns the per-output sums of squared deviations of the residual from its mean.
     fn residual_variation(&self) -> Vec<f64> {
         self.moments.iter().map(Comoments::m2_x).collect()
+    }
+}
+
+/// Checks the shape of a batch of a metric that takes its number of outputs from the first batch:
+/// `(N,)` or `(N, d)`, with the `d` of earlier batches.
+fn check_inferred_shape(shape: &[usize], seen_outputs: Option<usize>) -> Result<()> {
+    if shape.is_empty() || shape.len() > 2 {
+        return Err(Error::invalid_input(
+            "preds",
+            format!("shape {shape:?} is neither (N,) nor (N, d); pass 1-D or 2-D inputs"),
+        ));
+    }
+    let outputs = outputs_of_shape(shape);
+    match seen_outputs {
+        Some(seen) if seen != outputs => Err(Error::invalid_input(
+            "preds",
+            format!(
+                "shape {shape:?} has {outputs} outputs, but earlier batches had {seen}; pass \
+                 batches with the same number of columns"
+            ),
+        )),
+        _ => Ok(()),
     }
 }
 

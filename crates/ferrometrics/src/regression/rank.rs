@@ -380,32 +380,32 @@ fn ties_of_sorted(values: &[f64]) -> Ties {
 }
 
 /// Sorts `values` and returns the number of inversions, pairs `i < j` with
-/// `values[i] > values[j]`, by merge sort in O(n log n).
-fn sort_counting_inversions(values: &mut [f64]) -> u64 {
+/// `values[i] > values[j]`, by a bottom-up merge sort in O(n log n) with one scratch buffer.
+fn sort_counting_inversions(values: &mut Vec<f64>) -> u64 {
     let length = values.len();
-    if length < 2 {
-        return 0;
-    }
-    let middle = length / 2;
-    let mut inversions = sort_counting_inversions(&mut values[..middle]);
-    inversions += sort_counting_inversions(&mut values[middle..]);
-
-    let mut merged = Vec::with_capacity(length);
-    let (mut left, mut right) = (0, middle);
-    while left < middle && right < length {
-        if values[right] < values[left] {
-            // Every remaining element of the left half is greater than this right element.
-            inversions += (middle - left) as u64;
-            merged.push(values[right]);
-            right += 1;
-        } else {
-            merged.push(values[left]);
-            left += 1;
+    let mut scratch = vec![0.0; length];
+    let mut inversions = 0;
+    let mut width = 1;
+    while width < length {
+        for start in (0..length).step_by(2 * width) {
+            let middle = (start + width).min(length);
+            let end = (start + 2 * width).min(length);
+            let (mut left, mut right) = (start, middle);
+            for slot in &mut scratch[start..end] {
+                if right < end && (left == middle || values[right] < values[left]) {
+                    // Every remaining element of the left run is greater than this right one.
+                    inversions += (middle - left) as u64;
+                    *slot = values[right];
+                    right += 1;
+                } else {
+                    *slot = values[left];
+                    left += 1;
+                }
+            }
         }
+        std::mem::swap(values, &mut scratch);
+        width *= 2;
     }
-    merged.extend_from_slice(&values[left..middle]);
-    merged.extend_from_slice(&values[right..]);
-    values.copy_from_slice(&merged);
     inversions
 }
 

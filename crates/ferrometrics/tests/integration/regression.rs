@@ -523,8 +523,12 @@ fn r2_column_count_change_rejected() {
     update(&mut metric, &p2(), &t2());
     let before = metric.clone();
     let error = metric.update((d1(&X).view(), d1(&Y).view())).unwrap_err();
-    assert!(matches!(error, Error::InvalidArgument { .. }));
+    assert!(matches!(&error, Error::InvalidInput { argument, .. } if argument == "preds"));
     assert_eq!(metric, before);
+
+    let cube = ArrayD::from_shape_vec(IxDyn(&[1, 1, 2]), vec![1.0, 2.0]).unwrap();
+    let error = metric.update((cube.view(), cube.view())).unwrap_err();
+    assert!(matches!(&error, Error::InvalidInput { argument, .. } if argument == "preds"));
 }
 
 #[test]
