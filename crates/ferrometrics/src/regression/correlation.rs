@@ -207,7 +207,8 @@ impl MomentsState {
 /// let target = array![[3.0, -0.5], [2.0, 1.0], [1.0, 0.5]];
 /// let mut metric = PearsonCorrCoef::<f64>::new(2)?;
 /// for row in 0..3 {
-///     let (p, t) = (preds.slice(ndarray::s![row..=row, ..]), target.slice(ndarray::s![row..=row, ..]));
+///     let p = preds.slice(ndarray::s![row..=row, ..]);
+///     let t = target.slice(ndarray::s![row..=row, ..]);
 ///     metric.update((p.into_dyn(), t.into_dyn()))?;
 /// }
 /// let value = metric.compute()?;

@@ -14,6 +14,34 @@
 //! correlations ([`SpearmanCorrCoef`], [`KendallRankCorrCoef`]) keep every sample, because ranks
 //! depend on all the data.
 //!
+//! Each metric also has a function over whole inputs with TorchMetrics' functional name, such as
+//! [`pearson_corrcoef`] for [`PearsonCorrCoef`].
+//!
+//! | metric | reference | state |
+//! | --- | --- | --- |
+//! | [`PearsonCorrCoef`] | scipy `pearsonr` | moments |
+//! | [`ConcordanceCorrCoef`] | Lin (1989) | moments |
+//! | [`SpearmanCorrCoef`] | scipy `spearmanr` | all samples |
+//! | [`KendallRankCorrCoef`] | scipy `kendalltau` | all samples |
+//! | [`MeanSquaredError`] | scikit-learn `mean_squared_error` | sums |
+//! | [`MeanAbsoluteError`] | scikit-learn `mean_absolute_error` | sums |
+//! | [`MeanSquaredLogError`] | scikit-learn `mean_squared_log_error` | sums |
+//! | [`LogCoshError`] | definition | sums |
+//! | [`MeanAbsolutePercentageError`] | scikit-learn `mean_absolute_percentage_error` | sums |
+//! | [`SymmetricMeanAbsolutePercentageError`] | TorchMetrics | sums |
+//! | [`WeightedMeanAbsolutePercentageError`] | TorchMetrics | sums |
+//! | [`MinkowskiDistance`] | scipy `minkowski` | sums |
+//! | [`TweedieDevianceScore`] | scikit-learn `mean_tweedie_deviance` | sums |
+//! | [`R2Score`] | scikit-learn `r2_score` | moments |
+//! | [`ExplainedVariance`] | scikit-learn `explained_variance_score` | moments |
+//! | [`RelativeSquaredError`] | `1 - r2_score` | moments |
+//! | [`NormalizedRootMeanSquaredError`] | TorchMetrics | moments, min, max |
+//! | [`CosineSimilarity`] | scipy `cosine` | row sums (rows for `none`) |
+//! | [`KLDivergence`] | scipy `entropy` | row sums (rows for `none`) |
+//! | [`JensenShannonDivergence`] | scipy `jensenshannon` squared | row sums (rows for `none`) |
+//! | [`CriticalSuccessIndex`] | scikit-learn `jaccard_score` | integer counts |
+//! | [`ContinuousRankedProbabilityScore`] | Gneiting and Raftery (2007) | sums |
+//!
 //! # Example
 //!
 //! ```

@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 
 /// The rule by which [`R2Score`](super::R2Score) and
-/// [`ExplainedVariance`](super::ExplainedVariance) combine the scores of several outputs, as scikit-learn's and TorchMetrics' `multioutput` argument.
+/// [`ExplainedVariance`](super::ExplainedVariance) combine the scores of several outputs, as
+/// scikit-learn's and TorchMetrics' `multioutput` argument.
 ///
 /// # Example
 ///

@@ -458,7 +458,8 @@ pub fn explained_variance<F: Real, D: Dimension>(
 ///
 /// let mut metric = ExplainedVariance::<f64>::new(Multioutput::UniformAverage);
 /// // Predictions off by a constant explain all the variance.
-/// metric.update((array![2.0, 3.0, 5.0].into_dyn().view(), array![1.0, 2.0, 4.0].into_dyn().view()))?;
+/// let (preds, target) = (array![2.0, 3.0, 5.0].into_dyn(), array![1.0, 2.0, 4.0].into_dyn());
+/// metric.update((preds.view(), target.view()))?;
 /// assert_eq!(metric.compute()?.as_scalar(), Some(1.0));
 /// # Ok::<(), ferrometrics::Error>(())
 /// ```
