@@ -204,7 +204,7 @@ impl<F: Real> Metric for ContinuousRankedProbabilityScore<F> {
 
     fn merge(&mut self, other: &Self) -> Result<()> {
         self.sum.merge(&other.sum);
-        self.count += other.count;
+        self.count = self.count.saturating_add(other.count);
         Ok(())
     }
 }

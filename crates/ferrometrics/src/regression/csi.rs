@@ -22,14 +22,17 @@ struct EventCounts {
 
 impl EventCounts {
     fn merge(&mut self, other: &EventCounts) {
-        self.hits += other.hits;
-        self.misses += other.misses;
-        self.false_alarms += other.false_alarms;
+        self.hits = self.hits.saturating_add(other.hits);
+        self.misses = self.misses.saturating_add(other.misses);
+        self.false_alarms = self.false_alarms.saturating_add(other.false_alarms);
     }
 
     /// Returns `hits / (hits + misses + false_alarms)`, 0 when no event was forecast or observed.
     fn index(&self) -> f64 {
-        let events = self.hits + self.misses + self.false_alarms;
+        let events = self
+            .hits
+            .saturating_add(self.misses)
+            .saturating_add(self.false_alarms);
         if events == 0 {
             return 0.0;
         }
@@ -111,7 +114,7 @@ fn count_events<F: Real>(
 fn indices_of(counts: &[EventCounts], keep_sequence_dim: Option<usize>) -> Value {
     let indices: Vec<f64> = counts.iter().map(EventCounts::index).collect();
     match keep_sequence_dim {
-        None => Value::Scalar(indices[0]),
+        None => Value::Scalar(indices.first().copied().unwrap_or(f64::NAN)),
         Some(_) => Value::Array(Array1::from(indices).into_dyn()),
     }
 }

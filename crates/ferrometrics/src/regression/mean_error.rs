@@ -89,8 +89,10 @@ fn root_if(squared: bool, means: Vec<f64>) -> Vec<f64> {
     }
 }
 
-fn single(values: Vec<f64>) -> f64 {
-    values[0]
+/// Returns the value of a one-output metric. Only a corrupted serialized state has no output, and
+/// it reads as NaN instead of panicking.
+pub(crate) fn single(values: Vec<f64>) -> f64 {
+    values.first().copied().unwrap_or(f64::NAN)
 }
 
 /// Facts shared by the error metrics: lower is better, 0 is perfect.
@@ -838,7 +840,7 @@ impl WeightedSums {
     fn merge(&mut self, other: &Self) {
         self.absolute_error.merge(&other.absolute_error);
         self.absolute_target.merge(&other.absolute_target);
-        self.count += other.count;
+        self.count = self.count.saturating_add(other.count);
     }
 
     fn value(&self) -> Result<f64> {

@@ -105,7 +105,7 @@ impl Comoments {
         self.m2_x += other.m2_x + dx * dx * weight;
         self.m2_y += other.m2_y + dy * dy * weight;
         self.c_xy += other.c_xy + dx * dy * weight;
-        self.count += other.count;
+        self.count = self.count.saturating_add(other.count);
     }
 
     pub(crate) fn count(&self) -> u64 {

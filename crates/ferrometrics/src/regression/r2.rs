@@ -690,15 +690,16 @@ fn nrmse_of(state: &ResidualMoments, normalization: Normalization) -> Result<Val
     check_not_empty("NormalizedRootMeanSquaredError", n)?;
     let n = n as f64;
 
+    let ranges = state.target_min.iter().zip(&state.target_max);
     let values = state
         .residual_sum_of_squares()
         .iter()
-        .enumerate()
-        .map(|(output, residual)| {
-            let moments = &state.moments[output];
+        .zip(&state.moments)
+        .zip(ranges)
+        .map(|((residual, moments), (min, max))| {
             let denominator = match normalization {
                 Normalization::Mean => moments.mean_y(),
-                Normalization::Range => state.target_max[output] - state.target_min[output],
+                Normalization::Range => max - min,
                 Normalization::Std => (moments.m2_y() / n).sqrt(),
                 Normalization::L2 => (moments.m2_y() + n * moments.mean_y().powi(2)).sqrt(),
             };

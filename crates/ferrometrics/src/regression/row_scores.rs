@@ -50,7 +50,7 @@ impl RowScores {
     pub(crate) fn merge(&mut self, metric: &str, other: &RowScores) -> Result<()> {
         check_same_config(metric, "reduction", &self.reduction, &other.reduction)?;
         self.sum.merge(&other.sum);
-        self.count += other.count;
+        self.count = self.count.saturating_add(other.count);
         self.rows.extend_from_slice(&other.rows);
         Ok(())
     }

@@ -114,7 +114,8 @@ impl ErrorSums {
     pub(crate) fn merge(&mut self, metric: &str, other: &ErrorSums) -> Result<()> {
         check_same_config(metric, "num_outputs", &self.num_outputs, &other.num_outputs)?;
         merge_sums(&mut self.sums, &other.sums);
-        self.count += other.count;
+        // Saturating, so that a corrupted serialized count cannot overflow and panic.
+        self.count = self.count.saturating_add(other.count);
         Ok(())
     }
 

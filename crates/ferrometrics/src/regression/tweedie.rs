@@ -7,6 +7,7 @@ use ndarray::{Array2, ArrayView, Dimension};
 use serde::{Deserialize, Serialize};
 
 use super::batch::{to_columns, Layout};
+use super::mean_error::single;
 use super::sums::ErrorSums;
 use super::{PredsTarget, Real};
 use crate::error::{Error, Result};
@@ -197,7 +198,7 @@ impl<F: Real> Metric for TweedieDevianceScore<F> {
     }
 
     fn compute(&self) -> Result<f64> {
-        Ok(self.sums.means("TweedieDevianceScore")?[0])
+        Ok(single(self.sums.means("TweedieDevianceScore")?))
     }
 
     fn reset(&mut self) {

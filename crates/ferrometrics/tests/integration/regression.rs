@@ -2057,3 +2057,68 @@ proptest! {
         round_trip(kendall.unwrap(), &p, &t)?;
     }
 }
+
+/// Decodes `bytes` as metric `M` and, if that succeeds, computes and merges it with itself.
+fn decode_and_use<M: Metric>(bytes: &[u8]) {
+    if let Ok(metric) = M::from_bytes(bytes) {
+        let _ = metric.compute();
+        let mut copy = metric.clone();
+        let _ = copy.merge(&metric);
+    }
+}
+
+/// Returns a valid serialized state of `metric` after one batch, with `flip` applied to one byte
+/// of its body.
+fn corrupted_bytes<M>(
+    mut metric: M,
+    preds: &ArrayD<f64>,
+    target: &ArrayD<f64>,
+    flip: (usize, u8),
+) -> Vec<u8>
+where
+    M: Metric<Kind = PredsTarget<f64>>,
+{
+    metric.update((preds.view(), target.view())).unwrap();
+    let mut bytes = metric.to_bytes().unwrap();
+    let index = flip.0 % bytes.len();
+    bytes[index] ^= flip.1;
+    bytes
+}
+
+proptest! {
+    #[test]
+    fn from_bytes_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..96)) {
+        decode_and_use::<PearsonCorrCoef>(&bytes);
+        decode_and_use::<MeanSquaredError>(&bytes);
+        decode_and_use::<MeanSquaredLogError>(&bytes);
+        decode_and_use::<R2Score>(&bytes);
+        decode_and_use::<NormalizedRootMeanSquaredError>(&bytes);
+        decode_and_use::<CosineSimilarity>(&bytes);
+        decode_and_use::<CriticalSuccessIndex>(&bytes);
+        decode_and_use::<TweedieDevianceScore>(&bytes);
+        decode_and_use::<KendallRankCorrCoef>(&bytes);
+    }
+
+    #[test]
+    fn corrupted_state_never_panics(index in any::<usize>(), mask in 1_u8..=255) {
+        let (p, t) = (p2(), t2());
+        let bytes = corrupted_bytes(PearsonCorrCoef::new(2).unwrap(), &p, &t, (index, mask));
+        decode_and_use::<PearsonCorrCoef>(&bytes);
+        let bytes = corrupted_bytes(MeanSquaredError::new(true, 2).unwrap(), &p, &t, (index, mask));
+        decode_and_use::<MeanSquaredError>(&bytes);
+        let nrmse = NormalizedRootMeanSquaredError::new(Normalization::Range, 2).unwrap();
+        let bytes = corrupted_bytes(nrmse, &p, &t, (index, mask));
+        decode_and_use::<NormalizedRootMeanSquaredError>(&bytes);
+        let bytes = corrupted_bytes(R2Score::default(), &p, &t, (index, mask));
+        decode_and_use::<R2Score>(&bytes);
+        let csi = CriticalSuccessIndex::new(0.0, Some(1)).unwrap();
+        let bytes = corrupted_bytes(csi, &p, &t, (index, mask));
+        decode_and_use::<CriticalSuccessIndex>(&bytes);
+        let kendall = KendallRankCorrCoef::new(KendallVariant::B, true, Alternative::Less, 2);
+        let bytes = corrupted_bytes(kendall.unwrap(), &p, &t, (index, mask));
+        decode_and_use::<KendallRankCorrCoef>(&bytes);
+        let (x, y) = (d1(&X), d1(&Y));
+        let bytes = corrupted_bytes(MeanSquaredLogError::new(), &x.mapv(f64::abs), &y.mapv(f64::abs), (index, mask));
+        decode_and_use::<MeanSquaredLogError>(&bytes);
+    }
+}

@@ -3,7 +3,7 @@
 Run with a Python that has numpy, scipy and scikit-learn:
     python gen_regression_reference.py > regression_reference.json
 
-Every case holds `preds` and `target` of shape (N,) or (N, d), and per-output lists of expected
+Every case contains `preds` and `target` of shape (N,) or (N, d), and per-output lists of expected
 values. A metric missing from a case does not apply to its data. Numbers are written as the
 shortest decimal strings that round-trip (Python's repr), because JSON number parsers may round
 differently and an ulp matters for data with a large offset.
