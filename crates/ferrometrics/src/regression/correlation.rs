@@ -274,6 +274,7 @@ impl<F: Real> Metric for PearsonCorrCoef<F> {
     fn info(&self) -> MetricInfo {
         MetricInfo {
             name: "PearsonCorrCoef",
+            // As TorchMetrics: r = -1 is as strong a linear relation as r = 1.
             higher_is_better: None,
             is_differentiable: true,
             lower_bound: -1.0,

@@ -109,9 +109,11 @@ pub use tweedie::{tweedie_deviance_score, TweedieDevianceScore};
 
 /// Predicted and true values of the same samples: `(preds, target)`, the regression input.
 ///
-/// Both arrays have the same shape, `(N,)` for one output or `(N, num_outputs)`. Each metric's
-/// documentation states the shapes it accepts: some flatten any shape into one output, as
-/// TorchMetrics does, and the distribution metrics take `(N, d)` rows. `F` is `f32` or `f64`.
+/// The arrays are views of any dimension, so that each metric can accept the shapes TorchMetrics
+/// accepts, and each metric's documentation states them. Most take two arrays of the same shape,
+/// `(N,)` for one output or `(N, num_outputs)`, and some flatten any shape into one output. The
+/// distribution metrics take `(N, d)` rows, and [`ContinuousRankedProbabilityScore`] takes
+/// ensembles of shape `(N, m)` with targets of shape `(N,)`. `F` is `f32` or `f64`.
 #[derive(Debug, Clone, Copy)]
 pub struct PredsTarget<F>(PhantomData<F>);
 
