@@ -46,7 +46,7 @@ fn symmetric_percentage_error(p: f64, t: f64) -> f64 {
     2.0 * (p - t).abs() / (p.abs() + t.abs()).max(PERCENTAGE_FLOOR)
 }
 
-/// Returns the first value of `values` that is `<= -1`, where `ln(1 + x)` is undefined.
+/// Returns an error naming `argument` for the first value `<= -1`, where `ln(1 + x)` is undefined.
 fn check_log_domain(argument: &str, values: &Array2<f64>) -> Result<()> {
     let Some(((row, column), value)) = values.indexed_iter().find(|(_, x)| **x <= -1.0) else {
         return Ok(());

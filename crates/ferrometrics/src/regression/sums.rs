@@ -34,6 +34,18 @@ impl CompensatedSum {
         self.compensation += other.compensation;
     }
 
+    /// Returns the total as an unevaluated sum `high + low` with `|low| <= ulp(high) / 2`, which
+    /// carries about twice the precision of [`CompensatedSum::value`].
+    pub(crate) fn parts(&self) -> (f64, f64) {
+        if !self.sum.is_finite() {
+            return (self.sum, 0.0);
+        }
+        let high = self.sum + self.compensation;
+        // Exact because |sum| >= |compensation| or the sum is 0 (Fast2Sum, Dekker 1971).
+        let low = self.compensation - (high - self.sum);
+        (high, low)
+    }
+
     /// Returns the compensated total, or the plain IEEE sum once it is infinite or NaN.
     pub(crate) fn value(&self) -> f64 {
         if self.sum.is_finite() {

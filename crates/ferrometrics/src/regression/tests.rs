@@ -76,3 +76,36 @@ fn scalar_input_is_one_sample() {
     let (preds, _) = to_columns(&value.view(), &value.view(), 1, Layout::Flatten).unwrap();
     assert_eq!(preds.shape(), &[1, 1]);
 }
+
+#[test]
+fn comoments_constant_inexact_value_has_zero_variance() {
+    let x = ndarray::Array1::from(vec![0.1; 7]);
+    let y = ndarray::Array1::from((0..7).map(f64::from).collect::<Vec<_>>());
+    let mut merged = Comoments::of_batch(x.slice(ndarray::s![..3]), y.slice(ndarray::s![..3]));
+    merged.merge(&Comoments::of_batch(
+        x.slice(ndarray::s![3..]),
+        y.slice(ndarray::s![3..]),
+    ));
+
+    assert_eq!(merged.m2_x(), 0.0);
+    assert_eq!(merged.c_xy(), 0.0);
+    assert!(merged.pearson().is_nan());
+    assert_eq!(Comoments::of_batch(x.view(), y.view()).m2_x(), 0.0);
+}
+
+#[test]
+fn comoments_cancelling_mean_keeps_precision() {
+    // Values of both signs whose mean, about 1.4e-7, is far smaller than their spread. The sum of
+    // the doubles is exactly 3.000001 - 3.0, a difference that Sterbenz's lemma makes exact.
+    let x = ndarray::Array1::from(vec![-3.0, 3.000_001, -1.5, 1.5, 0.1, -0.1, 0.0]);
+    let y = x.clone();
+    let mut merged = Comoments::default();
+    for i in 0..x.len() {
+        merged.merge(&Comoments::of_batch(
+            x.slice(ndarray::s![i..=i]),
+            y.slice(ndarray::s![i..=i]),
+        ));
+    }
+    let exact = (3.000_001_f64 - 3.0) / 7.0;
+    assert!((merged.mean_x() - exact).abs() <= 1e-15 * exact);
+}

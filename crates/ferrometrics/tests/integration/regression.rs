@@ -596,6 +596,54 @@ fn nrmse_matches_numpy_for_each_normalization() {
 }
 
 #[test]
+fn nrmse_cancelling_mean_split_matches_one_pass() {
+    // The target mean, -8e-5, is 5e4 times smaller than the spread, so the "mean" normalization
+    // is ill-conditioned and shows any precision lost by the merge.
+    let target = [
+        -4.353507696939659,
+        -3.493408528526964,
+        -2.51760544958312,
+        -4.2672851852578075,
+        0.20342777927708247,
+        2.565177568895236,
+        4.004590761373571,
+        3.863899615964548,
+        1.4702472511936846,
+        -4.379111838740342,
+        0.7430104203774548,
+        -1.3894907114163404,
+        4.2525136548575535,
+        -3.227396995832495,
+        -1.8632957088283624,
+        2.1814373759501593,
+        4.494242010729596,
+        0.717618695942943,
+        -0.3178915857174495,
+        -3.9880322937682995,
+        -1.5360580959045076,
+        -2.5046778800522533,
+        3.6315205646764506,
+        2.7421547139713307,
+        1.4999375439691143,
+        0.36830889064676925,
+        0.748552762914119,
+        -2.3726625467943236,
+        2.6067066787931976,
+        1.220095347939742,
+        -1.109997039402349,
+    ];
+    let target = Array2::from_shape_vec((31, 1), target.to_vec()).unwrap();
+    let preds = Array2::zeros((31, 1));
+    let metric = NormalizedRootMeanSquaredError::<f64>::new(Normalization::Mean, 1).unwrap();
+    for cuts in [vec![17], vec![1, 2, 3, 30], (0..31).collect()] {
+        let [whole, batched, merged] = one_pass_split_merged(&metric, &preds, &target, &cuts);
+        let expected = scalar(whole);
+        assert_close(scalar(batched), expected, 1e-14);
+        assert_close(scalar(merged), expected, 1e-14);
+    }
+}
+
+#[test]
 fn nrmse_torchmetrics_multioutput_example() {
     // TorchMetrics' docs: normalization="mean", num_outputs=2 gives tensor([0.2981, 0.2222]).
     let preds = d2(&[&[0.0, 1.0], &[2.0, 3.0], &[4.0, 5.0], &[6.0, 7.0]]);
