@@ -23,6 +23,7 @@
 //! | [`ConcordanceCorrCoef`] | Lin (1989) | moments |
 //! | [`SpearmanCorrCoef`] | scipy `spearmanr` | all samples |
 //! | [`KendallRankCorrCoef`] | scipy `kendalltau` | all samples |
+//! | [`WeightedPearsonCorrCoef`] | numpy `cov` with `aweights` | weighted moments |
 //! | [`MeanSquaredError`] | scikit-learn `mean_squared_error` | sums |
 //! | [`MeanAbsoluteError`] | scikit-learn `mean_absolute_error` | sums |
 //! | [`MeanSquaredLogError`] | scikit-learn `mean_squared_log_error` | sums |
@@ -72,6 +73,7 @@ mod rank;
 mod row_scores;
 mod sums;
 mod tweedie;
+mod weighted_pearson;
 
 use std::marker::PhantomData;
 
@@ -106,6 +108,7 @@ pub use rank::{
     SpearmanCorrCoef,
 };
 pub use tweedie::{tweedie_deviance_score, TweedieDevianceScore};
+pub use weighted_pearson::{weighted_pearson_corrcoef, WeightedPearsonCorrCoef};
 
 /// Predicted and true values of the same samples: `(preds, target)`, the regression input.
 ///
@@ -119,6 +122,18 @@ pub struct PredsTarget<F>(PhantomData<F>);
 
 impl<F: Real> InputKind for PredsTarget<F> {
     type Input<'a> = (ArrayViewD<'a, F>, ArrayViewD<'a, F>);
+}
+
+/// Predicted and true values with a weight per sample: `(preds, target, weights)`, the input of
+/// [`WeightedPearsonCorrCoef`].
+///
+/// `preds` and `target` have the same shape, `(N,)` or `(N, num_outputs)`, and `weights` has
+/// shape `(N,)`. `F` is `f32` or `f64`.
+#[derive(Debug, Clone, Copy)]
+pub struct WeightedPredsTarget<F>(PhantomData<F>);
+
+impl<F: Real> InputKind for WeightedPredsTarget<F> {
+    type Input<'a> = (ArrayViewD<'a, F>, ArrayViewD<'a, F>, ArrayViewD<'a, F>);
 }
 
 #[cfg(test)]

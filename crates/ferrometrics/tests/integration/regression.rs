@@ -194,6 +194,94 @@ fn pearson_facts() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// WeightedPearsonCorrCoef
+
+fn weighted_pearson(preds: &[f64], target: &[f64], weights: &[f64]) -> ferrometrics::Result<Value> {
+    let (p, t, w) = (
+        d1(preds),
+        d1(target),
+        ndarray::Array1::from(weights.to_vec()),
+    );
+    weighted_pearson_corrcoef(p.view(), t.view(), w.view())
+}
+
+#[test]
+fn weighted_pearson_matches_numpy() {
+    // c = np.cov(X, Y, aweights=W); c[0, 1] / np.sqrt(c[0, 0] * c[1, 1]) with
+    // W = np.abs(X) + np.abs(Y), then with W = np.arange(12) % 3 (zero weights included)
+    let weights: Vec<f64> = X.iter().zip(&Y).map(|(x, y)| x.abs() + y.abs()).collect();
+    let r = scalar(weighted_pearson(&X, &Y, &weights).unwrap());
+    assert_close(r, 0.6164097506682902, 1e-14);
+
+    let weights: Vec<f64> = (0..12).map(|i| f64::from(i % 3)).collect();
+    let r = scalar(weighted_pearson(&X, &Y, &weights).unwrap());
+    assert_close(r, 0.7286583780801092, 1e-14);
+}
+
+#[test]
+fn weighted_pearson_unit_weights_is_pearson() {
+    let r = scalar(weighted_pearson(&X, &Y, &[1.0; 12]).unwrap());
+    assert_close(r, 0.5422760727012977, 1e-14);
+}
+
+#[test]
+fn weighted_pearson_zero_weights_is_nan() {
+    let r = scalar(weighted_pearson(&X, &Y, &[0.0; 12]).unwrap());
+    assert!(r.is_nan());
+}
+
+#[test]
+fn weighted_pearson_invalid_weights_rejected() {
+    let error = weighted_pearson(&X[..2], &Y[..2], &[1.0, -1.0]).unwrap_err();
+    assert!(matches!(&error, Error::InvalidInput { argument, .. } if argument == "weights"));
+    let error = weighted_pearson(&X[..2], &Y[..2], &[1.0, f64::NAN]).unwrap_err();
+    assert!(matches!(&error, Error::NonFinite { argument, .. } if argument == "weights"));
+    let error = weighted_pearson(&X[..2], &Y[..2], &[1.0]).unwrap_err();
+    assert!(matches!(error, Error::LengthMismatch { .. }));
+
+    let mut metric = WeightedPearsonCorrCoef::<f64>::default();
+    let weights = d2(&[&[1.0], &[1.0]]);
+    let error = metric
+        .update((d1(&X[..2]).view(), d1(&Y[..2]).view(), weights.view()))
+        .unwrap_err();
+    assert!(matches!(&error, Error::InvalidInput { argument, .. } if argument == "weights"));
+    assert!(matches!(metric.compute(), Err(Error::NotEnoughData { .. })));
+}
+
+#[test]
+fn weighted_pearson_split_and_bytes() {
+    let weights: Vec<f64> = X.iter().zip(&Y).map(|(x, y)| x.abs() + y.abs()).collect();
+    let mut whole = WeightedPearsonCorrCoef::<f64>::default();
+    whole
+        .update((d1(&X).view(), d1(&Y).view(), d1(&weights).view()))
+        .unwrap();
+
+    let mut merged = WeightedPearsonCorrCoef::<f64>::default();
+    for (start, end) in [(0, 1), (1, 5), (5, 12)] {
+        let mut shard = WeightedPearsonCorrCoef::<f64>::default();
+        let batch = (
+            d1(&X[start..end]),
+            d1(&Y[start..end]),
+            d1(&weights[start..end]),
+        );
+        shard
+            .update((batch.0.view(), batch.1.view(), batch.2.view()))
+            .unwrap();
+        let shard = WeightedPearsonCorrCoef::<f64>::from_bytes(&shard.to_bytes().unwrap()).unwrap();
+        merged.merge(&shard).unwrap();
+    }
+    assert_close(
+        scalar(merged.compute().unwrap()),
+        scalar(whole.compute().unwrap()),
+        1e-14,
+    );
+    assert!(merged
+        .merge(&WeightedPearsonCorrCoef::new(2).unwrap())
+        .is_err());
+    assert_eq!(whole.info().name, "WeightedPearsonCorrCoef");
+}
+
+// ---------------------------------------------------------------------------------------------
 // ConcordanceCorrCoef
 
 #[test]
@@ -2166,7 +2254,8 @@ proptest! {
         let bytes = corrupted_bytes(kendall.unwrap(), &p, &t, (index, mask));
         decode_and_use::<KendallRankCorrCoef>(&bytes);
         let (x, y) = (d1(&X), d1(&Y));
-        let bytes = corrupted_bytes(MeanSquaredLogError::new(), &x.mapv(f64::abs), &y.mapv(f64::abs), (index, mask));
+        let (x, y) = (x.mapv(f64::abs), y.mapv(f64::abs));
+        let bytes = corrupted_bytes(MeanSquaredLogError::new(), &x, &y, (index, mask));
         decode_and_use::<MeanSquaredLogError>(&bytes);
     }
 }
