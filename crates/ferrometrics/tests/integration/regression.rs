@@ -516,6 +516,17 @@ fn tweedie_matches_sklearn_for_each_power() {
 }
 
 #[test]
+fn tweedie_torchmetrics_example() {
+    // TorchMetrics' docs: preds [4, 3, 2, 1], targets [1, 2, 3, 4], power=2 give tensor(1.2083);
+    // sklearn.metrics.mean_tweedie_deviance([1, 2, 3, 4], [4, 3, 2, 1], power=2) is
+    // 1.2083333333333333.
+    let preds = d1(&[4.0, 3.0, 2.0, 1.0]);
+    let target = d1(&[1.0, 2.0, 3.0, 4.0]);
+    let deviance = tweedie_deviance_score(preds.view(), target.view(), 2.0).unwrap();
+    assert_close(deviance, 1.2083333333333333, 1e-15);
+}
+
+#[test]
 fn tweedie_power_between_zero_and_one_rejected() {
     for power in [0.5, f64::NAN] {
         let error = TweedieDevianceScore::<f64>::new(power).unwrap_err();
