@@ -451,6 +451,17 @@ fn minkowski_matches_scipy() {
 }
 
 #[test]
+fn minkowski_torchmetrics_example() {
+    // TorchMetrics' docs: preds [0, 1, 2, 3], target [0, 2, 3, 1], p=5 give tensor(2.0244),
+    // which is 34 ** (1 / 5).
+    let preds = d1(&[0.0, 1.0, 2.0, 3.0]);
+    let target = d1(&[0.0, 2.0, 3.0, 1.0]);
+    let distance = minkowski_distance(preds.view(), target.view(), 5.0).unwrap();
+    assert_close(distance, 34.0_f64.powf(0.2), 1e-15);
+    assert!((distance - 2.0244).abs() < 5e-5);
+}
+
+#[test]
 fn minkowski_invalid_p_rejected() {
     for p in [0.0, 0.99, f64::NAN, f64::INFINITY, -1.0] {
         let error = MinkowskiDistance::<f64>::new(p).unwrap_err();
