@@ -245,9 +245,10 @@ fn r2_of(state: &ResidualMoments, adjusted: usize, multioutput: Multioutput) -> 
 /// over outputs by `multioutput`, as scikit-learn's `r2_score`.
 ///
 /// An output with a constant target has `SS_tot == 0` and scores 1 if it is predicted exactly
-/// and 0 otherwise, as scikit-learn's default `force_finite=True`. With `adjusted = k > 0`
-/// regressors the value is `1 - (1 - R2) * (n - 1) / (n - k - 1)`. Inputs have shape `(N,)` or
-/// `(N, d)`.
+/// and 0 otherwise, as scikit-learn's default `force_finite=True`. Small but nonzero sums of
+/// squares give the ratio, where TorchMetrics takes sums below 1e-4 as zero. With
+/// `adjusted = k > 0` regressors the value is `1 - (1 - R2) * (n - 1) / (n - k - 1)`. Inputs
+/// have shape `(N,)` or `(N, d)`.
 ///
 /// # Example
 ///
@@ -558,7 +559,7 @@ fn relative_squared_error_of(state: &ResidualMoments, squared: bool) -> Result<f
 ///
 /// It equals `1 - R2`, and an output with a constant target gives `1 - R2` with scikit-learn's
 /// R2 convention: 0 if it is predicted exactly and 1 otherwise. TorchMetrics instead divides by
-/// a floor of 1.17e-6 there. Shapes as [`mean_squared_error`](super::mean_squared_error).
+/// the dtype's machine epsilon there. Shapes as [`mean_squared_error`](super::mean_squared_error).
 ///
 /// # Example
 ///

@@ -617,6 +617,15 @@ fn r2_constant_target_follows_sklearn() {
 }
 
 #[test]
+fn r2_small_scale_target_not_rounded_to_constant() {
+    // sklearn.metrics.r2_score([0.001, 0.002, 0.004], [0.001, 0.002, 0.003])
+    let preds = d1(&[0.001, 0.002, 0.003]);
+    let target = d1(&[0.001, 0.002, 0.004]);
+    let r2 = r2_score(preds.view(), target.view(), 0, Multioutput::UniformAverage).unwrap();
+    assert_close(scalar(r2), 0.7857142857142858, 1e-14);
+}
+
+#[test]
 fn r2_one_sample_not_enough_data() {
     let error = r2_score(
         d1(&[1.0]).view(),
