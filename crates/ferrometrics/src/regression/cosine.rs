@@ -2,7 +2,7 @@
 
 use std::marker::PhantomData;
 
-use ndarray::{ArrayView, ArrayViewD, Dimension};
+use ndarray::{ArrayView, ArrayView1, ArrayViewD, Dimension};
 use serde::{Deserialize, Serialize};
 
 use super::options::Reduction;
@@ -12,6 +12,28 @@ use super::{PredsTarget, Real};
 use crate::error::Result;
 use crate::metric::{Input, Metric, MetricInfo};
 use crate::Value;
+
+/// Returns the cosine similarity of two vectors. Each is divided by its largest magnitude first,
+/// which leaves the cosine unchanged and keeps the squares from overflowing or underflowing.
+fn cosine(p: ArrayView1<'_, f64>, t: ArrayView1<'_, f64>) -> f64 {
+    let scale_of = |v: &ArrayView1<'_, f64>| v.iter().fold(0.0_f64, |m, x| m.max(x.abs()));
+    let (p_scale, t_scale) = (scale_of(&p), scale_of(&t));
+    if p_scale == 0.0 || t_scale == 0.0 {
+        // A zero vector has no direction: 0 / 0.
+        return f64::NAN;
+    }
+
+    let mut dot = CompensatedSum::default();
+    let mut p_squares = CompensatedSum::default();
+    let mut t_squares = CompensatedSum::default();
+    for (p, t) in p.iter().zip(&t) {
+        let (p, t) = (p / p_scale, t / t_scale);
+        dot.add(p * t);
+        p_squares.add(p * p);
+        t_squares.add(t * t);
+    }
+    dot.value() / (p_squares.value().sqrt() * t_squares.value().sqrt())
+}
 
 /// Returns the cosine similarity of each row of a batch.
 fn row_similarities<F: Real>(
@@ -23,22 +45,7 @@ fn row_similarities<F: Real>(
         .rows()
         .into_iter()
         .zip(target.rows())
-        .map(|(p, t)| {
-            let dot: CompensatedSum = p.iter().zip(&t).map(|(p, t)| p * t).collect();
-            let p_norm = p
-                .iter()
-                .map(|x| x * x)
-                .collect::<CompensatedSum>()
-                .value()
-                .sqrt();
-            let t_norm = t
-                .iter()
-                .map(|x| x * x)
-                .collect::<CompensatedSum>()
-                .value()
-                .sqrt();
-            dot.value() / (p_norm * t_norm)
-        })
+        .map(|(p, t)| cosine(p, t))
         .collect();
     Ok(similarities)
 }

@@ -866,6 +866,16 @@ fn cosine_zero_row_is_nan() {
 }
 
 #[test]
+fn cosine_extreme_magnitudes_finite() {
+    let preds = d2(&[&[3e200, 4e200], &[3e-200, 4e-200]]);
+    let target = d2(&[&[4e200, 3e200], &[4e-200, 3e-200]]);
+    let rows = array(cosine_similarity(preds.view(), target.view(), Reduction::None).unwrap());
+    // cos = (12 + 12) / (5 * 5) for both rows, whatever the scale.
+    assert_close(rows[0], 0.96, 1e-15);
+    assert_close(rows[1], 0.96, 1e-15);
+}
+
+#[test]
 fn cosine_one_dimensional_input_rejected() {
     let error = cosine_similarity(d1(&X).view(), d1(&Y).view(), Reduction::Sum).unwrap_err();
     assert!(matches!(&error, Error::InvalidInput { argument, .. } if argument == "preds"));
