@@ -29,6 +29,7 @@ mod error;
 pub mod inputs;
 mod metric;
 pub mod numerics;
+pub mod regression;
 mod value;
 
 pub use collection::MetricCollection;

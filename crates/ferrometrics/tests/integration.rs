@@ -5,3 +5,6 @@ mod clustering_extrinsic;
 
 #[path = "integration/clustering_intrinsic.rs"]
 mod clustering_intrinsic;
+
+#[path = "integration/regression.rs"]
+mod regression;

@@ -1,0 +1,133 @@
+//! Validation of `(preds, target)` batches and their conversion to `f64` columns, one column per
+//! output.
+
+use ndarray::{Array2, ArrayViewD, Axis, Dimension};
+
+use super::Real;
+use crate::error::{Error, Result};
+use crate::Value;
+
+/// The shape convention of a metric's inputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Layout {
+    /// `(N,)` is one output and `(N, num_outputs)` is `num_outputs` outputs.
+    Outputs,
+    /// As [`Layout::Outputs`], except that with one output an input of any shape is flattened
+    /// into one column, as TorchMetrics' mean errors do.
+    Flatten,
+}
+
+/// Checks that `num_outputs` is at least 1.
+pub(crate) fn check_num_outputs(num_outputs: usize) -> Result<()> {
+    if num_outputs == 0 {
+        return Err(Error::invalid_argument(
+            "num_outputs",
+            "0 outputs requested; pass 1 for inputs of shape (N,) or d for shape (N, d)",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks that `preds` and `target` have the same shape, naming the first differing axis.
+pub(crate) fn check_same_shape<F>(
+    preds: &ArrayViewD<'_, F>,
+    target: &ArrayViewD<'_, F>,
+) -> Result<()> {
+    if preds.shape() == target.shape() {
+        return Ok(());
+    }
+    if preds.ndim() >= 1 && target.ndim() >= 1 && preds.shape()[1..] == target.shape()[1..] {
+        crate::check_same_length(
+            "preds",
+            preds.len_of(Axis(0)),
+            "target",
+            target.len_of(Axis(0)),
+        )?;
+    }
+    Err(Error::invalid_input(
+        "target",
+        format!(
+            "shape {:?} differs from the `preds` shape {:?}; pass arrays of the same shape",
+            target.shape(),
+            preds.shape()
+        ),
+    ))
+}
+
+/// Returns an [`Error::NonFinite`] for the first NaN or infinite element of `values`.
+pub(crate) fn check_finite<F: Real>(argument: &str, values: &ArrayViewD<'_, F>) -> Result<()> {
+    let Some((index, value)) = values.indexed_iter().find(|(_, x)| !x.to_f64().is_finite()) else {
+        return Ok(());
+    };
+    let location = match index.slice() {
+        [i] => format!("index {i}"),
+        other => format!("index {other:?}"),
+    };
+    Err(Error::NonFinite {
+        argument: argument.to_owned(),
+        location,
+        value: value.to_f64(),
+    })
+}
+
+/// Validates a batch and returns it as `f64` arrays of shape `(N, num_outputs)`.
+///
+/// # Errors
+///
+/// Returns an error naming the argument if the shapes differ, if the shape does not match
+/// `num_outputs` and `layout`, or if a value is NaN or infinite.
+pub(crate) fn to_columns<F: Real>(
+    preds: &ArrayViewD<'_, F>,
+    target: &ArrayViewD<'_, F>,
+    num_outputs: usize,
+    layout: Layout,
+) -> Result<(Array2<f64>, Array2<f64>)> {
+    check_same_shape(preds, target)?;
+    check_column_shape(preds.shape(), num_outputs, layout)?;
+    check_finite("preds", preds)?;
+    check_finite("target", target)?;
+
+    Ok((columns(preds, num_outputs), columns(target, num_outputs)))
+}
+
+fn check_column_shape(shape: &[usize], num_outputs: usize, layout: Layout) -> Result<()> {
+    let fits = match (shape, layout) {
+        (_, Layout::Flatten) if num_outputs == 1 => true,
+        ([_], _) => num_outputs == 1,
+        ([_, columns], _) => *columns == num_outputs,
+        _ => false,
+    };
+    if fits {
+        return Ok(());
+    }
+
+    let expected = if num_outputs == 1 {
+        "(N,) or (N, 1)".to_owned()
+    } else {
+        format!("(N, {num_outputs})")
+    };
+    Err(Error::invalid_argument(
+        "num_outputs",
+        format!(
+            "num_outputs is {num_outputs}, so inputs must have shape {expected}, but `preds` has \
+             shape {shape:?}; pass num_outputs equal to the number of columns"
+        ),
+    ))
+}
+
+/// Copies `values` into an `f64` array of `num_outputs` columns, flattening in row-major order.
+fn columns<F: Real>(values: &ArrayViewD<'_, F>, num_outputs: usize) -> Array2<f64> {
+    let flat: Vec<f64> = values.iter().map(|x| x.to_f64()).collect();
+    let rows = flat.len() / num_outputs;
+    Array2::from_shape_vec((rows, num_outputs), flat)
+        .expect("the element count is a multiple of num_outputs after the shape check")
+}
+
+/// Wraps per-output values as TorchMetrics returns them: a scalar for one output, an array for
+/// several.
+pub(crate) fn per_output(values: Vec<f64>) -> Value {
+    match values.as_slice() {
+        [value] => Value::Scalar(*value),
+        _ => Value::Array(ndarray::Array1::from(values).into_dyn()),
+    }
+}

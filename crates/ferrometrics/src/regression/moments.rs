@@ -1,0 +1,256 @@
+//! Running first and second moments of paired values, merged with the pairwise formulas of
+//! Chan, Golub and LeVeque, "Updating formulae and a pairwise algorithm for computing sample
+//! variances" (1979).
+
+use ndarray::ArrayView1;
+use serde::{Deserialize, Serialize};
+
+use super::sums::CompensatedSum;
+
+/// A mean as an unevaluated sum `high + low` of two doubles.
+#[derive(Debug, Clone, Copy)]
+struct PreciseMean {
+    high: f64,
+    low: f64,
+}
+
+impl PreciseMean {
+    /// Divides a compensated sum by `weight` to about twice double precision: the remainder of
+    /// the first quotient is exact by a fused multiply-add and gives the second.
+    fn of(sum: &CompensatedSum, weight: f64) -> Self {
+        let (sum_high, sum_low) = sum.parts();
+        let high = sum_high / weight;
+        let remainder = (-high).mul_add(weight, sum_high) + sum_low;
+        Self {
+            high,
+            low: remainder / weight,
+        }
+    }
+
+    fn value(self) -> f64 {
+        self.high + self.low
+    }
+
+    /// Returns `self - other`. The high parts are subtracted first, which is exact when they are
+    /// within a factor 2 of each other (Sterbenz), so close means keep their difference.
+    fn minus(self, other: PreciseMean) -> f64 {
+        (self.high - other.high) + (self.low - other.low)
+    }
+}
+
+/// Adds `w * x` to `sum` together with the rounding error of the product, so that weighted sums
+/// keep the precision of unweighted ones.
+fn add_product(sum: &mut CompensatedSum, w: f64, x: f64) {
+    let product = w * x;
+    sum.add(product);
+    if w != 1.0 && product.is_finite() {
+        sum.add(w.mul_add(x, -product));
+    }
+}
+
+/// Count, total weight, weighted sums, weighted sums of squared deviations (M2) and weighted sum
+/// of co-deviations of paired values `(x, y)`. Unweighted samples have weight 1 each, so the
+/// total weight equals the count.
+///
+/// The sums are compensated and the means derived from them carry about twice double precision.
+/// The ranges of `x` and `y` are kept too, so that a constant variable has a variance of exactly
+/// 0 whatever the rounding of its means.
+/// Data with a large offset and a small spread (values near 1e6 that differ by 1e-3) therefore
+/// keep their deviations, and a mean that nearly cancels (values of both signs) keeps its
+/// relative precision after any number of merges. The merge squares the difference of two
+/// means, which is accurate because it is taken from those precise means.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Comoments {
+    count: u64,
+    /// Smallest and largest `x` and `y` of positive weight.
+    min_x: f64,
+    max_x: f64,
+    min_y: f64,
+    max_y: f64,
+    /// Sum of the sample weights.
+    weight: CompensatedSum,
+    /// Sum of `w * x`.
+    sum_x: CompensatedSum,
+    /// Sum of `w * y`.
+    sum_y: CompensatedSum,
+    /// Sum of `w * (x - mean(x))^2`.
+    m2_x: f64,
+    /// Sum of `w * (y - mean(y))^2`.
+    m2_y: f64,
+    /// Sum of `w * (x - mean(x)) * (y - mean(y))`.
+    c_xy: f64,
+}
+
+impl Default for Comoments {
+    fn default() -> Self {
+        Self {
+            count: 0,
+            min_x: f64::INFINITY,
+            max_x: f64::NEG_INFINITY,
+            min_y: f64::INFINITY,
+            max_y: f64::NEG_INFINITY,
+            weight: CompensatedSum::default(),
+            sum_x: CompensatedSum::default(),
+            sum_y: CompensatedSum::default(),
+            m2_x: 0.0,
+            m2_y: 0.0,
+            c_xy: 0.0,
+        }
+    }
+}
+
+impl Comoments {
+    /// Computes the moments of one batch with two passes: the means first, then the deviations
+    /// from them.
+    pub(crate) fn of_batch(x: ArrayView1<'_, f64>, y: ArrayView1<'_, f64>) -> Self {
+        Self::of_weighted_batch(x, y, None)
+    }
+
+    /// Computes the moments of one batch with weights `w` (1 each if `None`), with two passes.
+    /// A batch of total weight 0 has no defined mean and counts its samples only.
+    pub(crate) fn of_weighted_batch(
+        x: ArrayView1<'_, f64>,
+        y: ArrayView1<'_, f64>,
+        w: Option<ArrayView1<'_, f64>>,
+    ) -> Self {
+        let weight_of = |i: usize| w.as_ref().map_or(1.0, |w| w[i]);
+        let mut moments = Self {
+            count: x.len() as u64,
+            ..Self::default()
+        };
+        for (i, (xi, yi)) in x.iter().zip(&y).enumerate() {
+            let wi = weight_of(i);
+            moments.weight.add(wi);
+            add_product(&mut moments.sum_x, wi, *xi);
+            add_product(&mut moments.sum_y, wi, *yi);
+            if wi > 0.0 {
+                moments.min_x = moments.min_x.min(*xi);
+                moments.max_x = moments.max_x.max(*xi);
+                moments.min_y = moments.min_y.min(*yi);
+                moments.max_y = moments.max_y.max(*yi);
+            }
+        }
+        let weight = moments.weight.value();
+        if weight == 0.0 {
+            return moments;
+        }
+
+        let mean_x = PreciseMean::of(&moments.sum_x, weight);
+        let mean_y = PreciseMean::of(&moments.sum_y, weight);
+        let mut m2_x = CompensatedSum::default();
+        let mut m2_y = CompensatedSum::default();
+        let mut c_xy = CompensatedSum::default();
+        for (i, (xi, yi)) in x.iter().zip(&y).enumerate() {
+            let dx = (xi - mean_x.high) - mean_x.low;
+            let dy = (yi - mean_y.high) - mean_y.low;
+            let wi = weight_of(i);
+            m2_x.add(wi * dx * dx);
+            m2_y.add(wi * dy * dy);
+            c_xy.add(wi * dx * dy);
+        }
+        moments.m2_x = m2_x.value();
+        moments.m2_y = m2_y.value();
+        moments.c_xy = c_xy.value();
+        moments.zero_constant_variances();
+        moments
+    }
+
+    /// Sets the second moments of a constant variable to exactly 0, which rounding in the means
+    /// could otherwise leave at a tiny positive value.
+    fn zero_constant_variances(&mut self) {
+        if self.min_x == self.max_x {
+            self.m2_x = 0.0;
+            self.c_xy = 0.0;
+        }
+        if self.min_y == self.max_y {
+            self.m2_y = 0.0;
+            self.c_xy = 0.0;
+        }
+    }
+
+    /// Folds `other` in with Chan et al.'s update: for total weights `W = W_a + W_b` (counts
+    /// without weights) and `d` the difference of the means,
+    /// `M2 = M2_a + M2_b + d^2 * W_a * W_b / W`, and the co-moment likewise with `d_x * d_y`.
+    /// The sums, and with them the means, add directly.
+    pub(crate) fn merge(&mut self, other: &Comoments) {
+        let (w_a, w_b) = (self.weight.value(), other.weight.value());
+        if w_b == 0.0 {
+            // Nothing but the count to add: no samples, or samples of weight 0.
+            self.count = self.count.saturating_add(other.count);
+            return;
+        }
+        if w_a == 0.0 {
+            let count = self.count.saturating_add(other.count);
+            *self = *other;
+            self.count = count;
+            return;
+        }
+
+        let dx = PreciseMean::of(&other.sum_x, w_b).minus(PreciseMean::of(&self.sum_x, w_a));
+        let dy = PreciseMean::of(&other.sum_y, w_b).minus(PreciseMean::of(&self.sum_y, w_a));
+        let spread_weight = w_a * w_b / (w_a + w_b);
+
+        self.m2_x += other.m2_x + dx * dx * spread_weight;
+        self.m2_y += other.m2_y + dy * dy * spread_weight;
+        self.c_xy += other.c_xy + dx * dy * spread_weight;
+        self.weight.merge(&other.weight);
+        self.sum_x.merge(&other.sum_x);
+        self.sum_y.merge(&other.sum_y);
+        self.count = self.count.saturating_add(other.count);
+        self.min_x = self.min_x.min(other.min_x);
+        self.max_x = self.max_x.max(other.max_x);
+        self.min_y = self.min_y.min(other.min_y);
+        self.max_y = self.max_y.max(other.max_y);
+        self.zero_constant_variances();
+    }
+
+    pub(crate) fn count(&self) -> u64 {
+        self.count
+    }
+
+    pub(crate) fn m2_x(&self) -> f64 {
+        self.m2_x
+    }
+
+    pub(crate) fn m2_y(&self) -> f64 {
+        self.m2_y
+    }
+
+    pub(crate) fn c_xy(&self) -> f64 {
+        self.c_xy
+    }
+
+    fn precise_mean_x(&self) -> PreciseMean {
+        PreciseMean::of(&self.sum_x, self.weight.value())
+    }
+
+    fn precise_mean_y(&self) -> PreciseMean {
+        PreciseMean::of(&self.sum_y, self.weight.value())
+    }
+
+    /// Returns `mean(x) - mean(y)`, from the precise means.
+    pub(crate) fn mean_difference(&self) -> f64 {
+        self.precise_mean_x().minus(self.precise_mean_y())
+    }
+
+    /// Returns the mean of `x`.
+    pub(crate) fn mean_x(&self) -> f64 {
+        self.precise_mean_x().value()
+    }
+
+    /// Returns the mean of `y`.
+    pub(crate) fn mean_y(&self) -> f64 {
+        self.precise_mean_y().value()
+    }
+
+    /// Returns Pearson's `r = C_xy / sqrt(M2_x * M2_y)`, clamped to `[-1, 1]` against rounding,
+    /// and NaN when either variable has zero variance.
+    pub(crate) fn pearson(&self) -> f64 {
+        if self.m2_x == 0.0 || self.m2_y == 0.0 {
+            return f64::NAN;
+        }
+        // Two square roots instead of one of the product, which can overflow or underflow.
+        let r = self.c_xy / (self.m2_x.sqrt() * self.m2_y.sqrt());
+        r.clamp(-1.0, 1.0)
+    }
+}

@@ -1,0 +1,160 @@
+//! Compensated summation for the running sums of the regression states.
+
+use ndarray::Array2;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::metric::check_same_config;
+
+/// A running sum with a Neumaier compensation term that collects the rounding error of each
+/// addition, so that a sum merged from batches agrees with the one-pass sum to about 1e-15
+/// relative unless its terms cancel almost exactly.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct CompensatedSum {
+    sum: f64,
+    compensation: f64,
+}
+
+impl CompensatedSum {
+    /// Adds one term.
+    pub(crate) fn add(&mut self, term: f64) {
+        let total = self.sum + term;
+        // The low-order bits lost in `total` come from the addend of smaller magnitude.
+        if self.sum.abs() >= term.abs() {
+            self.compensation += (self.sum - total) + term;
+        } else {
+            self.compensation += (term - total) + self.sum;
+        }
+        self.sum = total;
+    }
+
+    /// Adds another running sum, keeping both compensation terms.
+    pub(crate) fn merge(&mut self, other: &CompensatedSum) {
+        self.add(other.sum);
+        self.compensation += other.compensation;
+    }
+
+    /// Returns the total as an unevaluated sum `high + low` with `|low| <= ulp(high) / 2`, which
+    /// carries about twice the precision of [`CompensatedSum::value`].
+    pub(crate) fn parts(&self) -> (f64, f64) {
+        if !self.sum.is_finite() {
+            return (self.sum, 0.0);
+        }
+        let high = self.sum + self.compensation;
+        // Exact because |sum| >= |compensation| or the sum is 0 (Fast2Sum, Dekker 1971).
+        let low = self.compensation - (high - self.sum);
+        (high, low)
+    }
+
+    /// Returns the compensated total, or the plain IEEE sum once it is infinite or NaN.
+    pub(crate) fn value(&self) -> f64 {
+        if self.sum.is_finite() {
+            self.sum + self.compensation
+        } else {
+            self.sum
+        }
+    }
+}
+
+impl FromIterator<f64> for CompensatedSum {
+    fn from_iter<I: IntoIterator<Item = f64>>(terms: I) -> Self {
+        let mut sum = CompensatedSum::default();
+        for term in terms {
+            sum.add(term);
+        }
+        sum
+    }
+}
+
+/// Per-output compensated sums.
+pub(crate) type Sums = Vec<CompensatedSum>;
+
+/// Adds `other` into `sums` position by position.
+pub(crate) fn merge_sums(sums: &mut Sums, other: &Sums) {
+    for (sum, other) in sums.iter_mut().zip(other) {
+        sum.merge(other);
+    }
+}
+
+/// Per-output sums of a pointwise error term and the number of rows they cover: the state of
+/// every metric that is a mean of per-sample errors.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct ErrorSums {
+    num_outputs: usize,
+    sums: Sums,
+    count: u64,
+}
+
+impl ErrorSums {
+    pub(crate) fn new(num_outputs: usize) -> Self {
+        Self {
+            num_outputs,
+            sums: vec![CompensatedSum::default(); num_outputs],
+            count: 0,
+        }
+    }
+
+    /// Sums `term(pred, target)` over the rows of each column of a validated batch.
+    pub(crate) fn of_batch(
+        preds: &Array2<f64>,
+        target: &Array2<f64>,
+        term: impl Fn(f64, f64) -> f64,
+    ) -> Self {
+        let sums = preds
+            .columns()
+            .into_iter()
+            .zip(target.columns())
+            .map(|(p, t)| p.iter().zip(&t).map(|(p, t)| term(*p, *t)).collect())
+            .collect();
+        Self {
+            num_outputs: preds.ncols(),
+            sums,
+            count: preds.nrows() as u64,
+        }
+    }
+
+    pub(crate) fn num_outputs(&self) -> usize {
+        self.num_outputs
+    }
+
+    /// Adds `other`'s sums and count, after checking that both have the same `num_outputs`.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`Error::IncompatibleState`](crate::Error::IncompatibleState) naming
+    /// `num_outputs` if the two differ.
+    pub(crate) fn merge(&mut self, metric: &str, other: &ErrorSums) -> Result<()> {
+        check_same_config(metric, "num_outputs", &self.num_outputs, &other.num_outputs)?;
+        merge_sums(&mut self.sums, &other.sums);
+        // Saturating, so that a corrupted serialized count cannot overflow and panic.
+        self.count = self.count.saturating_add(other.count);
+        Ok(())
+    }
+
+    /// Returns the per-output totals.
+    pub(crate) fn totals(&self) -> Vec<f64> {
+        self.sums.iter().map(CompensatedSum::value).collect()
+    }
+
+    /// Returns the per-output means of the error term.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`Error::NotEnoughData`](crate::Error::NotEnoughData) if no row was seen.
+    pub(crate) fn means(&self, metric: &str) -> Result<Vec<f64>> {
+        check_not_empty(metric, self.count)?;
+        let n = self.count as f64;
+        Ok(self.totals().into_iter().map(|sum| sum / n).collect())
+    }
+}
+
+/// Returns [`Error::NotEnoughData`](crate::Error::NotEnoughData) if `count` is 0.
+pub(crate) fn check_not_empty(metric: &str, count: u64) -> Result<()> {
+    if count == 0 {
+        return Err(Error::not_enough_data(
+            metric,
+            "no samples were seen; call update with at least one sample before compute",
+        ));
+    }
+    Ok(())
+}
