@@ -1,0 +1,159 @@
+//! Polygon and box rasterization into RLE masks, bit-exact with pycocotools' `frPoly` and
+//! `frBbox`.
+//!
+//! The polygon is scaled by 5, traced edge by edge on that finer grid, and each point where the
+//! trace crosses from one column to the next is mapped back to the pixel grid. Those crossings
+//! are the run boundaries of the column-major mask. The rounding steps below are pycocotools'
+//! own (truncation after adding 0.5, the ceil of the y coordinate), so the same pixels are set.
+
+use super::rle::Rle;
+
+const SCALE: f64 = 5.0;
+
+/// Rasterizes one polygon `[x0, y0, x1, y1, ...]` into a `height x width` mask.
+///
+/// An odd trailing coordinate is ignored, as pycocotools ignores it.
+///
+/// # Example
+///
+/// ```
+/// use ferrometrics::detection::mask::polygon_to_rle;
+///
+/// let square = [0.0, 0.0, 0.0, 2.0, 2.0, 2.0, 2.0, 0.0];
+/// let rle = polygon_to_rle(&square, 4, 4);
+/// assert_eq!(rle.area(), 4);
+/// ```
+pub fn polygon_to_rle(xy: &[f64], height: u32, width: u32) -> Rle {
+    let corners = xy.len() / 2;
+    let scaled = |value: f64| (SCALE * value + 0.5) as i32;
+    let mut x: Vec<i32> = (0..corners).map(|j| scaled(xy[2 * j])).collect();
+    let mut y: Vec<i32> = (0..corners).map(|j| scaled(xy[2 * j + 1])).collect();
+    if let (Some(&x0), Some(&y0)) = (x.first(), y.first()) {
+        x.push(x0);
+        y.push(y0);
+    }
+
+    let (u, v) = trace_edges(&x, &y, corners);
+    let boundary = column_crossings(&u, &v, height, width);
+    runs_from_boundary(&boundary, height, width)
+}
+
+/// Walks every edge on the upsampled grid, one point per step along its longer axis.
+fn trace_edges(x: &[i32], y: &[i32], corners: usize) -> (Vec<i32>, Vec<i32>) {
+    let mut u = Vec::new();
+    let mut v = Vec::new();
+    for j in 0..corners {
+        let (mut xs, mut xe, mut ys, mut ye) = (x[j], x[j + 1], y[j], y[j + 1]);
+        let dx = (xe - xs).abs();
+        let dy = (ys - ye).abs();
+        // Each edge is rasterized from its lower end so that both directions round alike.
+        let flip = (dx >= dy && xs > xe) || (dx < dy && ys > ye);
+        if flip {
+            std::mem::swap(&mut xs, &mut xe);
+            std::mem::swap(&mut ys, &mut ye);
+        }
+        if dx >= dy {
+            let slope = f64::from(ye - ys) / f64::from(dx);
+            for d in 0..=dx {
+                let t = if flip { dx - d } else { d };
+                u.push(t + xs);
+                v.push((f64::from(ys) + slope * f64::from(t) + 0.5) as i32);
+            }
+        } else {
+            let slope = f64::from(xe - xs) / f64::from(dy);
+            for d in 0..=dy {
+                let t = if flip { dy - d } else { d };
+                v.push(t + ys);
+                u.push((f64::from(xs) + slope * f64::from(t) + 0.5) as i32);
+            }
+        }
+    }
+    (u, v)
+}
+
+/// Maps the points where the trace changes column back to pixel coordinates, keeping those that
+/// land on a pixel column inside the mask.
+fn column_crossings(u: &[i32], v: &[i32], height: u32, width: u32) -> Vec<(i32, i32)> {
+    let mut points = Vec::new();
+    let last_column = f64::from(width) - 1.0;
+    for j in 1..u.len() {
+        if u[j] == u[j - 1] {
+            continue;
+        }
+        let column = if u[j] < u[j - 1] { u[j] } else { u[j] - 1 };
+        let xd = (f64::from(column) + 0.5) / SCALE - 0.5;
+        if xd.floor() != xd || xd < 0.0 || xd > last_column {
+            continue;
+        }
+        let row = v[j].min(v[j - 1]);
+        let mut yd = (f64::from(row) + 0.5) / SCALE - 0.5;
+        if yd < 0.0 {
+            yd = 0.0;
+        } else if yd > f64::from(height) {
+            yd = f64::from(height);
+        }
+        points.push((xd as i32, yd.ceil() as i32));
+    }
+    points
+}
+
+/// Turns sorted boundary positions into run lengths; a position that appears twice cancels.
+fn runs_from_boundary(points: &[(i32, i32)], height: u32, width: u32) -> Rle {
+    let mut positions: Vec<u32> = points
+        .iter()
+        .map(|&(x, y)| x.wrapping_mul(height as i32).wrapping_add(y) as u32)
+        .collect();
+    positions.push(height.wrapping_mul(width));
+    positions.sort_unstable();
+
+    let mut previous = 0u32;
+    for position in &mut positions {
+        let current = *position;
+        *position = current.wrapping_sub(previous);
+        previous = current;
+    }
+
+    let mut counts = Vec::with_capacity(positions.len());
+    counts.push(positions[0]);
+    let mut j = 1;
+    while j < positions.len() {
+        if positions[j] > 0 {
+            counts.push(positions[j]);
+            j += 1;
+        } else {
+            j += 1;
+            if j < positions.len() {
+                let last = counts.len() - 1;
+                counts[last] += positions[j];
+                j += 1;
+            }
+        }
+    }
+    Rle::from_parts(height, width, counts)
+}
+
+/// Rasterizes a box `[x, y, width, height]` as the polygon through its four corners, as
+/// pycocotools' `frBbox`.
+pub fn box_to_rle(bbox: [f64; 4], height: u32, width: u32) -> Rle {
+    let (x0, y0) = (bbox[0], bbox[1]);
+    let (x1, y1) = (x0 + bbox[2], y0 + bbox[3]);
+    polygon_to_rle(&[x0, y0, x0, y1, x1, y1, x1, y0], height, width)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn polygon_square_area() {
+        let rle = polygon_to_rle(&[0.0, 0.0, 0.0, 2.0, 2.0, 2.0, 2.0, 0.0], 4, 4);
+        assert_eq!(rle.area(), 4);
+        assert_eq!(rle.counts().iter().map(|&c| u64::from(c)).sum::<u64>(), 16);
+    }
+
+    #[test]
+    fn empty_polygon_is_empty_mask() {
+        let rle = polygon_to_rle(&[], 3, 3);
+        assert_eq!(rle.counts(), &[9]);
+    }
+}

@@ -1,0 +1,4 @@
+//! The integration tests of the ferrometrics crate, one module per metric family.
+
+#[path = "integration/detection.rs"]
+mod detection;
