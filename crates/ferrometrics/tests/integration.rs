@@ -2,3 +2,5 @@
 
 #[path = "integration/detection.rs"]
 mod detection;
+#[path = "integration/detection_cases.rs"]
+mod detection_cases;
