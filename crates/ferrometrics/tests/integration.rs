@@ -4,3 +4,5 @@
 mod detection;
 #[path = "integration/detection_cases.rs"]
 mod detection_cases;
+#[path = "integration/detection_metric.rs"]
+mod detection_metric;

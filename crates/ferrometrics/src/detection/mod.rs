@@ -32,15 +32,19 @@
 mod accumulate;
 mod coco;
 mod evaluate;
+mod input;
 mod iou;
 pub mod mask;
+mod metric;
 mod params;
 mod summarize;
 
 pub use accumulate::Accumulation;
 pub use coco::{Annotation, Category, CocoDataset, Image};
 pub use evaluate::{evaluate, AreaEvaluation, Evaluation, ImageEvaluation, IouType, Outcome};
+pub use input::{BoxFormat, DetectionBatch, ImagePredictions, ImageTargets, Masks};
 pub use iou::box_iou;
+pub use metric::{Average, Backend, MapConfig, MeanAveragePrecision};
 pub use params::{
     default_area_ranges, default_iou_thresholds, default_rec_thresholds, linspace, AreaRange,
     Params,
