@@ -120,125 +120,237 @@ fn accumulate_category(params: &Params, images: &[&ImageEvaluation]) -> Category
         .collect();
     detections.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(std::cmp::Ordering::Equal));
 
-    let mut true_positives = Vec::with_capacity(detections.len());
-    let mut false_positives = Vec::with_capacity(detections.len());
+    // For each max detection, the positions in the sorted list whose rank is below it.
+    let kept: Vec<Vec<u32>> = params
+        .max_detections
+        .iter()
+        .map(|&max_detections| {
+            (0..detections.len() as u32)
+                .filter(|&i| (detections[i as usize].2 as usize) < max_detections)
+                .collect()
+        })
+        .collect();
+
+    let count = detections.len();
+    let mut outcomes = vec![Outcome::Ignored; t_count * count];
+    let mut scan = Scan::default();
     for a in 0..params.area_ranges.len() {
         let positives: usize = images.iter().map(|e| e.areas[a].positives).sum();
         if positives == 0 {
             continue;
         }
-        for (m, &max_detections) in params.max_detections.iter().enumerate() {
-            let kept: Vec<&(f64, u32, u32)> = detections
-                .iter()
-                .filter(|(_, _, rank)| (*rank as usize) < max_detections)
-                .collect();
-            for t in 0..t_count {
-                true_positives.clear();
-                false_positives.clear();
-                let (mut tp, mut fp) = (0u64, 0u64);
-                for &&(_, image, rank) in &kept {
-                    let evaluation = images[image as usize];
-                    let count = evaluation.scores.len();
-                    match evaluation.areas[a].outcomes[t * count + rank as usize] {
-                        Outcome::TruePositive => tp += 1,
-                        Outcome::FalsePositive => fp += 1,
-                        Outcome::Ignored => {}
-                    }
-                    true_positives.push(tp as f64);
-                    false_positives.push(fp as f64);
-                }
+        let targets = RecallTargets::new(&params.rec_thresholds, positives);
 
+        // The outcomes of this area range in sorted order, one contiguous row per threshold,
+        // so the scans below read memory in order.
+        for (i, &(_, image, rank)) in detections.iter().enumerate() {
+            let evaluation = images[image as usize];
+            let detections_in_image = evaluation.scores.len();
+            let source = &evaluation.areas[a].outcomes;
+            for t in 0..t_count {
+                outcomes[t * count + i] = source[t * detections_in_image + rank as usize];
+            }
+        }
+
+        for (m, kept) in kept.iter().enumerate() {
+            for t in 0..t_count {
+                let row = &outcomes[t * count..(t + 1) * count];
+                scan.run(kept.iter().map(|&i| row[i as usize]));
                 let block = (a * params.max_detections.len() + m) * t_count + t;
-                let (recall, precision, scores) = interpolate(
-                    &true_positives,
-                    &false_positives,
-                    positives,
-                    &params.rec_thresholds,
-                    |i| kept[i].0,
-                );
-                curves.recall[block] = recall;
-                curves.precision[block * r_count..(block + 1) * r_count]
-                    .copy_from_slice(&precision);
-                curves.scores[block * r_count..(block + 1) * r_count].copy_from_slice(&scores);
+                let precision = &mut curves.precision[block * r_count..(block + 1) * r_count];
+                let scores = &mut curves.scores[block * r_count..(block + 1) * r_count];
+                curves.recall[block] =
+                    scan.sample(&targets, positives, precision, scores, |position| {
+                        detections[kept[position] as usize].0
+                    });
             }
         }
     }
     curves
 }
 
-/// Computes the max recall and the precision sampled at each recall threshold from cumulative
-/// true and false positive counts, with pycocotools' arithmetic.
+/// For each recall threshold, where pycocotools' `searchsorted(recall, threshold, 'left')`
+/// lands, expressed so that it does not depend on the detections.
 ///
-/// Recall is `tp / positives` and precision `tp / ((fp + tp) + eps)` with `eps = 2^-52`. The
-/// precision is made non-increasing from the right, and each recall threshold reads the first
-/// position whose recall reaches it (`searchsorted(side='left')`), or 0 past the end.
-fn interpolate(
-    true_positives: &[f64],
-    false_positives: &[f64],
-    positives: usize,
-    rec_thresholds: &[f64],
-    score_at: impl Fn(usize) -> f64,
-) -> (f64, Vec<f64>, Vec<f64>) {
-    let count = true_positives.len();
-    let positives = positives as f64;
-    let recall: Vec<f64> = true_positives.iter().map(|&tp| tp / positives).collect();
-    let mut precision: Vec<f64> = true_positives
-        .iter()
-        .zip(false_positives)
-        .map(|(&tp, &fp)| tp / (fp + tp + f64::EPSILON))
-        .collect();
-    for i in (1..count).rev() {
-        if precision[i] > precision[i - 1] {
-            precision[i - 1] = precision[i];
+/// Recall after detection `i` is `tp_i / positives`, so it only rises at true positives, and the
+/// first position whose recall reaches a threshold `x > 0` is the `k`-th true positive for the
+/// smallest `k` with `k / positives >= x` (in float64, as numpy compares). A threshold `x <= 0`
+/// is reached at position 0.
+enum RecallTarget {
+    First,
+    TruePositive(usize),
+    Never,
+}
+
+struct RecallTargets(Vec<RecallTarget>);
+
+impl RecallTargets {
+    fn new(rec_thresholds: &[f64], positives: usize) -> Self {
+        let denominator = positives as f64;
+        let targets = rec_thresholds
+            .iter()
+            .map(|&threshold| {
+                if threshold <= 0.0 {
+                    return RecallTarget::First;
+                }
+                let k = (1..=positives).find(|&k| k as f64 / denominator >= threshold);
+                match k {
+                    Some(k) => RecallTarget::TruePositive(k),
+                    None => RecallTarget::Never,
+                }
+            })
+            .collect();
+        Self(targets)
+    }
+}
+
+/// One pass over the outcomes of a score-sorted list of detections, keeping what pycocotools'
+/// precision and recall arrays need.
+#[derive(Default)]
+struct Scan {
+    /// Position of each true positive in the list.
+    positions: Vec<usize>,
+    /// Precision at each true positive, then its running max from the right.
+    precision: Vec<f64>,
+    count: usize,
+}
+
+impl Scan {
+    /// Records the position and precision `tp / ((fp + tp) + eps)`, `eps = 2^-52`, of every true
+    /// positive, as pycocotools computes precision from its cumulative sums.
+    fn run(&mut self, outcomes: impl Iterator<Item = Outcome>) {
+        self.positions.clear();
+        self.precision.clear();
+        let (mut tp, mut fp) = (0u64, 0u64);
+        let mut count = 0;
+        for (position, outcome) in outcomes.enumerate() {
+            count = position + 1;
+            match outcome {
+                Outcome::TruePositive => {
+                    tp += 1;
+                    let (tp, fp) = (tp as f64, fp as f64);
+                    self.positions.push(position);
+                    self.precision.push(tp / (fp + tp + f64::EPSILON));
+                }
+                Outcome::FalsePositive => fp += 1,
+                Outcome::Ignored => {}
+            }
         }
+        self.count = count;
     }
 
-    let mut sampled = vec![0.0; rec_thresholds.len()];
-    let mut sampled_scores = vec![0.0; rec_thresholds.len()];
-    for (r, &threshold) in rec_thresholds.iter().enumerate() {
-        let position = recall.partition_point(|&value| value < threshold);
-        if position >= count {
-            // pycocotools stops at the first threshold past the end, leaving the rest at 0; the
-            // thresholds after an unreachable one are unreachable too when they ascend.
-            break;
+    /// Writes the interpolated precision at each recall threshold and the score there, and
+    /// returns the max recall, as pycocotools' `accumulate`.
+    ///
+    /// pycocotools makes the precision non-increasing from the right and reads it where each
+    /// threshold lands. Between two true positives precision only falls (false positives grow
+    /// the denominator), so that running max is always attained at a true positive, and only
+    /// true positives need a precision. A threshold past the largest recall gives 0, as do all
+    /// thresholds after it, because pycocotools stops at the first one.
+    fn sample(
+        &mut self,
+        targets: &RecallTargets,
+        positives: usize,
+        sampled: &mut [f64],
+        sampled_scores: &mut [f64],
+        score_at: impl Fn(usize) -> f64,
+    ) -> f64 {
+        for i in (1..self.precision.len()).rev() {
+            if self.precision[i] > self.precision[i - 1] {
+                self.precision[i - 1] = self.precision[i];
+            }
         }
-        sampled[r] = precision[position];
-        sampled_scores[r] = score_at(position);
+
+        sampled.fill(0.0);
+        sampled_scores.fill(0.0);
+        let true_positives = self.positions.len();
+        for (r, target) in targets.0.iter().enumerate() {
+            let (position, precision) = match *target {
+                RecallTarget::First if self.count > 0 => {
+                    (0, self.precision.first().copied().unwrap_or(0.0))
+                }
+                RecallTarget::TruePositive(k) if k <= true_positives => {
+                    (self.positions[k - 1], self.precision[k - 1])
+                }
+                _ => break,
+            };
+            sampled[r] = precision;
+            sampled_scores[r] = score_at(position);
+        }
+
+        if self.count == 0 {
+            return 0.0;
+        }
+        true_positives as f64 / positives as f64
     }
-    let max_recall = recall.last().copied().unwrap_or(0.0);
-    (max_recall, sampled, sampled_scores)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn interpolate(
+        outcomes: &[Outcome],
+        positives: usize,
+        rec_thresholds: &[f64],
+    ) -> (f64, Vec<f64>) {
+        let mut scan = Scan::default();
+        scan.run(outcomes.iter().copied());
+        let targets = RecallTargets::new(rec_thresholds, positives);
+        let mut sampled = vec![-1.0; rec_thresholds.len()];
+        let mut scores = vec![-1.0; rec_thresholds.len()];
+        let recall = scan.sample(&targets, positives, &mut sampled, &mut scores, |_| 0.5);
+        (recall, sampled)
+    }
+
     #[test]
     fn interpolate_envelope_and_tail() {
-        // Two positives; detections TP, FP, TP.
-        let (recall, precision, _) = interpolate(
-            &[1.0, 1.0, 2.0],
-            &[0.0, 1.0, 1.0],
+        use Outcome::{FalsePositive, TruePositive};
+        let (recall, precision) = interpolate(
+            &[TruePositive, FalsePositive, TruePositive],
             2,
             &[0.0, 0.5, 0.6, 1.0],
-            |_| 0.0,
         );
         assert_eq!(recall, 1.0);
-        assert_eq!(
-            precision,
-            vec![
-                1.0 / (1.0 + f64::EPSILON),
-                1.0 / (1.0 + f64::EPSILON),
-                2.0 / 3.0,
-                2.0 / 3.0
-            ]
-        );
+        let first = 1.0 / (1.0 + f64::EPSILON);
+        assert_eq!(precision, vec![first, first, 2.0 / 3.0, 2.0 / 3.0]);
+    }
+
+    #[test]
+    fn interpolate_later_higher_precision_wins() {
+        use Outcome::{FalsePositive, Ignored, TruePositive};
+        let outcomes = [
+            FalsePositive,
+            TruePositive,
+            Ignored,
+            TruePositive,
+            TruePositive,
+        ];
+        let (recall, precision) = interpolate(&outcomes, 4, &[0.0, 0.25, 0.5, 0.75, 1.0]);
+        assert_eq!(recall, 0.75);
+        let best = 3.0 / (4.0 + f64::EPSILON);
+        assert_eq!(precision, vec![best, best, best, best, 0.0]);
     }
 
     #[test]
     fn interpolate_unreached_recall_is_zero() {
-        let (recall, precision, _) = interpolate(&[1.0], &[0.0], 4, &[0.0, 0.5], |_| 0.0);
+        let (recall, precision) = interpolate(&[Outcome::TruePositive], 4, &[0.0, 0.5]);
         assert_eq!(recall, 0.25);
         assert_eq!(precision[1], 0.0);
+    }
+
+    #[test]
+    fn interpolate_no_detections() {
+        let (recall, precision) = interpolate(&[], 3, &[0.0, 0.5]);
+        assert_eq!(recall, 0.0);
+        assert_eq!(precision, vec![0.0, 0.0]);
+    }
+
+    #[test]
+    fn interpolate_only_false_positives() {
+        let outcomes = [Outcome::FalsePositive, Outcome::Ignored];
+        let (recall, precision) = interpolate(&outcomes, 2, &[0.0, 0.5]);
+        assert_eq!(recall, 0.0);
+        assert_eq!(precision, vec![0.0, 0.0]);
     }
 }
