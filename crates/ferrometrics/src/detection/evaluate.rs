@@ -1,14 +1,13 @@
 //! Per-image evaluation: matching the detections of one image and category to its ground truth
 //! at every IoU threshold and area range, as pycocotools' `COCOeval.evaluateImg`.
 
-use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use ndarray::Array2;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::coco::{Annotation, CocoDataset};
+use super::coco::CocoDataset;
 use super::iou::box_iou;
 use super::mask::{box_to_rle, mask_iou, Rle, Segmentation};
 use super::params::Params;
@@ -79,27 +78,28 @@ pub struct ImageEvaluation {
     pub areas: Vec<AreaEvaluation>,
 }
 
-/// The shapes the IoU is computed on, for the objects of one image and category.
-pub(crate) enum Shapes<'a> {
-    Boxes(Vec<[f64; 4]>),
-    Masks(Vec<&'a Rle>),
-}
-
-impl<'a> Shapes<'a> {
-    fn select(&self, order: &[usize]) -> Shapes<'a> {
-        match self {
-            Shapes::Boxes(boxes) => Shapes::Boxes(order.iter().map(|&i| boxes[i]).collect()),
-            Shapes::Masks(masks) => Shapes::Masks(order.iter().map(|&i| masks[i]).collect()),
-        }
-    }
-}
-
-/// The objects of one image and category, ground truth or detections.
-pub(crate) struct Objects<'a> {
+/// The columns of a set of objects (a dataset or one image), indexed by object position.
+///
+/// `boxes` is filled for bbox evaluation and `masks` for segm evaluation.
+#[derive(Default)]
+pub(crate) struct Table<'a> {
+    pub boxes: Vec<[f64; 4]>,
+    pub masks: Vec<&'a Rle>,
     pub areas: Vec<f64>,
     pub crowd: Vec<bool>,
     pub scores: Vec<f64>,
-    pub shapes: Shapes<'a>,
+}
+
+/// The objects of one image and category: positions into a table, in input order.
+pub(crate) struct Objects<'a> {
+    pub table: &'a Table<'a>,
+    pub indices: &'a [usize],
+}
+
+impl Objects<'_> {
+    fn len(&self) -> usize {
+        self.indices.len()
+    }
 }
 
 /// Returns the indices of `scores` highest first, equal scores in input order, as numpy's
@@ -116,11 +116,32 @@ pub(crate) fn score_order(scores: &[f64]) -> Vec<usize> {
     order
 }
 
-fn compute_ious(detections: &Shapes<'_>, truths: &Shapes<'_>, crowd: &[bool]) -> Array2<f64> {
-    match (detections, truths) {
-        (Shapes::Boxes(d), Shapes::Boxes(g)) => box_iou(d, g, crowd),
-        (Shapes::Masks(d), Shapes::Masks(g)) => mask_iou(d, g, crowd),
-        _ => unreachable!("detections and ground truth of one evaluation share a shape kind"),
+/// Computes the IoU of the detections at `detections` (rows) with the ground truth at `truths`.
+fn compute_ious(
+    detections: (&Table<'_>, &[usize]),
+    truths: (&Table<'_>, &[usize]),
+    crowd: &[bool],
+    iou_type: IouType,
+) -> Array2<f64> {
+    match iou_type {
+        IouType::Bbox => {
+            let d: Vec<[f64; 4]> = detections
+                .1
+                .iter()
+                .map(|&i| detections.0.boxes[i])
+                .collect();
+            let g: Vec<[f64; 4]> = truths.1.iter().map(|&i| truths.0.boxes[i]).collect();
+            box_iou(&d, &g, crowd)
+        }
+        IouType::Segm => {
+            let d: Vec<&Rle> = detections
+                .1
+                .iter()
+                .map(|&i| detections.0.masks[i])
+                .collect();
+            let g: Vec<&Rle> = truths.1.iter().map(|&i| truths.0.masks[i]).collect();
+            mask_iou(&d, &g, crowd)
+        }
     }
 }
 
@@ -136,81 +157,118 @@ pub(crate) fn evaluate_group(
     truths: &Objects<'_>,
     detections: &Objects<'_>,
     params: &Params,
+    iou_type: IouType,
 ) -> Option<ImageEvaluation> {
-    let truth_count = truths.areas.len();
-    if truth_count == 0 && detections.areas.is_empty() {
+    let truth_count = truths.len();
+    if truth_count == 0 && detections.len() == 0 {
         return None;
     }
 
-    let mut order = score_order(&detections.scores);
+    let detection_scores: Vec<f64> = detections
+        .indices
+        .iter()
+        .map(|&i| detections.table.scores[i])
+        .collect();
+    let mut order = score_order(&detection_scores);
     order.truncate(params.max_detection());
     let detection_count = order.len();
-    let scores: Vec<f64> = order.iter().map(|&d| detections.scores[d]).collect();
+    let scores: Vec<f64> = order.iter().map(|&d| detection_scores[d]).collect();
+    let selected: Vec<usize> = order.iter().map(|&d| detections.indices[d]).collect();
+    let truth_areas: Vec<f64> = truths
+        .indices
+        .iter()
+        .map(|&i| truths.table.areas[i])
+        .collect();
+    let crowd: Vec<bool> = truths
+        .indices
+        .iter()
+        .map(|&i| truths.table.crowd[i])
+        .collect();
     let ious = if truth_count > 0 && detection_count > 0 {
-        let selected = detections.shapes.select(&order);
-        Some(compute_ious(&selected, &truths.shapes, &truths.crowd))
+        Some(compute_ious(
+            (detections.table, &selected),
+            (truths.table, truths.indices),
+            &crowd,
+            iou_type,
+        ))
     } else {
         None
     };
 
+    let mut scratch = Scratch::default();
     let areas = params
         .area_ranges
         .iter()
         .map(|range| {
-            let truth_ignored: Vec<bool> = (0..truth_count)
-                .map(|g| truths.crowd[g] || range.excludes(truths.areas[g]))
-                .collect();
-            let detection_outside: Vec<bool> = order
-                .iter()
-                .map(|&d| range.excludes(detections.areas[d]))
-                .collect();
-            match_at_area(
-                ious.as_ref(),
-                &truth_ignored,
-                &truths.crowd,
-                &detection_outside,
-                &params.iou_thresholds,
-            )
+            scratch.truth_ignored.clear();
+            scratch
+                .truth_ignored
+                .extend((0..truth_count).map(|g| crowd[g] || range.excludes(truth_areas[g])));
+            scratch.detection_outside.clear();
+            scratch.detection_outside.extend(
+                selected
+                    .iter()
+                    .map(|&d| range.excludes(detections.table.areas[d])),
+            );
+            match_at_area(ious.as_ref(), &crowd, &params.iou_thresholds, &mut scratch)
         })
         .collect();
     Some(ImageEvaluation { scores, areas })
 }
 
+/// Buffers reused across the area ranges of one group.
+#[derive(Default)]
+struct Scratch {
+    truth_ignored: Vec<bool>,
+    detection_outside: Vec<bool>,
+    truth_order: Vec<usize>,
+    ignored: Vec<bool>,
+    is_crowd: Vec<bool>,
+    truth_taken: Vec<bool>,
+}
+
 fn match_at_area(
     ious: Option<&Array2<f64>>,
-    truth_ignored: &[bool],
     crowd: &[bool],
-    detection_outside: &[bool],
     thresholds: &[f64],
+    scratch: &mut Scratch,
 ) -> AreaEvaluation {
     // Ground truth that counts goes first; the sort is stable, as numpy's mergesort.
-    let mut truth_order: Vec<usize> = (0..truth_ignored.len()).collect();
-    truth_order.sort_by_key(|&g| truth_ignored[g]);
-    let ignored: Vec<bool> = truth_order.iter().map(|&g| truth_ignored[g]).collect();
-    let is_crowd: Vec<bool> = truth_order.iter().map(|&g| crowd[g]).collect();
-    let positives = ignored.iter().filter(|&&i| !i).count();
+    let truth_ignored = &scratch.truth_ignored;
+    scratch.truth_order.clear();
+    scratch.truth_order.extend(0..truth_ignored.len());
+    scratch.truth_order.sort_by_key(|&g| truth_ignored[g]);
+    scratch.ignored.clear();
+    scratch
+        .ignored
+        .extend(scratch.truth_order.iter().map(|&g| truth_ignored[g]));
+    scratch.is_crowd.clear();
+    scratch
+        .is_crowd
+        .extend(scratch.truth_order.iter().map(|&g| crowd[g]));
+    let positives = scratch.ignored.iter().filter(|&&i| !i).count();
 
-    let detection_count = detection_outside.len();
+    let detection_count = scratch.detection_outside.len();
     let mut outcomes = Vec::with_capacity(thresholds.len() * detection_count);
-    let mut truth_taken = vec![false; truth_order.len()];
     for &threshold in thresholds {
-        truth_taken.fill(false);
-        for (d, &outside) in detection_outside.iter().enumerate() {
+        scratch.truth_taken.clear();
+        scratch.truth_taken.resize(scratch.truth_order.len(), false);
+        for (d, &outside) in scratch.detection_outside.iter().enumerate() {
             let matched = ious.and_then(|ious| {
                 best_match(
                     ious,
                     d,
                     threshold,
-                    &truth_order,
-                    &truth_taken,
-                    &ignored,
-                    &is_crowd,
+                    &scratch.truth_order,
+                    &scratch.truth_taken,
+                    &scratch.ignored,
+                    &scratch.is_crowd,
                 )
             });
             let outcome = match matched {
                 Some(g) => {
-                    truth_taken[g] = true;
-                    if ignored[g] {
+                    scratch.truth_taken[g] = true;
+                    if scratch.ignored[g] {
                         Outcome::Ignored
                     } else {
                         Outcome::TruePositive
@@ -325,14 +383,27 @@ pub fn evaluate(
         check_boxes(truth, "ground truth")?;
         check_boxes(results, "results")?;
     }
+    let truth_table = table(truth, &truth_masks, iou_type);
+    let result_table = table(results, &result_masks, iou_type);
 
-    let groups = group_annotations(truth, results, &image_ids, &category_ids, &params);
-    let evaluated: Vec<((usize, usize), Option<ImageEvaluation>)> = groups
+    let truth_groups = group_annotations(truth, &image_ids, &category_ids, &params);
+    let result_groups = group_annotations(results, &image_ids, &category_ids, &params);
+    let groups = pair_groups(&truth_groups, &result_groups);
+    let evaluated: Vec<(usize, Option<ImageEvaluation>)> = groups
         .par_iter()
-        .map(|(&key, (truth_indices, result_indices))| {
-            let truths = objects(truth, &truth_masks, truth_indices, iou_type);
-            let detections = objects(results, &result_masks, result_indices, iou_type);
-            (key, evaluate_group(&truths, &detections, &params))
+        .map(|&(key, truth_range, result_range)| {
+            let truths = Objects {
+                table: &truth_table,
+                indices: &truth_groups.indices[truth_range.0..truth_range.1],
+            };
+            let detections = Objects {
+                table: &result_table,
+                indices: &result_groups.indices[result_range.0..result_range.1],
+            };
+            (
+                key.0,
+                evaluate_group(&truths, &detections, &params, iou_type),
+            )
         })
         .collect();
 
@@ -342,7 +413,7 @@ pub fn evaluate(
         1
     };
     let mut images: Vec<Vec<ImageEvaluation>> = vec![Vec::new(); category_count];
-    for ((category, _image), evaluation) in evaluated {
+    for (category, evaluation) in evaluated {
         if let Some(evaluation) = evaluation {
             images[category].push(evaluation);
         }
@@ -359,75 +430,94 @@ pub fn evaluate(
     })
 }
 
-type Groups = BTreeMap<(usize, usize), (Vec<usize>, Vec<usize>)>;
+/// Annotation positions sorted by group, with the group of each: (category, image).
+struct Grouped {
+    keys: Vec<(usize, usize)>,
+    indices: Vec<usize>,
+}
 
-/// Groups annotation indices by (category position, image position), in file order within a
-/// group. With categories pooled, a group lists its objects category by category, as
+/// Sorts annotation positions by (category position, image position), in file order within a
+/// group, dropping annotations of images or categories outside the evaluation. With categories
+/// pooled, every group has category 0 and lists its objects category by category, as
 /// pycocotools concatenates them.
 fn group_annotations(
-    truth: &CocoDataset,
-    results: &CocoDataset,
+    dataset: &CocoDataset,
     image_ids: &[i64],
     category_ids: &[i64],
     params: &Params,
-) -> Groups {
-    let image_position = |id: i64| image_ids.binary_search(&id).ok();
-    let category_position = |id: i64| category_ids.binary_search(&id).ok();
-
-    let mut groups: Groups = BTreeMap::new();
-    let mut add = |annotations: &[Annotation], is_truth: bool| {
-        let mut keyed: Vec<(usize, usize, usize)> = annotations
-            .iter()
-            .enumerate()
-            .filter_map(|(index, annotation)| {
-                let image = image_position(annotation.image_id)?;
-                let category = category_position(annotation.category_id)?;
-                Some((category, image, index))
+) -> Grouped {
+    let mut keyed: Vec<(usize, usize, usize, usize)> = dataset
+        .annotations
+        .iter()
+        .enumerate()
+        .filter_map(|(index, annotation)| {
+            let image = image_ids.binary_search(&annotation.image_id).ok()?;
+            let category = category_ids.binary_search(&annotation.category_id).ok()?;
+            Some(if params.use_categories {
+                (category, image, 0, index)
+            } else {
+                (0, image, category, index)
             })
-            .collect();
-        if !params.use_categories {
-            keyed.sort_by_key(|&(category, _, _)| category);
-        }
-        for (category, image, index) in keyed {
-            let key = if params.use_categories {
-                (category, image)
-            } else {
-                (0, image)
-            };
-            let entry = groups.entry(key).or_default();
-            if is_truth {
-                entry.0.push(index);
-            } else {
-                entry.1.push(index);
-            }
-        }
+        })
+        .collect();
+    keyed.sort_unstable();
+    Grouped {
+        keys: keyed.iter().map(|&(c, i, _, _)| (c, i)).collect(),
+        indices: keyed.iter().map(|&(_, _, _, index)| index).collect(),
+    }
+}
+
+type GroupRanges = ((usize, usize), (usize, usize), (usize, usize));
+
+/// Walks both sorted lists together and returns each group's key with its range in each.
+fn pair_groups(truths: &Grouped, results: &Grouped) -> Vec<GroupRanges> {
+    let run_end = |keys: &[(usize, usize)], start: usize| {
+        let key = keys[start];
+        start + keys[start..].iter().take_while(|&&k| k == key).count()
     };
-    add(&truth.annotations, true);
-    add(&results.annotations, false);
+    let mut groups = Vec::new();
+    let (mut t, mut r) = (0, 0);
+    while t < truths.keys.len() || r < results.keys.len() {
+        let truth_key = truths.keys.get(t).copied();
+        let result_key = results.keys.get(r).copied();
+        let key = match (truth_key, result_key) {
+            (Some(a), Some(b)) => a.min(b),
+            (Some(a), None) => a,
+            (None, Some(b)) => b,
+            (None, None) => unreachable!("the loop runs while one list has keys"),
+        };
+        let truth_end = if truth_key == Some(key) {
+            run_end(&truths.keys, t)
+        } else {
+            t
+        };
+        let result_end = if result_key == Some(key) {
+            run_end(&results.keys, r)
+        } else {
+            r
+        };
+        groups.push((key, (t, truth_end), (r, result_end)));
+        t = truth_end;
+        r = result_end;
+    }
     groups
 }
 
-fn objects<'a>(
-    dataset: &'a CocoDataset,
-    masks: &'a [Option<Rle>],
-    indices: &[usize],
-    iou_type: IouType,
-) -> Objects<'a> {
-    let annotations = indices.iter().map(|&i| &dataset.annotations[i]);
-    let shapes = match iou_type {
-        IouType::Bbox => Shapes::Boxes(
-            annotations
-                .clone()
+/// Gathers the columns that the evaluation reads from a dataset's annotations.
+fn table<'a>(dataset: &CocoDataset, masks: &'a [Option<Rle>], iou_type: IouType) -> Table<'a> {
+    let annotations = &dataset.annotations;
+    Table {
+        boxes: match iou_type {
+            IouType::Bbox => annotations
+                .iter()
                 .map(|a| a.bbox.unwrap_or([0.0; 4]))
                 .collect(),
-        ),
-        IouType::Segm => Shapes::Masks(indices.iter().filter_map(|&i| masks[i].as_ref()).collect()),
-    };
-    Objects {
-        areas: annotations.clone().map(|a| a.area).collect(),
-        crowd: annotations.clone().map(|a| a.is_crowd).collect(),
-        scores: annotations.map(|a| a.score).collect(),
-        shapes,
+            IouType::Segm => Vec::new(),
+        },
+        masks: masks.iter().flatten().collect(),
+        areas: annotations.iter().map(|a| a.area).collect(),
+        crowd: annotations.iter().map(|a| a.is_crowd).collect(),
+        scores: annotations.iter().map(|a| a.score).collect(),
     }
 }
 

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::accumulate::{accumulate, Accumulation};
-use super::evaluate::{evaluate_group, ImageEvaluation, IouType, Objects, Shapes};
+use super::evaluate::{evaluate_group, ImageEvaluation, IouType, Objects, Table};
 use super::input::{BoxFormat, DetectionBatch, ImageObjects, Needs};
 use super::params::{default_area_ranges, Params};
 use crate::error::{Error, Result};
@@ -284,23 +284,33 @@ impl MeanAveragePrecision {
             .iou_types
             .iter()
             .map(|&iou_type| {
+                let truth_table = table(targets, iou_type);
+                let detection_table = table(preds, iou_type);
+                let evaluate_where = |keep: &dyn Fn(i64) -> bool| {
+                    let truth_indices = select(targets, keep);
+                    let detection_indices = select(preds, keep);
+                    let truths = Objects {
+                        table: &truth_table,
+                        indices: &truth_indices,
+                    };
+                    let detections = Objects {
+                        table: &detection_table,
+                        indices: &detection_indices,
+                    };
+                    evaluate_group(&truths, &detections, &self.params, iou_type)
+                };
                 let classes = if self.wants_classes() {
                     labels
                         .iter()
                         .filter_map(|&label| {
-                            let truths = select(targets, iou_type, |l| l == label);
-                            let detections = select(preds, iou_type, |l| l == label);
-                            evaluate_group(&truths, &detections, &self.params)
-                                .map(|evaluation| (label, evaluation))
+                            evaluate_where(&|l| l == label).map(|evaluation| (label, evaluation))
                         })
                         .collect()
                 } else {
                     Vec::new()
                 };
                 let pooled = if self.config.average == Average::Micro {
-                    let truths = select(targets, iou_type, |_| true);
-                    let detections = select(preds, iou_type, |_| true);
-                    evaluate_group(&truths, &detections, &self.params)
+                    evaluate_where(&|_| true)
                 } else {
                     None
                 };
@@ -404,24 +414,27 @@ impl MeanAveragePrecision {
     }
 }
 
-/// Returns the objects whose label passes `keep`, in input order, as evaluation objects.
-fn select<'a>(
-    objects: &'a ImageObjects,
-    iou_type: IouType,
-    keep: impl Fn(i64) -> bool,
-) -> Objects<'a> {
-    let indices: Vec<usize> = (0..objects.labels.len())
+/// Returns the positions of the objects whose label passes `keep`, in input order.
+fn select(objects: &ImageObjects, keep: impl Fn(i64) -> bool) -> Vec<usize> {
+    (0..objects.labels.len())
         .filter(|&i| keep(objects.labels[i]))
-        .collect();
-    let shapes = match iou_type {
-        IouType::Bbox => Shapes::Boxes(indices.iter().map(|&i| objects.boxes[i]).collect()),
-        IouType::Segm => Shapes::Masks(indices.iter().map(|&i| &objects.masks[i]).collect()),
-    };
-    Objects {
-        areas: indices.iter().map(|&i| objects.areas[i]).collect(),
-        crowd: indices.iter().map(|&i| objects.crowd[i]).collect(),
-        scores: indices.iter().map(|&i| objects.scores[i]).collect(),
-        shapes,
+        .collect()
+}
+
+/// Gathers the columns that the evaluation reads from one image's objects.
+fn table(objects: &ImageObjects, iou_type: IouType) -> Table<'_> {
+    Table {
+        boxes: match iou_type {
+            IouType::Bbox => objects.boxes.clone(),
+            IouType::Segm => Vec::new(),
+        },
+        masks: match iou_type {
+            IouType::Bbox => Vec::new(),
+            IouType::Segm => objects.masks.iter().collect(),
+        },
+        areas: objects.areas.clone(),
+        crowd: objects.crowd.clone(),
+        scores: objects.scores.clone(),
     }
 }
 
