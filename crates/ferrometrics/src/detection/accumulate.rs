@@ -39,7 +39,8 @@ impl Evaluation {
     }
 }
 
-/// The curves of one category, indexed `[area][max_det][threshold]` and then recall threshold.
+/// The curves of one category: precision and scores indexed `[threshold][recall][area][max_det]`,
+/// recall indexed `[threshold][area][max_det]`.
 struct CategoryCurves {
     precision: Vec<f64>,
     recall: Vec<f64>,
@@ -66,18 +67,23 @@ pub(crate) fn accumulate(
     let mut precision = Array5::from_elem((t_count, r_count, k_count, a_count, m_count), -1.0);
     let mut scores = Array5::from_elem((t_count, r_count, k_count, a_count, m_count), -1.0);
     let mut recall = Array4::from_elem((t_count, k_count, a_count, m_count), -1.0);
+    // Each category's curves are laid out `[t][r][a][m]`, so the `(a, m)` block of one
+    // threshold pair is contiguous in both the curves and the C-order output arrays.
+    let precision_values = precision.as_slice_mut().expect("a new array is contiguous");
+    let score_values = scores.as_slice_mut().expect("a new array is contiguous");
+    let recall_values = recall.as_slice_mut().expect("a new array is contiguous");
+    let am = a_count * m_count;
     for (k, curve) in curves.iter().enumerate() {
-        for a in 0..a_count {
-            for m in 0..m_count {
-                for t in 0..t_count {
-                    let block = (a * m_count + m) * t_count + t;
-                    recall[[t, k, a, m]] = curve.recall[block];
-                    for r in 0..r_count {
-                        precision[[t, r, k, a, m]] = curve.precision[block * r_count + r];
-                        scores[[t, r, k, a, m]] = curve.scores[block * r_count + r];
-                    }
-                }
-            }
+        for tr in 0..t_count * r_count {
+            let target = (tr * k_count + k) * am;
+            precision_values[target..target + am]
+                .copy_from_slice(&curve.precision[tr * am..(tr + 1) * am]);
+            score_values[target..target + am]
+                .copy_from_slice(&curve.scores[tr * am..(tr + 1) * am]);
+        }
+        for t in 0..t_count {
+            let target = (t * k_count + k) * am;
+            recall_values[target..target + am].copy_from_slice(&curve.recall[t * am..(t + 1) * am]);
         }
     }
     Accumulation {
@@ -135,7 +141,7 @@ fn accumulate_category(params: &Params, images: &[&ImageEvaluation]) -> Category
     let mut outcomes = vec![Outcome::Ignored; t_count * count];
     let mut scan = Scan::default();
     for a in 0..params.area_ranges.len() {
-        let positives: usize = images.iter().map(|e| e.areas[a].positives).sum();
+        let positives: usize = images.iter().map(|e| e.positives[a]).sum();
         if positives == 0 {
             continue;
         }
@@ -146,22 +152,32 @@ fn accumulate_category(params: &Params, images: &[&ImageEvaluation]) -> Category
         for (i, &(_, image, rank)) in detections.iter().enumerate() {
             let evaluation = images[image as usize];
             let detections_in_image = evaluation.scores.len();
-            let source = &evaluation.areas[a].outcomes;
+            let source = evaluation.area_outcomes(a, t_count);
             for t in 0..t_count {
                 outcomes[t * count + i] = source[t * detections_in_image + rank as usize];
             }
         }
 
+        let am = params.area_ranges.len() * params.max_detections.len();
         for (m, kept) in kept.iter().enumerate() {
+            let cell = a * params.max_detections.len() + m;
             for t in 0..t_count {
                 let row = &outcomes[t * count..(t + 1) * count];
-                scan.run(kept.iter().map(|&i| row[i as usize]));
-                let block = (a * params.max_detections.len() + m) * t_count + t;
-                let precision = &mut curves.precision[block * r_count..(block + 1) * r_count];
-                let scores = &mut curves.scores[block * r_count..(block + 1) * r_count];
-                curves.recall[block] =
-                    scan.sample(&targets, positives, precision, scores, |position| {
-                        detections[kept[position] as usize].0
+                for r in 0..r_count {
+                    let at = (t * r_count + r) * am + cell;
+                    curves.precision[at] = 0.0;
+                    curves.scores[at] = 0.0;
+                }
+                if kept.len() == count {
+                    scan.run(row.iter().copied());
+                } else {
+                    scan.run(kept.iter().map(|&i| row[i as usize]));
+                }
+                curves.recall[t * am + cell] =
+                    scan.sample(&targets, positives, |r, precision, position| {
+                        let at = (t * r_count + r) * am + cell;
+                        curves.precision[at] = precision;
+                        curves.scores[at] = detections[kept[position] as usize].0;
                     });
             }
         }
@@ -251,9 +267,7 @@ impl Scan {
         &mut self,
         targets: &RecallTargets,
         positives: usize,
-        sampled: &mut [f64],
-        sampled_scores: &mut [f64],
-        score_at: impl Fn(usize) -> f64,
+        mut write: impl FnMut(usize, f64, usize),
     ) -> f64 {
         for i in (1..self.precision.len()).rev() {
             if self.precision[i] > self.precision[i - 1] {
@@ -261,21 +275,17 @@ impl Scan {
             }
         }
 
-        sampled.fill(0.0);
-        sampled_scores.fill(0.0);
         let true_positives = self.positions.len();
         for (r, target) in targets.0.iter().enumerate() {
-            let (position, precision) = match *target {
+            match *target {
                 RecallTarget::First if self.count > 0 => {
-                    (0, self.precision.first().copied().unwrap_or(0.0))
+                    write(r, self.precision.first().copied().unwrap_or(0.0), 0);
                 }
                 RecallTarget::TruePositive(k) if k <= true_positives => {
-                    (self.positions[k - 1], self.precision[k - 1])
+                    write(r, self.precision[k - 1], self.positions[k - 1]);
                 }
                 _ => break,
-            };
-            sampled[r] = precision;
-            sampled_scores[r] = score_at(position);
+            }
         }
 
         if self.count == 0 {
@@ -297,9 +307,10 @@ mod tests {
         let mut scan = Scan::default();
         scan.run(outcomes.iter().copied());
         let targets = RecallTargets::new(rec_thresholds, positives);
-        let mut sampled = vec![-1.0; rec_thresholds.len()];
-        let mut scores = vec![-1.0; rec_thresholds.len()];
-        let recall = scan.sample(&targets, positives, &mut sampled, &mut scores, |_| 0.5);
+        let mut sampled = vec![0.0; rec_thresholds.len()];
+        let recall = scan.sample(&targets, positives, |r, precision, _| {
+            sampled[r] = precision
+        });
         (recall, sampled)
     }
 

@@ -1,16 +1,16 @@
 //! Per-image evaluation: matching the detections of one image and category to its ground truth
 //! at every IoU threshold and area range, as pycocotools' `COCOeval.evaluateImg`.
 
+use std::borrow::Cow;
 use std::str::FromStr;
 
-use ndarray::Array2;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::coco::CocoDataset;
-use super::iou::box_iou;
+use super::iou::box_iou_into;
 use super::mask::{box_to_rle, mask_iou, Rle, Segmentation};
-use super::params::Params;
+use super::params::{AreaRange, Params};
 use crate::error::{Error, Result};
 
 /// What the IoU between a detection and a ground-truth object is computed on.
@@ -59,23 +59,26 @@ pub enum Outcome {
     FalsePositive,
 }
 
-/// The matching of one image and category at one area range.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AreaEvaluation {
-    /// Outcomes indexed `[threshold * detections + detection]`, detections in score order.
-    pub outcomes: Vec<Outcome>,
-    /// The number of ground-truth objects that count (not crowd, inside the area range).
-    pub positives: usize,
-}
-
-/// The evaluation of one image and category: detection scores and, per area range, the
-/// outcome of every detection at every IoU threshold.
+/// The evaluation of one image and category: detection scores and the outcome of every
+/// detection at every area range and IoU threshold.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ImageEvaluation {
     /// Detection scores, highest first (ties in input order), cut at the largest max detection.
     pub scores: Vec<f64>,
-    /// One entry per area range, in the order of [`Params::area_ranges`].
-    pub areas: Vec<AreaEvaluation>,
+    /// Outcomes indexed `[(area * thresholds + threshold) * detections + detection]`, with
+    /// detections in score order and areas in the order of [`Params::area_ranges`].
+    pub outcomes: Vec<Outcome>,
+    /// Per area range, the number of ground-truth objects that count (not crowd, inside the
+    /// range).
+    pub positives: Vec<usize>,
+}
+
+impl ImageEvaluation {
+    /// Returns the outcomes of one area range, indexed `[threshold * detections + detection]`.
+    pub fn area_outcomes(&self, area: usize, thresholds: usize) -> &[Outcome] {
+        let block = thresholds * self.scores.len();
+        &self.outcomes[area * block..(area + 1) * block]
+    }
 }
 
 /// The columns of a set of objects (a dataset or one image), indexed by object position.
@@ -104,8 +107,9 @@ impl Objects<'_> {
 
 /// Returns the indices of `scores` highest first, equal scores in input order, as numpy's
 /// `argsort(-scores, kind='mergesort')`.
-pub(crate) fn score_order(scores: &[f64]) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..scores.len()).collect();
+fn score_order_into(scores: &[f64], order: &mut Vec<usize>) {
+    order.clear();
+    order.extend(0..scores.len());
     // `sort_by` is stable; scores are never NaN, so `partial_cmp` is total here, and -0.0 ties
     // with 0.0 as it does in numpy.
     order.sort_by(|&a, &b| {
@@ -113,34 +117,66 @@ pub(crate) fn score_order(scores: &[f64]) -> Vec<usize> {
             .partial_cmp(&scores[a])
             .unwrap_or(std::cmp::Ordering::Equal)
     });
-    order
 }
 
-/// Computes the IoU of the detections at `detections` (rows) with the ground truth at `truths`.
+/// Buffers reused across the groups that one thread evaluates.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    detection_scores: Vec<f64>,
+    order: Vec<usize>,
+    selected: Vec<usize>,
+    detection_boxes: Vec<[f64; 4]>,
+    truth_boxes: Vec<[f64; 4]>,
+    truth_areas: Vec<f64>,
+    crowd: Vec<bool>,
+    ious: Vec<f64>,
+    max_ious: Vec<f64>,
+    truth_ignored: Vec<bool>,
+    truth_order: Vec<usize>,
+    ignored: Vec<bool>,
+    is_crowd: Vec<bool>,
+    truth_taken: Vec<bool>,
+}
+
+/// Fills `scratch.ious` with the IoU of each selected detection (rows) with each ground-truth
+/// object (columns), row-major.
 fn compute_ious(
-    detections: (&Table<'_>, &[usize]),
-    truths: (&Table<'_>, &[usize]),
-    crowd: &[bool],
+    detections: &Table<'_>,
+    truths: &Objects<'_>,
     iou_type: IouType,
-) -> Array2<f64> {
+    scratch: &mut Scratch,
+) {
+    scratch.ious.clear();
     match iou_type {
         IouType::Bbox => {
-            let d: Vec<[f64; 4]> = detections
-                .1
-                .iter()
-                .map(|&i| detections.0.boxes[i])
-                .collect();
-            let g: Vec<[f64; 4]> = truths.1.iter().map(|&i| truths.0.boxes[i]).collect();
-            box_iou(&d, &g, crowd)
+            scratch.detection_boxes.clear();
+            scratch
+                .detection_boxes
+                .extend(scratch.selected.iter().map(|&i| detections.boxes[i]));
+            scratch.truth_boxes.clear();
+            scratch
+                .truth_boxes
+                .extend(truths.indices.iter().map(|&i| truths.table.boxes[i]));
+            box_iou_into(
+                &scratch.detection_boxes,
+                &scratch.truth_boxes,
+                &scratch.crowd,
+                &mut scratch.ious,
+            );
         }
         IouType::Segm => {
-            let d: Vec<&Rle> = detections
-                .1
+            let d: Vec<&Rle> = scratch
+                .selected
                 .iter()
-                .map(|&i| detections.0.masks[i])
+                .map(|&i| detections.masks[i])
                 .collect();
-            let g: Vec<&Rle> = truths.1.iter().map(|&i| truths.0.masks[i]).collect();
-            mask_iou(&d, &g, crowd)
+            let g: Vec<&Rle> = truths
+                .indices
+                .iter()
+                .map(|&i| truths.table.masks[i])
+                .collect();
+            let ious = mask_iou(&d, &g, &scratch.crowd);
+            scratch.ious.extend(ious.iter());
         }
     }
 }
@@ -158,81 +194,97 @@ pub(crate) fn evaluate_group(
     detections: &Objects<'_>,
     params: &Params,
     iou_type: IouType,
+    scratch: &mut Scratch,
 ) -> Option<ImageEvaluation> {
     let truth_count = truths.len();
     if truth_count == 0 && detections.len() == 0 {
         return None;
     }
 
-    let detection_scores: Vec<f64> = detections
-        .indices
+    scratch.detection_scores.clear();
+    scratch.detection_scores.extend(
+        detections
+            .indices
+            .iter()
+            .map(|&i| detections.table.scores[i]),
+    );
+    score_order_into(&scratch.detection_scores, &mut scratch.order);
+    scratch.order.truncate(params.max_detection());
+    let detection_count = scratch.order.len();
+    let scores: Vec<f64> = scratch
+        .order
         .iter()
-        .map(|&i| detections.table.scores[i])
+        .map(|&d| scratch.detection_scores[d])
         .collect();
-    let mut order = score_order(&detection_scores);
-    order.truncate(params.max_detection());
-    let detection_count = order.len();
-    let scores: Vec<f64> = order.iter().map(|&d| detection_scores[d]).collect();
-    let selected: Vec<usize> = order.iter().map(|&d| detections.indices[d]).collect();
-    let truth_areas: Vec<f64> = truths
-        .indices
-        .iter()
-        .map(|&i| truths.table.areas[i])
-        .collect();
-    let crowd: Vec<bool> = truths
-        .indices
-        .iter()
-        .map(|&i| truths.table.crowd[i])
-        .collect();
-    let ious = if truth_count > 0 && detection_count > 0 {
-        Some(compute_ious(
-            (detections.table, &selected),
-            (truths.table, truths.indices),
-            &crowd,
-            iou_type,
-        ))
-    } else {
-        None
-    };
-
-    let mut scratch = Scratch::default();
-    let areas = params
-        .area_ranges
-        .iter()
-        .map(|range| {
-            scratch.truth_ignored.clear();
+    scratch.selected.clear();
+    scratch
+        .selected
+        .extend(scratch.order.iter().map(|&d| detections.indices[d]));
+    scratch.truth_areas.clear();
+    scratch
+        .truth_areas
+        .extend(truths.indices.iter().map(|&i| truths.table.areas[i]));
+    scratch.crowd.clear();
+    scratch
+        .crowd
+        .extend(truths.indices.iter().map(|&i| truths.table.crowd[i]));
+    let has_ious = truth_count > 0 && detection_count > 0;
+    scratch.max_ious.clear();
+    if has_ious {
+        compute_ious(detections.table, truths, iou_type, scratch);
+        scratch.max_ious.extend(
             scratch
-                .truth_ignored
-                .extend((0..truth_count).map(|g| crowd[g] || range.excludes(truth_areas[g])));
-            scratch.detection_outside.clear();
-            scratch.detection_outside.extend(
-                selected
-                    .iter()
-                    .map(|&d| range.excludes(detections.table.areas[d])),
-            );
-            match_at_area(ious.as_ref(), &crowd, &params.iou_thresholds, &mut scratch)
-        })
-        .collect();
-    Some(ImageEvaluation { scores, areas })
+                .ious
+                .chunks(truth_count)
+                .map(|row| row.iter().copied().fold(f64::NEG_INFINITY, max_keeping_nan)),
+        );
+    }
+
+    let thresholds = params.iou_thresholds.len();
+    let mut outcomes = Vec::with_capacity(params.area_ranges.len() * thresholds * detection_count);
+    let mut positives = Vec::with_capacity(params.area_ranges.len());
+    for range in &params.area_ranges {
+        scratch.truth_ignored.clear();
+        scratch.truth_ignored.extend(
+            (0..truth_count).map(|g| scratch.crowd[g] || range.excludes(scratch.truth_areas[g])),
+        );
+        let count = match_at_area(
+            has_ious,
+            detections.table,
+            range,
+            &params.iou_thresholds,
+            scratch,
+            &mut outcomes,
+        );
+        positives.push(count);
+    }
+    Some(ImageEvaluation {
+        scores,
+        outcomes,
+        positives,
+    })
 }
 
-/// Buffers reused across the area ranges of one group.
-#[derive(Default)]
-struct Scratch {
-    truth_ignored: Vec<bool>,
-    detection_outside: Vec<bool>,
-    truth_order: Vec<usize>,
-    ignored: Vec<bool>,
-    is_crowd: Vec<bool>,
-    truth_taken: Vec<bool>,
+/// Returns the larger value, or infinity once a NaN is seen: pycocotools' `iou < bar` test
+/// lets a NaN IoU match, so a row holding one must never be skipped.
+fn max_keeping_nan(max: f64, value: f64) -> f64 {
+    if value.is_nan() {
+        f64::INFINITY
+    } else {
+        max.max(value)
+    }
 }
 
+/// Appends the outcomes of one area range to `outcomes` and returns the number of ground-truth
+/// objects that count.
 fn match_at_area(
-    ious: Option<&Array2<f64>>,
-    crowd: &[bool],
+    has_ious: bool,
+    detections: &Table<'_>,
+    range: &AreaRange,
     thresholds: &[f64],
     scratch: &mut Scratch,
-) -> AreaEvaluation {
+    outcomes: &mut Vec<Outcome>,
+) -> usize {
     // Ground truth that counts goes first; the sort is stable, as numpy's mergesort.
     let truth_ignored = &scratch.truth_ignored;
     scratch.truth_order.clear();
@@ -245,26 +297,28 @@ fn match_at_area(
     scratch.is_crowd.clear();
     scratch
         .is_crowd
-        .extend(scratch.truth_order.iter().map(|&g| crowd[g]));
+        .extend(scratch.truth_order.iter().map(|&g| scratch.crowd[g]));
     let positives = scratch.ignored.iter().filter(|&&i| !i).count();
+    let truth_count = scratch.truth_order.len();
 
-    let detection_count = scratch.detection_outside.len();
-    let mut outcomes = Vec::with_capacity(thresholds.len() * detection_count);
     for &threshold in thresholds {
         scratch.truth_taken.clear();
-        scratch.truth_taken.resize(scratch.truth_order.len(), false);
-        for (d, &outside) in scratch.detection_outside.iter().enumerate() {
-            let matched = ious.and_then(|ious| {
+        scratch.truth_taken.resize(truth_count, false);
+        let bar = threshold.min(1.0 - 1e-10);
+        for (d, &detection) in scratch.selected.iter().enumerate() {
+            // A detection whose best IoU is below the bar matches nothing at this threshold.
+            let matched = if has_ious && scratch.max_ious[d] >= bar {
                 best_match(
-                    ious,
-                    d,
+                    &scratch.ious[d * truth_count..(d + 1) * truth_count],
                     threshold,
                     &scratch.truth_order,
                     &scratch.truth_taken,
                     &scratch.ignored,
                     &scratch.is_crowd,
                 )
-            });
+            } else {
+                None
+            };
             let outcome = match matched {
                 Some(g) => {
                     scratch.truth_taken[g] = true;
@@ -274,22 +328,18 @@ fn match_at_area(
                         Outcome::TruePositive
                     }
                 }
-                None if outside => Outcome::Ignored,
+                None if range.excludes(detections.areas[detection]) => Outcome::Ignored,
                 None => Outcome::FalsePositive,
             };
             outcomes.push(outcome);
         }
     }
-    AreaEvaluation {
-        outcomes,
-        positives,
-    }
+    positives
 }
 
 /// Returns the position (in `truth_order`) of the object detection `d` matches, if any.
 fn best_match(
-    ious: &Array2<f64>,
-    d: usize,
+    ious: &[f64],
     threshold: f64,
     truth_order: &[usize],
     taken: &[bool],
@@ -307,7 +357,7 @@ fn best_match(
                 break;
             }
         }
-        let iou = ious[[d, column]];
+        let iou = ious[column];
         if iou < best_iou {
             continue;
         }
@@ -386,25 +436,37 @@ pub fn evaluate(
     let truth_table = table(truth, &truth_masks, iou_type);
     let result_table = table(results, &result_masks, iou_type);
 
+    let largest = truth.annotations.len().max(results.annotations.len()) as u64;
+    let groups = image_ids.len() as u64 * category_ids.len() as u64;
+    if largest > u64::from(u32::MAX) || groups > u64::from(u32::MAX) {
+        return Err(Error::invalid_input(
+            "ground truth",
+            format!(
+                "{largest} annotations in {groups} image-category groups exceed the supported \
+                 2^32 - 1 of each; split the evaluation"
+            ),
+        ));
+    }
     let truth_groups = group_annotations(truth, &image_ids, &category_ids, &params);
     let result_groups = group_annotations(results, &image_ids, &category_ids, &params);
     let groups = pair_groups(&truth_groups, &result_groups);
     let evaluated: Vec<(usize, Option<ImageEvaluation>)> = groups
         .par_iter()
-        .map(|&(key, truth_range, result_range)| {
-            let truths = Objects {
-                table: &truth_table,
-                indices: &truth_groups.indices[truth_range.0..truth_range.1],
-            };
-            let detections = Objects {
-                table: &result_table,
-                indices: &result_groups.indices[result_range.0..result_range.1],
-            };
-            (
-                key.0,
-                evaluate_group(&truths, &detections, &params, iou_type),
-            )
-        })
+        .map_init(
+            Scratch::default,
+            |scratch, &(key, truth_range, result_range)| {
+                let truths = Objects {
+                    table: &truth_table,
+                    indices: &truth_groups.indices[truth_range.0..truth_range.1],
+                };
+                let detections = Objects {
+                    table: &result_table,
+                    indices: &result_groups.indices[result_range.0..result_range.1],
+                };
+                let evaluation = evaluate_group(&truths, &detections, &params, iou_type, scratch);
+                (key.0, evaluation)
+            },
+        )
         .collect();
 
     let category_count = if params.use_categories {
@@ -446,24 +508,41 @@ fn group_annotations(
     category_ids: &[i64],
     params: &Params,
 ) -> Grouped {
-    let mut keyed: Vec<(usize, usize, usize, usize)> = dataset
+    // One u64 per annotation: the sort key in the high bits, the position in the low 32 bits,
+    // so a plain sort orders by group and keeps file order within a group.
+    let images = image_ids.len() as u64;
+    let categories = category_ids.len() as u64;
+    let mut keyed: Vec<u64> = dataset
         .annotations
         .iter()
         .enumerate()
         .filter_map(|(index, annotation)| {
-            let image = image_ids.binary_search(&annotation.image_id).ok()?;
-            let category = category_ids.binary_search(&annotation.category_id).ok()?;
-            Some(if params.use_categories {
-                (category, image, 0, index)
+            let image = image_ids.binary_search(&annotation.image_id).ok()? as u64;
+            let category = category_ids.binary_search(&annotation.category_id).ok()? as u64;
+            let key = if params.use_categories {
+                category * images + image
             } else {
-                (0, image, category, index)
-            })
+                image * categories + category
+            };
+            Some((key << 32) | index as u64)
         })
         .collect();
     keyed.sort_unstable();
+
+    let group_of = |key: u64| {
+        let key = key >> 32;
+        if params.use_categories {
+            ((key / images) as usize, (key % images) as usize)
+        } else {
+            (0, (key / categories) as usize)
+        }
+    };
     Grouped {
-        keys: keyed.iter().map(|&(c, i, _, _)| (c, i)).collect(),
-        indices: keyed.iter().map(|&(_, _, _, index)| index).collect(),
+        keys: keyed.iter().map(|&key| group_of(key)).collect(),
+        indices: keyed
+            .iter()
+            .map(|&key| (key & 0xffff_ffff) as usize)
+            .collect(),
     }
 }
 
@@ -504,7 +583,7 @@ fn pair_groups(truths: &Grouped, results: &Grouped) -> Vec<GroupRanges> {
 }
 
 /// Gathers the columns that the evaluation reads from a dataset's annotations.
-fn table<'a>(dataset: &CocoDataset, masks: &'a [Option<Rle>], iou_type: IouType) -> Table<'a> {
+fn table<'a>(dataset: &CocoDataset, masks: &'a [Cow<'_, Rle>], iou_type: IouType) -> Table<'a> {
     let annotations = &dataset.annotations;
     Table {
         boxes: match iou_type {
@@ -514,7 +593,7 @@ fn table<'a>(dataset: &CocoDataset, masks: &'a [Option<Rle>], iou_type: IouType)
                 .collect(),
             IouType::Segm => Vec::new(),
         },
-        masks: masks.iter().flatten().collect(),
+        masks: masks.iter().map(|mask| mask.as_ref()).collect(),
         areas: annotations.iter().map(|a| a.area).collect(),
         crowd: annotations.iter().map(|a| a.is_crowd).collect(),
         scores: annotations.iter().map(|a| a.score).collect(),
@@ -535,7 +614,11 @@ fn check_boxes(dataset: &CocoDataset, role: &str) -> Result<()> {
 
 /// Converts every annotation's segmentation to an RLE for mask IoU, as pycocotools' `annToRLE`.
 /// A box result without a segmentation is rasterized from its box, as `loadRes` does.
-fn masks_for(dataset: &CocoDataset, iou_type: IouType, role: &str) -> Result<Vec<Option<Rle>>> {
+fn masks_for<'a>(
+    dataset: &'a CocoDataset,
+    iou_type: IouType,
+    role: &str,
+) -> Result<Vec<Cow<'a, Rle>>> {
     if iou_type != IouType::Segm {
         return Ok(Vec::new());
     }
@@ -554,7 +637,7 @@ fn masks_for(dataset: &CocoDataset, iou_type: IouType, role: &str) -> Result<Vec
             };
             let size = sizes.get(&annotation.image_id).copied();
             match (&annotation.segmentation, annotation.bbox) {
-                (Some(Segmentation::Rle(rle)), _) => Ok(Some(rle.clone())),
+                (Some(Segmentation::Rle(rle)), _) => Ok(Cow::Borrowed(rle)),
                 (Some(segmentation), _) => {
                     let (height, width) = size.ok_or_else(|| {
                         at(format!(
@@ -564,7 +647,7 @@ fn masks_for(dataset: &CocoDataset, iou_type: IouType, role: &str) -> Result<Vec
                     })?;
                     segmentation
                         .to_rle(height, width)
-                        .map(Some)
+                        .map(Cow::Owned)
                         .map_err(|e| at(e.to_string()))
                 }
                 (None, Some(bbox)) if role == "results" => {
@@ -574,7 +657,7 @@ fn masks_for(dataset: &CocoDataset, iou_type: IouType, role: &str) -> Result<Vec
                             annotation.image_id
                         ))
                     })?;
-                    Ok(Some(box_to_rle(bbox, height, width)))
+                    Ok(Cow::Owned(box_to_rle(bbox, height, width)))
                 }
                 (None, _) => Err(at(
                     "missing field `segmentation`, which segm evaluation needs".to_owned(),

@@ -22,7 +22,22 @@ use ndarray::Array2;
 /// assert_eq!(ious[[0, 1]], 0.5);
 /// ```
 pub fn box_iou(detections: &[[f64; 4]], truths: &[[f64; 4]], is_crowd: &[bool]) -> Array2<f64> {
-    let mut ious = Array2::zeros((detections.len(), truths.len()));
+    let mut ious = Vec::new();
+    box_iou_into(detections, truths, is_crowd, &mut ious);
+    Array2::from_shape_vec((detections.len(), truths.len()), ious)
+        .expect("one IoU per detection and ground-truth pair")
+}
+
+/// Writes the IoUs of [`box_iou`] into `ious`, row-major, replacing its contents.
+pub(crate) fn box_iou_into(
+    detections: &[[f64; 4]],
+    truths: &[[f64; 4]],
+    is_crowd: &[bool],
+    ious: &mut Vec<f64>,
+) {
+    let columns = truths.len();
+    ious.clear();
+    ious.resize(detections.len() * columns, 0.0);
     for (g, truth) in truths.iter().enumerate() {
         let truth_area = truth[2] * truth[3];
         let crowd = is_crowd.get(g).copied().unwrap_or(false);
@@ -44,10 +59,9 @@ pub fn box_iou(detections: &[[f64; 4]], truths: &[[f64; 4]], is_crowd: &[bool]) 
             } else {
                 detection_area + truth_area - intersection
             };
-            ious[[d, g]] = intersection / union;
+            ious[d * columns + g] = intersection / union;
         }
     }
-    ious
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::accumulate::{accumulate, Accumulation};
-use super::evaluate::{evaluate_group, ImageEvaluation, IouType, Objects, Table};
+use super::evaluate::{evaluate_group, ImageEvaluation, IouType, Objects, Scratch, Table};
 use super::input::{BoxFormat, DetectionBatch, ImageObjects, Needs};
 use super::params::{default_area_ranges, Params};
 use crate::error::{Error, Result};
@@ -284,6 +284,7 @@ impl MeanAveragePrecision {
             .iou_types
             .iter()
             .map(|&iou_type| {
+                let scratch = std::cell::RefCell::new(Scratch::default());
                 let truth_table = table(targets, iou_type);
                 let detection_table = table(preds, iou_type);
                 let evaluate_where = |keep: &dyn Fn(i64) -> bool| {
@@ -297,7 +298,13 @@ impl MeanAveragePrecision {
                         table: &detection_table,
                         indices: &detection_indices,
                     };
-                    evaluate_group(&truths, &detections, &self.params, iou_type)
+                    evaluate_group(
+                        &truths,
+                        &detections,
+                        &self.params,
+                        iou_type,
+                        &mut scratch.borrow_mut(),
+                    )
                 };
                 let classes = if self.wants_classes() {
                     labels

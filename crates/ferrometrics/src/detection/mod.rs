@@ -41,7 +41,7 @@ mod summarize;
 
 pub use accumulate::Accumulation;
 pub use coco::{Annotation, Category, CocoDataset, Image};
-pub use evaluate::{evaluate, AreaEvaluation, Evaluation, ImageEvaluation, IouType, Outcome};
+pub use evaluate::{evaluate, Evaluation, ImageEvaluation, IouType, Outcome};
 pub use input::{BoxFormat, DetectionBatch, ImagePredictions, ImageTargets, Masks};
 pub use iou::box_iou;
 pub use metric::{Average, Backend, MapConfig, MeanAveragePrecision};
