@@ -4,5 +4,7 @@
 mod detection;
 #[path = "integration/detection_cases.rs"]
 mod detection_cases;
+#[path = "integration/detection_masks.rs"]
+mod detection_masks;
 #[path = "integration/detection_metric.rs"]
 mod detection_metric;

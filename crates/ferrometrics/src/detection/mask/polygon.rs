@@ -82,7 +82,9 @@ fn column_crossings(u: &[i32], v: &[i32], height: u32, width: u32) -> Vec<(i32, 
         }
         let column = if u[j] < u[j - 1] { u[j] } else { u[j] - 1 };
         let xd = (f64::from(column) + 0.5) / SCALE - 0.5;
-        if xd.floor() != xd || xd < 0.0 || xd > last_column {
+        // pycocotools skips non-integer, negative and out-of-range columns. The range test
+        // comes first here, so that truncation can stand in for `floor` on the rest.
+        if xd < 0.0 || xd > last_column || (xd as i64) as f64 != xd {
             continue;
         }
         let row = v[j].min(v[j - 1]);
@@ -92,9 +94,19 @@ fn column_crossings(u: &[i32], v: &[i32], height: u32, width: u32) -> Vec<(i32, 
         } else if yd > f64::from(height) {
             yd = f64::from(height);
         }
-        points.push((xd as i32, yd.ceil() as i32));
+        points.push((xd as i32, ceil_non_negative(yd)));
     }
     points
+}
+
+/// Returns `value.ceil()` for a finite `value >= 0`, without a call into libm.
+fn ceil_non_negative(value: f64) -> i32 {
+    let truncated = value as i32;
+    if f64::from(truncated) < value {
+        truncated + 1
+    } else {
+        truncated
+    }
 }
 
 /// Turns sorted boundary positions into run lengths; a position that appears twice cancels.
