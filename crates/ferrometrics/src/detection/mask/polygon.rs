@@ -33,15 +33,14 @@ pub fn polygon_to_rle(xy: &[f64], height: u32, width: u32) -> Rle {
         y.push(y0);
     }
 
-    let (u, v) = trace_edges(&x, &y, corners);
-    let boundary = column_crossings(&u, &v, height, width);
-    runs_from_boundary(&boundary, height, width)
+    let mut crossings = ColumnCrossings::new(height, width);
+    trace_edges(&x, &y, corners, |u, v| crossings.push(u, v));
+    runs_from_boundary(&crossings.points, height, width)
 }
 
-/// Walks every edge on the upsampled grid, one point per step along its longer axis.
-fn trace_edges(x: &[i32], y: &[i32], corners: usize) -> (Vec<i32>, Vec<i32>) {
-    let mut u = Vec::new();
-    let mut v = Vec::new();
+/// Walks every edge on the upsampled grid, one point per step along its longer axis, and hands
+/// each point `(u, v)` to `emit` in order.
+fn trace_edges(x: &[i32], y: &[i32], corners: usize, mut emit: impl FnMut(i32, i32)) {
     for j in 0..corners {
         let (mut xs, mut xe, mut ys, mut ye) = (x[j], x[j + 1], y[j], y[j + 1]);
         let dx = (xe - xs).abs();
@@ -56,47 +55,60 @@ fn trace_edges(x: &[i32], y: &[i32], corners: usize) -> (Vec<i32>, Vec<i32>) {
             let slope = f64::from(ye - ys) / f64::from(dx);
             for d in 0..=dx {
                 let t = if flip { dx - d } else { d };
-                u.push(t + xs);
-                v.push((f64::from(ys) + slope * f64::from(t) + 0.5) as i32);
+                emit(t + xs, (f64::from(ys) + slope * f64::from(t) + 0.5) as i32);
             }
         } else {
             let slope = f64::from(xe - xs) / f64::from(dy);
             for d in 0..=dy {
                 let t = if flip { dy - d } else { d };
-                v.push(t + ys);
-                u.push((f64::from(xs) + slope * f64::from(t) + 0.5) as i32);
+                emit((f64::from(xs) + slope * f64::from(t) + 0.5) as i32, t + ys);
             }
         }
     }
-    (u, v)
 }
 
-/// Maps the points where the trace changes column back to pixel coordinates, keeping those that
-/// land on a pixel column inside the mask.
-fn column_crossings(u: &[i32], v: &[i32], height: u32, width: u32) -> Vec<(i32, i32)> {
-    let mut points = Vec::new();
-    let last_column = f64::from(width) - 1.0;
-    for j in 1..u.len() {
-        if u[j] == u[j - 1] {
-            continue;
+/// The points where the traced boundary changes column, mapped back to pixel coordinates and
+/// kept when they land on a pixel column inside the mask.
+struct ColumnCrossings {
+    height: f64,
+    last_column: f64,
+    previous: Option<(i32, i32)>,
+    points: Vec<(i32, i32)>,
+}
+
+impl ColumnCrossings {
+    fn new(height: u32, width: u32) -> Self {
+        Self {
+            height: f64::from(height),
+            last_column: f64::from(width) - 1.0,
+            previous: None,
+            points: Vec::new(),
         }
-        let column = if u[j] < u[j - 1] { u[j] } else { u[j] - 1 };
+    }
+
+    fn push(&mut self, u: i32, v: i32) {
+        let Some((previous_u, previous_v)) = self.previous.replace((u, v)) else {
+            return;
+        };
+        if u == previous_u {
+            return;
+        }
+        let column = if u < previous_u { u } else { u - 1 };
         let xd = (f64::from(column) + 0.5) / SCALE - 0.5;
         // pycocotools skips non-integer, negative and out-of-range columns. The range test
         // comes first here, so that truncation can stand in for `floor` on the rest.
-        if xd < 0.0 || xd > last_column || (xd as i64) as f64 != xd {
-            continue;
+        if xd < 0.0 || xd > self.last_column || (xd as i64) as f64 != xd {
+            return;
         }
-        let row = v[j].min(v[j - 1]);
+        let row = v.min(previous_v);
         let mut yd = (f64::from(row) + 0.5) / SCALE - 0.5;
         if yd < 0.0 {
             yd = 0.0;
-        } else if yd > f64::from(height) {
-            yd = f64::from(height);
+        } else if yd > self.height {
+            yd = self.height;
         }
-        points.push((xd as i32, ceil_non_negative(yd)));
+        self.points.push((xd as i32, ceil_non_negative(yd)));
     }
-    points
 }
 
 /// Returns `value.ceil()` for a finite `value >= 0`, without a call into libm.
