@@ -291,3 +291,64 @@ fn coco_cat_dog_segm() {
         },
     );
 }
+
+/// Returns the twelve summary lines that val2014_fake_eval_res.txt (cocoapi's own printout)
+/// holds for `iou_type`.
+fn printed_summary(dir: &std::path::Path, iou_type: &str) -> String {
+    let text = std::fs::read_to_string(dir.join("val2014_fake_eval_res.txt")).unwrap();
+    let section = text.split(&format!("type={iou_type}\n")).nth(1).unwrap();
+    let lines: Vec<&str> = section
+        .lines()
+        .filter(|line| line.starts_with(" Average"))
+        .take(12)
+        .collect();
+    lines.join("\n") + "\n"
+}
+
+/// pycocotools 2.0.11's `summarize()` printout for gt_cat_dog.json / dt_cat_dog.json, bbox.
+const CAT_DOG_PRINTOUT: &str = concat!(
+    " Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ] = 0.394\n",
+    " Average Precision  (AP) @[ IoU=0.50      | area=   all | maxDets=100 ] = 0.832\n",
+    " Average Precision  (AP) @[ IoU=0.75      | area=   all | maxDets=100 ] = 0.388\n",
+    " Average Precision  (AP) @[ IoU=0.50:0.95 | area= small | maxDets=100 ] = -1.000\n",
+    " Average Precision  (AP) @[ IoU=0.50:0.95 | area=medium | maxDets=100 ] = -1.000\n",
+    " Average Precision  (AP) @[ IoU=0.50:0.95 | area= large | maxDets=100 ] = 0.394\n",
+    " Average Recall     (AR) @[ IoU=0.50:0.95 | area=   all | maxDets=  1 ] = 0.467\n",
+    " Average Recall     (AR) @[ IoU=0.50:0.95 | area=   all | maxDets= 10 ] = 0.467\n",
+    " Average Recall     (AR) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ] = 0.467\n",
+    " Average Recall     (AR) @[ IoU=0.50:0.95 | area= small | maxDets=100 ] = -1.000\n",
+    " Average Recall     (AR) @[ IoU=0.50:0.95 | area=medium | maxDets=100 ] = -1.000\n",
+    " Average Recall     (AR) @[ IoU=0.50:0.95 | area= large | maxDets=100 ] = 0.467\n",
+);
+
+#[test]
+fn summary_display_matches_pycocotools_layout() {
+    let params = Params::default();
+    let Some(accumulation) =
+        run_files("gt_cat_dog.json", "dt_cat_dog.json", IouType::Bbox, &params)
+    else {
+        return;
+    };
+    assert_eq!(accumulation.summarize().to_string(), CAT_DOG_PRINTOUT);
+}
+
+/// Collapses runs of spaces: the printout of the 2015 cocoapi pads the titles one space less
+/// than pycocotools 2.0.11 does.
+fn squeeze(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect()
+}
+
+#[test]
+fn summary_values_match_cocoapi_printout() {
+    let Some(dir) = data_dir() else {
+        return;
+    };
+    for (iou_type, results) in [(IouType::Bbox, FAKE_BBOX), (IouType::Segm, FAKE_SEGM)] {
+        let accumulation = run_files(BIG, results, iou_type, &Params::default()).unwrap();
+        let printed = accumulation.summarize().to_string();
+        let expected = printed_summary(&dir, iou_type.as_str());
+        assert_eq!(squeeze(&printed), squeeze(&expected), "{iou_type:?}");
+    }
+}
