@@ -127,7 +127,7 @@ fn accumulate_category(params: &Params, images: &[&ImageEvaluation]) -> Category
     detections.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(std::cmp::Ordering::Equal));
 
     // For each max detection, the positions in the sorted list whose rank is below it.
-    let kept: Vec<Vec<u32>> = params
+    let within_max: Vec<Vec<u32>> = params
         .max_detections
         .iter()
         .map(|&max_detections| {
@@ -159,7 +159,7 @@ fn accumulate_category(params: &Params, images: &[&ImageEvaluation]) -> Category
         }
 
         let am = params.area_ranges.len() * params.max_detections.len();
-        for (m, kept) in kept.iter().enumerate() {
+        for (m, ranked) in within_max.iter().enumerate() {
             let cell = a * params.max_detections.len() + m;
             for t in 0..t_count {
                 let row = &outcomes[t * count..(t + 1) * count];
@@ -168,16 +168,16 @@ fn accumulate_category(params: &Params, images: &[&ImageEvaluation]) -> Category
                     curves.precision[at] = 0.0;
                     curves.scores[at] = 0.0;
                 }
-                if kept.len() == count {
+                if ranked.len() == count {
                     scan.run(row.iter().copied());
                 } else {
-                    scan.run(kept.iter().map(|&i| row[i as usize]));
+                    scan.run(ranked.iter().map(|&i| row[i as usize]));
                 }
                 curves.recall[t * am + cell] =
                     scan.sample(&targets, positives, |r, precision, position| {
                         let at = (t * r_count + r) * am + cell;
                         curves.precision[at] = precision;
-                        curves.scores[at] = detections[kept[position] as usize].0;
+                        curves.scores[at] = detections[ranked[position] as usize].0;
                     });
             }
         }

@@ -92,10 +92,10 @@ impl CocoDataset {
     ///
     /// # Errors
     ///
-    /// Returns [`Error::InvalidInput`] naming the file role, the entry and the problem if the
-    /// JSON is malformed, a field is missing or has the wrong type, a box has a negative width
-    /// or height, a number is not finite, an id repeats, or an annotation names an image or
-    /// category that the file does not list.
+    /// Returns [`Error::InvalidInput`] naming the file role, the entry and the problem. The
+    /// causes are malformed JSON, a missing field or one of the wrong type, a box with a
+    /// negative width or height, a number that is not finite, a repeated id, and an annotation
+    /// of an image or category that the file does not list.
     pub fn from_json_str(text: &str) -> Result<Self> {
         let root: Json = serde_json::from_str(text)
             .map_err(|e| file_error(TRUTH, format!("the file is not valid JSON: {e}")))?;
@@ -139,9 +139,10 @@ impl CocoDataset {
     ///
     /// # Errors
     ///
-    /// Returns [`Error::InvalidInput`] naming the entry if the JSON is malformed or not a list,
-    /// a field is missing or has the wrong type, the score is not finite, a box has a negative
-    /// width or height, or the image or category id is not in the ground truth.
+    /// Returns [`Error::InvalidInput`] naming the entry. The causes are malformed JSON or a top
+    /// level that is not a list, a missing field or one of the wrong type, a score that is not
+    /// finite, a box with a negative width or height, and an image or category id that is not
+    /// in the ground truth.
     pub fn load_results_str(&self, text: &str) -> Result<Self> {
         let root: Json = serde_json::from_str(text)
             .map_err(|e| file_error(RESULTS, format!("the file is not valid JSON: {e}")))?;
@@ -285,7 +286,7 @@ impl CocoDataset {
     }
 }
 
-/// Where an entry sits, for error messages: the file role, the list and the index.
+/// The position of an entry, for error messages: the file role, the list and the index.
 struct Location<'a> {
     role: &'a str,
     list: &'a str,

@@ -13,7 +13,7 @@ use super::mask::{box_to_rle, mask_iou, Rle, Segmentation};
 use super::params::{AreaRange, Params};
 use crate::error::{Error, Result};
 
-/// What the IoU between a detection and a ground-truth object is computed on.
+/// The geometry that the IoU between a detection and a ground-truth object is computed on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum IouType {
     /// Boxes.

@@ -140,7 +140,7 @@ pub(crate) struct ImageObjects {
     pub masks: Vec<Rle>,
 }
 
-/// Which parts of the input the configuration needs.
+/// The parts of the input that the configuration needs.
 #[derive(Clone, Copy)]
 pub(crate) struct Needs {
     pub boxes: bool,
@@ -353,10 +353,10 @@ fn default_areas(
     boxes: &[[f64; 4]],
     masks: &[Rle],
     needs: Needs,
-    given: Option<ArrayView1<'_, f64>>,
+    given_areas: Option<ArrayView1<'_, f64>>,
 ) -> Vec<f64> {
     (0..boxes.len())
-        .map(|i| match given {
+        .map(|i| match given_areas {
             Some(area) if area[i] > 0.0 => area[i],
             _ if needs.masks => masks[i].area() as f64,
             _ => boxes[i][2] * boxes[i][3],

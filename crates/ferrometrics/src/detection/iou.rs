@@ -5,9 +5,9 @@ use ndarray::Array2;
 /// Computes the IoU of every detection box (rows) with every ground-truth box (columns); boxes
 /// are `[x, y, width, height]`.
 ///
-/// The arithmetic is pycocotools' own, in the same order, so the values match to the bit: the
-/// overlap is `min(x + w) - max(x)` per axis, a pair that does not overlap on either axis gets 0,
-/// and the union is `area_d + area_g - intersection`, or the detection's area alone for a crowd
+/// The arithmetic is pycocotools' own, in the same order, so the values match to the bit. The
+/// overlap is `min(x + w) - max(x)` per axis, and a pair that does not overlap on either axis gets
+/// 0. The union is `area_d + area_g - intersection`, or the detection's area alone for a crowd
 /// ground truth (`is_crowd[g]`).
 ///
 /// # Example

@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::metric::{check_same_config, Input, Metric, MetricInfo};
 use crate::value::Value;
 
-/// How the classes are combined into the headline values.
+/// The averaging of classes into the headline values.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Average {
     /// Each class is evaluated on its own and the values are averaged over classes, as COCO.
@@ -83,7 +83,7 @@ pub struct MapConfig {
     pub class_metrics: bool,
     /// Whether to report the precision, recall and score arrays.
     pub extended_summary: bool,
-    /// How classes are combined.
+    /// The averaging of classes.
     pub average: Average,
     /// The backend name.
     pub backend: Backend,
@@ -126,7 +126,7 @@ struct ImageState {
 /// arguments and output keys.
 ///
 /// Each `update` matches the detections of every image in the batch to its ground truth at
-/// once, so the state holds per-image match results (scores and true/false positive flags),
+/// once, so the state contains per-image match results (scores and true/false positive flags),
 /// not boxes or masks, and `compute` only accumulates. Images keep their update order, which
 /// decides the order of equal scores across images, as the image ids 0, 1, ... do in
 /// TorchMetrics.

@@ -1,9 +1,9 @@
 //! Object detection: COCO mean average precision and recall, bit-identical to pycocotools.
 //!
-//! The evaluation runs in the three steps of pycocotools' `COCOeval`:
-//! [`evaluate`] matches the detections of each image and category to its ground truth,
-//! [`Evaluation::accumulate`] builds precision and recall curves over all images, and
-//! [`Accumulation::summarize`] reduces them to the twelve summary numbers. Every floating-point
+//! The evaluation runs in the three steps of pycocotools' `COCOeval`. [`evaluate`] matches the
+//! detections of each image and category to its ground truth. [`Evaluation::accumulate`] builds
+//! precision and recall curves over all images. [`Accumulation::summarize`] reduces them to the
+//! twelve summary numbers. Every floating-point
 //! operation happens in pycocotools' (and numpy's) order, so the numbers agree to the bit.
 //!
 //! [`MeanAveragePrecision`] is the stateful metric with TorchMetrics' arguments and outputs.

@@ -94,9 +94,9 @@ pub struct Summary {
 impl Accumulation {
     /// Computes the twelve summary numbers, as pycocotools' `summarize`.
     ///
-    /// The precision values use the largest max detection. pycocotools looks for 100 there and
-    /// reports -1 for the mean AP when 100 is not configured; here the largest configured count
-    /// is used instead, which is the same value whenever 100 is the largest. The recall at the
+    /// The precision values use the largest max detection. pycocotools looks for 100 there, so it
+    /// reports -1 for the mean AP when 100 is not configured. Here the largest configured count
+    /// is used instead, which gives the same value whenever 100 is the largest. The recall at the
     /// first, second and third max detection falls back to the largest count when fewer than
     /// three are configured.
     pub fn summarize(&self) -> Summary {

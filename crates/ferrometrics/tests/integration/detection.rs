@@ -293,7 +293,7 @@ fn coco_cat_dog_segm() {
 }
 
 /// Returns the twelve summary lines that val2014_fake_eval_res.txt (cocoapi's own printout)
-/// holds for `iou_type`.
+/// contains for `iou_type`.
 fn printed_summary(dir: &std::path::Path, iou_type: &str) -> String {
     let text = std::fs::read_to_string(dir.join("val2014_fake_eval_res.txt")).unwrap();
     let section = text.split(&format!("type={iou_type}\n")).nth(1).unwrap();

@@ -64,6 +64,7 @@ def cases():
     rng = random.Random(7)
     out = {}
     box = [10, 10, 40, 40]
+
     out["empty_image"] = (
         {"images": images(3), "categories": [{"id": 1}],
          "annotations": [gt_ann(1, 1, 1, box), gt_ann(2, 2, 1, box), gt_ann(3, 3, 1, box)]},
@@ -77,6 +78,7 @@ def cases():
          "annotations": [gt_ann(1, 1, 1, box), gt_ann(2, 2, 5, [50, 50, 100, 80])]},
         [det(1, 1, box, 0.9), det(1, 2, box, 0.95), det(2, 2, [50, 50, 100, 80], 0.7),
          det(2, 5, [55, 50, 100, 80], 0.6)])
+
     out["crowd"] = (
         {"images": images(1), "categories": [{"id": 1}],
          "annotations": [gt_ann(1, 1, 1, [0, 0, 150, 150], crowd=1),
@@ -98,6 +100,7 @@ def cases():
         [det(1, 1, [10, 10, 0, 20], 0.9), det(1, 1, [50, 50, 0, 0], 0.8),
          det(1, 1, [70, 50, 20, 20], 0.7), det(1, 1, [50, 50, 20, 20], 0.6),
          det(1, 1, [90, 90, 0, 0], 0.5)])
+
     many_gt = {"images": images(2), "categories": [{"id": 1}, {"id": 2}], "annotations": []}
     many_dt = []
     for i in range(12):
@@ -110,6 +113,7 @@ def cases():
     many_gt["annotations"].append(gt_ann(13, 2, 1, box))
     many_dt.append(det(2, 1, box, 0.0))
     out["more_than_max_dets"] = (many_gt, many_dt)
+
     out["random_small"] = random_case(rng, 6, 3, 5, 4)
     out["random_areas"] = random_case(rng, 10, 4, 8, 6, size=400)
     return out

@@ -2,7 +2,7 @@
 //!
 //! tests/data/detection/polygons.json comes from
 //! `python tests/integration/detection_masks.py tests/data/detection` (pycocotools 2.0.11): for
-//! each random polygon set and box it holds pycocotools' compressed RLE, area and `toBbox`.
+//! each random polygon set and box it contains pycocotools' compressed RLE, area and `toBbox`.
 
 use std::path::PathBuf;
 

@@ -1,10 +1,10 @@
 """Write the batches of the MeanAveragePrecision tests and print pycocotools' numbers for them.
 
 Usage: python detection_metric.py OUT_DIR [COCO_DATA_DIR]
-Needs pycocotools 2.0.11 and numpy. The inputs are converted to COCO as TorchMetrics does it:
-image ids 0, 1, ... in update order, annotation ids from 1, boxes from xyxy to xywh, areas from
-the boxes (or masks), categories the sorted labels of predictions and targets; with micro
-averaging every label becomes 0. Floats are printed as IEEE-754 bit patterns in hex.
+Needs pycocotools 2.0.11 and numpy. The inputs are converted to COCO as TorchMetrics does it.
+Image ids are 0, 1, ... in update order and annotation ids start at 1. Boxes go from xyxy to
+xywh, areas come from the boxes (or masks), and the categories are the sorted labels of
+predictions and targets. With micro averaging every label becomes 0. Floats are printed as IEEE-754 bit patterns in hex.
 """
 
 import contextlib

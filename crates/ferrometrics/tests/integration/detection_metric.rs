@@ -336,7 +336,7 @@ fn metric_box_formats_agree() {
         let entries = run(&converted, config, false);
         let map = get(&entries, "map").as_scalar().unwrap();
         let reference = get(&expected, "map").as_scalar().unwrap();
-        // Converting the boxes rounds differently, so equality holds to rounding only.
+        // Converting the boxes rounds differently, so the values agree only up to rounding.
         assert!(
             (map - reference).abs() < 1e-9,
             "{format}: {map} vs {reference}"

@@ -255,10 +255,10 @@ impl Rle {
 }
 
 fn compressed_error(text: &str, problem: &str) -> Error {
-    let shown: String = text.chars().take(40).collect();
+    let prefix: String = text.chars().take(40).collect();
     Error::invalid_input(
         "counts",
-        format!("compressed RLE {shown:?} is invalid because {problem}"),
+        format!("compressed RLE {prefix:?} is invalid because {problem}"),
     )
 }
 
