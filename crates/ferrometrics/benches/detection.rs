@@ -1,7 +1,6 @@
 //! Micro-benchmarks of the COCO evaluation on synthetic data.
 //!
-//! Run with `cargo bench -p ferrometrics --bench detection`. Peer comparisons with pycocotools
-//! and faster-coco-eval run on generated COCO files instead; see BENCHMARKS.md.
+//! Run with `cargo bench -p ferrometrics --bench detection`.
 
 use divan::Bencher;
 use ferrometrics::detection::mask::{polygon_to_rle, Rle};

@@ -644,6 +644,80 @@ mod tests {
                 r#"{"images": [{"id": "a"}], "categories": [], "annotations": []}"#,
                 "must be an integer",
             ),
+            (
+                r#"{"images": {}, "categories": [], "annotations": []}"#,
+                "`images` must be a list",
+            ),
+            (
+                r#"{"images": [3], "categories": [], "annotations": []}"#,
+                "`images` entry 0: expected an object",
+            ),
+            (
+                r#"{"images": [{"id": 1, "height": -4}], "categories": [], "annotations": []}"#,
+                "non-negative integer",
+            ),
+            (
+                r#"{"images": [], "categories": [{"id": 2}, {"id": 2}], "annotations": []}"#,
+                "category id 2 repeats",
+            ),
+            (
+                r#"{"images": [{"id": 1}], "categories": [{"id": 1}], "annotations":
+                   [{"id": 4, "image_id": 1, "category_id": 1, "area": 1},
+                    {"id": 4, "image_id": 1, "category_id": 1, "area": 1}]}"#,
+                "annotation id 4 repeats",
+            ),
+            (
+                r#"{"images": [{"id": 1}], "categories": [{"id": 1}], "annotations":
+                   [{"id": 1, "image_id": 1, "category_id": 1, "area": 1,
+                     "bbox": [0, 0, 1]}]}"#,
+                "has 3 numbers",
+            ),
+            (
+                r#"{"images": [{"id": 1}], "categories": [{"id": 1}], "annotations":
+                   [{"id": 1, "image_id": 1, "category_id": 1, "area": 1, "bbox": "0 0 1 1"}]}"#,
+                "must be a list [x, y, width, height]",
+            ),
+            (
+                r#"{"images": [{"id": 1}], "categories": [{"id": 1}], "annotations":
+                   [{"id": 1, "image_id": 1, "category_id": 1, "area": 1, "iscrowd": "no"}]}"#,
+                "`iscrowd` must be 0, 1 or a boolean",
+            ),
+            (
+                r#"{"images": [{"id": 1}], "categories": [{"id": 1}], "annotations":
+                   [{"id": 1, "image_id": 1, "category_id": 1, "area": 1,
+                     "segmentation": "mask"}]}"#,
+                "must be polygons or an RLE",
+            ),
+            (
+                r#"{"images": [{"id": 1}], "categories": [{"id": 1}], "annotations":
+                   [{"id": 1, "image_id": 1, "category_id": 1, "area": 1,
+                     "segmentation": [1, 2, 3]}]}"#,
+                "list of polygons",
+            ),
+            (
+                r#"{"images": [{"id": 1}], "categories": [{"id": 1}], "annotations":
+                   [{"id": 1, "image_id": 1, "category_id": 1, "area": 1,
+                     "segmentation": {"counts": [4]}}]}"#,
+                "`segmentation.size`",
+            ),
+            (
+                r#"{"images": [{"id": 1}], "categories": [{"id": 1}], "annotations":
+                   [{"id": 1, "image_id": 1, "category_id": 1, "area": 1,
+                     "segmentation": {"size": [2, 2], "counts": [1.5, 2.5]}}]}"#,
+                "non-negative integers",
+            ),
+            (
+                r#"{"images": [{"id": 1}], "categories": [{"id": 1}], "annotations":
+                   [{"id": 1, "image_id": 1, "category_id": 1, "area": 1,
+                     "segmentation": {"size": [2, 2], "counts": 4}}]}"#,
+                "compressed string or a list",
+            ),
+            (
+                r#"{"images": [{"id": 1}], "categories": [{"id": 1}], "annotations":
+                   [{"id": 1, "image_id": 1, "category_id": 1, "area": 1,
+                     "segmentation": {"size": [2, 2], "counts": "~~"}}]}"#,
+                "compressed RLE",
+            ),
         ];
         for (json, expected) in cases {
             let text = message(CocoDataset::from_json_str(json).unwrap_err());
@@ -713,6 +787,12 @@ mod tests {
                      "bbox": [0, 0, 1, 1]}]"#,
                 "must be a number",
             ),
+            (
+                r#"[{"image_id": 1, "category_id": 1, "score": 1,
+                     "segmentation": [[0, 0]]}]"#,
+                "needs at least 3 points",
+            ),
+            ("[", "not valid JSON"),
         ];
         for (json, expected) in cases {
             let text = message(truth().load_results_str(json).unwrap_err());

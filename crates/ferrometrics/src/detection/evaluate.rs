@@ -666,3 +666,87 @@ fn masks_for<'a>(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dataset(annotations: &str, sized: bool) -> CocoDataset {
+        let image = if sized {
+            r#"{"id": 1, "height": 10, "width": 10}"#
+        } else {
+            r#"{"id": 1}"#
+        };
+        CocoDataset::from_json_str(&format!(
+            r#"{{"images": [{image}], "categories": [{{"id": 1}}], "annotations": [{annotations}]}}"#
+        ))
+        .unwrap()
+    }
+
+    fn error(truth: &CocoDataset, results: &str, iou_type: IouType) -> String {
+        let results = truth.load_results_str(results).unwrap();
+        evaluate(truth, &results, iou_type, &Params::default())
+            .unwrap_err()
+            .to_string()
+    }
+
+    const BOX_RESULT: &str =
+        r#"[{"image_id": 1, "category_id": 1, "bbox": [0, 0, 2, 2], "score": 0.5}]"#;
+
+    #[test]
+    fn evaluate_rejects_missing_shapes() {
+        let no_box = dataset(
+            r#"{"id": 1, "image_id": 1, "category_id": 1, "area": 4,
+                "segmentation": [[0, 0, 0, 2, 2, 2, 2, 0]]}"#,
+            true,
+        );
+        let message = error(&no_box, BOX_RESULT, IouType::Bbox);
+        assert!(message.contains("missing field `bbox`"), "{message}");
+
+        let no_mask = dataset(
+            r#"{"id": 1, "image_id": 1, "category_id": 1, "area": 4, "bbox": [0, 0, 2, 2]}"#,
+            true,
+        );
+        let message = error(&no_mask, BOX_RESULT, IouType::Segm);
+        assert!(
+            message.contains("missing field `segmentation`"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn evaluate_rejects_unsized_images_for_masks() {
+        let polygon = dataset(
+            r#"{"id": 1, "image_id": 1, "category_id": 1, "area": 4,
+                "segmentation": [[0, 0, 0, 2, 2, 2, 2, 0]]}"#,
+            false,
+        );
+        let message = error(&polygon, BOX_RESULT, IouType::Segm);
+        assert!(message.contains("no height and width"), "{message}");
+        assert!(message.contains("ground truth"), "{message}");
+
+        let rle = dataset(
+            r#"{"id": 1, "image_id": 1, "category_id": 1, "area": 4,
+                "segmentation": {"size": [2, 2], "counts": [0, 4]}}"#,
+            false,
+        );
+        let message = error(&rle, BOX_RESULT, IouType::Segm);
+        assert!(message.contains("box masks"), "{message}");
+        assert!(message.contains("results"), "{message}");
+    }
+
+    #[test]
+    fn evaluate_rejects_invalid_params() {
+        let truth = dataset(
+            r#"{"id": 1, "image_id": 1, "category_id": 1, "area": 4, "bbox": [0, 0, 2, 2]}"#,
+            true,
+        );
+        let results = truth.load_results_str(BOX_RESULT).unwrap();
+        let params = Params {
+            max_detections: vec![],
+            ..Params::default()
+        };
+        let error = evaluate(&truth, &results, IouType::Bbox, &params).unwrap_err();
+        assert!(matches!(error, Error::InvalidArgument { .. }));
+    }
+}

@@ -404,6 +404,8 @@ impl MeanAveragePrecision {
         out.push((format!("{prefix}map_per_class"), map_per_class));
         out.push((format!("{prefix}mar_{largest}_per_class"), mar_per_class));
 
+        // NOTE: TorchMetrics' extended summary also returns the IoU matrix of every image and
+        // class; the state keeps match outcomes instead of IoUs, so it is not reported here.
         if self.config.extended_summary {
             out.push((
                 format!("{prefix}precision"),

@@ -23,9 +23,10 @@ pub enum Segmentation {
 impl Segmentation {
     /// Converts the segmentation to one RLE, as pycocotools' `annToRLE`.
     ///
-    /// Polygons are rasterized at `height x width` and merged into their union. As in
-    /// pycocotools' `frPyObjects`, a polygon list whose first entry has exactly four numbers is
-    /// read as a list of boxes `[x, y, width, height]`.
+    /// Polygons are rasterized at `height x width` and merged into their union. As pycocotools'
+    /// `frPyObjects` intends, a polygon list whose first entry has exactly four numbers is read as
+    /// a list of boxes `[x, y, width, height]` (pycocotools 2.0.11 raises a `TypeError` there
+    /// instead, because it passes the list where its box rasterizer expects an array).
     ///
     /// # Errors
     ///
@@ -83,5 +84,38 @@ impl Segmentation {
             }
         };
         merge(&masks, false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn to_rle_rejects_bad_polygon_lists() {
+        let cases = [
+            (Segmentation::Polygons(vec![]), "empty"),
+            (
+                Segmentation::Polygons(vec![vec![1.0, 2.0]]),
+                "at least 3 points",
+            ),
+            (
+                Segmentation::Polygons(vec![vec![0.0, 0.0, 2.0, 2.0], vec![1.0, 1.0, 2.0]]),
+                "read as a box",
+            ),
+        ];
+        for (segmentation, expected) in cases {
+            let message = segmentation.to_rle(4, 4).unwrap_err().to_string();
+            assert!(message.contains(expected), "{message:?} lacks {expected:?}");
+        }
+    }
+
+    #[test]
+    fn to_rle_reads_four_numbers_as_boxes() {
+        let boxes = Segmentation::Polygons(vec![vec![0.0, 0.0, 2.0, 2.0]]);
+        assert_eq!(
+            boxes.to_rle(4, 4).unwrap(),
+            box_to_rle([0.0, 0.0, 2.0, 2.0], 4, 4)
+        );
     }
 }
