@@ -504,6 +504,11 @@ impl Metric for MeanAveragePrecision {
         self.images.clear();
     }
 
+    /// Appends `other`'s images after this metric's images.
+    ///
+    /// NOTE: the image order decides the order of equal scores on different images, as image
+    /// ids do in pycocotools. Merging in rank order reproduces one update over all data; another
+    /// order can change values where scores tie across images.
     fn merge(&mut self, other: &Self) -> Result<()> {
         check_same_config(
             "MeanAveragePrecision",

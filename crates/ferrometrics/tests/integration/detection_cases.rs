@@ -390,3 +390,30 @@ fn case_pooled_categories() {
         },
     );
 }
+
+#[test]
+fn thread_count_does_not_change_results() {
+    let truth = CocoDataset::from_path(case_path("random_areas_gt.json")).unwrap();
+    let results = truth
+        .load_results_path(case_path("random_areas_dt.json"))
+        .unwrap();
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            evaluate(&truth, &results, IouType::Bbox, &Params::default())
+                .unwrap()
+                .accumulate()
+        })
+    };
+
+    let single = run(1);
+    for threads in [2, 3, 8] {
+        let many = run(threads);
+        assert_eq!(many.precision, single.precision, "{threads} threads");
+        assert_eq!(many.recall, single.recall, "{threads} threads");
+        assert_eq!(many.scores, single.scores, "{threads} threads");
+    }
+}

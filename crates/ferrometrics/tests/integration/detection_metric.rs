@@ -790,3 +790,36 @@ fn option_names_parse() {
         .parse::<ferrometrics::detection::Backend>()
         .is_err());
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+    /// Any split of the images into batches, spread over two metrics merged in image order,
+    /// gives the output of one update over all images.
+    #[test]
+    fn metric_split_and_merge_order_invariant(
+        cuts in proptest::collection::vec(0usize..=24, 0..6),
+        split in 0usize..=24,
+    ) {
+        let images = load_batches();
+        let preds: Vec<ImagePredictions<'_>> = images.iter().map(|i| i.preds(false)).collect();
+        let targets: Vec<ImageTargets<'_>> = images.iter().map(|i| i.target(false)).collect();
+        let config = class_config(Average::Macro);
+
+        let mut whole = MeanAveragePrecision::new(config.clone()).unwrap();
+        whole.update((&preds, &targets)).unwrap();
+        let expected = whole.compute().unwrap();
+
+        let mut bounds: Vec<usize> = cuts.into_iter().chain([0, split, 24]).collect();
+        bounds.sort_unstable();
+        let mut left = MeanAveragePrecision::new(config.clone()).unwrap();
+        let mut right = MeanAveragePrecision::new(config).unwrap();
+        for window in bounds.windows(2) {
+            let (start, end) = (window[0], window[1]);
+            let metric = if end <= split { &mut left } else { &mut right };
+            metric.update((&preds[start..end], &targets[start..end])).unwrap();
+        }
+        left.merge(&right).unwrap();
+        proptest::prop_assert_eq!(left.compute().unwrap(), expected);
+    }
+}
