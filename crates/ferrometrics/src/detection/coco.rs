@@ -97,6 +97,14 @@ impl CocoDataset {
     /// negative width or height, a number that is not finite, a repeated id, and an annotation
     /// of an image or category that the file does not list.
     pub fn from_json_str(text: &str) -> Result<Self> {
+        match super::coco_fast::truth(text) {
+            Some(dataset) => Ok(dataset),
+            None => Self::from_json_tree(text),
+        }
+    }
+
+    /// Parses a ground-truth file through a JSON tree, which names the entry of any problem.
+    fn from_json_tree(text: &str) -> Result<Self> {
         let root: Json = serde_json::from_str(text)
             .map_err(|e| file_error(TRUTH, format!("the file is not valid JSON: {e}")))?;
         let Json::Object(root) = root else {
@@ -144,6 +152,14 @@ impl CocoDataset {
     /// finite, a box with a negative width or height, and an image or category id that is not
     /// in the ground truth.
     pub fn load_results_str(&self, text: &str) -> Result<Self> {
+        match super::coco_fast::results(self, text) {
+            Some(results) => Ok(results),
+            None => self.load_results_tree(text),
+        }
+    }
+
+    /// Parses a results file through a JSON tree, which names the entry of any problem.
+    fn load_results_tree(&self, text: &str) -> Result<Self> {
         let root: Json = serde_json::from_str(text)
             .map_err(|e| file_error(RESULTS, format!("the file is not valid JSON: {e}")))?;
         let Json::Array(entries) = root else {
@@ -214,8 +230,8 @@ impl CocoDataset {
                     .to_rle(height.unwrap_or(0), width.unwrap_or(0))
                     .map_err(|e| at.error(e.to_string()))?;
                 let bbox = match fields.get("bbox") {
+                    None | Some(Json::Null) => rle.to_bbox(),
                     Some(_) => bbox_field(fields, &at)?,
-                    None => rle.to_bbox(),
                 };
                 (bbox, rle.area() as f64)
             };
@@ -240,7 +256,7 @@ impl CocoDataset {
     }
 
     /// Rejects repeated ids and annotations of unknown images or categories.
-    fn check_references(&self) -> Result<()> {
+    pub(crate) fn check_references(&self) -> Result<()> {
         let mut images = HashSet::new();
         for (index, image) in self.images.iter().enumerate() {
             if !images.insert(image.id) {
@@ -375,8 +391,8 @@ fn parse_category(fields: &Map<String, Json>, at: &Location<'_>) -> Result<Categ
 
 fn parse_truth_annotation(fields: &Map<String, Json>, at: &Location<'_>) -> Result<Annotation> {
     let bbox = match fields.get("bbox") {
+        None | Some(Json::Null) => None,
         Some(_) => Some(bbox_field(fields, at)?),
-        None => None,
     };
     let is_crowd = match fields.get("iscrowd") {
         None | Some(Json::Null) => false,
@@ -805,6 +821,48 @@ mod tests {
     fn results_empty_list_has_no_detections() {
         let results = truth().load_results_str("[]").unwrap();
         assert!(results.annotations.is_empty());
+    }
+
+    /// Checks that the typed fast path and the tree path load every test file identically.
+    #[test]
+    fn fast_and_tree_paths_agree() {
+        let mut dirs =
+            vec![std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/detection")];
+        if let Some(dir) = std::env::var_os("FERROMETRICS_COCO_DATA") {
+            dirs.push(dir.into());
+        }
+        let mut pairs = 0;
+        for dir in dirs {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                let results_names: Vec<String> = if let Some(stem) = name.strip_suffix("_gt.json") {
+                    vec![format!("{stem}_dt.json")]
+                } else if let Some(rest) = name.strip_prefix("gt_") {
+                    vec![format!("dt_{rest}")]
+                } else if name == "instances_val2014_100.json" {
+                    vec![
+                        "instances_val2014_fakebbox100_results.json".to_owned(),
+                        "instances_val2014_fakesegm100_results.json".to_owned(),
+                    ]
+                } else {
+                    continue;
+                };
+                let truth_text = std::fs::read_to_string(&path).unwrap();
+                let fast = super::super::coco_fast::truth(&truth_text).unwrap();
+                let tree = CocoDataset::from_json_tree(&truth_text).unwrap();
+                assert_eq!(fast, tree, "{name}");
+
+                for results_name in results_names {
+                    let results_text = std::fs::read_to_string(dir.join(&results_name)).unwrap();
+                    let fast = super::super::coco_fast::results(&tree, &results_text).unwrap();
+                    let slow = tree.load_results_tree(&results_text).unwrap();
+                    assert_eq!(fast, slow, "{results_name}");
+                    pairs += 1;
+                }
+            }
+        }
+        assert!(pairs >= 9, "only {pairs} file pairs found");
     }
 
     #[test]

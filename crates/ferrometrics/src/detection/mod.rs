@@ -31,6 +31,7 @@
 
 mod accumulate;
 mod coco;
+mod coco_fast;
 mod evaluate;
 mod input;
 mod iou;
