@@ -3,7 +3,8 @@
 //! Building a `serde_json::Value` tree allocates a map per entry, which dominates the load time
 //! of large files. The typed structs below read valid files in one pass. Any file they cannot
 //! read, or whose content fails a check, goes to the tree-based loader in `coco.rs`, which
-//! reports the entry and the problem; so this path only decides how fast valid files load.
+//! reports the entry and the problem. This path therefore changes how fast valid files load and
+//! nothing else.
 
 use std::collections::{HashMap, HashSet};
 
