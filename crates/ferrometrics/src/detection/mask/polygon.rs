@@ -43,7 +43,7 @@ pub fn polygon_to_rle(xy: &[f64], height: u32, width: u32) -> Rle {
 /// Walks every edge on the upsampled grid, one point per step along its longer axis, and hands
 /// each point `(u, v)` to `emit` in order.
 ///
-/// The arithmetic is in `i64`, so that coordinates far outside any image cannot overflow; on
+/// The arithmetic is in `i64`, so that coordinates far outside any image cannot overflow. On
 /// coordinates that fit pycocotools' `int` it gives the same points.
 fn trace_edges(x: &[i32], y: &[i32], corners: usize, mut emit: impl FnMut(i64, i64)) {
     for j in 0..corners {
@@ -127,7 +127,7 @@ fn ceil_non_negative(value: f64) -> i32 {
     }
 }
 
-/// Turns sorted boundary positions into run lengths; a position that appears twice cancels.
+/// Turns sorted boundary positions into run lengths. A position that appears twice cancels.
 fn runs_from_boundary(points: &[(i32, i32)], height: u32, width: u32) -> Rle {
     let mut positions: Vec<u32> = points
         .iter()
