@@ -433,8 +433,6 @@ pub fn evaluate(
         check_boxes(truth, "ground truth")?;
         check_boxes(results, "results")?;
     }
-    let truth_table = table(truth, &truth_masks, iou_type);
-    let result_table = table(results, &result_masks, iou_type);
 
     let largest = truth.annotations.len().max(results.annotations.len()) as u64;
     let groups = image_ids.len() as u64 * category_ids.len() as u64;
@@ -450,6 +448,11 @@ pub fn evaluate(
     let truth_groups = group_annotations(truth, &image_ids, &category_ids, &params);
     let result_groups = group_annotations(results, &image_ids, &category_ids, &params);
     let groups = pair_groups(&truth_groups, &result_groups);
+    let truth_table = table(truth, &truth_masks, &truth_groups.indices, iou_type);
+    let result_table = table(results, &result_masks, &result_groups.indices, iou_type);
+    // The tables are in group order, so a group's rows are a range of these positions.
+    let positions: Vec<usize> =
+        (0..truth_table.areas.len().max(result_table.areas.len())).collect();
     let evaluated: Vec<(usize, Option<ImageEvaluation>)> = groups
         .par_iter()
         .map_init(
@@ -457,11 +460,11 @@ pub fn evaluate(
             |scratch, &(key, truth_range, result_range)| {
                 let truths = Objects {
                     table: &truth_table,
-                    indices: &truth_groups.indices[truth_range.0..truth_range.1],
+                    indices: &positions[truth_range.0..truth_range.1],
                 };
                 let detections = Objects {
                     table: &result_table,
-                    indices: &result_groups.indices[result_range.0..result_range.1],
+                    indices: &positions[result_range.0..result_range.1],
                 };
                 let evaluation = evaluate_group(&truths, &detections, &params, iou_type, scratch);
                 (key.0, evaluation)
@@ -583,21 +586,37 @@ fn pair_groups(truths: &Grouped, results: &Grouped) -> Vec<GroupRanges> {
 }
 
 /// Gathers the columns that the evaluation reads from a dataset's annotations.
-fn table<'a>(dataset: &CocoDataset, masks: &'a [Cow<'_, Rle>], iou_type: IouType) -> Table<'a> {
-    let annotations = &dataset.annotations;
-    Table {
-        boxes: match iou_type {
-            IouType::Bbox => annotations
-                .iter()
-                .map(|a| a.bbox.unwrap_or([0.0; 4]))
-                .collect(),
-            IouType::Segm => Vec::new(),
-        },
-        masks: masks.iter().map(|mask| mask.as_ref()).collect(),
-        areas: annotations.iter().map(|a| a.area).collect(),
-        crowd: annotations.iter().map(|a| a.is_crowd).collect(),
-        scores: annotations.iter().map(|a| a.score).collect(),
+/// Gathers the columns that the evaluation reads from a dataset's annotations, in the order of
+/// `order` (annotation positions sorted by group).
+///
+/// In group order each group's rows are contiguous, so the evaluation reads memory in sequence
+/// instead of jumping through the file order, where one image's detections of a category lie
+/// far apart.
+fn table<'a>(
+    dataset: &CocoDataset,
+    masks: &'a [Cow<'_, Rle>],
+    order: &[usize],
+    iou_type: IouType,
+) -> Table<'a> {
+    let count = order.len();
+    let mut table = Table {
+        boxes: Vec::with_capacity(if iou_type == IouType::Bbox { count } else { 0 }),
+        masks: Vec::with_capacity(if iou_type == IouType::Segm { count } else { 0 }),
+        areas: Vec::with_capacity(count),
+        crowd: Vec::with_capacity(count),
+        scores: Vec::with_capacity(count),
+    };
+    for &index in order {
+        let annotation = &dataset.annotations[index];
+        match iou_type {
+            IouType::Bbox => table.boxes.push(annotation.bbox.unwrap_or([0.0; 4])),
+            IouType::Segm => table.masks.push(masks[index].as_ref()),
+        }
+        table.areas.push(annotation.area);
+        table.crowd.push(annotation.is_crowd);
+        table.scores.push(annotation.score);
     }
+    table
 }
 
 fn check_boxes(dataset: &CocoDataset, role: &str) -> Result<()> {
