@@ -64,28 +64,48 @@ pub(crate) fn accumulate(
         .map(|images| accumulate_category(params, images))
         .collect();
 
-    let mut precision = Array5::from_elem((t_count, r_count, k_count, a_count, m_count), -1.0);
-    let mut scores = Array5::from_elem((t_count, r_count, k_count, a_count, m_count), -1.0);
-    let mut recall = Array4::from_elem((t_count, k_count, a_count, m_count), -1.0);
-    // Each category's curves are laid out `[t][r][a][m]`, so the `(a, m)` block of one
-    // threshold pair is contiguous in both the curves and the C-order output arrays.
-    let precision_values = precision.as_slice_mut().expect("a new array is contiguous");
-    let score_values = scores.as_slice_mut().expect("a new array is contiguous");
-    let recall_values = recall.as_slice_mut().expect("a new array is contiguous");
+    // Every entry is overwritten below (the curves hold -1 where a value is undefined), so the
+    // arrays start zeroed, and each IoU threshold's block is filled on its own thread. Each
+    // category's curves are laid out `[t][r][a][m]`, so the `(a, m)` block of one threshold
+    // pair is contiguous in both the curves and the C-order output arrays.
     let am = a_count * m_count;
-    for (k, curve) in curves.iter().enumerate() {
-        for tr in 0..t_count * r_count {
-            let target = (tr * k_count + k) * am;
-            precision_values[target..target + am]
-                .copy_from_slice(&curve.precision[tr * am..(tr + 1) * am]);
-            score_values[target..target + am]
-                .copy_from_slice(&curve.scores[tr * am..(tr + 1) * am]);
+    let mut precision = Array5::zeros((t_count, r_count, k_count, a_count, m_count));
+    let mut scores = Array5::zeros((t_count, r_count, k_count, a_count, m_count));
+    let mut recall = Array4::zeros((t_count, k_count, a_count, m_count));
+    let fill = |values: &mut [f64], pick: fn(&CategoryCurves) -> &[f64], rows: usize| {
+        let block = rows * k_count * am;
+        if block == 0 {
+            return;
         }
-        for t in 0..t_count {
-            let target = (t * k_count + k) * am;
-            recall_values[target..target + am].copy_from_slice(&curve.recall[t * am..(t + 1) * am]);
-        }
-    }
+        values
+            .par_chunks_mut(block)
+            .enumerate()
+            .for_each(|(t, chunk)| {
+                for row in 0..rows {
+                    for (k, curve) in curves.iter().enumerate() {
+                        let source = (t * rows + row) * am;
+                        let target = (row * k_count + k) * am;
+                        chunk[target..target + am]
+                            .copy_from_slice(&pick(curve)[source..source + am]);
+                    }
+                }
+            });
+    };
+    fill(
+        precision.as_slice_mut().expect("a new array is contiguous"),
+        |curve| &curve.precision,
+        r_count,
+    );
+    fill(
+        scores.as_slice_mut().expect("a new array is contiguous"),
+        |curve| &curve.scores,
+        r_count,
+    );
+    fill(
+        recall.as_slice_mut().expect("a new array is contiguous"),
+        |curve| &curve.recall,
+        1,
+    );
     Accumulation {
         params: params.clone(),
         category_ids,
@@ -138,25 +158,32 @@ fn accumulate_category(params: &Params, images: &[&ImageEvaluation]) -> Category
         .collect();
 
     let count = detections.len();
-    let mut outcomes = vec![Outcome::Ignored; t_count * count];
+    let a_count = params.area_ranges.len();
+
+    // The outcomes in sorted order, one contiguous row per area range and threshold, so the
+    // scans below read memory in order. One pass reads each detection's outcomes at every area
+    // range together, because they sit close in its image's evaluation.
+    let mut outcomes = vec![Outcome::Ignored; a_count * t_count * count];
+    for (i, &(_, image, rank)) in detections.iter().enumerate() {
+        let evaluation = images[image as usize];
+        let detections_in_image = evaluation.scores.len();
+        for a in 0..a_count {
+            let source = evaluation.area_outcomes(a, t_count);
+            for t in 0..t_count {
+                outcomes[(a * t_count + t) * count + i] =
+                    source[t * detections_in_image + rank as usize];
+            }
+        }
+    }
+
     let mut scan = Scan::default();
-    for a in 0..params.area_ranges.len() {
+    for a in 0..a_count {
         let positives: usize = images.iter().map(|e| e.positives[a]).sum();
         if positives == 0 {
             continue;
         }
         let targets = RecallTargets::new(&params.rec_thresholds, positives);
-
-        // The outcomes of this area range in sorted order, one contiguous row per threshold,
-        // so the scans below read memory in order.
-        for (i, &(_, image, rank)) in detections.iter().enumerate() {
-            let evaluation = images[image as usize];
-            let detections_in_image = evaluation.scores.len();
-            let source = evaluation.area_outcomes(a, t_count);
-            for t in 0..t_count {
-                outcomes[t * count + i] = source[t * detections_in_image + rank as usize];
-            }
-        }
+        let outcomes = &outcomes[a * t_count * count..(a + 1) * t_count * count];
 
         let am = params.area_ranges.len() * params.max_detections.len();
         for (m, ranked) in within_max.iter().enumerate() {

@@ -445,11 +445,15 @@ pub fn evaluate(
             ),
         ));
     }
-    let truth_groups = group_annotations(truth, &image_ids, &category_ids, &params);
-    let result_groups = group_annotations(results, &image_ids, &category_ids, &params);
+    let (truth_groups, result_groups) = rayon::join(
+        || group_annotations(truth, &image_ids, &category_ids, &params),
+        || group_annotations(results, &image_ids, &category_ids, &params),
+    );
     let groups = pair_groups(&truth_groups, &result_groups);
-    let truth_table = table(truth, &truth_masks, &truth_groups.indices, iou_type);
-    let result_table = table(results, &result_masks, &result_groups.indices, iou_type);
+    let (truth_table, result_table) = rayon::join(
+        || table(truth, &truth_masks, &truth_groups.indices, iou_type),
+        || table(results, &result_masks, &result_groups.indices, iou_type),
+    );
     // The tables are in group order, so a group's rows are a range of these positions.
     let positions: Vec<usize> =
         (0..truth_table.areas.len().max(result_table.areas.len())).collect();
@@ -530,7 +534,7 @@ fn group_annotations(
             Some((key << 32) | index as u64)
         })
         .collect();
-    keyed.sort_unstable();
+    keyed.par_sort_unstable();
 
     let group_of = |key: u64| {
         let key = key >> 32;
