@@ -135,7 +135,7 @@ pub(crate) struct Scratch {
     truth_order: Vec<usize>,
     ignored: Vec<bool>,
     is_crowd: Vec<bool>,
-    truth_taken: Vec<bool>,
+    truth_matched: Vec<bool>,
 }
 
 /// Fills `scratch.ious` with the IoU of each selected detection (rows) with each ground-truth
@@ -186,7 +186,7 @@ fn compute_ious(
 ///
 /// The rules are pycocotools': detections are taken highest score first and cut at the largest
 /// max detection. At each threshold `t`, each detection takes the ground-truth object with the
-/// highest IoU of at least `min(t, 1 - 1e-10)` that is not yet taken (crowds can be taken many
+/// highest IoU of at least `min(t, 1 - 1e-10)` that is not yet matched (crowds can be matched many
 /// times). Ground truth that counts is tried before ignored ground truth, and a detection that
 /// has a match that counts stops at the first ignored object. Equal IoUs go to the later object.
 pub(crate) fn evaluate_group(
@@ -302,8 +302,8 @@ fn match_at_area(
     let truth_count = scratch.truth_order.len();
 
     for &threshold in thresholds {
-        scratch.truth_taken.clear();
-        scratch.truth_taken.resize(truth_count, false);
+        scratch.truth_matched.clear();
+        scratch.truth_matched.resize(truth_count, false);
         let bar = threshold.min(1.0 - 1e-10);
         for (d, &detection) in scratch.selected.iter().enumerate() {
             // A detection whose best IoU is below the bar matches nothing at this threshold.
@@ -312,7 +312,7 @@ fn match_at_area(
                     &scratch.ious[d * truth_count..(d + 1) * truth_count],
                     threshold,
                     &scratch.truth_order,
-                    &scratch.truth_taken,
+                    &scratch.truth_matched,
                     &scratch.ignored,
                     &scratch.is_crowd,
                 )
@@ -321,7 +321,7 @@ fn match_at_area(
             };
             let outcome = match matched {
                 Some(g) => {
-                    scratch.truth_taken[g] = true;
+                    scratch.truth_matched[g] = true;
                     if scratch.ignored[g] {
                         Outcome::Ignored
                     } else {
@@ -342,14 +342,14 @@ fn best_match(
     ious: &[f64],
     threshold: f64,
     truth_order: &[usize],
-    taken: &[bool],
+    already_matched: &[bool],
     ignored: &[bool],
     crowd: &[bool],
 ) -> Option<usize> {
     let mut best_iou = threshold.min(1.0 - 1e-10);
     let mut best: Option<usize> = None;
     for (g, &column) in truth_order.iter().enumerate() {
-        if taken[g] && !crowd[g] {
+        if already_matched[g] && !crowd[g] {
             continue;
         }
         if let Some(m) = best {

@@ -131,12 +131,13 @@ struct ImageState {
 /// decides the order of equal scores across images, as the image ids 0, 1, ... do in
 /// TorchMetrics.
 ///
-/// Output keys: `map`, `map_50`, `map_75`, `map_small`, `map_medium`, `map_large`, `mar_{d}`
-/// for each max detection count `d`, `mar_small`, `mar_medium`, `mar_large`, `map_per_class`,
-/// `mar_{d}_per_class` (the largest `d`; both -1 unless `class_metrics`), `classes`, and with
-/// `extended_summary` also `precision`, `recall` and `scores`. With two IoU types every key but
-/// `classes` gets a `bbox_` or `segm_` prefix. Values lie in [0, 1]; -1 marks a value that is
-/// undefined, such as an area range without ground truth.
+/// The output keys are `map`, `map_50`, `map_75`, `map_small`, `map_medium`, `map_large`,
+/// `mar_{d}` for each max detection count `d`, `mar_small`, `mar_medium` and `mar_large`.
+/// Then come `map_per_class` and `mar_{d}_per_class` for the largest `d` (both -1 unless
+/// `class_metrics`), `classes`, and with `extended_summary` also `precision`, `recall` and
+/// `scores`. With two IoU types every key but `classes` gets a `bbox_` or `segm_` prefix.
+/// Values lie in [0, 1], and -1 marks a value that is undefined, such as an area range without
+/// ground truth.
 ///
 /// One difference from pycocotools: the mean AP is read at the largest configured max detection
 /// count, where pycocotools reads it at 100 and reports -1 if 100 is not configured.
@@ -405,7 +406,7 @@ impl MeanAveragePrecision {
         out.push((format!("{prefix}mar_{largest}_per_class"), mar_per_class));
 
         // NOTE: TorchMetrics' extended summary also returns the IoU matrix of every image and
-        // class; the state keeps match outcomes instead of IoUs, so it is not reported here.
+        // class. The state keeps match outcomes instead of IoUs, so it is not reported here.
         if self.config.extended_summary {
             out.push((
                 format!("{prefix}precision"),
