@@ -701,7 +701,8 @@ mod tests {
             r#"{"id": 1}"#
         };
         CocoDataset::from_json_str(&format!(
-            r#"{{"images": [{image}], "categories": [{{"id": 1}}], "annotations": [{annotations}]}}"#
+            r#"{{"images": [{image}], "categories": [{{"id": 1}}],
+                "annotations": [{annotations}]}}"#
         ))
         .unwrap()
     }
