@@ -519,13 +519,15 @@ fn group_annotations(
     // so a plain sort orders by group and keeps file order within a group.
     let images = image_ids.len() as u64;
     let categories = category_ids.len() as u64;
+    let image_position = IdPositions::new(image_ids);
+    let category_position = IdPositions::new(category_ids);
     let mut keyed: Vec<u64> = dataset
         .annotations
         .iter()
         .enumerate()
         .filter_map(|(index, annotation)| {
-            let image = image_ids.binary_search(&annotation.image_id).ok()? as u64;
-            let category = category_ids.binary_search(&annotation.category_id).ok()? as u64;
+            let image = image_position.get(annotation.image_id)? as u64;
+            let category = category_position.get(annotation.category_id)? as u64;
             let key = if params.use_categories {
                 category * images + image
             } else {
@@ -550,6 +552,43 @@ fn group_annotations(
             .iter()
             .map(|&key| (key & 0xffff_ffff) as usize)
             .collect(),
+    }
+}
+
+/// The position of each id in a sorted id list: a direct table when the ids span a range at
+/// most a few times their count (COCO's ids usually do), else a binary search.
+enum IdPositions<'a> {
+    Table { first: i64, positions: Vec<u32> },
+    Search(&'a [i64]),
+}
+
+impl<'a> IdPositions<'a> {
+    fn new(sorted_ids: &'a [i64]) -> Self {
+        let (Some(&first), Some(&last)) = (sorted_ids.first(), sorted_ids.last()) else {
+            return IdPositions::Search(sorted_ids);
+        };
+        let span = last.abs_diff(first);
+        if span > 128 * sorted_ids.len() as u64 + 4096 {
+            return IdPositions::Search(sorted_ids);
+        }
+        let mut positions = vec![u32::MAX; span as usize + 1];
+        for (position, &id) in sorted_ids.iter().enumerate() {
+            positions[id.abs_diff(first) as usize] = position as u32;
+        }
+        IdPositions::Table { first, positions }
+    }
+
+    fn get(&self, id: i64) -> Option<usize> {
+        match self {
+            IdPositions::Table { first, positions } => {
+                if id < *first {
+                    return None;
+                }
+                let position = *positions.get(id.abs_diff(*first) as usize)?;
+                (position != u32::MAX).then_some(position as usize)
+            }
+            IdPositions::Search(ids) => ids.binary_search(&id).ok(),
+        }
     }
 }
 
@@ -757,6 +796,39 @@ mod tests {
         let message = error(&rle, BOX_RESULT, IouType::Segm);
         assert!(message.contains("box masks"), "{message}");
         assert!(message.contains("results"), "{message}");
+    }
+
+    #[test]
+    fn id_positions_table_and_search_agree() {
+        let dense = [-3, -1, 0, 4, 9];
+        let sparse = [-5_000_000_000, 2, 7_000_000_000];
+        for ids in [&dense[..], &sparse[..], &[]] {
+            let positions = IdPositions::new(ids);
+            for probe in [
+                -5_000_000_001,
+                -5_000_000_000,
+                -3,
+                -2,
+                -1,
+                0,
+                1,
+                2,
+                4,
+                9,
+                10,
+            ] {
+                assert_eq!(
+                    positions.get(probe),
+                    ids.binary_search(&probe).ok(),
+                    "{ids:?} {probe}"
+                );
+            }
+        }
+        assert!(matches!(
+            IdPositions::new(&dense),
+            IdPositions::Table { .. }
+        ));
+        assert!(matches!(IdPositions::new(&sparse), IdPositions::Search(_)));
     }
 
     #[test]
