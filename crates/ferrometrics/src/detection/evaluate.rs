@@ -433,6 +433,15 @@ pub fn evaluate(
         check_boxes(truth, "ground truth")?;
         check_boxes(results, "results")?;
     }
+    // The loaders reject NaN scores, but the dataset fields are public and a NaN has no place
+    // in the score order.
+    if let Some(index) = results.annotations.iter().position(|a| a.score.is_nan()) {
+        return Err(Error::NonFinite {
+            argument: "results".to_owned(),
+            location: format!("`annotations` entry {index}, field `score`"),
+            value: f64::NAN,
+        });
+    }
 
     let largest = truth.annotations.len().max(results.annotations.len()) as u64;
     let groups = image_ids.len() as u64 * category_ids.len() as u64;
@@ -829,6 +838,18 @@ mod tests {
             IdPositions::Table { .. }
         ));
         assert!(matches!(IdPositions::new(&sparse), IdPositions::Search(_)));
+    }
+
+    #[test]
+    fn evaluate_rejects_nan_score() {
+        let truth = dataset(
+            r#"{"id": 1, "image_id": 1, "category_id": 1, "area": 4, "bbox": [0, 0, 2, 2]}"#,
+            true,
+        );
+        let mut results = truth.load_results_str(BOX_RESULT).unwrap();
+        results.annotations[0].score = f64::NAN;
+        let error = evaluate(&truth, &results, IouType::Bbox, &Params::default()).unwrap_err();
+        assert!(matches!(error, Error::NonFinite { .. }), "{error}");
     }
 
     #[test]
