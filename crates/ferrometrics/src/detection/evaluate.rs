@@ -67,6 +67,9 @@ pub struct ImageEvaluation {
     pub scores: Vec<f64>,
     /// Outcomes indexed `[(area * thresholds + threshold) * detections + detection]`, with
     /// detections in score order and areas in the order of [`Params::area_ranges`].
+    ///
+    /// NOTE: accumulation trusts that this has `areas * thresholds * scores.len()` entries; an
+    /// evaluation edited by hand or decoded from corrupted bytes can make it panic.
     pub outcomes: Vec<Outcome>,
     /// Per area range, the number of ground-truth objects that count (not crowd, inside the
     /// range).
