@@ -24,6 +24,7 @@
 pub mod aggregation;
 pub mod clustering;
 mod collection;
+pub mod detection;
 mod dynamic;
 mod error;
 pub mod inputs;

@@ -6,5 +6,14 @@ mod clustering_extrinsic;
 #[path = "integration/clustering_intrinsic.rs"]
 mod clustering_intrinsic;
 
+#[path = "integration/detection.rs"]
+mod detection;
+#[path = "integration/detection_cases.rs"]
+mod detection_cases;
+#[path = "integration/detection_masks.rs"]
+mod detection_masks;
+#[path = "integration/detection_metric.rs"]
+mod detection_metric;
+
 #[path = "integration/regression.rs"]
 mod regression;

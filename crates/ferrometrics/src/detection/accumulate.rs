@@ -1,0 +1,394 @@
+//! Precision and recall over all images, per category, area range and max detection, as
+//! pycocotools' `COCOeval.accumulate`.
+
+use ndarray::{Array4, Array5};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::evaluate::{Evaluation, ImageEvaluation, Outcome};
+use super::params::Params;
+
+/// Precision, recall and scores of a COCO evaluation.
+///
+/// Entries that are undefined (a category with no ground truth that counts at that area range)
+/// are -1, as in pycocotools.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Accumulation {
+    /// The parameters the evaluation used.
+    pub params: Params,
+    /// The category ids, the `K` axis.
+    pub category_ids: Vec<i64>,
+    /// Interpolated precision, shape `(T, R, K, A, M)`: IoU thresholds, recall thresholds,
+    /// categories, area ranges, max detections.
+    pub precision: Array5<f64>,
+    /// Max recall, shape `(T, K, A, M)`.
+    pub recall: Array4<f64>,
+    /// The score of the detection at which each precision value is read, shape `(T, R, K, A, M)`.
+    pub scores: Array5<f64>,
+}
+
+impl Evaluation {
+    /// Accumulates the per-image evaluations into precision and recall.
+    pub fn accumulate(&self) -> Accumulation {
+        let categories: Vec<Vec<&ImageEvaluation>> = self
+            .images
+            .iter()
+            .map(|images| images.iter().collect())
+            .collect();
+        accumulate(&self.params, self.category_ids.clone(), &categories)
+    }
+}
+
+/// The curves of one category: precision and scores indexed `[threshold][recall][area][max_det]`,
+/// recall indexed `[threshold][area][max_det]`.
+struct CategoryCurves {
+    precision: Vec<f64>,
+    recall: Vec<f64>,
+    scores: Vec<f64>,
+}
+
+/// Accumulates per-image evaluations given per category, each list in image order.
+pub(crate) fn accumulate(
+    params: &Params,
+    category_ids: Vec<i64>,
+    categories: &[Vec<&ImageEvaluation>],
+) -> Accumulation {
+    let t_count = params.iou_thresholds.len();
+    let r_count = params.rec_thresholds.len();
+    let k_count = categories.len();
+    let a_count = params.area_ranges.len();
+    let m_count = params.max_detections.len();
+
+    let curves: Vec<CategoryCurves> = categories
+        .par_iter()
+        .map(|images| accumulate_category(params, images))
+        .collect();
+
+    // Every entry is overwritten below (the curves hold -1 where a value is undefined), so the
+    // arrays start zeroed, and each IoU threshold's block is filled on its own thread. Each
+    // category's curves are laid out `[t][r][a][m]`, so the `(a, m)` block of one threshold
+    // pair is contiguous in both the curves and the C-order output arrays.
+    let am = a_count * m_count;
+    let mut precision = Array5::zeros((t_count, r_count, k_count, a_count, m_count));
+    let mut scores = Array5::zeros((t_count, r_count, k_count, a_count, m_count));
+    let mut recall = Array4::zeros((t_count, k_count, a_count, m_count));
+    let fill = |values: &mut [f64], pick: fn(&CategoryCurves) -> &[f64], rows: usize| {
+        let block = rows * k_count * am;
+        if block == 0 {
+            return;
+        }
+        values
+            .par_chunks_mut(block)
+            .enumerate()
+            .for_each(|(t, chunk)| {
+                for row in 0..rows {
+                    for (k, curve) in curves.iter().enumerate() {
+                        let source = (t * rows + row) * am;
+                        let target = (row * k_count + k) * am;
+                        chunk[target..target + am]
+                            .copy_from_slice(&pick(curve)[source..source + am]);
+                    }
+                }
+            });
+    };
+    fill(
+        precision.as_slice_mut().expect("a new array is contiguous"),
+        |curve| &curve.precision,
+        r_count,
+    );
+    fill(
+        scores.as_slice_mut().expect("a new array is contiguous"),
+        |curve| &curve.scores,
+        r_count,
+    );
+    fill(
+        recall.as_slice_mut().expect("a new array is contiguous"),
+        |curve| &curve.recall,
+        1,
+    );
+    Accumulation {
+        params: params.clone(),
+        category_ids,
+        precision,
+        recall,
+        scores,
+    }
+}
+
+fn accumulate_category(params: &Params, images: &[&ImageEvaluation]) -> CategoryCurves {
+    let t_count = params.iou_thresholds.len();
+    let r_count = params.rec_thresholds.len();
+    let blocks = params.area_ranges.len() * params.max_detections.len() * t_count;
+    let mut curves = CategoryCurves {
+        precision: vec![-1.0; blocks * r_count],
+        recall: vec![-1.0; blocks],
+        scores: vec![-1.0; blocks * r_count],
+    };
+    if images.is_empty() {
+        return curves;
+    }
+
+    // Every detection of the category as (score, image, rank within its image), sorted highest
+    // score first with ties in image order then rank order: numpy's stable
+    // `argsort(-scores, kind='mergesort')` over the per-image lists concatenated. Cutting a
+    // stably sorted list to the ranks below a max detection gives the order that sorting the
+    // cut lists would give, so one sort serves every max detection.
+    let mut detections: Vec<(f64, u32, u32)> = images
+        .iter()
+        .enumerate()
+        .flat_map(|(image, evaluation)| {
+            evaluation
+                .scores
+                .iter()
+                .enumerate()
+                .map(move |(rank, &score)| (score, image as u32, rank as u32))
+        })
+        .collect();
+    detections.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(std::cmp::Ordering::Equal));
+
+    // For each max detection, the positions in the sorted list whose rank is below it.
+    let within_max: Vec<Vec<u32>> = params
+        .max_detections
+        .iter()
+        .map(|&max_detections| {
+            (0..detections.len() as u32)
+                .filter(|&i| (detections[i as usize].2 as usize) < max_detections)
+                .collect()
+        })
+        .collect();
+
+    let count = detections.len();
+    let a_count = params.area_ranges.len();
+
+    // The outcomes in sorted order, one contiguous row per area range and threshold, so the
+    // scans below read memory in order. One pass reads each detection's outcomes at every area
+    // range together, because they sit close in its image's evaluation.
+    let mut outcomes = vec![Outcome::Ignored; a_count * t_count * count];
+    for (i, &(_, image, rank)) in detections.iter().enumerate() {
+        let evaluation = images[image as usize];
+        let detections_in_image = evaluation.scores.len();
+        for a in 0..a_count {
+            let source = evaluation.area_outcomes(a, t_count);
+            for t in 0..t_count {
+                outcomes[(a * t_count + t) * count + i] =
+                    source[t * detections_in_image + rank as usize];
+            }
+        }
+    }
+
+    let mut scan = Scan::default();
+    for a in 0..a_count {
+        let positives: usize = images.iter().map(|e| e.positives[a]).sum();
+        if positives == 0 {
+            continue;
+        }
+        let targets = RecallTargets::new(&params.rec_thresholds, positives);
+        let outcomes = &outcomes[a * t_count * count..(a + 1) * t_count * count];
+
+        let am = params.area_ranges.len() * params.max_detections.len();
+        for (m, ranked) in within_max.iter().enumerate() {
+            let cell = a * params.max_detections.len() + m;
+            for t in 0..t_count {
+                let row = &outcomes[t * count..(t + 1) * count];
+                for r in 0..r_count {
+                    let at = (t * r_count + r) * am + cell;
+                    curves.precision[at] = 0.0;
+                    curves.scores[at] = 0.0;
+                }
+                if ranked.len() == count {
+                    scan.run(row.iter().copied());
+                } else {
+                    scan.run(ranked.iter().map(|&i| row[i as usize]));
+                }
+                curves.recall[t * am + cell] =
+                    scan.sample(&targets, positives, |r, precision, position| {
+                        let at = (t * r_count + r) * am + cell;
+                        curves.precision[at] = precision;
+                        curves.scores[at] = detections[ranked[position] as usize].0;
+                    });
+            }
+        }
+    }
+    curves
+}
+
+/// For each recall threshold, where pycocotools' `searchsorted(recall, threshold, 'left')`
+/// lands, expressed so that it does not depend on the detections.
+///
+/// Recall after detection `i` is `tp_i / positives`, so it only rises at true positives, and the
+/// first position whose recall reaches a threshold `x > 0` is the `k`-th true positive for the
+/// smallest `k` with `k / positives >= x` (in float64, as numpy compares). A threshold `x <= 0`
+/// is reached at position 0.
+enum RecallTarget {
+    First,
+    TruePositive(usize),
+    Never,
+}
+
+struct RecallTargets(Vec<RecallTarget>);
+
+impl RecallTargets {
+    fn new(rec_thresholds: &[f64], positives: usize) -> Self {
+        let denominator = positives as f64;
+        let targets = rec_thresholds
+            .iter()
+            .map(|&threshold| {
+                if threshold <= 0.0 {
+                    return RecallTarget::First;
+                }
+                let k = (1..=positives).find(|&k| k as f64 / denominator >= threshold);
+                match k {
+                    Some(k) => RecallTarget::TruePositive(k),
+                    None => RecallTarget::Never,
+                }
+            })
+            .collect();
+        Self(targets)
+    }
+}
+
+/// One pass over the outcomes of a score-sorted list of detections, keeping what pycocotools'
+/// precision and recall arrays need.
+#[derive(Default)]
+struct Scan {
+    /// Position of each true positive in the list.
+    positions: Vec<usize>,
+    /// Precision at each true positive, then its running max from the right.
+    precision: Vec<f64>,
+    count: usize,
+}
+
+impl Scan {
+    /// Records the position and precision `tp / ((fp + tp) + eps)`, `eps = 2^-52`, of every true
+    /// positive, as pycocotools computes precision from its cumulative sums.
+    fn run(&mut self, outcomes: impl Iterator<Item = Outcome>) {
+        self.positions.clear();
+        self.precision.clear();
+        let (mut tp, mut fp) = (0u64, 0u64);
+        let mut count = 0;
+        for (position, outcome) in outcomes.enumerate() {
+            count = position + 1;
+            match outcome {
+                Outcome::TruePositive => {
+                    tp += 1;
+                    let (tp, fp) = (tp as f64, fp as f64);
+                    self.positions.push(position);
+                    self.precision.push(tp / (fp + tp + f64::EPSILON));
+                }
+                Outcome::FalsePositive => fp += 1,
+                Outcome::Ignored => {}
+            }
+        }
+        self.count = count;
+    }
+
+    /// Writes the interpolated precision at each recall threshold and the score there, and
+    /// returns the max recall, as pycocotools' `accumulate`.
+    ///
+    /// pycocotools makes the precision non-increasing from the right and reads it where each
+    /// threshold lands. Between two true positives precision only falls (false positives grow
+    /// the denominator), so that running max is always attained at a true positive, and only
+    /// true positives need a precision. A threshold past the largest recall gives 0, as do all
+    /// thresholds after it, because pycocotools stops at the first one.
+    fn sample(
+        &mut self,
+        targets: &RecallTargets,
+        positives: usize,
+        mut write: impl FnMut(usize, f64, usize),
+    ) -> f64 {
+        for i in (1..self.precision.len()).rev() {
+            if self.precision[i] > self.precision[i - 1] {
+                self.precision[i - 1] = self.precision[i];
+            }
+        }
+
+        let true_positives = self.positions.len();
+        for (r, target) in targets.0.iter().enumerate() {
+            match *target {
+                RecallTarget::First if self.count > 0 => {
+                    write(r, self.precision.first().copied().unwrap_or(0.0), 0);
+                }
+                RecallTarget::TruePositive(k) if k <= true_positives => {
+                    write(r, self.precision[k - 1], self.positions[k - 1]);
+                }
+                _ => break,
+            }
+        }
+
+        if self.count == 0 {
+            return 0.0;
+        }
+        true_positives as f64 / positives as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn interpolate(
+        outcomes: &[Outcome],
+        positives: usize,
+        rec_thresholds: &[f64],
+    ) -> (f64, Vec<f64>) {
+        let mut scan = Scan::default();
+        scan.run(outcomes.iter().copied());
+        let targets = RecallTargets::new(rec_thresholds, positives);
+        let mut sampled = vec![0.0; rec_thresholds.len()];
+        let recall = scan.sample(&targets, positives, |r, precision, _| {
+            sampled[r] = precision
+        });
+        (recall, sampled)
+    }
+
+    #[test]
+    fn interpolate_envelope_and_tail() {
+        use Outcome::{FalsePositive, TruePositive};
+        let (recall, precision) = interpolate(
+            &[TruePositive, FalsePositive, TruePositive],
+            2,
+            &[0.0, 0.5, 0.6, 1.0],
+        );
+        assert_eq!(recall, 1.0);
+        let first = 1.0 / (1.0 + f64::EPSILON);
+        assert_eq!(precision, vec![first, first, 2.0 / 3.0, 2.0 / 3.0]);
+    }
+
+    #[test]
+    fn interpolate_later_higher_precision_wins() {
+        use Outcome::{FalsePositive, Ignored, TruePositive};
+        let outcomes = [
+            FalsePositive,
+            TruePositive,
+            Ignored,
+            TruePositive,
+            TruePositive,
+        ];
+        let (recall, precision) = interpolate(&outcomes, 4, &[0.0, 0.25, 0.5, 0.75, 1.0]);
+        assert_eq!(recall, 0.75);
+        let best = 3.0 / (4.0 + f64::EPSILON);
+        assert_eq!(precision, vec![best, best, best, best, 0.0]);
+    }
+
+    #[test]
+    fn interpolate_unreached_recall_is_zero() {
+        let (recall, precision) = interpolate(&[Outcome::TruePositive], 4, &[0.0, 0.5]);
+        assert_eq!(recall, 0.25);
+        assert_eq!(precision[1], 0.0);
+    }
+
+    #[test]
+    fn interpolate_no_detections() {
+        let (recall, precision) = interpolate(&[], 3, &[0.0, 0.5]);
+        assert_eq!(recall, 0.0);
+        assert_eq!(precision, vec![0.0, 0.0]);
+    }
+
+    #[test]
+    fn interpolate_only_false_positives() {
+        let outcomes = [Outcome::FalsePositive, Outcome::Ignored];
+        let (recall, precision) = interpolate(&outcomes, 2, &[0.0, 0.5]);
+        assert_eq!(recall, 0.0);
+        assert_eq!(precision, vec![0.0, 0.0]);
+    }
+}
