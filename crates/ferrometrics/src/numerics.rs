@@ -3,6 +3,8 @@
 
 use std::fmt::{Debug, Display};
 
+use serde::{Deserialize, Serialize};
+
 /// A floating-point input type, `f32` or `f64`. Metrics accumulate in `f64` whatever the input.
 ///
 /// # Example
@@ -91,7 +93,7 @@ impl Real for f64 {
 /// }
 /// assert_eq!(sum.value(), 1.0);
 /// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct CompensatedSum {
     sum: f64,
     compensation: f64,
@@ -145,15 +147,16 @@ impl CompensatedSum {
     /// let mut right = CompensatedSum::new();
     /// right.add(1.0);
     /// right.add(-1e16);
-    /// left.add_sum(&right);
+    /// left.merge(&right);
     /// assert_eq!(left.value(), 1.0);
     /// ```
-    pub fn add_sum(&mut self, other: &CompensatedSum) {
+    pub fn merge(&mut self, other: &CompensatedSum) {
         self.add(other.sum);
-        self.add(other.compensation);
+        self.compensation += other.compensation;
     }
 
-    /// Returns the sum.
+    /// Returns the compensated total, or the plain IEEE sum once an infinite or NaN term entered
+    /// it, because the compensation term is meaningless from then on.
     ///
     /// # Example
     ///
@@ -164,9 +167,46 @@ impl CompensatedSum {
     /// sum.add(2.0);
     /// sum.add(3.0);
     /// assert_eq!(sum.value(), 5.0);
+    /// sum.add(f64::INFINITY);
+    /// assert_eq!(sum.value(), f64::INFINITY);
     /// ```
     pub fn value(&self) -> f64 {
-        self.sum + self.compensation
+        if self.sum.is_finite() {
+            self.sum + self.compensation
+        } else {
+            self.sum
+        }
+    }
+
+    /// Returns the total as an unevaluated sum `high + low` with `|low| <= ulp(high) / 2`, which
+    /// carries about twice the precision of [`CompensatedSum::value`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use ferrometrics::numerics::CompensatedSum;
+    ///
+    /// let sum: CompensatedSum = [1.0, 1e-20].into_iter().collect();
+    /// assert_eq!(sum.parts(), (1.0, 1e-20));
+    /// ```
+    pub fn parts(&self) -> (f64, f64) {
+        if !self.sum.is_finite() {
+            return (self.sum, 0.0);
+        }
+        let high = self.sum + self.compensation;
+        // Exact because |sum| >= |compensation| or the sum is 0 (Fast2Sum, Dekker 1971).
+        let low = self.compensation - (high - self.sum);
+        (high, low)
+    }
+}
+
+impl FromIterator<f64> for CompensatedSum {
+    fn from_iter<I: IntoIterator<Item = f64>>(terms: I) -> Self {
+        let mut sum = CompensatedSum::default();
+        for term in terms {
+            sum.add(term);
+        }
+        sum
     }
 }
 
@@ -269,6 +309,22 @@ pub fn entropy_from_counts(counts: impl IntoIterator<Item = u64> + Clone) -> f64
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn compensated_sum_merge_matches_one_pass() {
+        let terms: Vec<f64> = (0..1000).map(|i| 0.1 * f64::from(i) - 3.3e7).collect();
+        let whole: CompensatedSum = terms.iter().copied().collect();
+        let mut left: CompensatedSum = terms[..377].iter().copied().collect();
+        let right: CompensatedSum = terms[377..].iter().copied().collect();
+        left.merge(&right);
+        assert!((left.value() - whole.value()).abs() <= 1e-15 * whole.value().abs());
+    }
+
+    #[test]
+    fn compensated_sum_opposite_infinities_give_nan() {
+        let sum: CompensatedSum = [f64::INFINITY, f64::NEG_INFINITY].into_iter().collect();
+        assert!(sum.value().is_nan());
+    }
     use super::*;
 
     #[test]

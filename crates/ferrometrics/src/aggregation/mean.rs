@@ -4,10 +4,10 @@ use ndarray::ArrayViewD;
 use serde::{Deserialize, Serialize};
 
 use super::nan_strategy::{for_each_kept, NanStrategy};
-use super::summation::CompensatedSum;
 use crate::error::Result;
 use crate::inputs::WeightedValues;
 use crate::metric::{check_same_config, Input, Metric, MetricInfo};
+use crate::numerics::CompensatedSum;
 
 /// The weighted sums behind a mean: `sum(w * x)` and `sum(w)`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]

@@ -26,7 +26,6 @@ mod mean;
 mod nan_strategy;
 mod running;
 mod sum;
-mod summation;
 
 pub use cat::CatMetric;
 pub use extremum::{MaxMetric, MinMetric};

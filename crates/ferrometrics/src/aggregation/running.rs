@@ -6,10 +6,10 @@ use serde::{Deserialize, Serialize};
 
 use super::mean::MeanState;
 use super::nan_strategy::{for_each_kept, reject_weight, NanStrategy};
-use super::summation::CompensatedSum;
 use crate::error::{Error, Result};
 use crate::inputs::WeightedValues;
 use crate::metric::{check_same_config, Input, Metric, MetricInfo};
+use crate::numerics::CompensatedSum;
 
 /// The window of TorchMetrics' `RunningSum` and `RunningMean` when none is given.
 const DEFAULT_WINDOW: usize = 5;

@@ -3,10 +3,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::nan_strategy::{for_each_kept, reject_weight, NanStrategy};
-use super::summation::CompensatedSum;
 use crate::error::Result;
 use crate::inputs::WeightedValues;
 use crate::metric::{check_same_config, Input, Metric, MetricInfo};
+use crate::numerics::CompensatedSum;
 
 /// The sum of every value seen, as TorchMetrics' `SumMetric`.
 ///

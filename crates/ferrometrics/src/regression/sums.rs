@@ -1,70 +1,11 @@
-//! Compensated summation for the running sums of the regression states.
+//! Per-output compensated sums, the running state of the regression metrics.
 
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::metric::check_same_config;
-
-/// A running sum with a Neumaier compensation term that collects the rounding error of each
-/// addition, so that a sum merged from batches agrees with the one-pass sum to about 1e-15
-/// relative unless its terms cancel almost exactly.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub(crate) struct CompensatedSum {
-    sum: f64,
-    compensation: f64,
-}
-
-impl CompensatedSum {
-    /// Adds one term.
-    pub(crate) fn add(&mut self, term: f64) {
-        let total = self.sum + term;
-        // The low-order bits lost in `total` come from the addend of smaller magnitude.
-        if self.sum.abs() >= term.abs() {
-            self.compensation += (self.sum - total) + term;
-        } else {
-            self.compensation += (term - total) + self.sum;
-        }
-        self.sum = total;
-    }
-
-    /// Adds another running sum, keeping both compensation terms.
-    pub(crate) fn merge(&mut self, other: &CompensatedSum) {
-        self.add(other.sum);
-        self.compensation += other.compensation;
-    }
-
-    /// Returns the total as an unevaluated sum `high + low` with `|low| <= ulp(high) / 2`, which
-    /// carries about twice the precision of [`CompensatedSum::value`].
-    pub(crate) fn parts(&self) -> (f64, f64) {
-        if !self.sum.is_finite() {
-            return (self.sum, 0.0);
-        }
-        let high = self.sum + self.compensation;
-        // Exact because |sum| >= |compensation| or the sum is 0 (Fast2Sum, Dekker 1971).
-        let low = self.compensation - (high - self.sum);
-        (high, low)
-    }
-
-    /// Returns the compensated total, or the plain IEEE sum once it is infinite or NaN.
-    pub(crate) fn value(&self) -> f64 {
-        if self.sum.is_finite() {
-            self.sum + self.compensation
-        } else {
-            self.sum
-        }
-    }
-}
-
-impl FromIterator<f64> for CompensatedSum {
-    fn from_iter<I: IntoIterator<Item = f64>>(terms: I) -> Self {
-        let mut sum = CompensatedSum::default();
-        for term in terms {
-            sum.add(term);
-        }
-        sum
-    }
-}
+pub(crate) use crate::numerics::CompensatedSum;
 
 /// Per-output compensated sums.
 pub(crate) type Sums = Vec<CompensatedSum>;

@@ -331,7 +331,7 @@ fn expected_mutual_info_from_marginals(rows: &[u64], cols: &[u64]) -> f64 {
 
     let mut total = CompensatedSum::new();
     for row in &per_row {
-        total.add_sum(row);
+        total.merge(row);
     }
     total.value()
 }
