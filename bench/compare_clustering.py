@@ -59,11 +59,17 @@ def torchmetrics_clustering():
 
 
 def report(rows):
-    header = f"{'metric':32} {'size':22} {'peer':14} {'peer s':>10} {'ferro s':>10} {'speed-up':>9}"
+    """Prints one line per comparison. Against a peer the last column is the speed-up; against
+    the numpy floor it is how many times the floor ferrometrics needs."""
+    header = f"{'metric':30} {'size':20} {'compared with':14} {'its s':>9} {'ferro s':>9} {'ratio':>14}"
     print(header)
     print("-" * len(header))
     for metric, size, peer, peer_time, ours in rows:
-        print(f"{metric:32} {size:22} {peer:14} {peer_time:10.4f} {ours:10.4f} {peer_time / ours:9.1f}")
+        if peer == "numpy sum":
+            ratio = f"{ours / peer_time:.1f}x the floor"
+        else:
+            ratio = f"{peer_time / ours:.0f}x faster"
+        print(f"{metric:30} {size:20} {peer:14} {peer_time:9.4f} {ours:9.4f} {ratio:>14}")
 
 
 def bench_extrinsic(args, gen, rows):
@@ -91,7 +97,8 @@ def bench_extrinsic(args, gen, rows):
             if abs(ours_value - peer_value) > 1e-9 * max(1.0, abs(peer_value)):
                 sys.exit(f"{name}: ferrometrics {ours_value!r} != scikit-learn {peer_value!r}")
             rows.append((name, size, "scikit-learn", peer, ours))
-            rows.append((name, size, "numpy sum", floor, ours))
+            if k == 10:
+                rows.append((name, size, "numpy sum", floor, ours))
             if tm is not None and name != "adjusted_mutual_info_score":
                 tmfn = getattr(tm, RENAMED.get(name, name))
                 tp, tt = torch.from_numpy(preds), torch.from_numpy(target)
