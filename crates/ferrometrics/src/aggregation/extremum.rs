@@ -129,8 +129,8 @@ impl Metric for MaxMetric {
         MetricInfo {
             name: "MaxMetric",
             higher_is_better: None,
-            // Not differentiable where two values tie for the maximum.
-            is_differentiable: false,
+            // Differentiable except where two values tie, as the intrinsic clustering metrics.
+            is_differentiable: true,
             lower_bound: f64::NEG_INFINITY,
             upper_bound: f64::INFINITY,
         }
@@ -278,8 +278,8 @@ impl Metric for MinMetric {
         MetricInfo {
             name: "MinMetric",
             higher_is_better: None,
-            // Not differentiable where two values tie for the minimum.
-            is_differentiable: false,
+            // Differentiable except where two values tie, as the intrinsic clustering metrics.
+            is_differentiable: true,
             lower_bound: f64::NEG_INFINITY,
             upper_bound: f64::INFINITY,
         }
