@@ -272,7 +272,7 @@ pub fn intersection_over_union(
 /// `generalized_intersection_over_union`.
 ///
 /// GIoU = IoU - (C - U) / C, with `C` the area of the smallest box enclosing both and `U` the
-/// union area (Rezatofighi et al., 2019, as torchvision's `generalized_box_iou`). It lies in
+/// union area (torchvision's `generalized_box_iou`, after arXiv:1902.09630). It lies in
 /// (-1, 1]. `iou_threshold`, `replacement_val` and `aggregate` act as in
 /// [`intersection_over_union`], the threshold comparing GIoU values.
 ///
@@ -315,9 +315,9 @@ pub fn generalized_intersection_over_union(
 /// `distance_intersection_over_union`.
 ///
 /// DIoU = IoU - ρ² / (c² + 1e-7), with `ρ` the distance between the box centers and `c` the
-/// diagonal of the smallest enclosing box (Zheng et al., 2020, as torchvision's
-/// `distance_box_iou`). It lies in (-1, 1]. `iou_threshold`, `replacement_val` and `aggregate`
-/// act as in [`intersection_over_union`], the threshold comparing DIoU values.
+/// diagonal of the smallest enclosing box (torchvision's `distance_box_iou`, after
+/// arXiv:1911.08287). It lies in (-1, 1]. `iou_threshold`, `replacement_val` and `aggregate` act as
+/// in [`intersection_over_union`], the threshold comparing DIoU values.
 ///
 /// # Example
 ///
@@ -358,10 +358,10 @@ pub fn distance_intersection_over_union(
 /// `complete_intersection_over_union`.
 ///
 /// CIoU = DIoU - α v, with v = 4 / π² (atan(w₁ / h₁) - atan(w₂ / h₂))² comparing the aspect
-/// ratios and α = v / (1 - IoU + v + 1e-7) (Zheng et al., 2021, as torchvision's
-/// `complete_box_iou`). It lies in (-2, 1], because DIoU > -1 and α v ≤ v < 1.
-/// `iou_threshold`, `replacement_val` and `aggregate` act as in [`intersection_over_union`], the
-/// threshold comparing CIoU values.
+/// ratios and α = v / (1 - IoU + v + 1e-7) (torchvision's `complete_box_iou`, after
+/// arXiv:2005.03572). It lies in (-2, 1], because DIoU > -1 and α v ≤ v < 1. `iou_threshold`,
+/// `replacement_val` and `aggregate` act as in [`intersection_over_union`], the threshold
+/// comparing CIoU values.
 ///
 /// # Example
 ///

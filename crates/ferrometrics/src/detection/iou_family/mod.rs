@@ -1,17 +1,6 @@
 //! The box IoU family: IoU, generalized, distance and complete IoU, as functions of two box
 //! arrays and as stateful metrics over per-image detections, with TorchMetrics' arguments and
 //! output keys.
-//!
-//! The stateful metrics take the same [`DetectionBatch`] as
-//! [`MeanAveragePrecision`](super::MeanAveragePrecision) and read only `boxes` and `labels`.
-//! For each image they compute the value of every prediction with every target, drop the pairs
-//! whose labels differ (with `respect_labels`) or whose value is below `iou_threshold`, and
-//! report the mean of the remaining values over all images. TorchMetrics' rules for images
-//! without predictions or without targets are kept: such an image adds one zero per box on its
-//! non-empty side (the square of that count without `respect_labels`).
-//!
-//! A pair of two zero-area boxes gives NaN, as in torchvision, and the mean is then NaN.
-//! TorchMetrics reports 0 for the overall mean in that case.
 
 mod kernel;
 mod metric;
@@ -97,11 +86,22 @@ box_iou_metric! {
     /// The mean IoU of matching prediction and target boxes, TorchMetrics'
     /// `IntersectionOverUnion`.
     ///
-    /// IoU = |A ∩ B| / |A ∪ B| for each counted pair (see the [module](self) for which pairs
-    /// count), as torchvision's `box_iou`. The output is a [`Value::Map`] with `"iou"`, then
-    /// with `class_metrics` one `"iou/cl_{label}"` per label seen in predictions or targets, in
-    /// ascending order, each the mean over the pairs whose target has that label (0 if none).
-    /// Values lie in [0, 1]; the mean of no pairs is 0.
+    /// IoU = |A ∩ B| / |A ∪ B| for each counted pair, as torchvision's `box_iou`.
+    ///
+    /// The metric takes the same [`DetectionBatch`] as
+    /// [`MeanAveragePrecision`](crate::detection::MeanAveragePrecision) and reads only `boxes`
+    /// and `labels`. For each image it computes the value of every prediction with every
+    /// target, drops the pairs whose labels differ (with `respect_labels`) or whose value is
+    /// below `iou_threshold`, and reports the mean of the remaining values over all images.
+    /// TorchMetrics' rule for images without predictions or without targets is kept: such an
+    /// image adds one zero per box on its non-empty side, or the square of that count without
+    /// `respect_labels`.
+    ///
+    /// The output is a [`Value::Map`] with `"iou"`, then with `class_metrics` one
+    /// `"iou/cl_{label}"` per label seen in predictions or targets, in ascending order. Each is
+    /// the mean over the pairs whose target has that label, or 0 if there are none. Values lie
+    /// in [0, 1], and the mean of no pairs is 0. A pair of two zero-area boxes gives NaN, as in
+    /// torchvision, which makes the mean NaN.
     ///
     /// # Example
     ///
@@ -146,7 +146,7 @@ box_iou_metric! {
     /// `GeneralizedIntersectionOverUnion`.
     ///
     /// GIoU = IoU - (C - U) / C, with `C` the area of the smallest box enclosing both and `U`
-    /// the union area (Rezatofighi et al., 2019, as torchvision's `generalized_box_iou`). The
+    /// the union area (torchvision's `generalized_box_iou`, after arXiv:1902.09630). The
     /// counted pairs and the output are those of [`IntersectionOverUnion`], under the keys
     /// `"giou"` and `"giou/cl_{label}"`, and `iou_threshold` compares GIoU values. Values lie in
     /// (-1, 1].
@@ -195,8 +195,8 @@ box_iou_metric! {
     /// `DistanceIntersectionOverUnion`.
     ///
     /// DIoU = IoU - ρ² / (c² + 1e-7), with `ρ` the distance between the box centers and `c` the
-    /// diagonal of the smallest enclosing box (Zheng et al., 2020, as torchvision's
-    /// `distance_box_iou`). The counted pairs and the output are those of
+    /// diagonal of the smallest enclosing box (torchvision's `distance_box_iou`, after
+    /// arXiv:1911.08287). The counted pairs and the output are those of
     /// [`IntersectionOverUnion`], under the keys `"diou"` and `"diou/cl_{label}"`, and
     /// `iou_threshold` compares DIoU values. Values lie in (-1, 1].
     ///
@@ -241,8 +241,8 @@ box_iou_metric! {
     /// `CompleteIntersectionOverUnion`.
     ///
     /// CIoU = DIoU - α v, with v = 4 / π² (atan(w₁ / h₁) - atan(w₂ / h₂))² comparing the aspect
-    /// ratios and α = v / (1 - IoU + v + 1e-7) (Zheng et al., 2021, as torchvision's
-    /// `complete_box_iou`). The counted pairs and the output are those of
+    /// ratios and α = v / (1 - IoU + v + 1e-7) (torchvision's `complete_box_iou`, after
+    /// arXiv:2005.03572). The counted pairs and the output are those of
     /// [`IntersectionOverUnion`], under the keys `"ciou"` and `"ciou/cl_{label}"`, and
     /// `iou_threshold` compares CIoU values. Values lie in (-2, 1].
     ///
