@@ -447,6 +447,31 @@ fn metric_image_without_predictions_counts_zeros() {
 }
 
 #[test]
+fn metric_threshold_keeps_missed_target_zeros() {
+    // TorchMetrics returns the zero matrix of an image without predictions before the
+    // threshold applies, so its zero counts even though it is below 0.5.
+    let perfect = Image::new(
+        array![[0.0, 0.0, 1.0, 1.0]],
+        &[0],
+        array![[0.0, 0.0, 1.0, 1.0]],
+        &[0],
+    );
+    let missed = Image::new(
+        Array2::zeros((0, 4)),
+        &[],
+        array![[0.0, 0.0, 1.0, 1.0]],
+        &[0],
+    );
+    let config = BoxIouConfig {
+        iou_threshold: Some(0.5),
+        ..BoxIouConfig::default()
+    };
+    let mut metric = IntersectionOverUnion::new(config).unwrap();
+    update(&mut metric, &[perfect, missed]).unwrap();
+    assert_eq!(headline(&metric), 0.5);
+}
+
+#[test]
 fn metric_image_without_targets_counts_zeros() {
     let perfect = Image::new(
         array![[0.0, 0.0, 1.0, 1.0]],
