@@ -17,3 +17,6 @@ mod detection_metric;
 
 #[path = "integration/regression.rs"]
 mod regression;
+
+#[path = "integration/detection_iou.rs"]
+mod detection_iou;

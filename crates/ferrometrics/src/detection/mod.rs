@@ -35,6 +35,7 @@ mod coco_fast;
 mod evaluate;
 mod input;
 mod iou;
+mod iou_family;
 pub mod mask;
 mod metric;
 mod params;
@@ -45,6 +46,12 @@ pub use coco::{Annotation, Category, CocoDataset, Image};
 pub use evaluate::{evaluate, Evaluation, ImageEvaluation, IouType, Outcome};
 pub use input::{BoxFormat, DetectionBatch, ImagePredictions, ImageTargets, Masks};
 pub use iou::box_iou;
+pub use iou_family::{
+    complete_intersection_over_union, distance_intersection_over_union,
+    generalized_intersection_over_union, intersection_over_union, BoxIouConfig,
+    CompleteIntersectionOverUnion, DistanceIntersectionOverUnion, GeneralizedIntersectionOverUnion,
+    IntersectionOverUnion, IouVariant,
+};
 pub use metric::{Average, Backend, MapConfig, MeanAveragePrecision};
 pub use params::{
     default_area_ranges, default_iou_thresholds, default_rec_thresholds, linspace, AreaRange,
