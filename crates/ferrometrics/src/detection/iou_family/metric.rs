@@ -8,6 +8,7 @@ use super::kernel::{checked_boxes, IouVariant};
 use crate::detection::{BoxFormat, DetectionBatch, ImagePredictions, ImageTargets};
 use crate::error::{Error, Result};
 use crate::metric::{check_same_config, InputKind, MetricInfo};
+use crate::numerics::CompensatedSum;
 use crate::value::Value;
 
 /// The configuration of the box IoU metrics, with TorchMetrics' arguments and defaults.
@@ -34,31 +35,22 @@ impl Default for BoxIouConfig {
     }
 }
 
-/// A sum with Neumaier's compensation and the number of its terms.
+/// A compensated sum and the number of its terms.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 struct Tally {
-    sum: f64,
-    compensation: f64,
+    sum: CompensatedSum,
     count: u64,
 }
 
 impl Tally {
     fn add(&mut self, x: f64) {
-        let total = self.sum + x;
-        if self.sum.abs() >= x.abs() {
-            self.compensation += (self.sum - total) + x;
-        } else {
-            self.compensation += (x - total) + self.sum;
-        }
-        self.sum = total;
+        self.sum.add(x);
         self.count += 1;
     }
 
     fn merge(&mut self, other: &Tally) {
-        let count = self.count + other.count;
-        self.add(other.sum);
-        self.add(other.compensation);
-        self.count = count;
+        self.sum.merge(&other.sum);
+        self.count += other.count;
     }
 
     /// Returns the mean, or 0 when there are no terms, as TorchMetrics does.
@@ -66,7 +58,7 @@ impl Tally {
         if self.count == 0 {
             return 0.0;
         }
-        (self.sum + self.compensation) / self.count as f64
+        self.sum.value() / self.count as f64
     }
 }
 
