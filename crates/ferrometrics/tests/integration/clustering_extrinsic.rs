@@ -376,6 +376,32 @@ fn all_singletons_edge_values() {
 }
 
 #[test]
+fn ami_singletons_one_side_is_zero() {
+    // MI equals its expectation when one side is all singletons, so AMI is the chance level 0
+    // under every average, in both argument orders. scikit-learn 1.9 returns 0/0 noise here:
+    // 0.5 under `min` for the first pair, 1.0 for the second.
+    let singletons = array![0, 1, 2, 3, 4, 5];
+    let grouped = array![0, 0, 1, 1, 1, 2];
+    let short_singletons = array![0, 1, 2];
+    let short_grouped = array![0, 1, 0];
+    let methods = [
+        AverageMethod::Min,
+        AverageMethod::Geometric,
+        AverageMethod::Arithmetic,
+        AverageMethod::Max,
+    ];
+    for method in methods {
+        let forward = adjusted_mutual_info_score(singletons.view(), grouped.view(), method);
+        let backward = adjusted_mutual_info_score(grouped.view(), singletons.view(), method);
+        let short =
+            adjusted_mutual_info_score(short_grouped.view(), short_singletons.view(), method);
+        assert_eq!(forward.unwrap(), 0.0, "{method:?}, singletons as preds");
+        assert_eq!(backward.unwrap(), 0.0, "{method:?}, singletons as target");
+        assert_eq!(short.unwrap(), 0.0, "{method:?}, three samples");
+    }
+}
+
+#[test]
 fn one_sample_edge_values() {
     let preds = array![7];
     let target = array![-3];

@@ -222,6 +222,13 @@ pub(crate) fn adjusted_mutual_info_from_table(
     if n_rows == n_cols && table.cells().len() == n_rows {
         return 1.0;
     }
+    // When one side is all singletons, MI equals the other side's entropy under every
+    // permutation, so MI equals its expectation and AMI is 0, the chance level. Evaluated, the
+    // ratio is 0/0 under the min average and rounding noise of either sign under the others.
+    let n: u64 = marginals.rows.iter().sum();
+    if n_rows as u64 == n || n_cols as u64 == n {
+        return 0.0;
+    }
 
     let mi = mutual_info_from_marginals(table, &marginals);
     let emi = expected_mutual_info_from_marginals(&marginals.rows, &marginals.cols);
@@ -245,7 +252,10 @@ pub(crate) fn adjusted_mutual_info_from_table(
 /// `adjusted_mutual_info_score`, with `E[MI]` from [`expected_mutual_info`].
 ///
 /// It is 1.0 for identical partitions (including one cluster on both sides and all singletons)
-/// and near 0.0, possibly negative, for independent labelings.
+/// and near 0.0, possibly negative, for independent labelings. It is exactly 0.0 when one side
+/// is all singletons and the other is not, because the mutual information then equals its
+/// expectation; scikit-learn returns the rounding noise of 0/0 there, which under the `min`
+/// average can lie anywhere and depends on the argument order.
 ///
 /// # Errors
 ///
