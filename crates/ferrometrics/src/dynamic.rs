@@ -106,7 +106,7 @@ impl<M: Metric> DynMetric<M::Kind> for M {
     fn merge_dyn(&mut self, other: &dyn DynMetric<M::Kind>) -> Result<()> {
         let Some(other) = other.as_any().downcast_ref::<M>() else {
             return Err(Error::incompatible_state(format!(
-                "cannot merge a {} state into a {} state",
+                "cannot merge the state of {} into the state of {}",
                 other.info().name,
                 Metric::info(self).name
             )));

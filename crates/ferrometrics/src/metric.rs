@@ -157,13 +157,13 @@ pub trait Metric: Clone + Send + Sync + Serialize + DeserializeOwned + 'static {
 
         let restored: Self = postcard::from_bytes(body).map_err(|e| {
             Error::incompatible_state(format!(
-                "the bytes hold a {metric} state that does not decode as this metric: {e}"
+                "the bytes hold the state of {metric}, which does not decode as this metric: {e}"
             ))
         })?;
         let expected = restored.info().name;
         if metric != expected {
             return Err(Error::incompatible_state(format!(
-                "the bytes hold a {metric} state, not a {expected} state"
+                "the bytes hold the state of {metric}, not of {expected}"
             )));
         }
         Ok(restored)

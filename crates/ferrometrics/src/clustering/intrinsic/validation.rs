@@ -152,9 +152,10 @@ pub(crate) fn check_label_count(metric: &str, n_clusters: usize, n_samples: usiz
         return Err(Error::invalid_input(
             "labels",
             format!(
-                "has {n_clusters} distinct labels for {n_samples} samples, but {metric} needs \
+                "has {n_clusters} distinct {} for {n_samples} samples, but {metric} needs \
                  between 2 and n_samples - 1 distinct labels; pass more samples or merge or split \
-                 clusters"
+                 clusters",
+                if n_clusters == 1 { "label" } else { "labels" }
             ),
         ));
     }
