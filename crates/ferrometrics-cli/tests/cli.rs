@@ -553,6 +553,19 @@ fn error_non_integer_label() {
 }
 
 #[test]
+fn error_label_outside_int64() {
+    let dir = TempDir::new("huge-label");
+    let file = dir.write("labels.csv", "target,preds\n0,1\n1,99999999999999999999\n");
+
+    let output = run(csv_args(&file, &[]));
+
+    assert_input_error(
+        &output,
+        &["labels.csv", "line 3", "\"preds\"", "int64 range"],
+    );
+}
+
+#[test]
 fn error_text_label() {
     let dir = TempDir::new("text-label");
     let file = dir.write("labels.csv", "target,preds\nsetosa,1\n");

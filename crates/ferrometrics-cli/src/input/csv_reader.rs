@@ -195,19 +195,21 @@ fn parse_label(path: &Path, line: u64, column: &str, field: &str) -> Result<i64,
     if let Ok(label) = field.parse::<i64>() {
         return Ok(label);
     }
-    field
-        .parse::<f64>()
-        .ok()
-        .and_then(integral_label)
-        .ok_or_else(|| {
-            CliError::file(
-                path,
-                format!(
-                    "line {line}, column \"{column}\": label \"{field}\" is not an integer, \
-                     use integer cluster labels"
-                ),
-            )
-        })
+    let number = field.parse::<f64>().ok();
+    if let Some(label) = number.and_then(integral_label) {
+        return Ok(label);
+    }
+
+    let problem = match number {
+        Some(value) if value.is_finite() && value.fract() == 0.0 => {
+            "is outside the int64 range, use labels between -2^63 and 2^63 - 1"
+        }
+        _ => "is not an integer, use integer cluster labels",
+    };
+    Err(CliError::file(
+        path,
+        format!("line {line}, column \"{column}\": label \"{field}\" {problem}"),
+    ))
 }
 
 fn parse_feature(path: &Path, line: u64, column: &str, field: &str) -> Result<f64, CliError> {
