@@ -221,6 +221,9 @@ Outputs:
   without ground truth.
   The mean AP is read at the largest --max-dets count, where pycocotools reads it at 100 and
   prints -1 when 100 is not among the counts.
+  --per-class covers the categories that have ground truth or detections, as TorchMetrics'
+  `classes`, and evaluates each one on its own, also with --average micro. A category with
+  detections but no ground truth has AP and AR -1.
 
 Exit status:
   0 on success, 2 on invalid usage or invalid input, with a one-line message on stderr, and 1
