@@ -14,6 +14,7 @@ use ferrometrics::detection::{
     Summary,
 };
 use ferrometrics::Error;
+use indicatif::ProgressBar;
 
 use crate::cli::{AverageArg, DetectionArgs, DetectionFormat};
 use crate::clustering::Printout;
@@ -176,44 +177,12 @@ fn compute_report(
     params: &Params,
 ) -> Result<Report, CliError> {
     let micro = args.average == AverageArg::Micro;
-    let steps = 2 + u64::from(micro && args.per_class);
     let bar = progress::metrics_bar(truth.annotations.len() + results.annotations.len());
-    bar.set_length(steps);
-
-    bar.set_message("matches");
-    let per_category = Params {
-        use_categories: !micro,
-        ..params.clone()
-    };
-    let evaluation = evaluate(truth, results, iou_type, &per_category)
-        .map_err(|error| evaluation_error(args, error))?;
-    bar.inc(1);
-
-    bar.set_message("precision and recall");
-    let accumulation = evaluation.accumulate();
-    drop(evaluation);
-    let summary = accumulation.summarize();
-    bar.inc(1);
-
-    let classes = if args.per_class {
-        let by_category = if micro {
-            bar.set_message("per-class matches");
-            let macro_params = Params {
-                use_categories: true,
-                ..params.clone()
-            };
-            let evaluation = evaluate(truth, results, iou_type, &macro_params)
-                .map_err(|error| evaluation_error(args, error))?;
-            bar.inc(1);
-            evaluation.accumulate()
-        } else {
-            accumulation
-        };
-        Some(class_results(truth, results, &by_category))
-    } else {
-        None
-    };
+    bar.set_length(2 + u64::from(micro && args.per_class));
+    let evaluated = evaluate_with_progress(args, truth, results, iou_type, params, &bar);
+    // Cleared before any error is printed, so that the message starts on a clean line.
     bar.finish_and_clear();
+    let (summary, classes) = evaluated?;
 
     let mut max_detections = params.max_detections.clone();
     max_detections.sort_unstable();
@@ -233,6 +202,53 @@ fn compute_report(
         max_detections,
         classes,
     })
+}
+
+/// Runs the evaluation steps, advancing `bar` after each.
+fn evaluate_with_progress(
+    args: &DetectionArgs,
+    truth: &CocoDataset,
+    results: &CocoDataset,
+    iou_type: IouType,
+    params: &Params,
+    bar: &ProgressBar,
+) -> Result<(Summary, Option<Vec<ClassResult>>), CliError> {
+    let micro = args.average == AverageArg::Micro;
+
+    bar.set_message("matches");
+    let headline_params = Params {
+        use_categories: !micro,
+        ..params.clone()
+    };
+    let evaluation = evaluate(truth, results, iou_type, &headline_params)
+        .map_err(|error| evaluation_error(args, error))?;
+    bar.inc(1);
+
+    bar.set_message("precision and recall");
+    let accumulation = evaluation.accumulate();
+    drop(evaluation);
+    let summary = accumulation.summarize();
+    bar.inc(1);
+
+    if !args.per_class {
+        return Ok((summary, None));
+    }
+    // Per-class values come from per-category matching, also under micro averaging.
+    let by_category = if micro {
+        bar.set_message("per-class matches");
+        let per_category = Params {
+            use_categories: true,
+            ..params.clone()
+        };
+        let evaluation = evaluate(truth, results, iou_type, &per_category)
+            .map_err(|error| evaluation_error(args, error))?;
+        bar.inc(1);
+        evaluation.accumulate()
+    } else {
+        accumulation
+    };
+    let classes = class_results(truth, results, &by_category);
+    Ok((summary, Some(classes)))
 }
 
 /// Converts an evaluation error into a one-line error about the file it concerns.
