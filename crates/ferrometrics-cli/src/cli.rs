@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ferrometrics::clustering::{AverageMethod, DunnDefinition};
+use ferrometrics::detection::{Average, IouType};
 
 /// Largest number of rows for which the silhouette coefficient is computed exactly by default.
 ///
@@ -53,6 +54,10 @@ pub enum Command {
     /// Score a clustering against true labels and on its own feature rows.
     #[command(after_help = CLUSTERING_AFTER_HELP)]
     Clustering(ClusteringArgs),
+
+    /// Score object detections or instance masks against COCO ground truth, as pycocotools.
+    #[command(after_help = DETECTION_AFTER_HELP)]
+    Detection(DetectionArgs),
 }
 
 /// Options of the `clustering` subcommand.
@@ -199,4 +204,120 @@ pub enum Format {
     Table,
     /// One JSON object whose keys are the metric function names; undefined values are null.
     Json,
+}
+
+const DETECTION_AFTER_HELP: &str = "\
+Inputs:
+  GT.json is a COCO ground-truth file: an object with `images`, `categories` and
+  `annotations`. RESULTS.json is a COCO results file: a list of detections, each with
+  `image_id`, `category_id`, `score` and a `bbox` [x, y, width, height] or a `segmentation`
+  (polygons or RLE). The files are read with the rules of pycocotools' COCO and loadRes.
+
+Outputs:
+  The table format prints the twelve summary lines of pycocotools' COCOeval.summarize, values
+  rounded to three decimals, and with --per-class a table of AP and AR per category.
+  The JSON format prints one object with TorchMetrics' MeanAveragePrecision keys and full
+  precision values. A value of -1 marks a metric that is undefined, such as an area range
+  without ground truth.
+  The mean AP is read at the largest --max-dets count, where pycocotools reads it at 100 and
+  prints -1 when 100 is not among the counts.
+  --per-class covers the categories that have ground truth or detections, as TorchMetrics'
+  `classes`, and evaluates each one on its own, also with --average micro. A category with
+  detections but no ground truth has AP and AR -1.
+
+Exit status:
+  0 on success, 2 on invalid usage or invalid input, with a one-line message on stderr, and 1
+  when stdout cannot be written.
+
+Examples:
+  ferrometrics detection --gt instances_val2014.json --dt results.json
+  ferrometrics detection --gt instances_val2014.json --dt results.json --iou-type segm \\
+      --per-class --format json";
+
+/// Options of the `detection` subcommand.
+#[derive(Debug, Args)]
+pub struct DetectionArgs {
+    /// COCO ground-truth file.
+    #[arg(long, value_name = "GT.json")]
+    pub gt: PathBuf,
+
+    /// COCO results file, the detections to score.
+    #[arg(long, value_name = "RESULTS.json")]
+    pub dt: PathBuf,
+
+    /// Geometry on which IoU is computed: boxes or segmentation masks.
+    #[arg(long, value_enum, default_value_t = IouTypeArg::Bbox)]
+    pub iou_type: IouTypeArg,
+
+    /// Averaging of categories: macro evaluates each category on its own and averages, micro
+    /// pools all categories into one (pycocotools' useCats = 0).
+    #[arg(long, value_enum, default_value_t = AverageArg::Macro)]
+    pub average: AverageArg,
+
+    /// Also report AP and AR per category, over all areas at the largest --max-dets count.
+    #[arg(long)]
+    pub per_class: bool,
+
+    /// Comma-separated IoU thresholds in [0, 1] [default: 0.50, 0.55, ..., 0.95, as
+    /// np.linspace(0.5, 0.95, 10)].
+    #[arg(long, value_name = "T,...", value_delimiter = ',')]
+    pub iou_thresholds: Option<Vec<f64>>,
+
+    /// Three comma-separated max detection counts per image and category.
+    #[arg(
+        long,
+        value_name = "N,N,N",
+        value_delimiter = ',',
+        default_values_t = [1_usize, 10, 100]
+    )]
+    pub max_dets: Vec<usize>,
+
+    /// Output format of the report on stdout.
+    #[arg(long, value_enum, default_value_t = DetectionFormat::Table)]
+    pub format: DetectionFormat,
+}
+
+/// Output format of the `detection` report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DetectionFormat {
+    /// A header line, pycocotools' twelve summary lines, and with --per-class a table.
+    Table,
+    /// One JSON object with TorchMetrics' MeanAveragePrecision keys and full precision values.
+    Json,
+}
+
+/// The geometry on which IoU is computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum IouTypeArg {
+    /// Boxes `bbox`.
+    Bbox,
+    /// Segmentation masks `segmentation`.
+    Segm,
+}
+
+impl From<IouTypeArg> for IouType {
+    fn from(iou_type: IouTypeArg) -> Self {
+        match iou_type {
+            IouTypeArg::Bbox => IouType::Bbox,
+            IouTypeArg::Segm => IouType::Segm,
+        }
+    }
+}
+
+/// The averaging of categories into the summary values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AverageArg {
+    /// Mean over categories of the per-category values, as COCO.
+    Macro,
+    /// One evaluation in which detections match objects of any category.
+    Micro,
+}
+
+impl From<AverageArg> for Average {
+    fn from(average: AverageArg) -> Self {
+        match average {
+            AverageArg::Macro => Average::Macro,
+            AverageArg::Micro => Average::Micro,
+        }
+    }
 }

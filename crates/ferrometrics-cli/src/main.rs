@@ -2,6 +2,7 @@
 
 mod cli;
 mod clustering;
+mod detection;
 mod error;
 mod input;
 mod output;
@@ -28,6 +29,7 @@ fn main() -> ExitCode {
 
     let printout = match &cli.command {
         Command::Clustering(args) => clustering::run(args),
+        Command::Detection(args) => detection::run(args),
     };
     match printout {
         Ok(printout) => {
