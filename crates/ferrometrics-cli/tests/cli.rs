@@ -1398,8 +1398,6 @@ fn detection_help_lists_options() {
 }
 
 #[test]
-#[ignore = "the library reads JSON numbers with serde_json's default parser, which reads \
-            0.9999999999999999 as 1.0 unless its float_roundtrip feature is enabled"]
 fn detection_close_scores_keep_their_order() {
     // The false positive at (60, 60) has the higher score by one unit in the last place, so
     // pycocotools ranks it first. pycocotools 2.0.11 gives map 0.5.

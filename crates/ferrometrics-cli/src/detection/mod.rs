@@ -46,9 +46,6 @@ pub fn run(args: &DetectionArgs) -> Result<Printout, CliError> {
     let params = params(args)?;
     let iou_type = IouType::from(args.iou_type);
 
-    // NOTE: the library parses JSON numbers with serde_json's default parser, which can be one
-    // unit in the last place off for 17-digit values. Scores that differ only there can then tie
-    // where pycocotools orders them, and the values differ from pycocotools'.
     let truth_text = read_text(&args.gt)?;
     let truth = CocoDataset::from_json_str(&truth_text)
         .map_err(|error| file_error(&args.gt, &truth_text, error))?;
