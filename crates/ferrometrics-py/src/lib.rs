@@ -5,6 +5,7 @@
 //! wraps them in classes with TorchMetrics' names and signatures.
 
 mod conversion;
+mod detection;
 mod errors;
 mod factory;
 mod functional;
@@ -18,5 +19,6 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<metric::NativeMetric>()?;
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     functional::register(module)?;
+    detection::register(module)?;
     Ok(())
 }
