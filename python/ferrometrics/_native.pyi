@@ -1,6 +1,6 @@
 """Type stubs of the native module ``ferrometrics._native``."""
 
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import numpy.typing as npt
@@ -97,3 +97,41 @@ def dunn_index(
 def silhouette_score(
     data: Any, labels: Any, sample_size: Optional[int] = None, seed: Optional[int] = None
 ) -> float: ...
+
+class NativeCocoEvaluation:
+    """A COCO evaluation of one IoU type over ground-truth and result JSON texts."""
+
+    def __init__(
+        self,
+        truth_json: str,
+        results_json: str,
+        iou_type: str,
+        iou_thresholds: List[float],
+        rec_thresholds: List[float],
+        max_detections: List[int],
+        area_ranges: List[Tuple[str, float, float]],
+        use_categories: bool,
+    ) -> None: ...
+    @property
+    def category_ids(self) -> List[int]: ...
+    def accumulate(
+        self,
+    ) -> Tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+    def summarize(self) -> Tuple[List[float], str]: ...
+
+_RleParts = Tuple[int, int, bytes]
+
+def mask_encode(masks: npt.NDArray[np.uint8]) -> List[_RleParts]: ...
+def mask_decode(rles: List[_RleParts]) -> npt.NDArray[np.uint8]: ...
+def mask_area(rles: List[_RleParts]) -> List[int]: ...
+def mask_to_bbox(rles: List[_RleParts]) -> List[List[float]]: ...
+def mask_merge(rles: List[_RleParts], intersect: bool) -> _RleParts: ...
+def mask_iou_rles(
+    detections: List[_RleParts], truths: List[_RleParts], is_crowd: List[bool]
+) -> npt.NDArray[np.float64]: ...
+def mask_iou_boxes(
+    detections: npt.NDArray[np.float64], truths: npt.NDArray[np.float64], is_crowd: List[bool]
+) -> npt.NDArray[np.float64]: ...
+def mask_from_polygons(polygons: List[List[float]], height: int, width: int) -> List[_RleParts]: ...
+def mask_from_boxes(boxes: List[List[float]], height: int, width: int) -> List[_RleParts]: ...
+def mask_from_counts(counts: List[List[int]], height: int, width: int) -> List[_RleParts]: ...

@@ -4,6 +4,7 @@
 //! name and keyword arguments, and the functional forms. The Python package `ferrometrics`
 //! wraps them in classes with TorchMetrics' names and signatures.
 
+mod coco;
 mod conversion;
 mod detection;
 mod errors;
@@ -20,5 +21,6 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     functional::register(module)?;
     detection::register(module)?;
+    coco::register(module)?;
     Ok(())
 }
