@@ -69,6 +69,15 @@ def coco_stats(
 ) -> np.ndarray:
     """Evaluate xyxy boxes with pycocotools, with image ids 0, 1, ... as TorchMetrics sets
     them, and return the twelve summary numbers."""
+    return coco_evaluation(preds, target, iou_type).stats
+
+
+def coco_evaluation(
+    preds: List[Dict[str, np.ndarray]], target: List[Dict[str, np.ndarray]], iou_type: str
+) -> Any:
+    """Run pycocotools' COCOeval on xyxy boxes (and masks for segm) with image ids 0, 1, ...
+    and return it after summarize."""
+    from pycocotools import mask as mask_utils
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
 
@@ -76,32 +85,40 @@ def coco_stats(
         return [float(box[0]), float(box[1]), float(box[2] - box[0]), float(box[3] - box[1])]
 
     labels = sorted({int(c) for image in preds + target for c in image["labels"]})
+    def rle(masks: Dict[str, np.ndarray], index: int) -> Dict[str, Any]:
+        return mask_utils.encode(np.asfortranarray(masks["masks"][index].astype(np.uint8)))
+
     annotations, results = [], []
     for image_id, (pred, truth) in enumerate(zip(preds, target)):
-        for box, label, crowd in zip(truth["boxes"], truth["labels"], truth["iscrowd"]):
+        for index, (box, label, crowd) in enumerate(
+            zip(truth["boxes"], truth["labels"], truth["iscrowd"])
+        ):
             bbox = xywh(box)
-            annotations.append(
-                {
-                    "id": len(annotations) + 1,
-                    "image_id": image_id,
-                    "category_id": int(label),
-                    "bbox": bbox,
-                    "area": bbox[2] * bbox[3],
-                    "iscrowd": int(crowd),
-                }
-            )
-        for box, label, score in zip(pred["boxes"], pred["labels"], pred["scores"]):
-            results.append(
-                {
-                    "image_id": image_id,
-                    "category_id": int(label),
-                    "bbox": xywh(box),
-                    "score": float(score),
-                }
-            )
+            annotation = {
+                "id": len(annotations) + 1,
+                "image_id": image_id,
+                "category_id": int(label),
+                "bbox": bbox,
+                "area": bbox[2] * bbox[3],
+                "iscrowd": int(crowd),
+            }
+            if iou_type == "segm":
+                annotation["segmentation"] = rle(truth, index)
+                annotation["area"] = float(mask_utils.area(annotation["segmentation"]))
+            annotations.append(annotation)
+        for index, (box, label, score) in enumerate(
+            zip(pred["boxes"], pred["labels"], pred["scores"])
+        ):
+            result = {"image_id": image_id, "category_id": int(label), "score": float(score)}
+            if iou_type == "segm":
+                result["segmentation"] = rle(pred, index)
+            else:
+                result["bbox"] = xywh(box)
+            results.append(result)
+    height, width = (target[0]["masks"].shape[1:]) if iou_type == "segm" else (0, 0)
     truth_set = COCO()
     truth_set.dataset = {
-        "images": [{"id": i} for i in range(len(target))],
+        "images": [{"id": i, "height": height, "width": width} for i in range(len(target))],
         "annotations": annotations,
         "categories": [{"id": c} for c in labels],
     }
@@ -112,7 +129,7 @@ def coco_stats(
         evaluation.evaluate()
         evaluation.accumulate()
         evaluation.summarize()
-    return evaluation.stats
+    return evaluation
 
 
 def summary(result: Dict[str, Any]) -> List[float]:
@@ -216,6 +233,82 @@ def test_random_images_match_pycocotools(seed):
     actual = summary(metric.compute())
 
     assert actual == coco_stats(preds, target, "bbox").tolist()
+
+
+def test_per_class_values_match_pycocotools():
+    pytest.importorskip("pycocotools")
+    preds, target = random_images(seed=21, images=10, classes=4)
+    metric = MeanAveragePrecision(class_metrics=True)
+    metric.update(preds, target)
+    reference = coco_evaluation(preds, target, "bbox")
+
+    result = metric.compute()
+
+    precision = reference.eval["precision"][:, :, :, 0, -1]
+    recall = reference.eval["recall"][:, :, 0, -1]
+    for k in range(precision.shape[2]):
+        defined = precision[:, :, k][precision[:, :, k] > -1]
+        expected_map = float(np.mean(defined)) if defined.size else -1.0
+        defined = recall[:, k][recall[:, k] > -1]
+        expected_mar = float(np.mean(defined)) if defined.size else -1.0
+        assert result["map_per_class"][k] == expected_map, k
+        assert result["mar_100_per_class"][k] == expected_mar, k
+
+
+def random_masks(
+    seed: int, images: int, classes: int, size: int = 48
+) -> Tuple[List[Dict[str, np.ndarray]], List[Dict[str, np.ndarray]]]:
+    """Build seeded rectangle-and-noise masks: shifted copies of the truth plus extra masks."""
+    rng = np.random.default_rng(seed)
+    preds, target = [], []
+
+    def blob() -> np.ndarray:
+        mask = np.zeros((size, size), dtype=bool)
+        top, left = rng.integers(0, size - 8, size=2)
+        mask[top : top + rng.integers(4, 30), left : left + rng.integers(4, 30)] = True
+        return mask
+
+    for _ in range(images):
+        count = int(rng.integers(1, 5))
+        truth = np.stack([blob() for _ in range(count)])
+        labels = rng.integers(0, classes, size=count)
+        shifted = np.roll(truth, shift=int(rng.integers(-3, 4)), axis=2)
+        shifted |= rng.uniform(size=shifted.shape) < 0.02
+        extra = int(rng.integers(0, 3))
+        masks = np.concatenate([shifted] + [blob()[None] for _ in range(extra)])
+        pred_labels = np.concatenate([labels, rng.integers(0, classes, size=extra)])
+        scores = rng.uniform(0.05, 1.0, size=len(masks)).round(3)
+        # Segm evaluation reads no boxes, so these placeholders only give the reference helper
+        # one row per object.
+        preds.append(
+            {
+                "boxes": np.zeros((len(masks), 4)),
+                "masks": masks,
+                "scores": scores,
+                "labels": pred_labels,
+            }
+        )
+        target.append(
+            {
+                "boxes": np.zeros((count, 4)),
+                "masks": truth,
+                "labels": labels,
+                "iscrowd": np.zeros(count, int),
+            }
+        )
+    return preds, target
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_random_masks_match_pycocotools(seed):
+    pytest.importorskip("pycocotools")
+    preds, target = random_masks(seed=seed, images=6, classes=3)
+    metric = MeanAveragePrecision(iou_type="segm")
+    metric.update(preds, target)
+
+    actual = summary(metric.compute())
+
+    assert actual == coco_stats(preds, target, "segm").tolist()
 
 
 def test_random_images_cxcywh_matches_xyxy():
