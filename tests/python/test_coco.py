@@ -492,3 +492,19 @@ def test_missing_area_in_ground_truth_raises_value_error():
 
     with pytest.raises(ValueError, match="area"):
         COCOeval(truth, detections, "bbox").evaluate()
+
+
+def test_real_data_max_dets_without_100():
+    # pycocotools 2.0.11 gives stats[0] = -1 here, because its first line looks for
+    # maxDets=100. ferrometrics reads the largest count, 50, and agrees on the other lines.
+    dataset, results = load_real("bbox")
+    params = {"maxDets": [1, 10, 50]}
+    reference = run_pycocotools(dataset, results, "bbox", **params)
+
+    evaluation = run_ferrometrics(
+        COCO(copy.deepcopy(dataset)), copy.deepcopy(results), "bbox", **params
+    )
+
+    assert reference.stats[0] == -1.0
+    assert 0.0 < evaluation.stats[0] < 1.0
+    assert (evaluation.stats[1:] == reference.stats[1:]).all()

@@ -167,7 +167,12 @@ class COCOeval:
         }
 
     def summarize(self) -> None:
-        """Compute and print the twelve COCO summary numbers, and store them in ``stats``."""
+        """Compute and print the twelve COCO summary numbers, and store them in ``stats``.
+
+        NOTE: the first line (``stats[0]``) reads the largest of ``maxDets``. pycocotools 2.0.11
+        reads 100 there, so it gives -1 when 100 is not among ``maxDets``, where this gives the
+        AP at the largest count. The other lines agree in both cases.
+        """
         if not self.eval or self._native is None:
             raise ValueError("accumulate() has not run; call it before summarize()")
         stats, text = self._native.summarize()
