@@ -4,7 +4,9 @@
 //! name and keyword arguments, and the functional forms. The Python package `ferrometrics`
 //! wraps them in classes with TorchMetrics' names and signatures.
 
+mod coco;
 mod conversion;
+mod detection;
 mod errors;
 mod factory;
 mod functional;
@@ -18,5 +20,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<metric::NativeMetric>()?;
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     functional::register(module)?;
+    detection::register(module)?;
+    coco::register(module)?;
     Ok(())
 }

@@ -1,0 +1,309 @@
+//! The native side of `ferrometrics.coco`: COCO evaluation over JSON datasets and the mask API
+//! of pycocotools (`encode`, `decode`, `area`, `toBbox`, `iou`, `merge`, `frPyObjects`).
+//!
+//! Masks cross the boundary as `(height, width, counts)` with counts in COCO's compressed
+//! string form, the same bytes that pycocotools stores in an RLE dict.
+
+use ferrometrics::detection::mask::{box_to_rle, mask_iou, merge, polygon_to_rle, Rle};
+use ferrometrics::detection::{
+    box_iou, evaluate, Accumulation, AreaRange, CocoDataset, Evaluation, IouType, Params,
+};
+use ndarray::{Array2, Array3, ShapeBuilder};
+use numpy::{PyArray, PyReadonlyArray2, PyReadonlyArray3};
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
+use crate::errors::{to_py_err, value_error};
+
+/// An RLE as it crosses the boundary: height, width and compressed counts.
+type RleParts = (u32, u32, Vec<u8>);
+
+/// A COCO evaluation of one IoU type, after `evaluate` and, once called, `accumulate`.
+#[pyclass(module = "ferrometrics._native", name = "NativeCocoEvaluation")]
+pub(crate) struct NativeCocoEvaluation {
+    evaluation: Evaluation,
+    accumulation: Option<Accumulation>,
+}
+
+#[pymethods]
+impl NativeCocoEvaluation {
+    /// Parses the ground truth and the results (COCO JSON texts) and matches every image and
+    /// category, as pycocotools' `COCOeval.evaluate`. The GIL is released meanwhile.
+    #[new]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        truth_json: &str,
+        results_json: &str,
+        iou_type: &str,
+        iou_thresholds: Vec<f64>,
+        rec_thresholds: Vec<f64>,
+        max_detections: Vec<usize>,
+        area_ranges: Vec<(String, f64, f64)>,
+        use_categories: bool,
+    ) -> PyResult<Self> {
+        let iou_type = iou_type.parse::<IouType>().map_err(to_py_err)?;
+        let params = Params {
+            iou_thresholds,
+            rec_thresholds,
+            max_detections,
+            area_ranges: area_ranges
+                .into_iter()
+                .map(|(label, min, max)| AreaRange::new(label, min, max))
+                .collect(),
+            use_categories,
+        };
+        let evaluation = py
+            .detach(|| {
+                let truth = CocoDataset::from_json_str(truth_json)?;
+                let results = truth.load_results_str(results_json)?;
+                evaluate(&truth, &results, iou_type, &params)
+            })
+            .map_err(to_py_err)?;
+        Ok(Self {
+            evaluation,
+            accumulation: None,
+        })
+    }
+
+    /// The category ids of the `K` axis, sorted.
+    #[getter]
+    fn category_ids(&self) -> Vec<i64> {
+        self.evaluation.category_ids.clone()
+    }
+
+    /// Accumulates precision and recall over all images, as pycocotools' `accumulate`, and
+    /// returns `(precision, recall, scores)` in its shapes `(T, R, K, A, M)` and `(T, K, A, M)`.
+    #[allow(clippy::type_complexity)]
+    fn accumulate<'py>(
+        &mut self,
+        py: Python<'py>,
+    ) -> (Bound<'py, PyAny>, Bound<'py, PyAny>, Bound<'py, PyAny>) {
+        let evaluation = &self.evaluation;
+        let accumulation = py.detach(|| evaluation.accumulate());
+        let arrays = (
+            PyArray::from_array(py, &accumulation.precision).into_any(),
+            PyArray::from_array(py, &accumulation.recall).into_any(),
+            PyArray::from_array(py, &accumulation.scores).into_any(),
+        );
+        self.accumulation = Some(accumulation);
+        arrays
+    }
+
+    /// Computes the twelve summary numbers and pycocotools' printed layout of them.
+    ///
+    /// # Errors
+    ///
+    /// Raises `ValueError` if `accumulate` has not run.
+    fn summarize(&self) -> PyResult<(Vec<f64>, String)> {
+        let Some(accumulation) = &self.accumulation else {
+            return Err(value_error(
+                "evaluation",
+                "accumulate has not run; call evaluate() and accumulate() before summarize()",
+            ));
+        };
+        let summary = accumulation.summarize();
+        Ok((summary.stats.to_vec(), summary.to_string()))
+    }
+}
+
+fn to_rle(parts: &RleParts) -> PyResult<Rle> {
+    let (height, width, counts) = parts;
+    let text = std::str::from_utf8(counts)
+        .map_err(|_| value_error("counts", "compressed RLE counts must be ASCII bytes"))?;
+    Rle::from_compressed(*height, *width, text).map_err(to_py_err)
+}
+
+fn to_rles(parts: &[RleParts]) -> PyResult<Vec<Rle>> {
+    parts.iter().map(to_rle).collect()
+}
+
+fn from_rle<'py>(py: Python<'py>, rle: &Rle) -> (u32, u32, Bound<'py, PyBytes>) {
+    let text = rle.to_compressed();
+    (rle.height(), rle.width(), PyBytes::new(py, text.as_bytes()))
+}
+
+/// Encodes the masks of an `(H, W, N)` array, nonzero meaning inside.
+#[pyfunction]
+fn mask_encode<'py>(
+    py: Python<'py>,
+    masks: PyReadonlyArray3<'py, u8>,
+) -> Vec<(u32, u32, Bound<'py, PyBytes>)> {
+    let masks = masks.as_array();
+    let rles: Vec<Rle> = py.detach(|| {
+        masks
+            .axis_iter(ndarray::Axis(2))
+            .map(|mask| Rle::encode(mask.mapv(|value| value != 0).view()))
+            .collect()
+    });
+    rles.iter().map(|rle| from_rle(py, rle)).collect()
+}
+
+/// Decodes RLEs of one size into an `(H, W, N)` uint8 array in Fortran order.
+#[pyfunction]
+fn mask_decode<'py>(py: Python<'py>, rles: Vec<RleParts>) -> PyResult<Bound<'py, PyAny>> {
+    let rles = to_rles(&rles)?;
+    let (height, width) = match rles.first() {
+        Some(rle) => (rle.height() as usize, rle.width() as usize),
+        None => (0, 0),
+    };
+    if let Some(other) = rles
+        .iter()
+        .find(|rle| (rle.height() as usize, rle.width() as usize) != (height, width))
+    {
+        return Err(value_error(
+            "rleObjs",
+            format!(
+                "masks of sizes [{height}, {width}] and [{}, {}] cannot be decoded into one \
+                 array; decode them separately",
+                other.height(),
+                other.width()
+            ),
+        ));
+    }
+    // Runs cover pixels in column-major order, which is the memory order of a Fortran array,
+    // so the masks are written one after another into one buffer.
+    let mut data = vec![0u8; height * width * rles.len()];
+    for (index, rle) in rles.iter().enumerate() {
+        let block = &mut data[index * height * width..(index + 1) * height * width];
+        let mut position = 0usize;
+        for (run, &count) in rle.counts().iter().enumerate() {
+            let end = position + count as usize;
+            if run % 2 == 1 {
+                block[position..end].fill(1);
+            }
+            position = end;
+        }
+    }
+    let array = Array3::from_shape_vec((height, width, rles.len()).f(), data)
+        .expect("the buffer holds height * width bytes per mask");
+    Ok(PyArray::from_owned_array(py, array).into_any())
+}
+
+/// Returns the foreground pixel count of each RLE.
+#[pyfunction]
+fn mask_area(rles: Vec<RleParts>) -> PyResult<Vec<u64>> {
+    Ok(to_rles(&rles)?.iter().map(Rle::area).collect())
+}
+
+/// Returns the tight box `[x, y, width, height]` of each RLE.
+#[pyfunction]
+fn mask_to_bbox(rles: Vec<RleParts>) -> PyResult<Vec<[f64; 4]>> {
+    Ok(to_rles(&rles)?.iter().map(Rle::to_bbox).collect())
+}
+
+/// Merges RLEs into their union, or their intersection with `intersect`.
+#[pyfunction]
+fn mask_merge<'py>(
+    py: Python<'py>,
+    rles: Vec<RleParts>,
+    intersect: bool,
+) -> PyResult<(u32, u32, Bound<'py, PyBytes>)> {
+    let merged = merge(&to_rles(&rles)?, intersect).map_err(to_py_err)?;
+    Ok(from_rle(py, &merged))
+}
+
+/// Computes the IoU of every detection RLE with every ground-truth RLE.
+#[pyfunction]
+fn mask_iou_rles<'py>(
+    py: Python<'py>,
+    detections: Vec<RleParts>,
+    truths: Vec<RleParts>,
+    is_crowd: Vec<bool>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let detections = to_rles(&detections)?;
+    let truths = to_rles(&truths)?;
+    let ious: Array2<f64> = py.detach(|| mask_iou(&detections, &truths, &is_crowd));
+    Ok(PyArray::from_owned_array(py, ious).into_any())
+}
+
+/// Computes the IoU of every detection box with every ground-truth box, `[x, y, w, h]` rows.
+#[pyfunction]
+fn mask_iou_boxes<'py>(
+    py: Python<'py>,
+    detections: PyReadonlyArray2<'py, f64>,
+    truths: PyReadonlyArray2<'py, f64>,
+    is_crowd: Vec<bool>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let rows = |array: &PyReadonlyArray2<'py, f64>, name: &str| -> PyResult<Vec<[f64; 4]>> {
+        let view = array.as_array();
+        if view.ncols() != 4 && view.nrows() != 0 {
+            return Err(value_error(
+                name,
+                format!("expected boxes of shape (N, 4), got {:?}", view.dim()),
+            ));
+        }
+        Ok(view
+            .outer_iter()
+            .map(|row| [row[0], row[1], row[2], row[3]])
+            .collect())
+    };
+    let detections = rows(&detections, "dt")?;
+    let truths = rows(&truths, "gt")?;
+    let ious = box_iou(&detections, &truths, &is_crowd);
+    Ok(PyArray::from_owned_array(py, ious).into_any())
+}
+
+/// Rasterizes polygons `[x0, y0, x1, y1, ...]`, one RLE each.
+#[pyfunction]
+fn mask_from_polygons<'py>(
+    py: Python<'py>,
+    polygons: Vec<Vec<f64>>,
+    height: u32,
+    width: u32,
+) -> Vec<(u32, u32, Bound<'py, PyBytes>)> {
+    let rles: Vec<Rle> = py.detach(|| {
+        polygons
+            .iter()
+            .map(|polygon| polygon_to_rle(polygon, height, width))
+            .collect()
+    });
+    rles.iter().map(|rle| from_rle(py, rle)).collect()
+}
+
+/// Rasterizes boxes `[x, y, width, height]`, one RLE each.
+#[pyfunction]
+fn mask_from_boxes<'py>(
+    py: Python<'py>,
+    boxes: Vec<[f64; 4]>,
+    height: u32,
+    width: u32,
+) -> Vec<(u32, u32, Bound<'py, PyBytes>)> {
+    boxes
+        .iter()
+        .map(|&bbox| from_rle(py, &box_to_rle(bbox, height, width)))
+        .collect()
+}
+
+/// Compresses count lists of `height x width` masks.
+#[pyfunction]
+fn mask_from_counts<'py>(
+    py: Python<'py>,
+    counts: Vec<Vec<u32>>,
+    height: u32,
+    width: u32,
+) -> PyResult<Vec<(u32, u32, Bound<'py, PyBytes>)>> {
+    counts
+        .into_iter()
+        .map(|counts| {
+            let rle = Rle::new(height, width, counts).map_err(to_py_err)?;
+            Ok(from_rle(py, &rle))
+        })
+        .collect()
+}
+
+/// Adds the COCO classes and mask functions to the native module.
+pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_class::<NativeCocoEvaluation>()?;
+    module.add_function(wrap_pyfunction!(mask_encode, module)?)?;
+    module.add_function(wrap_pyfunction!(mask_decode, module)?)?;
+    module.add_function(wrap_pyfunction!(mask_area, module)?)?;
+    module.add_function(wrap_pyfunction!(mask_to_bbox, module)?)?;
+    module.add_function(wrap_pyfunction!(mask_merge, module)?)?;
+    module.add_function(wrap_pyfunction!(mask_iou_rles, module)?)?;
+    module.add_function(wrap_pyfunction!(mask_iou_boxes, module)?)?;
+    module.add_function(wrap_pyfunction!(mask_from_polygons, module)?)?;
+    module.add_function(wrap_pyfunction!(mask_from_boxes, module)?)?;
+    module.add_function(wrap_pyfunction!(mask_from_counts, module)?)?;
+    Ok(())
+}

@@ -1,0 +1,262 @@
+"""``COCO``: a COCO dataset with the indexes and queries of ``pycocotools.coco.COCO``."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import os
+from collections import defaultdict
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
+
+import numpy as np
+
+from ferrometrics.coco import mask as mask_utils
+
+__all__ = ["COCO"]
+
+Annotation = Dict[str, Any]
+
+
+def _as_list(value: Any) -> List[Any]:
+    """Wrap a single id in a list, as pycocotools' queries accept both."""
+    if isinstance(value, (list, tuple, set, range, np.ndarray)):
+        return list(value)
+    return [value]
+
+
+class COCO:
+    """A COCO dataset (images, categories, annotations) with pycocotools' query methods.
+
+    ``annotation_file`` is the path of a COCO JSON file or an already loaded dict. Without it the
+    dataset is empty: set ``dataset`` and call ``createIndex``, as with pycocotools. Nothing is
+    printed while loading.
+    """
+
+    def __init__(self, annotation_file: Union[str, os.PathLike, Dict[str, Any], None] = None):
+        self.dataset: Dict[str, Any] = {}
+        self.anns: Dict[Any, Annotation] = {}
+        self.cats: Dict[Any, Dict[str, Any]] = {}
+        self.imgs: Dict[Any, Dict[str, Any]] = {}
+        self.imgToAnns: Dict[Any, List[Annotation]] = defaultdict(list)
+        self.catToImgs: Dict[Any, List[Any]] = defaultdict(list)
+        self._result_entries: Optional[List[Annotation]] = None
+        if annotation_file is None:
+            return
+        if isinstance(annotation_file, dict):
+            dataset = annotation_file
+        else:
+            with open(annotation_file, "r", encoding="utf-8") as handle:
+                dataset = json.load(handle)
+        if not isinstance(dataset, dict):
+            raise ValueError(
+                f"invalid input `annotation_file`: the top level must be an object with "
+                f"'images', 'categories' and 'annotations', got {type(dataset).__name__}"
+            )
+        self.dataset = dataset
+        self.createIndex()
+
+    def createIndex(self) -> None:  # noqa: N802 (pycocotools' name)
+        """Build the id indexes ``anns``, ``imgs``, ``cats``, ``imgToAnns`` and ``catToImgs``."""
+        anns: Dict[Any, Annotation] = {}
+        cats: Dict[Any, Dict[str, Any]] = {}
+        imgs: Dict[Any, Dict[str, Any]] = {}
+        img_to_anns: Dict[Any, List[Annotation]] = defaultdict(list)
+        cat_to_imgs: Dict[Any, List[Any]] = defaultdict(list)
+        for ann in self.dataset.get("annotations", []):
+            img_to_anns[ann["image_id"]].append(ann)
+            anns[ann["id"]] = ann
+        for img in self.dataset.get("images", []):
+            imgs[img["id"]] = img
+        for cat in self.dataset.get("categories", []):
+            cats[cat["id"]] = cat
+        if "annotations" in self.dataset and "categories" in self.dataset:
+            for ann in self.dataset["annotations"]:
+                cat_to_imgs[ann["category_id"]].append(ann["image_id"])
+        self.anns, self.imgs, self.cats = anns, imgs, cats
+        self.imgToAnns, self.catToImgs = img_to_anns, cat_to_imgs
+
+    def info(self) -> None:
+        """Print the dataset's ``info`` entries."""
+        for key, value in self.dataset.get("info", {}).items():
+            print(f"{key}: {value}")
+
+    def getAnnIds(  # noqa: N802
+        self,
+        imgIds: Any = (),  # noqa: N803
+        catIds: Any = (),  # noqa: N803
+        areaRng: Sequence[float] = (),  # noqa: N803
+        iscrowd: Optional[Any] = None,
+    ) -> List[Any]:
+        """Return the ids of the annotations of the given images and categories, with an area
+        strictly inside ``areaRng`` and the given crowd flag. An empty filter keeps all."""
+        img_ids = _as_list(imgIds)
+        cat_ids = set(_as_list(catIds))
+        area_range = list(areaRng)
+        if img_ids:
+            anns: Iterable[Annotation] = itertools.chain.from_iterable(
+                self.imgToAnns[i] for i in img_ids if i in self.imgToAnns
+            )
+        else:
+            anns = self.dataset.get("annotations", [])
+        if cat_ids:
+            anns = [ann for ann in anns if ann["category_id"] in cat_ids]
+        if area_range:
+            low, high = area_range[0], area_range[1]
+            anns = [ann for ann in anns if low < ann["area"] < high]
+        if iscrowd is not None:
+            return [ann["id"] for ann in anns if ann.get("iscrowd", 0) == iscrowd]
+        return [ann["id"] for ann in anns]
+
+    def getCatIds(  # noqa: N802
+        self,
+        catNms: Any = (),  # noqa: N803
+        supNms: Any = (),  # noqa: N803
+        catIds: Any = (),  # noqa: N803
+    ) -> List[Any]:
+        """Return the ids of the categories with the given names, supercategories and ids. An
+        empty filter keeps all."""
+        names = _as_list(catNms)
+        supercategories = _as_list(supNms)
+        ids = _as_list(catIds)
+        cats = self.dataset.get("categories", [])
+        if names:
+            cats = [cat for cat in cats if cat.get("name") in names]
+        if supercategories:
+            cats = [cat for cat in cats if cat.get("supercategory") in supercategories]
+        if ids:
+            cats = [cat for cat in cats if cat["id"] in ids]
+        return [cat["id"] for cat in cats]
+
+    def getImgIds(self, imgIds: Any = (), catIds: Any = ()) -> List[Any]:  # noqa: N802, N803
+        """Return the ids of the given images that contain every given category. With no
+        images given, return all images that contain every category."""
+        img_ids = _as_list(imgIds)
+        cat_ids = _as_list(catIds)
+        if not img_ids and not cat_ids:
+            return list(self.imgs.keys())
+        ids = set(img_ids)
+        for index, cat_id in enumerate(cat_ids):
+            if index == 0 and not ids:
+                ids = set(self.catToImgs[cat_id])
+            else:
+                ids &= set(self.catToImgs[cat_id])
+        return list(ids)
+
+    def loadAnns(self, ids: Any = ()) -> List[Annotation]:  # noqa: N802
+        """Return the annotations with the given ids."""
+        return [self.anns[i] for i in _as_list(ids)]
+
+    def loadCats(self, ids: Any = ()) -> List[Dict[str, Any]]:  # noqa: N802
+        """Return the categories with the given ids."""
+        return [self.cats[i] for i in _as_list(ids)]
+
+    def loadImgs(self, ids: Any = ()) -> List[Dict[str, Any]]:  # noqa: N802
+        """Return the images with the given ids."""
+        return [self.imgs[i] for i in _as_list(ids)]
+
+    def loadRes(self, resFile: Any) -> "COCO":  # noqa: N802, N803
+        """Load detections as a ``COCO`` dataset over this dataset's images and categories.
+
+        ``resFile`` is a JSON file path, a list of result dicts, or an ``(N, 7)`` array of rows
+        ``[image_id, x, y, width, height, score, category_id]``. If the first result has a
+        non-empty ``bbox``, every result is a box: its area is ``width * height`` and its
+        segmentation the box's polygon. Otherwise every result needs a ``segmentation``, whose
+        mask area is the area and whose tight box is the ``bbox`` unless one is given. Results
+        get ids 1, 2, ... and are never crowds.
+        """
+        if isinstance(resFile, (str, os.PathLike)):
+            with open(resFile, "r", encoding="utf-8") as handle:
+                anns = json.load(handle)
+        elif isinstance(resFile, np.ndarray):
+            anns = self.loadNumpyAnnotations(resFile)
+        else:
+            anns = resFile
+        if not isinstance(anns, list):
+            raise ValueError(
+                f"invalid input `resFile`: results must be a list of dicts, got "
+                f"{type(anns).__name__}"
+            )
+
+        known = set(self.getImgIds())
+        unknown = {ann["image_id"] for ann in anns} - known
+        if unknown:
+            example = sorted(unknown, key=str)[:5]
+            raise ValueError(
+                f"invalid input `resFile`: results of images {example} that are not in the "
+                "ground truth; evaluate against the dataset the detections were made on"
+            )
+
+        results = COCO()
+        # The engine of COCOeval derives areas and boxes from the results as given, so it reads
+        # these copies, taken before the fields below are added.
+        results._result_entries = [dict(ann) for ann in anns]
+        results.dataset["images"] = list(self.dataset.get("images", []))
+        results.dataset["categories"] = copy.deepcopy(self.dataset.get("categories", []))
+        if anns and "bbox" in anns[0] and len(anns[0]["bbox"]) > 0:
+            for index, ann in enumerate(anns):
+                x, y, width, height = ann["bbox"]
+                if "segmentation" not in ann:
+                    ann["segmentation"] = [
+                        [x, y, x, y + height, x + width, y + height, x + width, y]
+                    ]
+                ann["area"] = width * height
+                ann["id"] = index + 1
+                ann["iscrowd"] = 0
+        elif anns and "segmentation" in anns[0]:
+            for index, ann in enumerate(anns):
+                rle = self._result_rle(ann)
+                ann["area"] = mask_utils.area(rle)
+                if "bbox" not in ann:
+                    ann["bbox"] = mask_utils.toBbox(rle)
+                ann["id"] = index + 1
+                ann["iscrowd"] = 0
+        elif anns:
+            raise ValueError(
+                "invalid input `resFile`: the first result has neither a non-empty 'bbox' nor a "
+                "'segmentation'; captions and keypoints are not supported"
+            )
+        results.dataset["annotations"] = anns
+        results.createIndex()
+        return results
+
+    def _result_rle(self, ann: Annotation) -> Dict[str, Any]:
+        segmentation = ann["segmentation"]
+        if isinstance(segmentation, dict):
+            return segmentation
+        img = self.imgs[ann["image_id"]]
+        return mask_utils.merge(mask_utils.frPyObjects(segmentation, img["height"], img["width"]))
+
+    def loadNumpyAnnotations(self, data: np.ndarray) -> List[Annotation]:  # noqa: N802
+        """Convert rows ``[image_id, x, y, width, height, score, category_id]`` to result
+        dicts."""
+        array = np.asarray(data)
+        if array.ndim != 2 or array.shape[1] != 7:
+            raise ValueError(
+                f"invalid input `data`: expected shape (N, 7), got shape {array.shape}"
+            )
+        return [
+            {
+                "image_id": int(row[0]),
+                "bbox": [float(row[1]), float(row[2]), float(row[3]), float(row[4])],
+                "score": float(row[5]),
+                "category_id": int(row[6]),
+            }
+            for row in array
+        ]
+
+    def annToRLE(self, ann: Annotation) -> Dict[str, Any]:  # noqa: N802
+        """Return the annotation's segmentation as one RLE: polygons are rasterized at the
+        image's size and merged, uncompressed RLEs are compressed."""
+        img = self.imgs[ann["image_id"]]
+        height, width = img["height"], img["width"]
+        segmentation = ann["segmentation"]
+        if isinstance(segmentation, list):
+            return mask_utils.merge(mask_utils.frPyObjects(segmentation, height, width))
+        if isinstance(segmentation["counts"], list):
+            return mask_utils.frPyObjects(segmentation, height, width)
+        return segmentation
+
+    def annToMask(self, ann: Annotation) -> np.ndarray:  # noqa: N802
+        """Return the annotation's binary mask ``(H, W)`` as uint8."""
+        return mask_utils.decode(self.annToRLE(ann))

@@ -1,0 +1,217 @@
+"""``COCOeval``: pycocotools' evaluation interface, computed by ferrometrics' COCO engine.
+
+The numbers (``stats``, ``eval["precision"]``, ``eval["recall"]``, ``eval["scores"]``) are those
+of ``pycocotools.cocoeval.COCOeval`` to the bit for ``"bbox"`` and ``"segm"``.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import json
+from typing import Any, Dict, List, Optional
+
+import numpy as np
+
+from ferrometrics._native import NativeCocoEvaluation
+from ferrometrics.coco.coco import COCO
+
+__all__ = ["COCOeval", "Params"]
+
+_IOU_TYPES = ("bbox", "segm")
+
+
+class Params:
+    """Evaluation parameters with pycocotools' attribute names and defaults."""
+
+    def __init__(self, iouType: str = "segm") -> None:  # noqa: N803 (pycocotools' name)
+        if iouType == "keypoints":
+            raise ValueError(
+                "invalid value for `iouType`: keypoint evaluation is not supported; "
+                "use \"bbox\" or \"segm\""
+            )
+        if iouType not in _IOU_TYPES:
+            raise ValueError(
+                f"invalid value for `iouType`: {iouType!r} is not an IoU type; "
+                "use \"bbox\" or \"segm\""
+            )
+        self.imgIds: List[Any] = []
+        self.catIds: List[Any] = []
+        self.iouThrs = np.linspace(0.5, 0.95, int(np.round((0.95 - 0.5) / 0.05)) + 1)
+        self.recThrs = np.linspace(0.0, 1.00, int(np.round((1.00 - 0.0) / 0.01)) + 1)
+        self.maxDets = [1, 10, 100]
+        self.areaRng = [[0.0, 1e5**2], [0.0, 32.0**2], [32.0**2, 96.0**2], [96.0**2, 1e5**2]]
+        self.areaRngLbl = ["all", "small", "medium", "large"]
+        self.useCats = 1
+        self.iouType = iouType
+
+
+class COCOeval:
+    """Evaluate detections ``cocoDt`` against ground truth ``cocoGt``, as pycocotools does.
+
+    Set ``params`` (``imgIds``, ``catIds``, ``iouThrs``, ``recThrs``, ``maxDets``,
+    ``areaRng``, ``areaRngLbl``, ``useCats``), then call ``evaluate``, ``accumulate`` and
+    ``summarize``. ``summarize`` prints pycocotools' twelve lines and sets ``stats``.
+    ``evaluate`` releases the GIL while it runs.
+
+    NOTE: ``evalImgs`` and ``ious`` stay empty, because the per-image matches stay in the
+    native engine.
+    """
+
+    def __init__(
+        self,
+        cocoGt: Optional[COCO] = None,  # noqa: N803
+        cocoDt: Optional[COCO] = None,  # noqa: N803
+        iouType: str = "segm",  # noqa: N803
+    ) -> None:
+        self.cocoGt = cocoGt
+        self.cocoDt = cocoDt
+        self.evalImgs: List[Any] = []
+        self.eval: Dict[str, Any] = {}
+        self.params = Params(iouType=iouType)
+        self._paramsEval: Optional[Params] = None
+        self.stats: Any = []
+        self.ious: Dict[Any, Any] = {}
+        self._native: Optional[NativeCocoEvaluation] = None
+        if cocoGt is not None:
+            self.params.imgIds = sorted(cocoGt.getImgIds())
+            self.params.catIds = sorted(cocoGt.getCatIds())
+
+    def evaluate(self) -> None:
+        """Match the detections of every image and category to the ground truth."""
+        if self.cocoGt is None or self.cocoDt is None:
+            raise ValueError("COCOeval needs `cocoGt` and `cocoDt` before evaluate()")
+        p = self.params
+        if p.iouType not in _IOU_TYPES:
+            raise ValueError(
+                f"invalid value for `iouType`: {p.iouType!r} is not an IoU type; "
+                "use \"bbox\" or \"segm\""
+            )
+        p.imgIds = list(np.unique(p.imgIds))
+        if p.useCats:
+            p.catIds = list(np.unique(p.catIds))
+        p.maxDets = sorted(p.maxDets)
+        if len(p.areaRng) != len(p.areaRngLbl):
+            raise ValueError(
+                f"invalid value for `areaRngLbl`: {len(p.areaRngLbl)} labels for "
+                f"{len(p.areaRng)} area ranges; give one label per range"
+            )
+
+        truth, results = self._selected_datasets()
+        self._native = NativeCocoEvaluation(
+            _to_json(truth),
+            _to_json(results),
+            p.iouType,
+            [float(t) for t in p.iouThrs],
+            [float(t) for t in p.recThrs],
+            [int(m) for m in p.maxDets],
+            [(str(label), float(r[0]), float(r[1])) for label, r in zip(p.areaRngLbl, p.areaRng)],
+            bool(p.useCats),
+        )
+        self._paramsEval = copy.deepcopy(p)
+        self.eval = {}
+
+    def _selected_datasets(self) -> tuple:
+        """Restrict the ground truth and results to ``params.imgIds`` and, with ``useCats``,
+        ``params.catIds``."""
+        p = self.params
+        image_ids = {_plain(i) for i in p.imgIds}
+        category_ids = {_plain(c) for c in p.catIds} if p.useCats else None
+
+        def keep(ann: Dict[str, Any]) -> bool:
+            if ann["image_id"] not in image_ids:
+                return False
+            return category_ids is None or ann["category_id"] in category_ids
+
+        gt = self.cocoGt.dataset
+        categories = gt.get("categories", [])
+        if category_ids is not None:
+            categories = [cat for cat in categories if cat["id"] in category_ids]
+        truth = {
+            "images": [img for img in gt.get("images", []) if img["id"] in image_ids],
+            "categories": categories,
+            "annotations": [ann for ann in gt.get("annotations", []) if keep(ann)],
+        }
+        results = self.cocoDt._result_entries
+        if results is None:
+            # NOTE: a cocoDt that loadRes did not build gets its areas and boxes derived again
+            # with loadRes' rules, where pycocotools would read its stored `area` fields.
+            results = [_result_entry(ann) for ann in self.cocoDt.dataset.get("annotations", [])]
+        return truth, [entry for entry in results if keep(entry)]
+
+    def accumulate(self, p: Optional[Params] = None) -> None:
+        """Build the precision and recall arrays of ``eval`` over all evaluated images.
+
+        ``eval["precision"]`` and ``eval["scores"]`` have shape ``(T, R, K, A, M)`` and
+        ``eval["recall"]`` shape ``(T, K, A, M)``: IoU thresholds, recall thresholds,
+        categories, area ranges, max detections. Undefined entries are -1.
+        """
+        if self._native is None:
+            raise ValueError("evaluate() has not run; call it before accumulate()")
+        if p is not None:
+            # NOTE: pycocotools can accumulate a subset of the evaluated parameters; here only
+            # the evaluated parameters themselves are accepted.
+            raise NotImplementedError(
+                "accumulate(p) with other parameters is not supported; set params before "
+                "evaluate() instead"
+            )
+        precision, recall, scores = self._native.accumulate()
+        params = self._paramsEval
+        self.eval = {
+            "params": params,
+            "counts": list(precision.shape),
+            "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
+            "precision": precision,
+            "recall": recall,
+            "scores": scores,
+        }
+
+    def summarize(self) -> None:
+        """Compute and print the twelve COCO summary numbers, and store them in ``stats``.
+
+        NOTE: the first line (``stats[0]``) reads the largest of ``maxDets``. pycocotools 2.0.11
+        reads 100 there, so it gives -1 when 100 is not among ``maxDets``, where this gives the
+        AP at the largest count. The other lines agree in both cases.
+        """
+        if not self.eval or self._native is None:
+            raise ValueError("accumulate() has not run; call it before summarize()")
+        stats, text = self._native.summarize()
+        print(text, end="")
+        self.stats = np.array(stats, dtype=np.float64)
+
+    def __str__(self) -> str:
+        self.summarize()
+        return ""
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _result_entry(ann: Dict[str, Any]) -> Dict[str, Any]:
+    """Select the fields of a detection that the engine reads, so that ``loadRes``' additions (area,
+    id, box polygons) are recomputed by the engine with the same rules."""
+    entry = {
+        "image_id": ann["image_id"],
+        "category_id": ann["category_id"],
+        "score": ann.get("score", 1.0),
+    }
+    if "bbox" in ann:
+        entry["bbox"] = ann["bbox"]
+    if "segmentation" in ann:
+        entry["segmentation"] = ann["segmentation"]
+    return entry
+
+
+def _to_json(value: Any) -> str:
+    return json.dumps(value, default=_json_default)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.decode("ascii")
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"cannot write a {type(value).__name__} to COCO JSON")

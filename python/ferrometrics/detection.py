@@ -1,0 +1,215 @@
+"""Object detection metrics with TorchMetrics' class names and arguments.
+
+``MeanAveragePrecision`` computes COCO's mean average precision and recall with the numbers of
+pycocotools' ``COCOeval``, to the bit. Inputs are lists with one dict per image, holding numpy
+arrays, Python sequences or CPU torch tensors.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from ferrometrics._native import NativeMeanAveragePrecision
+from ferrometrics.metric import Metric
+
+__all__ = ["MeanAveragePrecision"]
+
+_IOU_TYPES = ("bbox", "segm")
+
+
+class MeanAveragePrecision(Metric):
+    """COCO mean average precision (mAP) and mean average recall (mAR) for object detection
+    and instance segmentation.
+
+    Each ``update`` takes ``preds`` and ``target``, lists with one dict per image:
+
+    - ``preds[i]``: ``boxes`` (N, 4) in ``box_format``, ``scores`` (N,), ``labels`` (N,)
+      integers, and ``masks`` (N, H, W) booleans for ``iou_type="segm"``.
+    - ``target[i]``: ``boxes``, ``labels``, optionally ``iscrowd`` (0/1 flags) and ``area``
+      (used for the area ranges where positive), and ``masks`` for segm.
+
+    Every image is matched when it arrives, so the state keeps match results, not boxes or
+    masks, and grows with the number of detections. ``compute`` returns a dict with the keys
+    ``map``, ``map_50``, ``map_75``, ``map_small``, ``map_medium``, ``map_large``,
+    ``mar_{d}`` for the three max detection counts ``d``, ``mar_small``, ``mar_medium``,
+    ``mar_large``, ``map_per_class``, ``mar_{d}_per_class`` (-1 unless ``class_metrics``),
+    ``classes``, and with ``extended_summary`` also ``precision``, ``recall`` and ``scores``.
+    With both IoU types the keys other than ``classes`` start with ``bbox_`` or ``segm_``.
+    Scalars are Python floats, the other values numpy arrays, and -1 marks an undefined value.
+
+    Args:
+        box_format: ``"xyxy"``, ``"xywh"`` or ``"cxcywh"``.
+        iou_type: ``"bbox"``, ``"segm"`` or a tuple of both.
+        iou_thresholds: IoU thresholds; ``None`` for 0.50:0.05:0.95.
+        rec_thresholds: recall thresholds; ``None`` for 0.00:0.01:1.00.
+        max_detection_thresholds: three max detection counts; ``None`` for ``[1, 10, 100]``.
+        class_metrics: whether to report ``map_per_class`` and ``mar_{d}_per_class``.
+        extended_summary: whether to report the precision, recall and score arrays in
+            pycocotools' shapes.
+        average: ``"macro"`` averages over classes as COCO does, ``"micro"`` pools all
+            classes into one.
+        backend: ``"pycocotools"`` or ``"faster_coco_eval"``; both run the same engine, which
+            gives pycocotools' numbers.
+
+    Example:
+        >>> import numpy as np
+        >>> from ferrometrics.detection import MeanAveragePrecision
+        >>> preds = [dict(boxes=np.array([[258.0, 41.0, 606.0, 285.0]]),
+        ...               scores=np.array([0.536]), labels=np.array([0]))]
+        >>> target = [dict(boxes=np.array([[214.0, 41.0, 562.0, 285.0]]),
+        ...                labels=np.array([0]))]
+        >>> metric = MeanAveragePrecision(iou_type="bbox")
+        >>> metric.update(preds, target)
+        >>> result = metric.compute()
+        >>> round(result["map"], 4), round(result["map_50"], 4), round(result["mar_100"], 4)
+        (0.6, 1.0, 0.6)
+    """
+
+    higher_is_better = True
+    is_differentiable = False
+    plot_lower_bound = 0.0
+    plot_upper_bound = 1.0
+
+    def __init__(
+        self,
+        box_format: str = "xyxy",
+        iou_type: Union[str, Tuple[str, ...]] = "bbox",
+        iou_thresholds: Optional[List[float]] = None,
+        rec_thresholds: Optional[List[float]] = None,
+        max_detection_thresholds: Optional[List[int]] = None,
+        class_metrics: bool = False,
+        extended_summary: bool = False,
+        average: str = "macro",
+        backend: str = "pycocotools",
+        **kwargs: Any,
+    ) -> None:
+        if kwargs:
+            names = ", ".join(sorted(kwargs))
+            raise ValueError(
+                f"MeanAveragePrecision got unexpected keyword arguments: {names}; "
+                "ferrometrics metrics take no distributed-sync or device options"
+            )
+        self._options = {
+            "box_format": _check_name("box_format", box_format),
+            "iou_type": _check_iou_type(iou_type),
+            "iou_thresholds": _check_thresholds("iou_thresholds", iou_thresholds),
+            "rec_thresholds": _check_thresholds("rec_thresholds", rec_thresholds),
+            "max_detection_thresholds": _check_max_detections(max_detection_thresholds),
+            "class_metrics": _check_flag("class_metrics", class_metrics),
+            "extended_summary": _check_flag("extended_summary", extended_summary),
+            "average": _check_name("average", average),
+            "backend": _check_name("backend", backend),
+        }
+        self._native = _build_native(self._options)
+        self._update_count = 0
+        self._state_owner: Optional[Metric] = None
+
+    @property
+    def box_format(self) -> str:
+        """The layout of the input boxes."""
+        return self._options["box_format"]
+
+    @property
+    def iou_type(self) -> Union[str, Tuple[str, ...]]:
+        """The IoU type, or a tuple of both."""
+        return self._options["iou_type"]
+
+    def update(self, preds: Sequence[Dict[str, Any]], target: Sequence[Dict[str, Any]]) -> None:
+        """Add a batch: ``preds`` and ``target`` hold one dict of arrays per image."""
+        self._update(preds, target)
+
+    def forward(self, preds: Sequence[Dict[str, Any]], target: Sequence[Dict[str, Any]]) -> Any:
+        """Return the batch's own value and add the batch to the state."""
+        batch = self._native.clone()
+        batch.reset()
+        batch.update(preds, target)
+        value = _convert_output(batch.compute())
+        self._native.merge(batch)
+        self._update_count += 1
+        return value
+
+    def _forward(self, first: Any, second: Any = None) -> Any:
+        return self.forward(first, second)
+
+    def compute(self) -> Dict[str, Any]:
+        """Compute mAP and mAR over every image seen since the last reset."""
+        return _convert_output(super().compute())
+
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        state = dict(state)
+        native_bytes = state.pop("_native")
+        self.__dict__.update(state)
+        self._native = _build_native(self._options)
+        self._native.load_bytes(native_bytes)
+
+
+def _build_native(options: Dict[str, Any]) -> NativeMeanAveragePrecision:
+    native_options = dict(options)
+    iou_type = native_options["iou_type"]
+    native_options["iou_type"] = [iou_type] if isinstance(iou_type, str) else list(iou_type)
+    return NativeMeanAveragePrecision(**native_options)
+
+
+def _convert_output(result: Dict[str, Any]) -> Dict[str, Any]:
+    # TorchMetrics returns the class ids as integers.
+    classes = result.get("classes")
+    if isinstance(classes, np.ndarray):
+        result["classes"] = classes.astype(np.int32)
+    return result
+
+
+def _check_name(argument: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"invalid value for `{argument}`: expected a string, got {value!r}")
+    return value
+
+
+def _check_flag(argument: str, value: Any) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"invalid value for `{argument}`: expected a bool, got {value!r}")
+    return bool(value)
+
+
+def _check_iou_type(value: Any) -> Union[str, Tuple[str, ...]]:
+    names = (value,) if isinstance(value, str) else value
+    if not isinstance(names, (tuple, list)) or not all(isinstance(n, str) for n in names):
+        raise ValueError(
+            f"invalid value for `iou_type`: expected \"bbox\", \"segm\" or a tuple of them, "
+            f"got {value!r}"
+        )
+    for name in names:
+        if name not in _IOU_TYPES:
+            raise ValueError(
+                f"invalid value for `iou_type`: {name!r} is not an IoU type; "
+                "use \"bbox\" or \"segm\""
+            )
+    return value if isinstance(value, str) else tuple(value)
+
+
+def _check_thresholds(argument: str, value: Any) -> Optional[List[float]]:
+    if value is None:
+        return None
+    if not isinstance(value, (list, tuple, np.ndarray)) or not all(
+        isinstance(v, numbers.Real) for v in value
+    ):
+        raise ValueError(
+            f"invalid value for `{argument}`: expected a list of floats or None, got {value!r}"
+        )
+    return [float(v) for v in value]
+
+
+def _check_max_detections(value: Any) -> Optional[List[int]]:
+    if value is None:
+        return None
+    if not isinstance(value, (list, tuple, np.ndarray)) or not all(
+        isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0 for v in value
+    ):
+        raise ValueError(
+            "invalid value for `max_detection_thresholds`: expected a list of three positive "
+            f"integers or None, got {value!r}"
+        )
+    # TorchMetrics sorts the counts, so the summary reads them in ascending order.
+    return sorted(int(v) for v in value)
