@@ -385,4 +385,5 @@ _INPUT_NAMES = {
     "label_pairs": ("preds", "target"),
     "data_labels": ("data", "labels"),
     "weighted_values": ("value", "weight"),
+    "detection": ("preds", "target"),
 }

@@ -647,3 +647,16 @@ def test_mismatched_image_counts_raise_value_error():
 def test_single_dict_raises_type_error():
     with pytest.raises(TypeError, match="preds"):
         MeanAveragePrecision().update(EXAMPLE_PREDS[0], EXAMPLE_TARGET)
+
+
+def test_collection_with_mean_average_precision():
+    from ferrometrics import MetricCollection
+
+    collection = MetricCollection({"det": MeanAveragePrecision()}, prefix="val_")
+    collection.update(EXAMPLE_PREDS, EXAMPLE_TARGET)
+
+    result = collection.compute()
+
+    assert result["val_map"] == 0.5999999999999999
+    assert result["val_mar_100"] == 0.6
+    assert result["val_classes"].tolist() == [0]
