@@ -3,7 +3,10 @@
 on the same seeded COCO-like data, and check that every peer's 12 summary numbers equal
 pycocotools'.
 
-Each (peer, set) pair runs in its own child process, so that its peak resident memory is its
+The peer ``ferrometrics-cli`` is the ``ferrometrics detection`` command (``$FERROMETRICS_CLI``,
+by default ``target/release/ferrometrics``); it loads and evaluates in one process, so its whole
+time appears under evaluation and its load column is 0. Each (peer, set) pair runs in its own
+child process, so that its peak resident memory is its
 own. A child loads the ground truth and results files (timed once), then runs evaluate,
 accumulate and summarize `--repeats` times on freshly loaded inputs and keeps the best time.
 The data comes from the seeded generator ``gen_coco.py`` in ``--generator-dir``; files are
@@ -30,7 +33,9 @@ SETS = {
     "small-segm": dict(images=500, segm=True),
     "val": dict(images=5000, segm=False),
 }
-PEERS = ["ferrometrics", "pycocotools", "faster-coco-eval", "hotcoco"]
+PEERS = ["ferrometrics-cli", "ferrometrics", "pycocotools", "faster-coco-eval", "hotcoco"]
+STAT_KEYS = ["map", "map_50", "map_75", "map_small", "map_medium", "map_large",
+             "mar_1", "mar_10", "mar_100", "mar_small", "mar_medium", "mar_large"]
 
 
 def peer_api(peer):
@@ -50,8 +55,28 @@ def peer_api(peer):
     return COCO, COCOeval
 
 
+def child_cli(gt_path, dt_path, iou_type, repeats):
+    """Times the `ferrometrics detection` command, which loads and evaluates in one run, so its
+    whole time is reported as evaluation with loading."""
+    binary = os.environ.get("FERROMETRICS_CLI", "target/release/ferrometrics")
+    command = [binary, "detection", "--gt", gt_path, "--dt", dt_path, "--iou-type", iou_type,
+               "--format", "json"]
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+        best = min(best, time.perf_counter() - start)
+    result = json.loads(output)
+    peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    stats = [float(result[key]) for key in STAT_KEYS]
+    print(json.dumps(dict(load=0.0, eval=best, stats=stats, peak_mib=peak_mib)))
+
+
 def child(peer, gt_path, dt_path, iou_type, repeats):
     """Runs one peer on one set and prints its timings, stats and peak memory as JSON."""
+    if peer == "ferrometrics-cli":
+        child_cli(gt_path, dt_path, iou_type, repeats)
+        return
     COCO, COCOeval = peer_api(peer)
 
     def load():
@@ -100,6 +125,8 @@ def files_for(name, generator_dir, data_dir):
 
 
 def installed(peer):
+    if peer == "ferrometrics-cli":
+        return os.path.exists(os.environ.get("FERROMETRICS_CLI", "target/release/ferrometrics"))
     module = {"ferrometrics": "ferrometrics", "pycocotools": "pycocotools",
               "faster-coco-eval": "faster_coco_eval", "hotcoco": "hotcoco"}[peer]
     return importlib.util.find_spec(module) is not None
@@ -112,6 +139,8 @@ def main(argv=None):
     parser.add_argument("--sets", default="small,small-segm,val", help="comma-separated: "
                         + ", ".join(SETS))
     parser.add_argument("--repeats", type=int, default=3, help="timed runs; the best counts")
+    parser.add_argument("--peers", default=",".join(PEERS), help="comma-separated: "
+                        + ", ".join(PEERS))
     parser.add_argument("--child", nargs=4, metavar=("PEER", "GT", "DT", "IOU"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -133,7 +162,7 @@ def main(argv=None):
         gt, dt, iou = files_for(name, args.generator_dir, args.data_dir)
         reference = None
         rows = []
-        for peer in PEERS:
+        for peer in args.peers.split(","):
             if not installed(peer):
                 continue
             command = [sys.executable, __file__, "--repeats", str(args.repeats),
