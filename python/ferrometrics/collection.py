@@ -23,6 +23,12 @@ class MetricCollection:
     first member of a group is updated, and the others compute from its state. A list of lists
     of member names sets the groups explicitly, and ``False`` updates every member.
 
+    Indexing (``collection["RandScore"]``), ``items()`` and ``values()`` return detached copies
+    of the members, as TorchMetrics does with its default ``copy_state=True``. A copy contains the
+    member's current state, or a copy of its group's state, so updating, resetting or merging
+    into it leaves the collection unchanged. ``items(copy_state=False)`` and
+    ``values(copy_state=False)`` return the members themselves.
+
     Dict-valued results are flattened into the output. When two output keys would collide, the
     keys of every dict-valued member get the member's name and ``_`` in front.
     """
@@ -226,24 +232,31 @@ class MetricCollection:
     def items(self, keep_base: bool = False, copy_state: bool = True) -> List[Tuple[str, Metric]]:
         """Return ``(name, metric)`` pairs, with the prefix and postfix unless ``keep_base``.
 
-        ``copy_state`` exists for TorchMetrics' signature. Members of a compute group read
-        their group's state whether or not it is set.
+        With ``copy_state`` (the default) each metric is a detached copy, as ``__getitem__``
+        returns. With ``copy_state=False`` the pairs hold the collection's own members, and a
+        member of a compute group reads and updates its group's shared state.
         """
-        del copy_state
-        return list(zip(self.keys(keep_base), self._members.values()))
+        return list(zip(self.keys(keep_base), self.values(copy_state)))
 
     def values(self, copy_state: bool = True) -> List[Metric]:
-        """Return the members in order."""
-        del copy_state
+        """Return the members in order, as detached copies unless ``copy_state`` is ``False``."""
+        if copy_state:
+            return [self._detached(name) for name in self._members]
         return list(self._members.values())
 
     def __getitem__(self, key: str) -> Metric:
+        """Return a detached copy of the member named ``key``, with or without the affixes."""
         if key in self._members:
-            return self._members[key]
+            return self._detached(key)
         for name in self._members:
             if self._decorate(name) == key:
-                return self._members[name]
+                return self._detached(name)
         raise KeyError(key)
+
+    def _detached(self, name: str) -> Metric:
+        # A deep copy also copies the group leader that a grouped member reads, so the copy
+        # computes the member's current value and shares no state with the collection.
+        return copy.deepcopy(self._members[name])
 
     def __contains__(self, key: object) -> bool:
         return key in self._members

@@ -124,10 +124,10 @@ class Metric:
                     f"cannot merge a {type(incoming_state).__name__} state into a "
                     f"{type(self).__name__} state"
                 )
-            other_native = incoming_state._native
+            other_native = incoming_state._state_native()
             other_count = incoming_state._update_count
         elif isinstance(incoming_state, dict):
-            other_native = self._native.clone()
+            other_native = self._state_native().clone()
             other_native.load_bytes(_read_state(incoming_state, "", type(self).__name__))
             other_count = 0
         else:
@@ -135,8 +135,17 @@ class Metric:
                 "merge_state expects a metric or a dict from state_dict, got "
                 f"{type(incoming_state).__name__}"
             )
-        self._native.merge(other_native)
+        # NOTE: a member of a compute group keeps its state in the group leader, which may be
+        # another class. Such a state merges only with a state of the same leader class, and
+        # other merges raise ValueError.
+        self._state_native().merge(other_native)
         self._update_count += other_count
+
+    def _state_native(self) -> NativeMetric:
+        """Return the native metric that stores this metric's state."""
+        if self._state_owner is not None:
+            return self._state_owner._native
+        return self._native
 
     def state_dict(
         self,
@@ -152,7 +161,7 @@ class Metric:
         del keep_vars
         if destination is None:
             destination = {}
-        destination[prefix + _STATE_KEY] = bytes(self._native.to_bytes())
+        destination[prefix + _STATE_KEY] = bytes(self._state_native().to_bytes())
         return destination
 
     def load_state_dict(self, state_dict: Dict[str, Any], strict: bool = True) -> None:
@@ -162,7 +171,7 @@ class Metric:
         """
         if _STATE_KEY not in state_dict and not strict:
             return
-        self._native.load_bytes(_read_state(state_dict, "", type(self).__name__))
+        self._state_native().load_bytes(_read_state(state_dict, "", type(self).__name__))
 
     def clone(self) -> "Metric":
         """Return a deep copy with the same configuration and state."""

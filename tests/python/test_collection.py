@@ -152,7 +152,7 @@ def test_keys_with_prefix_and_items():
     collection = extrinsic_collection(prefix="train_")
     assert collection.keys(keep_base=True)[0] == "RandScore"
     assert collection.keys()[0] == "train_RandScore"
-    assert collection["train_RandScore"] is collection["RandScore"]
+    assert isinstance(collection["train_RandScore"], clustering.RandScore)
     assert [name for name, _ in collection.items()][0] == "train_RandScore"
 
 
@@ -168,3 +168,42 @@ def test_flatten_prefixes_colliding_keys():
     assert flat == {"p_a_x": 1.0, "p_a_y": 2.0, "p_b_x": 3.0}
     distinct = collection._flatten([("a", {"x": 1.0}), ("b", {"y": 3.0})])
     assert distinct == {"p_x": 1.0, "p_y": 3.0}
+
+
+@pytest.mark.parametrize("compute_groups", [True, False])
+def test_getitem_copy_is_detached(compute_groups):
+    collection = extrinsic_collection(compute_groups=compute_groups)
+    collection.update(PREDS[:6], TARGET[:6])
+    before = collection.compute()
+
+    member = collection["RandScore"]
+    assert_close(member.compute(), functional.rand_score(PREDS[:6], TARGET[:6]))
+    member.update(PREDS[6:], TARGET[6:])
+    assert_close(member.compute(), functional.rand_score(PREDS, TARGET))
+    assert collection.compute() == before
+
+    collection["AdjustedRandScore"].reset()
+    assert collection.compute() == before
+
+
+@pytest.mark.parametrize("compute_groups", [True, False])
+def test_getitem_copy_keeps_merges(compute_groups):
+    collection = extrinsic_collection(compute_groups=compute_groups)
+    collection.update(PREDS[:6], TARGET[:6])
+    before = collection.compute()
+    other = extrinsic_collection(compute_groups=compute_groups)
+    other.update(PREDS[6:], TARGET[6:])
+
+    member = collection["RandScore"]
+    member.merge_state(other["RandScore"])
+    assert_close(member.compute(), functional.rand_score(PREDS, TARGET))
+    assert member.update_count == 2
+    assert collection.compute() == before
+
+
+def test_values_copy_state_false_returns_members():
+    collection = extrinsic_collection()
+    members = collection.values(copy_state=False)
+    members[0].update(PREDS, TARGET)
+    assert_close(collection.compute()["RandScore"], functional.rand_score(PREDS, TARGET))
+    assert all(metric.update_count == 0 for metric in collection.values()[1:])
