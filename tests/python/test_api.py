@@ -545,3 +545,20 @@ def test_package_exports():
         assert hasattr(clustering, name)
     for name in functional.__all__:
         assert hasattr(functional, name)
+
+
+@pytest.mark.parametrize(
+    ("make", "argument", "shown"),
+    [
+        (lambda: functional.v_measure_score(PREDS, TARGET, beta=None), "beta", "None"),
+        (lambda: functional.v_measure_score(PREDS, TARGET, beta=True), "beta", "True"),
+        (lambda: clustering.VMeasureScore(beta=None), "beta", "None"),
+        (lambda: clustering.VMeasureScore(beta=True), "beta", "True"),
+        (lambda: functional.dunn_index(DATA, PREDS, p=None), "p", "None"),
+        (lambda: functional.dunn_index(DATA, PREDS, p=True), "p", "True"),
+        (lambda: clustering.DunnIndex(p=None), "p", "None"),
+    ],
+)
+def test_numeric_option_rejects_none_and_bool(make, argument, shown):
+    with pytest.raises(TypeError, match=rf"`{argument}`: expected a number, got {shown}"):
+        make()
