@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from ferrometrics.functional.clustering import check_label_range
+from ferrometrics.functional.clustering import check_label_range, check_num_classes
 from ferrometrics.metric import Metric
 
 __all__ = [
@@ -157,23 +157,35 @@ class ClusterAccuracy(_ExtrinsicMetric):
     _native_name = "ClusterAccuracy"
 
     def __init__(self, num_classes: Optional[int] = None, **kwargs: Any) -> None:
-        if num_classes is not None:
-            if isinstance(num_classes, bool) or not isinstance(num_classes, int):
-                raise TypeError(
-                    f"invalid type for `num_classes`: expected an integer or None, "
-                    f"got {num_classes!r}"
-                )
-            if num_classes < 1:
-                raise ValueError(
-                    f"invalid value for `num_classes`: expected a positive integer, "
-                    f"got {num_classes}"
-                )
+        check_num_classes(num_classes)
         super().__init__({}, kwargs)
-        self.num_classes = num_classes
+        self.num_classes = None if num_classes is None else int(num_classes)
 
     def _validate_batch(self, first: Any, second: Any) -> None:
         check_label_range("preds", first, self.num_classes)
         check_label_range("target", second, self.num_classes)
+
+    def _check_incoming(self, incoming_state: Any, other_native: Any) -> None:
+        if self.num_classes is None:
+            return
+        if isinstance(incoming_state, ClusterAccuracy) and (
+            incoming_state.num_classes != self.num_classes
+        ):
+            raise ValueError(
+                f"cannot merge a ClusterAccuracy(num_classes={incoming_state.num_classes!r}) "
+                f"state into a ClusterAccuracy(num_classes={self.num_classes}) state; "
+                "create both with the same num_classes"
+            )
+        label_range = other_native.label_range()
+        if label_range is None:
+            return
+        low, high = label_range
+        if low < 0 or high >= self.num_classes:
+            bad = low if low < 0 else high
+            raise ValueError(
+                f"cannot merge a state with label {bad} into ClusterAccuracy(num_classes="
+                f"{self.num_classes}), whose labels lie in [0, {self.num_classes})"
+            )
 
     def __repr__(self) -> str:
         if self.num_classes is None:

@@ -70,6 +70,9 @@ class Metric:
     def _validate_batch(self, first: Any, second: Any) -> None:
         """Check a batch before the native metric receives it. The default checks nothing."""
 
+    def _check_incoming(self, incoming_state: Any, other_native: NativeMetric) -> None:
+        """Check a state before ``merge_state`` folds it in. The default checks nothing."""
+
     def _report_nan(self, dropped: int) -> None:
         """React to ``dropped`` NaN values that the native NaN strategy removed from a batch."""
 
@@ -135,6 +138,7 @@ class Metric:
                 "merge_state expects a metric or a dict from state_dict, got "
                 f"{type(incoming_state).__name__}"
             )
+        self._check_incoming(incoming_state, other_native)
         # NOTE: a member of a compute group keeps its state in the group leader, which may be
         # another class. Such a state merges only with a state of the same leader class, and
         # other merges raise ValueError.

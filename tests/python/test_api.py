@@ -562,3 +562,41 @@ def test_package_exports():
 def test_numeric_option_rejects_none_and_bool(make, argument, shown):
     with pytest.raises(TypeError, match=rf"`{argument}`: expected a number, got {shown}"):
         make()
+
+
+@pytest.mark.parametrize(
+    ("num_classes", "error"), [(1.5, TypeError), (0, ValueError), (True, TypeError), ("3", TypeError)]
+)
+def test_cluster_accuracy_function_checks_num_classes(num_classes, error):
+    with pytest.raises(error, match="`num_classes`"):
+        functional.cluster_accuracy(PREDS, TARGET, num_classes=num_classes)
+    with pytest.raises(error, match="`num_classes`"):
+        clustering.ClusterAccuracy(num_classes=num_classes)
+
+
+def test_cluster_accuracy_merge_rejects_wide_labels():
+    bounded = clustering.ClusterAccuracy(num_classes=2)
+    unbounded = clustering.ClusterAccuracy()
+    unbounded.update(np.array([0, 5]), np.array([0, 1]))
+
+    with pytest.raises(ValueError, match="num_classes=None"):
+        bounded.merge_state(unbounded)
+    with pytest.raises(ValueError, match=r"label 5 .*\[0, 2\)"):
+        bounded.merge_state(unbounded.state_dict())
+    assert not bounded.update_called
+
+
+def test_cluster_accuracy_merge_rejects_other_num_classes():
+    bounded = clustering.ClusterAccuracy(num_classes=2)
+    other = clustering.ClusterAccuracy(num_classes=3)
+    other.update(np.array([0, 1]), np.array([1, 0]))
+    with pytest.raises(ValueError, match="num_classes=3"):
+        bounded.merge_state(other)
+
+
+def test_cluster_accuracy_merge_in_range_state():
+    bounded = clustering.ClusterAccuracy(num_classes=2)
+    other = clustering.ClusterAccuracy(num_classes=2)
+    other.update(np.array([0, 1, 1]), np.array([1, 0, 0]))
+    bounded.merge_state(other)
+    assert_close(bounded.compute(), 1.0)
