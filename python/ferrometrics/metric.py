@@ -6,6 +6,8 @@ import copy
 import math
 from typing import Any, ClassVar, Dict, Optional, Union
 
+import numpy as np
+
 from ferrometrics._native import NativeMetric
 
 __all__ = ["Metric"]
@@ -209,7 +211,29 @@ class Metric:
 
 
 def _read_state(state_dict: Dict[str, Any], prefix: str, metric: str) -> bytes:
+    """Return the serialized state under ``prefix + "state"``, accepting only bytes-like values.
+
+    ``bytes()`` of an integer allocates that many zero bytes, and ``bytes()`` of other objects
+    gives errors that do not name the entry, so each accepted type is converted explicitly.
+    """
     key = prefix + _STATE_KEY
+    expected = f"the bytes that {metric}.state_dict() returns under {key!r}"
+    if not isinstance(state_dict, dict):
+        raise TypeError(f"expected a dict containing {expected}, got {type(state_dict).__name__}")
     if key not in state_dict:
-        raise KeyError(f"the state dict of {metric} has no entry {key!r}")
-    return bytes(state_dict[key])
+        raise ValueError(
+            f"invalid state dict for {metric}: missing the entry {key!r}; pass {expected}"
+        )
+
+    value = state_dict[key]
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, (bytearray, memoryview)):
+        return bytes(value)
+    if isinstance(value, np.ndarray) and value.dtype == np.uint8 and value.ndim == 1:
+        return value.tobytes()
+    raise TypeError(
+        f"invalid type for the entry {key!r} of the state dict of {metric}: expected bytes, "
+        f"bytearray, memoryview or a 1-D numpy uint8 array, got {type(value).__name__}; "
+        f"pass {expected}"
+    )

@@ -247,7 +247,7 @@ def test_state_dict_prefix_and_strict():
     state = metric.state_dict(prefix="val.")
     assert list(state) == ["val.state"]
     restored = clustering.RandScore()
-    with pytest.raises(KeyError):
+    with pytest.raises(ValueError, match="missing the entry"):
         restored.load_state_dict({})
     restored.load_state_dict({}, strict=False)
 
@@ -600,3 +600,35 @@ def test_cluster_accuracy_merge_in_range_state():
     other.update(np.array([0, 1, 1]), np.array([1, 0, 0]))
     bounded.merge_state(other)
     assert_close(bounded.compute(), 1.0)
+
+
+@pytest.mark.parametrize("method", ["load_state_dict", "merge_state"])
+def test_state_dict_missing_entry_raises(method):
+    metric = clustering.RandScore()
+    with pytest.raises(ValueError, match="missing the entry 'state'.*state_dict\\(\\)"):
+        getattr(metric, method)({})
+
+
+@pytest.mark.parametrize("value", ["abc", 10**12, 5, 1.5, None, [1, 2], np.zeros(3)])
+@pytest.mark.parametrize("method", ["load_state_dict", "merge_state"])
+def test_state_dict_non_bytes_raises(method, value):
+    metric = clustering.RandScore()
+    with pytest.raises(TypeError, match="entry 'state'.*expected bytes"):
+        getattr(metric, method)({"state": value})
+
+
+@pytest.mark.parametrize(
+    "convert", [bytes, bytearray, memoryview, lambda data: np.frombuffer(data, dtype=np.uint8)]
+)
+def test_state_dict_accepts_bytes_like(convert):
+    source = clustering.RandScore()
+    source.update(PREDS, TARGET)
+    state = source.state_dict()["state"]
+
+    loaded = clustering.RandScore()
+    loaded.load_state_dict({"state": convert(state)})
+    assert_close(loaded.compute(), functional.rand_score(PREDS, TARGET))
+
+    merged = clustering.RandScore()
+    merged.merge_state({"state": convert(state)})
+    assert_close(merged.compute(), functional.rand_score(PREDS, TARGET))
