@@ -5,7 +5,9 @@ keep a contingency table as their state, so their memory does not grow with the 
 samples. Intrinsic metrics judge a clustering of feature rows ``data`` by its ``labels`` alone.
 
 Labels are integers of any dtype (float labels raise ``TypeError``). Features are float32 or
-float64, and other numeric dtypes are converted to float64.
+float64, and other numeric dtypes are converted to float64. An intrinsic metric keeps the
+precision of the first batch after a reset and casts later batches to it, so a float64 value
+beyond the float32 range after a float32 first batch raises ``ValueError``.
 """
 
 from __future__ import annotations
@@ -46,7 +48,12 @@ class _ExtrinsicMetric(Metric):
 
 
 class _IntrinsicMetric(Metric):
-    """A metric over feature rows and the cluster label of each row."""
+    """A metric over feature rows and the cluster label of each row.
+
+    The first batch after a reset sets the precision: float16 and float32 data give float32,
+    and any other numeric dtype gives float64. Later batches are cast to that precision, and a value
+    that float32 cannot represent raises ``ValueError``.
+    """
 
     def update(self, data: Any, labels: Any) -> None:
         """Add a batch of feature rows ``data`` (samples x features) and their ``labels``."""
@@ -194,7 +201,11 @@ class ClusterAccuracy(_ExtrinsicMetric):
 
 
 class CalinskiHarabaszScore(_IntrinsicMetric):
-    """Ratio of between-cluster to within-cluster dispersion (variance ratio criterion)."""
+    """Ratio of between-cluster to within-cluster dispersion (variance ratio criterion).
+
+    The first batch sets the precision (float32 for float16 and float32 data, else float64), and
+    later batches are cast to it.
+    """
 
     _native_name = "CalinskiHarabaszScore"
 
@@ -205,7 +216,8 @@ class CalinskiHarabaszScore(_IntrinsicMetric):
 class DaviesBouldinScore(_IntrinsicMetric):
     """Mean over clusters of the worst ratio of within-cluster scatter to centroid distance.
 
-    Lower is better, so ``higher_is_better`` is ``False``.
+    Lower is better, so ``higher_is_better`` is ``False``. The first batch sets the precision
+    (float32 for float16 and float32 data, else float64), and later batches are cast to it.
     """
 
     _native_name = "DaviesBouldinScore"
@@ -220,6 +232,8 @@ class DunnIndex(_IntrinsicMetric):
     ``p`` is the order of the Minkowski distance (``float("inf")`` for the maximum norm).
     ``definition`` is ``"centroid"`` (TorchMetrics' distances between and within clusters,
     measured to centroids) or ``"pairwise"`` (Dunn's definition over pairs of samples).
+    The first batch sets the precision (float32 for float16 and float32 data, else float64), and
+    later batches are cast to it.
     """
 
     _native_name = "DunnIndex"
@@ -232,7 +246,9 @@ class SilhouetteScore(_IntrinsicMetric):
     """Mean silhouette coefficient over the samples, as scikit-learn's ``silhouette_score``.
 
     With ``sample_size`` the mean runs over that many samples drawn without replacement by a
-    generator seeded with ``seed``, so repeated computations agree.
+    generator seeded with ``seed``, so repeated computations agree. The first batch sets the
+    precision (float32 for float16 and float32 data, else float64), and later batches are cast
+    to it.
     """
 
     _native_name = "SilhouetteScore"

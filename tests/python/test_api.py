@@ -565,7 +565,8 @@ def test_numeric_option_rejects_none_and_bool(make, argument, shown):
 
 
 @pytest.mark.parametrize(
-    ("num_classes", "error"), [(1.5, TypeError), (0, ValueError), (True, TypeError), ("3", TypeError)]
+    ("num_classes", "error"),
+    [(1.5, TypeError), (0, ValueError), (True, TypeError), ("3", TypeError)],
 )
 def test_cluster_accuracy_function_checks_num_classes(num_classes, error):
     with pytest.raises(error, match="`num_classes`"):

@@ -174,6 +174,10 @@ pub(crate) fn features<'py>(
             ),
         ));
     }
+    let wide_float = dtype.kind() == b'f' && dtype.itemsize() > 4;
+    if precision == Some(Precision::F32) && wide_float {
+        check_fits_f32(argument, &array)?;
+    }
     match precision.unwrap_or(natural) {
         Precision::F32 => Ok(Features::F32(readonly_as(&array, "float32")?)),
         Precision::F64 => Ok(Features::F64(readonly_as(&array, "float64")?)),
@@ -245,6 +249,28 @@ fn readonly_as<'py, T: Element, D: Dimension>(
             .cast_into::<PyArray<T, D>>()?,
     };
     Ok(typed.try_readonly()?)
+}
+
+/// Rejects finite values beyond the float32 range in a batch that is cast to the float32
+/// precision of the first batch, because the cast would turn them into infinities.
+fn check_fits_f32(argument: &str, array: &Bound<'_, PyUntypedArray>) -> PyResult<()> {
+    let wide = readonly_as::<f64, ndarray::Ix2>(array, "float64")?;
+    let view = wide.as_array();
+    let limit = f64::from(f32::MAX);
+    if let Some(((row, column), value)) = view
+        .indexed_iter()
+        .find(|(_, value)| value.is_finite() && value.abs() > limit)
+    {
+        return Err(value_error(
+            argument,
+            format!(
+                "value {value:e} at row {row}, column {column} does not fit the float32 \
+                 precision taken from the first batch; pass float64 data from the first batch \
+                 (for example `data.astype(numpy.float64)`), or rescale this batch"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Rejects uint64 labels above `i64::MAX`, which a cast to int64 would wrap into negative labels.
