@@ -6,6 +6,7 @@ import copy
 import inspect
 import math
 import pickle
+import re
 
 import numpy as np
 import pytest
@@ -633,3 +634,39 @@ def test_state_dict_accepts_bytes_like(convert):
     merged = clustering.RandScore()
     merged.merge_state({"state": convert(state)})
     assert_close(merged.compute(), functional.rand_score(PREDS, TARGET))
+
+
+RELABEL = r"numpy\.unique\(labels, return_inverse=True\)"
+
+
+@pytest.mark.parametrize(
+    ("labels", "dtype", "fix"),
+    [
+        (np.array(["a", "b", "a", "c", "b", "c", "a", "b", "c", "a"]), "<U1", RELABEL),
+        (["a", "b", "a", "c", "b", "c", "a", "b", "c", "a"], "<U1", RELABEL),
+        (np.array([b"a"] * 10), "|S1", RELABEL),
+        (np.array([1, "a"] * 5, dtype=object), "object", RELABEL),
+        (PREDS.astype(complex), "complex128", r"\.real\.astype\(int\)"),
+        (None, "object", "pass a sequence or array of integers, not a NoneType"),
+        ({0: 1}, "object", "pass a sequence or array of integers, not a dict"),
+        ({0, 1}, "object", "pass a sequence or array of integers, not a set"),
+        ((label for label in PREDS), "object", "pass a sequence or array of integers"),
+    ],
+)
+def test_non_integer_labels_name_dtype_and_fix(labels, dtype, fix):
+    with pytest.raises(TypeError, match=rf"`preds`: .*got dtype {re.escape(dtype)}; .*{fix}"):
+        functional.rand_score(labels, TARGET)
+
+
+def test_masked_labels_raise():
+    masked = np.ma.array(PREDS, mask=PREDS == 2)
+    with pytest.raises(TypeError, match=r"`preds`: masked arrays .*\.compressed\(\)"):
+        functional.rand_score(masked, TARGET)
+    with pytest.raises(TypeError, match=r"`target`: masked arrays"):
+        clustering.RandScore().update(PREDS, np.ma.array(TARGET))
+
+
+def test_masked_features_raise():
+    masked = np.ma.array(DATA, mask=np.zeros_like(DATA, dtype=bool))
+    with pytest.raises(TypeError, match=r"`data`: masked arrays"):
+        functional.silhouette_score(masked, LABELS)

@@ -48,11 +48,20 @@ pub(crate) fn to_numpy<'py>(
     argument: &str,
     object: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyUntypedArray>> {
+    let py = object.py();
+    let masked_type = py.import("numpy.ma")?.getattr("MaskedArray")?;
+    if object.is_instance(&masked_type)? {
+        return Err(type_error(
+            argument,
+            "masked arrays are not supported because the mask would be ignored; drop the \
+             masked samples from every input first, with `.compressed()` on each input or one \
+             boolean filter applied to all of them",
+        ));
+    }
     if let Ok(array) = object.cast::<PyUntypedArray>() {
         return Ok(array.clone());
     }
 
-    let py = object.py();
     let is_tensor =
         object.hasattr("detach")? && object.hasattr("cpu")? && object.hasattr("numpy")?;
     let converted = if is_tensor {
@@ -99,22 +108,13 @@ pub(crate) fn labels<'py>(
     match dtype.kind() {
         b'i' | b'u' | b'b' => {}
         b'f' | b'c' if empty_sequence => {}
-        b'f' | b'c' => {
+        kind => {
             return Err(type_error(
                 argument,
                 format!(
-                    "expected integer cluster labels, got dtype {}; labels must be discrete \
-                     values, so cast whole-number floats with `.astype(int)`",
-                    dtype_text(&array)
-                ),
-            ))
-        }
-        _ => {
-            return Err(type_error(
-                argument,
-                format!(
-                    "expected integer cluster labels, got dtype {}",
-                    dtype_text(&array)
+                    "expected integer cluster labels, got dtype {}; {}",
+                    dtype_text(&array),
+                    label_dtype_fix(kind, object)
                 ),
             ))
         }
@@ -133,6 +133,31 @@ pub(crate) fn labels<'py>(
         check_fits_int64(argument, &array)?;
     }
     readonly_as::<i64, _>(&array, "int64")
+}
+
+/// Returns the fix for labels of the dtype kind `kind` that are not integers.
+fn label_dtype_fix(kind: u8, object: &Bound<'_, PyAny>) -> String {
+    let relabel = "map them to integers with `numpy.unique(labels, return_inverse=True)`";
+    match kind {
+        b'f' => "labels must be discrete values, so cast whole-number floats with `.astype(int)`"
+            .to_owned(),
+        b'c' => "complex numbers are not labels, so pass the integer labels, for example \
+                 `labels.real.astype(int)` if the real parts are the labels"
+            .to_owned(),
+        b'U' | b'S' => format!("string labels are not supported, so {relabel}"),
+        b'O' if object.is_instance_of::<pyo3::types::PyList>()
+            || object.is_instance_of::<pyo3::types::PyTuple>()
+            || object.is_instance_of::<PyUntypedArray>() =>
+        {
+            format!(
+                "the elements are not all integers, so if they are strings or other keys, {relabel}"
+            )
+        }
+        _ => format!(
+            "pass a sequence or array of integers, not a {}",
+            type_name(object)
+        ),
+    }
 }
 
 /// Reads feature rows: a 2-D numeric array, as float32 or float64.
