@@ -182,7 +182,13 @@ class MetricCollection:
             metric._update_count = 0
 
     def merge_state(self, incoming: "MetricCollection") -> None:
-        """Fold the states of a collection with the same members into this one."""
+        """Fold the states of a collection with the same members into this one.
+
+        Each member's ``update_count`` grows by the count of its counterpart in ``incoming``, as
+        ``Metric.merge_state`` does for a single metric. TorchMetrics 1.x leaves the count of
+        the target unchanged in ``Metric.merge_state``, and its ``MetricCollection`` has no
+        ``merge_state``.
+        """
         if not isinstance(incoming, MetricCollection):
             raise TypeError(
                 f"merge_state expects a MetricCollection, got {type(incoming).__name__}"
@@ -194,11 +200,20 @@ class MetricCollection:
             )
         merged = {}
         for name, metric in self._members.items():
+            # A member of a compute group reads its leader's state, so only the members that
+            # own a state merge, and each reads the state that its counterpart reads.
+            # NOTE: merging a collection with compute groups into one without them raises
+            # ValueError and changes nothing, because a grouped member's state lives in a
+            # metric of another class.
+            if metric._state_owner is not None:
+                continue
             native = metric._native.clone()
-            native.merge(incoming._members[name]._native)
+            native.merge(incoming._members[name]._state_native())
             merged[name] = native
         for name, native in merged.items():
             self._members[name]._native = native
+        for name, metric in self._members.items():
+            metric._update_count += incoming._members[name]._update_count
 
     def state_dict(
         self,

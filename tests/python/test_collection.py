@@ -207,3 +207,35 @@ def test_values_copy_state_false_returns_members():
     members[0].update(PREDS, TARGET)
     assert_close(collection.compute()["RandScore"], functional.rand_score(PREDS, TARGET))
     assert all(metric.update_count == 0 for metric in collection.values()[1:])
+
+
+def test_merge_state_adds_update_counts():
+    ours = extrinsic_collection()
+    theirs = extrinsic_collection()
+    ours.update(PREDS[:5], TARGET[:5])
+    theirs.update(PREDS[5:7], TARGET[5:7])
+    theirs.update(PREDS[7:], TARGET[7:])
+    ours.merge_state(theirs)
+    for name, metric in ours.items():
+        assert metric.update_count == 3, name
+
+
+def test_merge_state_ungrouped_into_grouped():
+    ours = extrinsic_collection(compute_groups=True)
+    theirs = extrinsic_collection(compute_groups=False)
+    ours.update(PREDS[:5], TARGET[:5])
+    theirs.update(PREDS[5:], TARGET[5:])
+    ours.merge_state(theirs)
+    result = ours.compute()
+    assert_close(result["RandScore"], functional.rand_score(PREDS, TARGET))
+    assert_close(result["MutualInfoScore"], functional.mutual_info_score(PREDS, TARGET))
+    assert_close(result["AdjustedRandScore"], functional.adjusted_rand_score(PREDS, TARGET))
+
+
+def test_merge_state_grouped_into_ungrouped_raises():
+    ours = extrinsic_collection(compute_groups=False)
+    theirs = extrinsic_collection(compute_groups=True)
+    theirs.update(PREDS, TARGET)
+    with pytest.raises(ValueError, match="cannot merge"):
+        ours.merge_state(theirs)
+    assert not any(metric.update_called for metric in ours.values())
