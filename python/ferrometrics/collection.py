@@ -307,8 +307,7 @@ class MetricCollection:
         batches = {}
         for group in self._groups:
             leader = self._members[group[0]]
-            batch = leader._native.clone()
-            batch.reset()
+            batch = leader._native.empty_copy()
             # Members take their update arguments by position, so keywords are mapped through
             # the leader's own signature.
             first, second = _bind_inputs(leader, args, kwargs)

@@ -92,8 +92,7 @@ class Metric:
         if owner is None:
             value = self._native.forward(first, second)
         else:
-            batch = owner._native.clone()
-            batch.reset()
+            batch = owner._native.empty_copy()
             batch.update(first, second)
             value = self._native.compute_shared(batch)
             owner._native.merge(batch)

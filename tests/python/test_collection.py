@@ -239,3 +239,17 @@ def test_merge_state_grouped_into_ungrouped_raises():
     with pytest.raises(ValueError, match="cannot merge"):
         ours.merge_state(theirs)
     assert not any(metric.update_called for metric in ours.values())
+
+
+def test_float64_batch_after_float32_batch():
+    collection = MetricCollection([clustering.SilhouetteScore(), clustering.DaviesBouldinScore()])
+    data = np.array([[0.0, 0.1], [0.2, 0.0], [5.0, 5.1], [5.2, 4.9], [0.1, -0.2], [4.8, 5.0]])
+    labels = np.array([0, 0, 1, 1, 0, 1])
+    collection.update(data[:3].astype(np.float32), labels[:3])
+    collection.update(data[3:], labels[3:])
+
+    result = collection.compute()
+    expected = functional.silhouette_score(data.astype(np.float32), labels)
+    assert_close(result["SilhouetteScore"], expected)
+    with pytest.raises(ValueError, match="does not fit the float32 precision"):
+        collection.update(np.array([[1e300, 0.0], [0.0, 1.0]]), np.array([0, 1]))

@@ -360,6 +360,14 @@ impl NativeMetric {
         with_metric!(&self.inner, metric => metric.shared_state_key())
     }
 
+    /// Returns a copy with the same configuration and an empty state that keeps the precision
+    /// of this metric, so that a batch updated into it is cast as this metric casts it.
+    fn empty_copy(&self) -> Self {
+        let mut copy = self.duplicate();
+        with_metric!(&mut copy.inner, metric => metric.reset());
+        copy
+    }
+
     /// Returns the smallest and the largest label in the contingency table of a label-pairs
     /// metric, over predicted and true labels, or `None` for an empty table or another state.
     fn label_range(&self) -> Option<(i64, i64)> {
