@@ -30,9 +30,10 @@ class _AggregationMetric(Metric):
 
     def __init__(self, nan_strategy: NanStrategy = "warn", **kwargs: Any) -> None:
         options = {"nan_strategy": nan_strategy}
-        window = kwargs.pop("window", None)
-        if window is not None:
-            options = {"window": window, **options}
+        # Only the running metrics pass `window`, and they pass it even when it is None, so that
+        # the native parser rejects None instead of using the default.
+        if "window" in kwargs:
+            options = {"window": kwargs.pop("window"), **options}
         super().__init__(options, kwargs)
         self.nan_strategy = nan_strategy
 

@@ -5,14 +5,16 @@ keep a contingency table as their state, so their memory does not grow with the 
 samples. Intrinsic metrics judge a clustering of feature rows ``data`` by its ``labels`` alone.
 
 Labels are integers of any dtype (float labels raise ``TypeError``). Features are float32 or
-float64, and other numeric dtypes are converted to float64.
+float64, and other numeric dtypes are converted to float64. An intrinsic metric keeps the
+precision of the first batch after a reset and casts later batches to it, so a float64 value
+beyond the float32 range after a float32 first batch raises ``ValueError``.
 """
 
 from __future__ import annotations
 
 from typing import Any, Optional
 
-from ferrometrics.functional.clustering import check_label_range
+from ferrometrics.functional.clustering import check_label_range, check_num_classes
 from ferrometrics.metric import Metric
 
 __all__ = [
@@ -46,7 +48,12 @@ class _ExtrinsicMetric(Metric):
 
 
 class _IntrinsicMetric(Metric):
-    """A metric over feature rows and the cluster label of each row."""
+    """A metric over feature rows and the cluster label of each row.
+
+    The first batch after a reset sets the precision: float16 and float32 data give float32,
+    and any other numeric dtype gives float64. Later batches are cast to that precision, and a value
+    that float32 cannot represent raises ``ValueError``.
+    """
 
     def update(self, data: Any, labels: Any) -> None:
         """Add a batch of feature rows ``data`` (samples x features) and their ``labels``."""
@@ -157,23 +164,35 @@ class ClusterAccuracy(_ExtrinsicMetric):
     _native_name = "ClusterAccuracy"
 
     def __init__(self, num_classes: Optional[int] = None, **kwargs: Any) -> None:
-        if num_classes is not None:
-            if isinstance(num_classes, bool) or not isinstance(num_classes, int):
-                raise TypeError(
-                    f"invalid type for `num_classes`: expected an integer or None, "
-                    f"got {num_classes!r}"
-                )
-            if num_classes < 1:
-                raise ValueError(
-                    f"invalid value for `num_classes`: expected a positive integer, "
-                    f"got {num_classes}"
-                )
+        check_num_classes(num_classes)
         super().__init__({}, kwargs)
-        self.num_classes = num_classes
+        self.num_classes = None if num_classes is None else int(num_classes)
 
     def _validate_batch(self, first: Any, second: Any) -> None:
         check_label_range("preds", first, self.num_classes)
         check_label_range("target", second, self.num_classes)
+
+    def _check_incoming(self, incoming_state: Any, other_native: Any) -> None:
+        if self.num_classes is None:
+            return
+        if isinstance(incoming_state, ClusterAccuracy) and (
+            incoming_state.num_classes != self.num_classes
+        ):
+            raise ValueError(
+                f"cannot merge a ClusterAccuracy(num_classes={incoming_state.num_classes!r}) "
+                f"state into a ClusterAccuracy(num_classes={self.num_classes}) state; "
+                "create both with the same num_classes"
+            )
+        label_range = other_native.label_range()
+        if label_range is None:
+            return
+        low, high = label_range
+        if low < 0 or high >= self.num_classes:
+            bad = low if low < 0 else high
+            raise ValueError(
+                f"cannot merge a state with label {bad} into ClusterAccuracy(num_classes="
+                f"{self.num_classes}), whose labels lie in [0, {self.num_classes})"
+            )
 
     def __repr__(self) -> str:
         if self.num_classes is None:
@@ -182,7 +201,11 @@ class ClusterAccuracy(_ExtrinsicMetric):
 
 
 class CalinskiHarabaszScore(_IntrinsicMetric):
-    """Ratio of between-cluster to within-cluster dispersion (variance ratio criterion)."""
+    """Ratio of between-cluster to within-cluster dispersion (variance ratio criterion).
+
+    The first batch sets the precision (float32 for float16 and float32 data, else float64), and
+    later batches are cast to it.
+    """
 
     _native_name = "CalinskiHarabaszScore"
 
@@ -193,7 +216,8 @@ class CalinskiHarabaszScore(_IntrinsicMetric):
 class DaviesBouldinScore(_IntrinsicMetric):
     """Mean over clusters of the worst ratio of within-cluster scatter to centroid distance.
 
-    Lower is better, so ``higher_is_better`` is ``False``.
+    Lower is better, so ``higher_is_better`` is ``False``. The first batch sets the precision
+    (float32 for float16 and float32 data, else float64), and later batches are cast to it.
     """
 
     _native_name = "DaviesBouldinScore"
@@ -208,6 +232,8 @@ class DunnIndex(_IntrinsicMetric):
     ``p`` is the order of the Minkowski distance (``float("inf")`` for the maximum norm).
     ``definition`` is ``"centroid"`` (TorchMetrics' distances between and within clusters,
     measured to centroids) or ``"pairwise"`` (Dunn's definition over pairs of samples).
+    The first batch sets the precision (float32 for float16 and float32 data, else float64), and
+    later batches are cast to it.
     """
 
     _native_name = "DunnIndex"
@@ -220,7 +246,9 @@ class SilhouetteScore(_IntrinsicMetric):
     """Mean silhouette coefficient over the samples, as scikit-learn's ``silhouette_score``.
 
     With ``sample_size`` the mean runs over that many samples drawn without replacement by a
-    generator seeded with ``seed``, so repeated computations agree.
+    generator seeded with ``seed``, so repeated computations agree. The first batch sets the
+    precision (float32 for float16 and float32 data, else float64), and later batches are cast
+    to it.
     """
 
     _native_name = "SilhouetteScore"

@@ -23,6 +23,12 @@ class MetricCollection:
     first member of a group is updated, and the others compute from its state. A list of lists
     of member names sets the groups explicitly, and ``False`` updates every member.
 
+    Indexing (``collection["RandScore"]``), ``items()`` and ``values()`` return detached copies
+    of the members, as TorchMetrics does with its default ``copy_state=True``. A copy contains the
+    member's current state, or a copy of its group's state, so updating, resetting or merging
+    into it leaves the collection unchanged. ``items(copy_state=False)`` and
+    ``values(copy_state=False)`` return the members themselves.
+
     Dict-valued results are flattened into the output. When two output keys would collide, the
     keys of every dict-valued member get the member's name and ``_`` in front.
     """
@@ -176,7 +182,13 @@ class MetricCollection:
             metric._update_count = 0
 
     def merge_state(self, incoming: "MetricCollection") -> None:
-        """Fold the states of a collection with the same members into this one."""
+        """Fold the states of a collection with the same members into this one.
+
+        Each member's ``update_count`` grows by the count of its counterpart in ``incoming``, as
+        ``Metric.merge_state`` does for a single metric. TorchMetrics 1.x leaves the count of
+        the target unchanged in ``Metric.merge_state``, and its ``MetricCollection`` has no
+        ``merge_state``.
+        """
         if not isinstance(incoming, MetricCollection):
             raise TypeError(
                 f"merge_state expects a MetricCollection, got {type(incoming).__name__}"
@@ -188,11 +200,20 @@ class MetricCollection:
             )
         merged = {}
         for name, metric in self._members.items():
+            # A member of a compute group reads its leader's state, so only the members that
+            # own a state merge, and each reads the state that its counterpart reads.
+            # NOTE: merging a collection with compute groups into one without them raises
+            # ValueError and changes nothing, because a grouped member's state lives in a
+            # metric of another class.
+            if metric._state_owner is not None:
+                continue
             native = metric._native.clone()
-            native.merge(incoming._members[name]._native)
+            native.merge(incoming._members[name]._state_native())
             merged[name] = native
         for name, native in merged.items():
             self._members[name]._native = native
+        for name, metric in self._members.items():
+            metric._update_count += incoming._members[name]._update_count
 
     def state_dict(
         self,
@@ -226,24 +247,31 @@ class MetricCollection:
     def items(self, keep_base: bool = False, copy_state: bool = True) -> List[Tuple[str, Metric]]:
         """Return ``(name, metric)`` pairs, with the prefix and postfix unless ``keep_base``.
 
-        ``copy_state`` exists for TorchMetrics' signature. Members of a compute group read
-        their group's state whether or not it is set.
+        With ``copy_state`` (the default) each metric is a detached copy, as ``__getitem__``
+        returns. With ``copy_state=False`` the pairs hold the collection's own members, and a
+        member of a compute group reads and updates its group's shared state.
         """
-        del copy_state
-        return list(zip(self.keys(keep_base), self._members.values()))
+        return list(zip(self.keys(keep_base), self.values(copy_state)))
 
     def values(self, copy_state: bool = True) -> List[Metric]:
-        """Return the members in order."""
-        del copy_state
+        """Return the members in order, as detached copies unless ``copy_state`` is ``False``."""
+        if copy_state:
+            return [self._detached(name) for name in self._members]
         return list(self._members.values())
 
     def __getitem__(self, key: str) -> Metric:
+        """Return a detached copy of the member named ``key``, with or without the affixes."""
         if key in self._members:
-            return self._members[key]
+            return self._detached(key)
         for name in self._members:
             if self._decorate(name) == key:
-                return self._members[name]
+                return self._detached(name)
         raise KeyError(key)
+
+    def _detached(self, name: str) -> Metric:
+        # A deep copy also copies the group leader that a grouped member reads, so the copy
+        # computes the member's current value and shares no state with the collection.
+        return copy.deepcopy(self._members[name])
 
     def __contains__(self, key: object) -> bool:
         return key in self._members
@@ -279,8 +307,7 @@ class MetricCollection:
         batches = {}
         for group in self._groups:
             leader = self._members[group[0]]
-            batch = leader._native.clone()
-            batch.reset()
+            batch = leader._native.empty_copy()
             # Members take their update arguments by position, so keywords are mapped through
             # the leader's own signature.
             first, second = _bind_inputs(leader, args, kwargs)

@@ -6,6 +6,8 @@ import copy
 import math
 from typing import Any, ClassVar, Dict, Optional, Union
 
+import numpy as np
+
 from ferrometrics._native import NativeMetric
 
 __all__ = ["Metric"]
@@ -70,6 +72,9 @@ class Metric:
     def _validate_batch(self, first: Any, second: Any) -> None:
         """Check a batch before the native metric receives it. The default checks nothing."""
 
+    def _check_incoming(self, incoming_state: Any, other_native: NativeMetric) -> None:
+        """Check a state before ``merge_state`` folds it in. The default checks nothing."""
+
     def _report_nan(self, dropped: int) -> None:
         """React to ``dropped`` NaN values that the native NaN strategy removed from a batch."""
 
@@ -87,8 +92,7 @@ class Metric:
         if owner is None:
             value = self._native.forward(first, second)
         else:
-            batch = owner._native.clone()
-            batch.reset()
+            batch = owner._native.empty_copy()
             batch.update(first, second)
             value = self._native.compute_shared(batch)
             owner._native.merge(batch)
@@ -124,10 +128,10 @@ class Metric:
                     f"cannot merge a {type(incoming_state).__name__} state into a "
                     f"{type(self).__name__} state"
                 )
-            other_native = incoming_state._native
+            other_native = incoming_state._state_native()
             other_count = incoming_state._update_count
         elif isinstance(incoming_state, dict):
-            other_native = self._native.clone()
+            other_native = self._state_native().clone()
             other_native.load_bytes(_read_state(incoming_state, "", type(self).__name__))
             other_count = 0
         else:
@@ -135,8 +139,18 @@ class Metric:
                 "merge_state expects a metric or a dict from state_dict, got "
                 f"{type(incoming_state).__name__}"
             )
-        self._native.merge(other_native)
+        self._check_incoming(incoming_state, other_native)
+        # NOTE: a member of a compute group keeps its state in the group leader, which may be
+        # another class. Such a state merges only with a state of the same leader class, and
+        # other merges raise ValueError.
+        self._state_native().merge(other_native)
         self._update_count += other_count
+
+    def _state_native(self) -> NativeMetric:
+        """Return the native metric that stores this metric's state."""
+        if self._state_owner is not None:
+            return self._state_owner._native
+        return self._native
 
     def state_dict(
         self,
@@ -152,7 +166,7 @@ class Metric:
         del keep_vars
         if destination is None:
             destination = {}
-        destination[prefix + _STATE_KEY] = bytes(self._native.to_bytes())
+        destination[prefix + _STATE_KEY] = bytes(self._state_native().to_bytes())
         return destination
 
     def load_state_dict(self, state_dict: Dict[str, Any], strict: bool = True) -> None:
@@ -162,7 +176,7 @@ class Metric:
         """
         if _STATE_KEY not in state_dict and not strict:
             return
-        self._native.load_bytes(_read_state(state_dict, "", type(self).__name__))
+        self._state_native().load_bytes(_read_state(state_dict, "", type(self).__name__))
 
     def clone(self) -> "Metric":
         """Return a deep copy with the same configuration and state."""
@@ -196,7 +210,29 @@ class Metric:
 
 
 def _read_state(state_dict: Dict[str, Any], prefix: str, metric: str) -> bytes:
+    """Return the serialized state under ``prefix + "state"``, accepting only bytes-like values.
+
+    ``bytes()`` of an integer allocates that many zero bytes, and ``bytes()`` of other objects
+    gives errors that do not name the entry, so each accepted type is converted explicitly.
+    """
     key = prefix + _STATE_KEY
+    expected = f"the bytes that {metric}.state_dict() returns under {key!r}"
+    if not isinstance(state_dict, dict):
+        raise TypeError(f"expected a dict containing {expected}, got {type(state_dict).__name__}")
     if key not in state_dict:
-        raise KeyError(f"the state dict of {metric} has no entry {key!r}")
-    return bytes(state_dict[key])
+        raise ValueError(
+            f"invalid state dict for {metric}: missing the entry {key!r}; pass {expected}"
+        )
+
+    value = state_dict[key]
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, (bytearray, memoryview)):
+        return bytes(value)
+    if isinstance(value, np.ndarray) and value.dtype == np.uint8 and value.ndim == 1:
+        return value.tobytes()
+    raise TypeError(
+        f"invalid type for the entry {key!r} of the state dict of {metric}: expected bytes, "
+        f"bytearray, memoryview or a 1-D numpy uint8 array, got {type(value).__name__}; "
+        f"pass {expected}"
+    )

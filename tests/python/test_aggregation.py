@@ -132,3 +132,26 @@ def test_aggregation_defaults():
     assert aggregation.SumMetric().nan_strategy == "warn"
     assert aggregation.RunningMean().window == 5
     assert repr(aggregation.RunningSum(window=3)) == "RunningSum(window=3, nan_strategy='warn')"
+
+
+@pytest.mark.parametrize(
+    "cls",
+    [
+        aggregation.SumMetric,
+        aggregation.MeanMetric,
+        aggregation.MaxMetric,
+        aggregation.MinMetric,
+        aggregation.CatMetric,
+        aggregation.RunningMean,
+        aggregation.RunningSum,
+    ],
+)
+def test_nan_strategy_none_raises(cls):
+    with pytest.raises(TypeError, match=r"`nan_strategy`.*got None"):
+        cls(nan_strategy=None)
+
+
+@pytest.mark.parametrize("cls", [aggregation.RunningMean, aggregation.RunningSum])
+def test_window_none_raises(cls):
+    with pytest.raises(TypeError, match=r"`window`.*positive integer, got None"):
+        cls(window=None)

@@ -6,6 +6,7 @@ import copy
 import inspect
 import math
 import pickle
+import re
 
 import numpy as np
 import pytest
@@ -247,7 +248,7 @@ def test_state_dict_prefix_and_strict():
     state = metric.state_dict(prefix="val.")
     assert list(state) == ["val.state"]
     restored = clustering.RandScore()
-    with pytest.raises(KeyError):
+    with pytest.raises(ValueError, match="missing the entry"):
         restored.load_state_dict({})
     restored.load_state_dict({}, strict=False)
 
@@ -545,3 +546,127 @@ def test_package_exports():
         assert hasattr(clustering, name)
     for name in functional.__all__:
         assert hasattr(functional, name)
+
+
+@pytest.mark.parametrize(
+    ("make", "argument", "shown"),
+    [
+        (lambda: functional.v_measure_score(PREDS, TARGET, beta=None), "beta", "None"),
+        (lambda: functional.v_measure_score(PREDS, TARGET, beta=True), "beta", "True"),
+        (lambda: clustering.VMeasureScore(beta=None), "beta", "None"),
+        (lambda: clustering.VMeasureScore(beta=True), "beta", "True"),
+        (lambda: functional.dunn_index(DATA, PREDS, p=None), "p", "None"),
+        (lambda: functional.dunn_index(DATA, PREDS, p=True), "p", "True"),
+        (lambda: clustering.DunnIndex(p=None), "p", "None"),
+    ],
+)
+def test_numeric_option_rejects_none_and_bool(make, argument, shown):
+    with pytest.raises(TypeError, match=rf"`{argument}`: expected a number, got {shown}"):
+        make()
+
+
+@pytest.mark.parametrize(
+    ("num_classes", "error"),
+    [(1.5, TypeError), (0, ValueError), (True, TypeError), ("3", TypeError)],
+)
+def test_cluster_accuracy_function_checks_num_classes(num_classes, error):
+    with pytest.raises(error, match="`num_classes`"):
+        functional.cluster_accuracy(PREDS, TARGET, num_classes=num_classes)
+    with pytest.raises(error, match="`num_classes`"):
+        clustering.ClusterAccuracy(num_classes=num_classes)
+
+
+def test_cluster_accuracy_merge_rejects_wide_labels():
+    bounded = clustering.ClusterAccuracy(num_classes=2)
+    unbounded = clustering.ClusterAccuracy()
+    unbounded.update(np.array([0, 5]), np.array([0, 1]))
+
+    with pytest.raises(ValueError, match="num_classes=None"):
+        bounded.merge_state(unbounded)
+    with pytest.raises(ValueError, match=r"label 5 .*\[0, 2\)"):
+        bounded.merge_state(unbounded.state_dict())
+    assert not bounded.update_called
+
+
+def test_cluster_accuracy_merge_rejects_other_num_classes():
+    bounded = clustering.ClusterAccuracy(num_classes=2)
+    other = clustering.ClusterAccuracy(num_classes=3)
+    other.update(np.array([0, 1]), np.array([1, 0]))
+    with pytest.raises(ValueError, match="num_classes=3"):
+        bounded.merge_state(other)
+
+
+def test_cluster_accuracy_merge_in_range_state():
+    bounded = clustering.ClusterAccuracy(num_classes=2)
+    other = clustering.ClusterAccuracy(num_classes=2)
+    other.update(np.array([0, 1, 1]), np.array([1, 0, 0]))
+    bounded.merge_state(other)
+    assert_close(bounded.compute(), 1.0)
+
+
+@pytest.mark.parametrize("method", ["load_state_dict", "merge_state"])
+def test_state_dict_missing_entry_raises(method):
+    metric = clustering.RandScore()
+    with pytest.raises(ValueError, match="missing the entry 'state'.*state_dict\\(\\)"):
+        getattr(metric, method)({})
+
+
+@pytest.mark.parametrize("value", ["abc", 10**12, 5, 1.5, None, [1, 2], np.zeros(3)])
+@pytest.mark.parametrize("method", ["load_state_dict", "merge_state"])
+def test_state_dict_non_bytes_raises(method, value):
+    metric = clustering.RandScore()
+    with pytest.raises(TypeError, match="entry 'state'.*expected bytes"):
+        getattr(metric, method)({"state": value})
+
+
+@pytest.mark.parametrize(
+    "convert", [bytes, bytearray, memoryview, lambda data: np.frombuffer(data, dtype=np.uint8)]
+)
+def test_state_dict_accepts_bytes_like(convert):
+    source = clustering.RandScore()
+    source.update(PREDS, TARGET)
+    state = source.state_dict()["state"]
+
+    loaded = clustering.RandScore()
+    loaded.load_state_dict({"state": convert(state)})
+    assert_close(loaded.compute(), functional.rand_score(PREDS, TARGET))
+
+    merged = clustering.RandScore()
+    merged.merge_state({"state": convert(state)})
+    assert_close(merged.compute(), functional.rand_score(PREDS, TARGET))
+
+
+RELABEL = r"numpy\.unique\(labels, return_inverse=True\)"
+
+
+@pytest.mark.parametrize(
+    ("labels", "dtype", "fix"),
+    [
+        (np.array(["a", "b", "a", "c", "b", "c", "a", "b", "c", "a"]), "<U1", RELABEL),
+        (["a", "b", "a", "c", "b", "c", "a", "b", "c", "a"], "<U1", RELABEL),
+        (np.array([b"a"] * 10), "|S1", RELABEL),
+        (np.array([1, "a"] * 5, dtype=object), "object", RELABEL),
+        (PREDS.astype(complex), "complex128", r"\.real\.astype\(int\)"),
+        (None, "object", "pass a sequence or array of integers, not a NoneType"),
+        ({0: 1}, "object", "pass a sequence or array of integers, not a dict"),
+        ({0, 1}, "object", "pass a sequence or array of integers, not a set"),
+        ((label for label in PREDS), "object", "pass a sequence or array of integers"),
+    ],
+)
+def test_non_integer_labels_name_dtype_and_fix(labels, dtype, fix):
+    with pytest.raises(TypeError, match=rf"`preds`: .*got dtype {re.escape(dtype)}; .*{fix}"):
+        functional.rand_score(labels, TARGET)
+
+
+def test_masked_labels_raise():
+    masked = np.ma.array(PREDS, mask=PREDS == 2)
+    with pytest.raises(TypeError, match=r"`preds`: masked arrays .*\.compressed\(\)"):
+        functional.rand_score(masked, TARGET)
+    with pytest.raises(TypeError, match=r"`target`: masked arrays"):
+        clustering.RandScore().update(PREDS, np.ma.array(TARGET))
+
+
+def test_masked_features_raise():
+    masked = np.ma.array(DATA, mask=np.zeros_like(DATA, dtype=bool))
+    with pytest.raises(TypeError, match=r"`data`: masked arrays"):
+        functional.silhouette_score(masked, LABELS)

@@ -152,7 +152,7 @@ def test_keys_with_prefix_and_items():
     collection = extrinsic_collection(prefix="train_")
     assert collection.keys(keep_base=True)[0] == "RandScore"
     assert collection.keys()[0] == "train_RandScore"
-    assert collection["train_RandScore"] is collection["RandScore"]
+    assert isinstance(collection["train_RandScore"], clustering.RandScore)
     assert [name for name, _ in collection.items()][0] == "train_RandScore"
 
 
@@ -168,3 +168,88 @@ def test_flatten_prefixes_colliding_keys():
     assert flat == {"p_a_x": 1.0, "p_a_y": 2.0, "p_b_x": 3.0}
     distinct = collection._flatten([("a", {"x": 1.0}), ("b", {"y": 3.0})])
     assert distinct == {"p_x": 1.0, "p_y": 3.0}
+
+
+@pytest.mark.parametrize("compute_groups", [True, False])
+def test_getitem_copy_is_detached(compute_groups):
+    collection = extrinsic_collection(compute_groups=compute_groups)
+    collection.update(PREDS[:6], TARGET[:6])
+    before = collection.compute()
+
+    member = collection["RandScore"]
+    assert_close(member.compute(), functional.rand_score(PREDS[:6], TARGET[:6]))
+    member.update(PREDS[6:], TARGET[6:])
+    assert_close(member.compute(), functional.rand_score(PREDS, TARGET))
+    assert collection.compute() == before
+
+    collection["AdjustedRandScore"].reset()
+    assert collection.compute() == before
+
+
+@pytest.mark.parametrize("compute_groups", [True, False])
+def test_getitem_copy_keeps_merges(compute_groups):
+    collection = extrinsic_collection(compute_groups=compute_groups)
+    collection.update(PREDS[:6], TARGET[:6])
+    before = collection.compute()
+    other = extrinsic_collection(compute_groups=compute_groups)
+    other.update(PREDS[6:], TARGET[6:])
+
+    member = collection["RandScore"]
+    member.merge_state(other["RandScore"])
+    assert_close(member.compute(), functional.rand_score(PREDS, TARGET))
+    assert member.update_count == 2
+    assert collection.compute() == before
+
+
+def test_values_copy_state_false_returns_members():
+    collection = extrinsic_collection()
+    members = collection.values(copy_state=False)
+    members[0].update(PREDS, TARGET)
+    assert_close(collection.compute()["RandScore"], functional.rand_score(PREDS, TARGET))
+    assert all(metric.update_count == 0 for metric in collection.values()[1:])
+
+
+def test_merge_state_adds_update_counts():
+    ours = extrinsic_collection()
+    theirs = extrinsic_collection()
+    ours.update(PREDS[:5], TARGET[:5])
+    theirs.update(PREDS[5:7], TARGET[5:7])
+    theirs.update(PREDS[7:], TARGET[7:])
+    ours.merge_state(theirs)
+    for name, metric in ours.items():
+        assert metric.update_count == 3, name
+
+
+def test_merge_state_ungrouped_into_grouped():
+    ours = extrinsic_collection(compute_groups=True)
+    theirs = extrinsic_collection(compute_groups=False)
+    ours.update(PREDS[:5], TARGET[:5])
+    theirs.update(PREDS[5:], TARGET[5:])
+    ours.merge_state(theirs)
+    result = ours.compute()
+    assert_close(result["RandScore"], functional.rand_score(PREDS, TARGET))
+    assert_close(result["MutualInfoScore"], functional.mutual_info_score(PREDS, TARGET))
+    assert_close(result["AdjustedRandScore"], functional.adjusted_rand_score(PREDS, TARGET))
+
+
+def test_merge_state_grouped_into_ungrouped_raises():
+    ours = extrinsic_collection(compute_groups=False)
+    theirs = extrinsic_collection(compute_groups=True)
+    theirs.update(PREDS, TARGET)
+    with pytest.raises(ValueError, match="cannot merge"):
+        ours.merge_state(theirs)
+    assert not any(metric.update_called for metric in ours.values())
+
+
+def test_float64_batch_after_float32_batch():
+    collection = MetricCollection([clustering.SilhouetteScore(), clustering.DaviesBouldinScore()])
+    data = np.array([[0.0, 0.1], [0.2, 0.0], [5.0, 5.1], [5.2, 4.9], [0.1, -0.2], [4.8, 5.0]])
+    labels = np.array([0, 0, 1, 1, 0, 1])
+    collection.update(data[:3].astype(np.float32), labels[:3])
+    collection.update(data[3:], labels[3:])
+
+    result = collection.compute()
+    expected = functional.silhouette_score(data.astype(np.float32), labels)
+    assert_close(result["SilhouetteScore"], expected)
+    with pytest.raises(ValueError, match="does not fit the float32 precision"):
+        collection.update(np.array([[1e300, 0.0], [0.0, 1.0]]), np.array([0, 1]))

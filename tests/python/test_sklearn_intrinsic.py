@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import warnings
 
 import numpy as np
 import pytest
@@ -130,3 +131,26 @@ def test_pairwise_dunn_index_matches_numpy(shape, p):
     expected = numpy_pairwise_dunn_index(data, labels, p)
     actual = functional.dunn_index(data, labels, p=p, definition="pairwise")
     assert_close(actual, float(expected))
+
+
+@pytest.mark.parametrize(
+    "cls",
+    [
+        clustering.CalinskiHarabaszScore,
+        clustering.DaviesBouldinScore,
+        clustering.DunnIndex,
+        clustering.SilhouetteScore,
+    ],
+)
+def test_float64_overflow_after_float32_batch(cls):
+    metric = cls()
+    first = np.array([[0.0, 0.0], [0.1, 0.0], [5.0, 5.0], [5.1, 5.0]], dtype=np.float32)
+    labels = np.array([0, 0, 1, 1])
+    metric.update(first, labels)
+
+    wide = np.array([[1e300, 0.0], [0.0, 1.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="does not fit the float32 precision.*float64"):
+            metric.update(wide, np.array([0, 1]))
+    assert metric.update_count == 1

@@ -48,11 +48,20 @@ pub(crate) fn to_numpy<'py>(
     argument: &str,
     object: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyUntypedArray>> {
+    let py = object.py();
+    let masked_type = py.import("numpy.ma")?.getattr("MaskedArray")?;
+    if object.is_instance(&masked_type)? {
+        return Err(type_error(
+            argument,
+            "masked arrays are not supported because the mask would be ignored; drop the \
+             masked samples from every input first, with `.compressed()` on each input or one \
+             boolean filter applied to all of them",
+        ));
+    }
     if let Ok(array) = object.cast::<PyUntypedArray>() {
         return Ok(array.clone());
     }
 
-    let py = object.py();
     let is_tensor =
         object.hasattr("detach")? && object.hasattr("cpu")? && object.hasattr("numpy")?;
     let converted = if is_tensor {
@@ -99,22 +108,13 @@ pub(crate) fn labels<'py>(
     match dtype.kind() {
         b'i' | b'u' | b'b' => {}
         b'f' | b'c' if empty_sequence => {}
-        b'f' | b'c' => {
+        kind => {
             return Err(type_error(
                 argument,
                 format!(
-                    "expected integer cluster labels, got dtype {}; labels must be discrete \
-                     values, so cast whole-number floats with `.astype(int)`",
-                    dtype_text(&array)
-                ),
-            ))
-        }
-        _ => {
-            return Err(type_error(
-                argument,
-                format!(
-                    "expected integer cluster labels, got dtype {}",
-                    dtype_text(&array)
+                    "expected integer cluster labels, got dtype {}; {}",
+                    dtype_text(&array),
+                    label_dtype_fix(kind, object)
                 ),
             ))
         }
@@ -133,6 +133,31 @@ pub(crate) fn labels<'py>(
         check_fits_int64(argument, &array)?;
     }
     readonly_as::<i64, _>(&array, "int64")
+}
+
+/// Returns the fix for labels of the dtype kind `kind` that are not integers.
+fn label_dtype_fix(kind: u8, object: &Bound<'_, PyAny>) -> String {
+    let relabel = "map them to integers with `numpy.unique(labels, return_inverse=True)`";
+    match kind {
+        b'f' => "labels must be discrete values, so cast whole-number floats with `.astype(int)`"
+            .to_owned(),
+        b'c' => "complex numbers are not labels, so pass the integer labels, for example \
+                 `labels.real.astype(int)` if the real parts are the labels"
+            .to_owned(),
+        b'U' | b'S' => format!("string labels are not supported, so {relabel}"),
+        b'O' if object.is_instance_of::<pyo3::types::PyList>()
+            || object.is_instance_of::<pyo3::types::PyTuple>()
+            || object.is_instance_of::<PyUntypedArray>() =>
+        {
+            format!(
+                "the elements are not all integers, so if they are strings or other keys, {relabel}"
+            )
+        }
+        _ => format!(
+            "pass a sequence or array of integers, not a {}",
+            type_name(object)
+        ),
+    }
 }
 
 /// Reads feature rows: a 2-D numeric array, as float32 or float64.
@@ -173,6 +198,10 @@ pub(crate) fn features<'py>(
                 shape_text(array.shape())
             ),
         ));
+    }
+    let wide_float = dtype.kind() == b'f' && dtype.itemsize() > 4;
+    if precision == Some(Precision::F32) && wide_float {
+        check_fits_f32(argument, &array)?;
     }
     match precision.unwrap_or(natural) {
         Precision::F32 => Ok(Features::F32(readonly_as(&array, "float32")?)),
@@ -245,6 +274,28 @@ fn readonly_as<'py, T: Element, D: Dimension>(
             .cast_into::<PyArray<T, D>>()?,
     };
     Ok(typed.try_readonly()?)
+}
+
+/// Rejects finite values beyond the float32 range in a batch that is cast to the float32
+/// precision of the first batch, because the cast would turn them into infinities.
+fn check_fits_f32(argument: &str, array: &Bound<'_, PyUntypedArray>) -> PyResult<()> {
+    let wide = readonly_as::<f64, ndarray::Ix2>(array, "float64")?;
+    let view = wide.as_array();
+    let limit = f64::from(f32::MAX);
+    if let Some(((row, column), value)) = view
+        .indexed_iter()
+        .find(|(_, value)| value.is_finite() && value.abs() > limit)
+    {
+        return Err(value_error(
+            argument,
+            format!(
+                "value {value:e} at row {row}, column {column} does not fit the float32 \
+                 precision taken from the first batch; pass float64 data from the first batch \
+                 (for example `data.astype(numpy.float64)`), or rescale this batch"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Rejects uint64 labels above `i64::MAX`, which a cast to int64 would wrap into negative labels.

@@ -250,6 +250,21 @@ impl<'a, 'py> Options<'a, 'py> {
         Ok(dict.get_item(name)?.filter(|value| !value.is_none()))
     }
 
+    /// Rejects an explicit `None` for an option whose default is a value rather than `None`,
+    /// because silently using the default would hide the caller's mistake.
+    fn reject_none(&self, name: &'static str, expected: &str) -> PyResult<()> {
+        let Some(dict) = self.dict else {
+            return Ok(());
+        };
+        match dict.get_item(name)? {
+            Some(value) if value.is_none() => Err(argument_type_error(
+                name,
+                format!("expected {expected}, got None; omit the argument to use the default"),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     fn string(&self, name: &'static str, default: &str) -> PyResult<String> {
         match self.get(name)? {
             None => Ok(default.to_owned()),
@@ -263,13 +278,20 @@ impl<'a, 'py> Options<'a, 'py> {
         }
     }
 
+    /// Parses a real number. Strings and bools are rejected although Python can convert them.
     pub(crate) fn float(&self, name: &'static str, default: f64) -> PyResult<f64> {
+        self.reject_none(name, "a number")?;
         match self.get(name)? {
             None => Ok(default),
-            Some(value) if value.is_instance_of::<PyString>() => Err(argument_type_error(
-                name,
-                format!("expected a number, got {}", describe(&value)),
-            )),
+            Some(value)
+                if value.is_instance_of::<PyString>()
+                    || value.is_instance_of::<pyo3::types::PyBool>() =>
+            {
+                Err(argument_type_error(
+                    name,
+                    format!("expected a number, got {}", describe(&value)),
+                ))
+            }
             Some(value) => value.extract::<f64>().map_err(|_| {
                 argument_type_error(name, format!("expected a number, got {}", describe(&value)))
             }),
@@ -295,6 +317,7 @@ impl<'a, 'py> Options<'a, 'py> {
     }
 
     fn count(&self, name: &'static str, default: usize) -> PyResult<usize> {
+        self.reject_none(name, "a positive integer")?;
         Ok(self.optional_count(name)?.unwrap_or(default))
     }
 
@@ -336,6 +359,10 @@ impl<'a, 'py> Options<'a, 'py> {
     /// Parses `nan_strategy`: one of TorchMetrics' strategy names, or a number to replace NaN
     /// values with.
     fn nan_strategy(&self) -> PyResult<NanStrategy> {
+        self.reject_none(
+            "nan_strategy",
+            "'error', 'warn', 'ignore', 'disable' or a number",
+        )?;
         let Some(value) = self.get("nan_strategy")? else {
             return Ok(NanStrategy::default());
         };

@@ -96,14 +96,15 @@ pub(crate) fn adjusted_mutual_info_score(
 
 /// Weighted harmonic mean of homogeneity and completeness.
 #[pyfunction]
-#[pyo3(signature = (preds, target, beta = None))]
 pub(crate) fn v_measure_score(
     py: Python<'_>,
     preds: &Bound<'_, PyAny>,
     target: &Bound<'_, PyAny>,
-    beta: Option<&Bound<'_, PyAny>>,
+    beta: &Bound<'_, PyAny>,
 ) -> PyResult<f64> {
-    let options = options(py, &[("beta", beta)])?;
+    // `beta` is required here, so that an explicit None reaches the option parser and is
+    // rejected there instead of meaning the default.
+    let options = options(py, &[("beta", Some(beta))])?;
     let beta = Options::new(Some(&options)).float("beta", 1.0)?;
     let preds = conversion::labels("preds", preds)?;
     let target = conversion::labels("target", target)?;
@@ -233,15 +234,16 @@ pub(crate) fn davies_bouldin_score(
 
 /// Smallest inter-cluster distance over the largest cluster diameter, in the p-norm.
 #[pyfunction]
-#[pyo3(signature = (data, labels, p = None, definition = None))]
+#[pyo3(signature = (data, labels, p, definition = None))]
 pub(crate) fn dunn_index(
     py: Python<'_>,
     data: &Bound<'_, PyAny>,
     labels: &Bound<'_, PyAny>,
-    p: Option<&Bound<'_, PyAny>>,
+    p: &Bound<'_, PyAny>,
     definition: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<f64> {
-    let options = options(py, &[("p", p), ("definition", definition)])?;
+    // `p` is required for the reason given at `v_measure_score`.
+    let options = options(py, &[("p", Some(p)), ("definition", definition)])?;
     let options = Options::new(Some(&options));
     let p = options.float("p", 2.0)?;
     let definition = options.dunn_definition()?;

@@ -1,6 +1,7 @@
 //! `NativeMetric`: one Python class that serves every metric, built from a class name and the
 //! keyword arguments of the Python class that wraps it.
 
+use ferrometrics::clustering::ContingencyTable;
 use ferrometrics::{DynMetric, Error, InputKind, MetricInfo, Value};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -357,6 +358,28 @@ impl NativeMetric {
     /// Returns the key of a state that other metrics can read, as in a compute group.
     fn shared_state_key(&self) -> Option<String> {
         with_metric!(&self.inner, metric => metric.shared_state_key())
+    }
+
+    /// Returns a copy with the same configuration and an empty state that keeps the precision
+    /// of this metric, so that a batch updated into it is cast as this metric casts it.
+    fn empty_copy(&self) -> Self {
+        let mut copy = self.duplicate();
+        with_metric!(&mut copy.inner, metric => metric.reset());
+        copy
+    }
+
+    /// Returns the smallest and the largest label in the contingency table of a label-pairs
+    /// metric, over predicted and true labels, or `None` for an empty table or another state.
+    fn label_range(&self) -> Option<(i64, i64)> {
+        let Inner::LabelPairs(metric) = &self.inner else {
+            return None;
+        };
+        let table = metric.shared_state()?.downcast_ref::<ContingencyTable>()?;
+        let mut labels = table.pred_labels();
+        labels.extend(table.target_labels());
+        let low = labels.iter().min()?;
+        let high = labels.iter().max()?;
+        Some((*low, *high))
     }
 
     /// Serializes the configuration and the state.

@@ -95,9 +95,25 @@ def cluster_accuracy(preds: Any, target: Any, num_classes: Optional[int] = None)
     ``num_classes``, when given, bounds the labels to ``[0, num_classes)`` as TorchMetrics
     requires. The value does not depend on it.
     """
+    check_num_classes(num_classes)
     check_label_range("preds", preds, num_classes)
     check_label_range("target", target, num_classes)
     return _native.cluster_accuracy(preds, target)
+
+
+def check_num_classes(num_classes: Any) -> None:
+    """Raise if ``num_classes`` is neither None nor a positive integer (bools are rejected)."""
+    if num_classes is None:
+        return
+    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)):
+        raise TypeError(
+            f"invalid type for `num_classes`: expected a positive integer or None, "
+            f"got {num_classes!r}"
+        )
+    if num_classes < 1:
+        raise ValueError(
+            f"invalid value for `num_classes`: expected a positive integer, got {num_classes}"
+        )
 
 
 def check_label_range(argument: str, labels: Any, num_classes: Optional[int]) -> None:
