@@ -32,7 +32,7 @@ RENAMED = {"fowlkes_mallows_score": "fowlkes_mallows_index"}
 
 
 def best_of(repeats, fn, *args):
-    """Returns the fastest wall time of `repeats` calls, in seconds, and the last value."""
+    """Return the fastest wall time of `repeats` calls, in seconds, and the last value."""
     best = float("inf")
     value = None
     for _ in range(repeats):
@@ -59,7 +59,7 @@ def torchmetrics_clustering():
 
 
 def report(rows):
-    """Prints one line per comparison. Against a peer the last column is the speed-up; against
+    """Print one line per comparison. Against a peer the last column is the speed-up; against
     the numpy floor it is how many times the floor ferrometrics needs."""
     header = f"{'metric':30} {'size':20} {'compared with':14} {'its s':>9} {'ferro s':>9} {'ratio':>14}"
     print(header)

@@ -39,7 +39,7 @@ STAT_KEYS = ["map", "map_50", "map_75", "map_small", "map_medium", "map_large",
 
 
 def peer_api(peer):
-    """Returns the (COCO, COCOeval) classes of a peer, all with pycocotools' interface."""
+    """Return the (COCO, COCOeval) classes of a peer, all with pycocotools' interface."""
     if peer == "ferrometrics":
         from ferrometrics.coco import COCO, COCOeval
     elif peer == "pycocotools":
@@ -56,7 +56,7 @@ def peer_api(peer):
 
 
 def child_cli(gt_path, dt_path, iou_type, repeats):
-    """Times the `ferrometrics detection` command, which loads and evaluates in one run, so its
+    """Time the `ferrometrics detection` command, which loads and evaluates in one run, so its
     whole time is reported as evaluation with loading."""
     binary = os.environ.get("FERROMETRICS_CLI", "target/release/ferrometrics")
     command = [binary, "detection", "--gt", gt_path, "--dt", dt_path, "--iou-type", iou_type,
@@ -73,7 +73,7 @@ def child_cli(gt_path, dt_path, iou_type, repeats):
 
 
 def child(peer, gt_path, dt_path, iou_type, repeats):
-    """Runs one peer on one set and prints its timings, stats and peak memory as JSON."""
+    """Run one peer on one set and prints its timings, stats and peak memory as JSON."""
     if peer == "ferrometrics-cli":
         child_cli(gt_path, dt_path, iou_type, repeats)
         return
