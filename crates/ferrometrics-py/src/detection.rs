@@ -228,6 +228,13 @@ impl NativeMeanAveragePrecision {
         }
     }
 
+    /// Returns a copy with the same configuration and no images.
+    fn empty_copy(&self) -> Self {
+        Self {
+            metric: self.metric.empty(),
+        }
+    }
+
     fn __copy__(&self) -> Self {
         self.clone()
     }
