@@ -1,21 +1,30 @@
 """Object detection metrics with TorchMetrics' class names and arguments.
 
 ``MeanAveragePrecision`` computes COCO's mean average precision and recall with the numbers of
-pycocotools' ``COCOeval``, to the bit. Inputs are lists with one dict per image, holding numpy
-arrays, Python sequences or CPU torch tensors.
+pycocotools' ``COCOeval``, to the bit. ``IntersectionOverUnion``,
+``GeneralizedIntersectionOverUnion``, ``DistanceIntersectionOverUnion`` and
+``CompleteIntersectionOverUnion`` average the box IoU family over matching boxes with
+torchvision's formulas. Inputs are lists with one dict per image, holding numpy arrays, Python
+sequences or CPU torch tensors.
 """
 
 from __future__ import annotations
 
 import numbers
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, ClassVar, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from ferrometrics._native import NativeMeanAveragePrecision
+from ferrometrics._native import NativeBoxIou, NativeMeanAveragePrecision
 from ferrometrics.metric import Metric
 
-__all__ = ["MeanAveragePrecision"]
+__all__ = [
+    "CompleteIntersectionOverUnion",
+    "DistanceIntersectionOverUnion",
+    "GeneralizedIntersectionOverUnion",
+    "IntersectionOverUnion",
+    "MeanAveragePrecision",
+]
 
 _IOU_TYPES = ("bbox", "segm")
 
@@ -144,6 +153,207 @@ class MeanAveragePrecision(Metric):
         self.__dict__.update(state)
         self._native = _build_native(self._options)
         self._native.load_bytes(native_bytes)
+
+
+class _BoxIouMetric(Metric):
+    """The shared interface of the four box IoU metrics.
+
+    Each ``update`` takes ``preds`` and ``target``, lists with one dict per image holding
+    ``boxes`` (N, 4) in ``box_format`` and integer ``labels`` (N,). Other keys, such as
+    ``scores``, are ignored. For each image the metric computes the value of every prediction
+    with every target and keeps the pairs with equal labels (with ``respect_labels``) whose value
+    is at least ``iou_threshold``. ``compute`` returns the mean over the kept pairs of all
+    images under the key ``"{key}"``, and with ``class_metrics`` one mean per label under
+    ``"{key}/cl_{label}"``, a pair counting for its target's label.
+
+    An image without predictions or without targets adds one zero per box on its non-empty side
+    (the square of that count without ``respect_labels``), as in TorchMetrics. The state is a
+    sum and a count per class, so it does not grow with the data.
+    """
+
+    _native_class_name: ClassVar[str] = ""
+    higher_is_better = True
+    is_differentiable = False
+    plot_upper_bound = 1.0
+
+    def __init__(
+        self,
+        box_format: str = "xyxy",
+        iou_threshold: Optional[float] = None,
+        class_metrics: bool = False,
+        respect_labels: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        if kwargs:
+            names = ", ".join(sorted(kwargs))
+            raise ValueError(
+                f"{type(self).__name__} got unexpected keyword arguments: {names}; "
+                "ferrometrics metrics take no distributed-sync or device options"
+            )
+        self._options = {
+            "box_format": _check_box_format(box_format),
+            "iou_threshold": _check_iou_threshold(iou_threshold),
+            "class_metrics": _check_flag("class_metrics", class_metrics),
+            "respect_labels": _check_flag("respect_labels", respect_labels),
+        }
+        self._native = NativeBoxIou(self._native_class_name, **self._options)
+        self._update_count = 0
+        self._state_owner: Optional[Metric] = None
+
+    @property
+    def box_format(self) -> str:
+        """The layout of the input boxes."""
+        return self._options["box_format"]
+
+    def update(self, preds: Sequence[Dict[str, Any]], target: Sequence[Dict[str, Any]]) -> None:
+        """Add a batch: ``preds`` and ``target`` hold one dict of boxes and labels per image."""
+        self._update(preds, target)
+
+    def forward(
+        self, preds: Sequence[Dict[str, Any]], target: Sequence[Dict[str, Any]]
+    ) -> Dict[str, float]:
+        """Return the batch's own value and add the batch to the state."""
+        batch = self._native.empty_copy()
+        batch.update(preds, target)
+        value = batch.compute()
+        self._native.merge(batch)
+        self._update_count += 1
+        return value
+
+    def _forward(self, first: Any, second: Any = None) -> Any:
+        return self.forward(first, second)
+
+    def compute(self) -> Dict[str, float]:
+        """Compute the mean values over every image seen since the last reset."""
+        return super().compute()
+
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        state = dict(state)
+        native_bytes = state.pop("_native")
+        self.__dict__.update(state)
+        self._native = NativeBoxIou(self._native_class_name, **self._options)
+        self._native.load_bytes(native_bytes)
+
+
+class IntersectionOverUnion(_BoxIouMetric):
+    """Mean intersection over union (IoU) of matching prediction and target boxes.
+
+    IoU = |A ∩ B| / |A ∪ B|, as torchvision's ``box_iou``; values lie in [0, 1]. The output
+    keys are ``"iou"`` and, with ``class_metrics``, ``"iou/cl_{label}"``. A pair of two
+    zero-area boxes gives NaN, as in torchvision.
+
+    Args:
+        box_format: ``"xyxy"``, ``"xywh"`` or ``"cxcywh"``.
+        iou_threshold: pairs with a lower IoU are left out; ``None`` keeps every pair.
+        class_metrics: whether to report one mean per class.
+        respect_labels: whether only pairs with equal labels count.
+
+    Example:
+        >>> import numpy as np
+        >>> from ferrometrics.detection import IntersectionOverUnion
+        >>> preds = [dict(boxes=np.array([[296.55, 93.96, 314.97, 152.79],
+        ...                               [298.55, 98.96, 314.97, 151.79]]),
+        ...               labels=np.array([4, 5]))]
+        >>> target = [dict(boxes=np.array([[300.0, 100.0, 315.0, 150.0]]), labels=np.array([5]))]
+        >>> metric = IntersectionOverUnion()
+        >>> round(metric(preds, target)["iou"], 4)
+        0.8614
+    """
+
+    _native_class_name = "IntersectionOverUnion"
+    plot_lower_bound = 0.0
+
+
+class GeneralizedIntersectionOverUnion(_BoxIouMetric):
+    """Mean generalized IoU (GIoU) of matching prediction and target boxes.
+
+    GIoU = IoU - (C - U) / C, with ``C`` the area of the smallest box enclosing both and ``U``
+    the union area (torchvision's ``generalized_box_iou``); values lie in (-1, 1]. The output
+    keys are ``"giou"`` and ``"giou/cl_{label}"``, and ``iou_threshold`` compares GIoU values.
+    The arguments are those of ``IntersectionOverUnion``.
+
+    Example:
+        >>> import numpy as np
+        >>> from ferrometrics.detection import GeneralizedIntersectionOverUnion
+        >>> preds = [dict(boxes=np.array([[296.55, 93.96, 314.97, 152.79],
+        ...                               [298.55, 98.96, 314.97, 151.79]]),
+        ...               labels=np.array([4, 5]))]
+        >>> target = [dict(boxes=np.array([[300.0, 100.0, 315.0, 150.0]]), labels=np.array([5]))]
+        >>> metric = GeneralizedIntersectionOverUnion()
+        >>> round(metric(preds, target)["giou"], 4)
+        0.8613
+    """
+
+    _native_class_name = "GeneralizedIntersectionOverUnion"
+    plot_lower_bound = -1.0
+
+
+class DistanceIntersectionOverUnion(_BoxIouMetric):
+    """Mean distance IoU (DIoU) of matching prediction and target boxes.
+
+    DIoU = IoU - ρ² / (c² + 1e-7), with ``ρ`` the distance between the box centers and ``c``
+    the diagonal of the smallest enclosing box (torchvision's ``distance_box_iou``); values lie
+    in (-1, 1]. The output keys are ``"diou"`` and ``"diou/cl_{label}"``, and ``iou_threshold``
+    compares DIoU values. The arguments are those of ``IntersectionOverUnion``.
+
+    Example:
+        >>> import numpy as np
+        >>> from ferrometrics.detection import DistanceIntersectionOverUnion
+        >>> preds = [dict(boxes=np.array([[296.55, 93.96, 314.97, 152.79],
+        ...                               [298.55, 98.96, 314.97, 151.79]]),
+        ...               labels=np.array([4, 5]))]
+        >>> target = [dict(boxes=np.array([[300.0, 100.0, 315.0, 150.0]]), labels=np.array([5]))]
+        >>> metric = DistanceIntersectionOverUnion()
+        >>> round(metric(preds, target)["diou"], 4)
+        0.8611
+    """
+
+    _native_class_name = "DistanceIntersectionOverUnion"
+    plot_lower_bound = -1.0
+
+
+class CompleteIntersectionOverUnion(_BoxIouMetric):
+    """Mean complete IoU (CIoU) of matching prediction and target boxes.
+
+    CIoU = DIoU - α v, with v = 4 / π² (atan(w₁ / h₁) - atan(w₂ / h₂))² comparing the aspect
+    ratios and α = v / (1 - IoU + v + 1e-7) (torchvision's ``complete_box_iou``); values lie
+    in (-2, 1]. The output keys are ``"ciou"`` and ``"ciou/cl_{label}"``, and
+    ``iou_threshold`` compares CIoU values. The arguments are those of
+    ``IntersectionOverUnion``.
+
+    Example:
+        >>> import numpy as np
+        >>> from ferrometrics.detection import CompleteIntersectionOverUnion
+        >>> preds = [dict(boxes=np.array([[296.55, 93.96, 314.97, 152.79],
+        ...                               [298.55, 98.96, 314.97, 151.79]]),
+        ...               labels=np.array([4, 5]))]
+        >>> target = [dict(boxes=np.array([[300.0, 100.0, 315.0, 150.0]]), labels=np.array([5]))]
+        >>> metric = CompleteIntersectionOverUnion()
+        >>> round(metric(preds, target)["ciou"], 4)
+        0.8611
+    """
+
+    _native_class_name = "CompleteIntersectionOverUnion"
+    plot_lower_bound = -2.0
+
+
+def _check_box_format(value: Any) -> str:
+    if value not in ("xyxy", "xywh", "cxcywh"):
+        raise ValueError(
+            f"invalid value for `box_format`: expected \"xyxy\", \"xywh\" or \"cxcywh\", "
+            f"got {value!r}"
+        )
+    return value
+
+
+def _check_iou_threshold(value: Any) -> Optional[float]:
+    if value is None:
+        return None
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        raise ValueError(
+            f"invalid value for `iou_threshold`: expected a float or None, got {value!r}"
+        )
+    return float(value)
 
 
 def _build_native(options: Dict[str, Any]) -> NativeMeanAveragePrecision:

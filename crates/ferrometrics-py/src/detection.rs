@@ -367,7 +367,7 @@ fn shape_error(argument: &str, array: &Bound<'_, PyUntypedArray>, expected: &str
     )
 }
 
-fn labels(argument: &str, object: &Bound<'_, PyAny>) -> PyResult<Array1<i64>> {
+pub(crate) fn labels(argument: &str, object: &Bound<'_, PyAny>) -> PyResult<Array1<i64>> {
     let array = numeric(argument, object, b"iub", "integer class labels")?;
     if array.ndim() != 1 {
         return Err(shape_error(argument, &array, "a 1-D array of class labels"));
@@ -392,7 +392,7 @@ fn flags(argument: &str, object: &Bound<'_, PyAny>) -> PyResult<Array1<bool>> {
 }
 
 /// Reads boxes `(N, 4)`. An empty array of any shape means no boxes, as in TorchMetrics.
-fn boxes(argument: &str, object: &Bound<'_, PyAny>) -> PyResult<Array2<f64>> {
+pub(crate) fn boxes(argument: &str, object: &Bound<'_, PyAny>) -> PyResult<Array2<f64>> {
     let array = numeric(argument, object, b"fiub", "real-valued boxes")?;
     if array.len() == 0 {
         return Ok(Array2::zeros((0, 4)));

@@ -10,6 +10,7 @@ mod detection;
 mod errors;
 mod factory;
 mod functional;
+mod iou;
 mod metric;
 
 use pyo3::prelude::*;
@@ -21,6 +22,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     functional::register(module)?;
     detection::register(module)?;
+    iou::register(module)?;
     coco::register(module)?;
     Ok(())
 }
