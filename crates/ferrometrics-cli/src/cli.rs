@@ -225,12 +225,22 @@ Outputs:
   `classes`, and evaluates each one on its own, also with --average micro. A category with
   detections but no ground truth has AP and AR -1.
 
+  --iou-metrics prints the mean IoU, GIoU, DIoU and CIoU of TorchMetrics' box IoU metrics
+  instead: for each image of GT.json, every detection is paired with every ground-truth box of
+  the same category (of any category with --no-respect-labels), crowd regions included, and
+  the mean runs over all pairs of all images. An image with ground truth but no detections, or
+  the reverse, adds one zero per box. With --per-class each category's mean counts the pairs
+  whose ground-truth box has that category. --format json prints the keys iou, giou, diou and
+  ciou, and iou/cl_{category_id} and so on with --per-class.
+
 Exit status:
   0 on success, 2 on invalid usage or invalid input, with a one-line message on stderr, and 1
   when stdout cannot be written.
 
 Examples:
   ferrometrics detection --gt instances_val2014.json --dt results.json
+  ferrometrics detection --gt instances_val2014.json --dt results.json --iou-metrics \\
+      --iou-threshold 0.5 --per-class
   ferrometrics detection --gt instances_val2014.json --dt results.json --iou-type segm \\
       --per-class --format json";
 
@@ -254,7 +264,8 @@ pub struct DetectionArgs {
     #[arg(long, value_enum, default_value_t = AverageArg::Macro)]
     pub average: AverageArg,
 
-    /// Also report AP and AR per category, over all areas at the largest --max-dets count.
+    /// Also report AP and AR per category, over all areas at the largest --max-dets count, or
+    /// with --iou-metrics the four means per category.
     #[arg(long)]
     pub per_class: bool,
 
@@ -271,6 +282,21 @@ pub struct DetectionArgs {
         default_values_t = [1_usize, 10, 100]
     )]
     pub max_dets: Vec<usize>,
+
+    /// Report the mean IoU, GIoU, DIoU and CIoU of matching boxes (TorchMetrics'
+    /// IntersectionOverUnion family) in place of the COCO summary.
+    #[arg(long)]
+    pub iou_metrics: bool,
+
+    /// With --iou-metrics, leave out the pairs whose value is below this threshold [default:
+    /// keep every pair].
+    #[arg(long, value_name = "T")]
+    pub iou_threshold: Option<f64>,
+
+    /// With --iou-metrics, pair every detection with every ground-truth box of its image,
+    /// whatever their categories (TorchMetrics' respect_labels=False).
+    #[arg(long)]
+    pub no_respect_labels: bool,
 
     /// Output format of the report on stdout.
     #[arg(long, value_enum, default_value_t = DetectionFormat::Table)]

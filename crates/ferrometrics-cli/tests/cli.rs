@@ -1391,6 +1391,9 @@ fn detection_help_lists_options() {
         "--per-class",
         "--iou-thresholds",
         "--max-dets",
+        "--iou-metrics",
+        "--iou-threshold",
+        "--no-respect-labels",
         "--format",
     ] {
         assert!(text.contains(option), "help lacks {option}");
@@ -1413,4 +1416,186 @@ fn detection_close_scores_keep_their_order() {
     );
 
     assert_eq!(json_f64(&output, "map"), 0.5);
+}
+
+#[test]
+fn detection_error_missing_image_id() {
+    let results =
+        results_with_second(r#"{"category_id": 1, "bbox": [10, 10, 20, 20], "score": 0.4}"#);
+    let output = run_detection("det-err-image-id", DETECTION_GT, &results, &[]);
+
+    assert_input_error(
+        &output,
+        &["dt.json: ", "entry 1", "missing field `image_id`"],
+    );
+}
+
+#[test]
+fn detection_error_missing_bbox() {
+    let results = results_with_second(r#"{"image_id": 1, "category_id": 1, "score": 0.4}"#);
+    let output = run_detection("det-err-bbox", DETECTION_GT, &results, &[]);
+
+    assert_input_error(&output, &["dt.json: ", "entry 1", "bbox"]);
+}
+
+#[test]
+fn detection_error_nan_box_coordinate() {
+    let results = results_with_second(
+        r#"{"image_id": 1, "category_id": 1, "bbox": [10, NaN, 20, 20], "score": 0.4}"#,
+    );
+    let output = run_detection("det-err-nan-box", DETECTION_GT, &results, &[]);
+
+    assert_input_error(&output, &["dt.json: ", "entry 1", "bbox"]);
+}
+
+#[test]
+fn detection_error_truth_unknown_image() {
+    let truth = DETECTION_GT.replace("\"image_id\": 1", "\"image_id\": 4");
+    let output = run_detection("det-err-gt-image", &truth, DETECTION_DT, &[]);
+
+    assert_input_error(
+        &output,
+        &["gt.json: ", "`annotations` entry 0", "image_id 4"],
+    );
+}
+
+#[test]
+fn detection_iou_metrics_json_values() {
+    let output = run_detection(
+        "det-iou-json",
+        DETECTION_GT,
+        DETECTION_DT,
+        &["--iou-metrics", "--format", "json"],
+    );
+    let map = parse_json(&output);
+
+    assert_eq!(sorted_keys(&map), sorted(&["iou", "giou", "diou", "ciou"]));
+    // Boxes [10, 10, 30, 30] and [12, 10, 32, 30]: intersection 360, union 440, enclosing box
+    // 22 x 20 = 440 (so GIoU = IoU), centers 2 apart, equal aspect ratios (so CIoU = DIoU).
+    let iou = 360.0 / 440.0;
+    assert_eq!(json_f64(&output, "iou"), iou);
+    assert!((json_f64(&output, "giou") - iou).abs() < 1e-15);
+    let diou = iou - 4.0 / (22.0 * 22.0 + 20.0 * 20.0 + 1e-7);
+    assert!((json_f64(&output, "diou") - diou).abs() < 1e-15);
+    assert!((json_f64(&output, "ciou") - diou).abs() < 1e-15);
+}
+
+#[test]
+fn detection_iou_metrics_per_class_keys() {
+    let results = r#"[{"image_id": 1, "category_id": 1, "bbox": [12, 10, 20, 20], "score": 0.9},
+                      {"image_id": 1, "category_id": 2, "bbox": [50, 50, 10, 10], "score": 0.3}]"#;
+    let output = run_detection(
+        "det-iou-class",
+        DETECTION_GT,
+        results,
+        &["--iou-metrics", "--per-class", "--format", "json"],
+    );
+    let map = parse_json(&output);
+
+    assert_eq!(map.len(), 12);
+    assert_eq!(json_f64(&output, "iou/cl_1"), 360.0 / 440.0);
+    // Category 2 has a detection but no ground truth, so no pair counts for it.
+    assert_eq!(json_f64(&output, "iou/cl_2"), 0.0);
+    assert_eq!(json_f64(&output, "iou"), 360.0 / 440.0);
+}
+
+#[test]
+fn detection_iou_metrics_respect_labels_and_threshold() {
+    let results = r#"[{"image_id": 1, "category_id": 2, "bbox": [12, 10, 20, 20], "score": 0.9}]"#;
+    let same_category = run_detection(
+        "det-iou-labels",
+        DETECTION_GT,
+        results,
+        &["--iou-metrics", "--format", "json"],
+    );
+    let any_category = run_detection(
+        "det-iou-no-labels",
+        DETECTION_GT,
+        results,
+        &["--iou-metrics", "--no-respect-labels", "--format", "json"],
+    );
+    let above_threshold = run_detection(
+        "det-iou-threshold",
+        DETECTION_GT,
+        DETECTION_DT,
+        &[
+            "--iou-metrics",
+            "--iou-threshold",
+            "0.9",
+            "--format",
+            "json",
+        ],
+    );
+
+    assert_eq!(json_f64(&same_category, "iou"), 0.0);
+    assert_eq!(json_f64(&any_category, "iou"), 360.0 / 440.0);
+    // The only pair is below 0.9, so no pair counts and the mean of none is 0.
+    assert_eq!(json_f64(&above_threshold, "iou"), 0.0);
+}
+
+#[test]
+fn detection_iou_metrics_table() {
+    let output = run_detection(
+        "det-iou-table",
+        DETECTION_GT,
+        DETECTION_DT,
+        &["--iou-metrics", "--per-class"],
+    );
+    let text = stdout(&output);
+
+    assert_eq!(output.status.code(), Some(0), "stderr: {}", stderr(&output));
+    assert!(text.starts_with("box IoU family of "), "{text}");
+    assert!(text.contains("| iou    | 0.8182 |"), "{text}");
+    assert!(text.contains("| cat  |"), "{text}");
+}
+
+#[test]
+fn detection_iou_metrics_option_errors() {
+    let cases: [(&[&str], &[&str]); 6] = [
+        (
+            &["--iou-threshold", "0.5"],
+            &["--iou-threshold", "--iou-metrics"],
+        ),
+        (
+            &["--no-respect-labels"],
+            &["--no-respect-labels", "--iou-metrics"],
+        ),
+        (
+            &["--iou-metrics", "--iou-type", "segm"],
+            &["--iou-type", "bbox"],
+        ),
+        (
+            &["--iou-metrics", "--iou-thresholds", "0.5"],
+            &["--iou-thresholds", "--iou-threshold T"],
+        ),
+        (
+            &["--iou-metrics", "--average", "micro"],
+            &["--average", "does not apply"],
+        ),
+        (
+            &["--iou-metrics", "--iou-threshold", "NaN"],
+            &["--iou-threshold", "NaN"],
+        ),
+    ];
+    for (extra, fragments) in cases {
+        let output = run_detection("det-iou-options", DETECTION_GT, DETECTION_DT, extra);
+
+        assert_input_error(&output, fragments);
+    }
+}
+
+#[test]
+fn detection_iou_metrics_error_truth_without_box() {
+    let truth = r#"{
+      "images": [{"id": 1, "height": 40, "width": 40}],
+      "categories": [{"id": 1, "name": "cat"}],
+      "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "area": 100, "iscrowd": 0,
+                       "segmentation": [[10, 10, 20, 10, 20, 20, 10, 20]]}]
+    }"#;
+    let output = run_detection("det-iou-no-box", truth, DETECTION_DT, &["--iou-metrics"]);
+
+    assert_input_error(
+        &output,
+        &["gt.json: ", "`annotations` entry 0", "missing field `bbox`"],
+    );
 }

@@ -1,6 +1,7 @@
 //! The `detection` subcommand: read a COCO ground-truth file and a results file, evaluate them
 //! as pycocotools' `COCOeval`, and format the summary.
 
+mod iou_metrics;
 mod locate;
 mod render;
 
@@ -44,6 +45,7 @@ pub struct Report {
 /// Runs the subcommand and returns what to print.
 pub fn run(args: &DetectionArgs) -> Result<Printout, CliError> {
     let params = params(args)?;
+    iou_metrics::check_options(args)?;
     let iou_type = IouType::from(args.iou_type);
 
     let truth_text = read_text(&args.gt)?;
@@ -54,6 +56,14 @@ pub fn run(args: &DetectionArgs) -> Result<Printout, CliError> {
         .load_results_str(&results_text)
         .map_err(|error| file_error(&args.dt, &results_text, error))?;
     drop((truth_text, results_text));
+
+    if args.iou_metrics {
+        let report = iou_metrics::compute(args, &truth, &results)?;
+        return Ok(Printout {
+            stdout: iou_metrics::render(&report, args.format),
+            warnings: Vec::new(),
+        });
+    }
 
     let report = compute_report(args, &truth, &results, iou_type, &params)?;
     let stdout = match args.format {
