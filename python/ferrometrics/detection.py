@@ -59,7 +59,9 @@ class MeanAveragePrecision(Metric):
         extended_summary: whether to report the precision, recall and score arrays in
             pycocotools' shapes.
         average: ``"macro"`` averages over classes as COCO does, ``"micro"`` pools all
-            classes into one.
+            classes into one as TorchMetrics does, by giving every object one label. Equal
+            scores in an image then keep their input order, where pycocotools'
+            ``useCats=0`` orders an image's detections by category first.
         backend: ``"pycocotools"`` or ``"faster_coco_eval"``; both run the same engine, which
             gives pycocotools' numbers.
 

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import math
+import os
+from pathlib import Path
+from typing import Optional
 
 import numpy as np
 import pytest
+
+REPO = Path(__file__).resolve().parents[2]
 
 # Differential tests compare with scikit-learn to 1e-9 relative. Values near zero (an adjusted
 # index of random labelings) are compared to 1e-12 absolute instead, because their relative
@@ -47,3 +52,19 @@ class FakeTensor:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(20261204)
+
+
+def find_cli() -> Optional[Path]:
+    """Return the ferrometrics binary: $FERROMETRICS_CLI when set, else the release build, else
+    the debug build, or None when none exists."""
+    if os.environ.get("FERROMETRICS_CLI"):
+        candidates = [Path(os.environ["FERROMETRICS_CLI"])]
+    else:
+        candidates = [
+            REPO / "target" / "release" / "ferrometrics",
+            REPO / "target" / "debug" / "ferrometrics",
+        ]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    return None
