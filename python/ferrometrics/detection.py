@@ -45,7 +45,11 @@ class MeanAveragePrecision(Metric):
     ``map``, ``map_50``, ``map_75``, ``map_small``, ``map_medium``, ``map_large``,
     ``mar_{d}`` for the three max detection counts ``d``, ``mar_small``, ``mar_medium``,
     ``mar_large``, ``map_per_class``, ``mar_{d}_per_class`` (-1 unless ``class_metrics``),
-    ``classes``, and with ``extended_summary`` also ``precision``, ``recall`` and ``scores``.
+    ``classes``, and with ``extended_summary`` also ``ious``, ``precision``, ``recall`` and
+    ``scores``. ``ious`` is a dict keyed ``(image index, class)`` over every image (in update
+    order) and every class (class 0 alone with ``average="micro"``), holding the IoU matrix of
+    the image's detections of the class (rows, highest score first, cut at the largest max
+    detection count) with its ground truth (columns), or an empty list where a side is empty.
     With both IoU types the keys other than ``classes`` start with ``bbox_`` or ``segm_``.
     Scalars are Python floats, the other values numpy arrays, and -1 marks an undefined value.
 
@@ -56,8 +60,8 @@ class MeanAveragePrecision(Metric):
         rec_thresholds: recall thresholds; ``None`` for 0.00:0.01:1.00.
         max_detection_thresholds: three max detection counts; ``None`` for ``[1, 10, 100]``.
         class_metrics: whether to report ``map_per_class`` and ``mar_{d}_per_class``.
-        extended_summary: whether to report the precision, recall and score arrays in
-            pycocotools' shapes.
+        extended_summary: whether to report the IoU matrices and the precision, recall and
+            score arrays in pycocotools' shapes. The IoU matrices are then kept in the state.
         average: ``"macro"`` averages over classes as COCO does, ``"micro"`` pools all
             classes into one as TorchMetrics does, by giving every object one label. Equal
             scores in an image then keep their input order, where pycocotools'
@@ -137,7 +141,7 @@ class MeanAveragePrecision(Metric):
         batch = self._native.clone()
         batch.reset()
         batch.update(preds, target)
-        value = _convert_output(batch.compute())
+        value = _convert_output(batch.compute(), batch, self._options)
         self._native.merge(batch)
         self._update_count += 1
         return value
@@ -147,7 +151,7 @@ class MeanAveragePrecision(Metric):
 
     def compute(self) -> Dict[str, Any]:
         """Compute mAP and mAR over every image seen since the last reset."""
-        return _convert_output(super().compute())
+        return _convert_output(super().compute(), self._native, self._options)
 
     def __setstate__(self, state: Dict[str, Any]) -> None:
         state = dict(state)
@@ -365,12 +369,27 @@ def _build_native(options: Dict[str, Any]) -> NativeMeanAveragePrecision:
     return NativeMeanAveragePrecision(**native_options)
 
 
-def _convert_output(result: Dict[str, Any]) -> Dict[str, Any]:
+def _convert_output(
+    result: Dict[str, Any], native: NativeMeanAveragePrecision, options: Dict[str, Any]
+) -> Dict[str, Any]:
     # TorchMetrics returns the class ids as integers.
     classes = result.get("classes")
     if isinstance(classes, np.ndarray):
         result["classes"] = classes.astype(np.int32)
-    return result
+    if not options["extended_summary"]:
+        return result
+
+    # TorchMetrics puts `ious` before `precision`, `recall` and `scores`.
+    iou_types = options["iou_type"]
+    iou_types = [iou_types] if isinstance(iou_types, str) else list(iou_types)
+    prefixes = [f"{name}_" for name in iou_types] if len(iou_types) > 1 else [""]
+    ordered: Dict[str, Any] = {}
+    for key, value in result.items():
+        for type_index, prefix in enumerate(prefixes):
+            if key == f"{prefix}precision":
+                ordered[f"{prefix}ious"] = native.extended_ious(type_index)
+        ordered[key] = value
+    return ordered
 
 
 def _check_name(argument: str, value: Any) -> str:

@@ -167,6 +167,29 @@ impl NativeMeanAveragePrecision {
         value_to_py(py, value)
     }
 
+    /// Returns the extended summary's IoU matrices of the IoU type at `type_index` as a dict
+    /// keyed `(image index, class)`, each a float64 array, or an empty list where the image has
+    /// no detections or no ground truth of the class, as pycocotools stores it.
+    fn extended_ious<'py>(
+        &self,
+        py: Python<'py>,
+        type_index: usize,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let metric = &self.metric;
+        let matrices = py
+            .detach(|| metric.extended_ious(type_index))
+            .map_err(to_py_err)?;
+        let dict = PyDict::new(py);
+        for ((image, class), matrix) in matrices {
+            if matrix.is_empty() {
+                dict.set_item((image, class), pyo3::types::PyList::empty(py))?;
+            } else {
+                dict.set_item((image, class), PyArray::from_owned_array(py, matrix))?;
+            }
+        }
+        Ok(dict)
+    }
+
     /// Computes the value from the state of `leader`, a metric of the same configuration.
     fn compute_shared<'py>(
         &self,

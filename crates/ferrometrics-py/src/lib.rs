@@ -5,6 +5,7 @@
 //! wraps them in classes with TorchMetrics' names and signatures.
 
 mod coco;
+mod coco_details;
 mod conversion;
 mod detection;
 mod errors;
@@ -24,5 +25,6 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     detection::register(module)?;
     iou::register(module)?;
     coco::register(module)?;
+    coco_details::register(module)?;
     Ok(())
 }

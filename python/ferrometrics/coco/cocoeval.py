@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional
 
 import numpy as np
 
-from ferrometrics._native import NativeCocoEvaluation
+from ferrometrics._native import NativeCocoEvaluation, coco_evaluation_details
 from ferrometrics.coco.coco import COCO
 
 __all__ = ["COCOeval", "Params"]
@@ -54,8 +54,9 @@ class COCOeval:
     ``summarize``. ``summarize`` prints pycocotools' twelve lines and sets ``stats``.
     ``evaluate`` releases the GIL while it runs.
 
-    NOTE: ``evalImgs`` and ``ious`` stay empty, because the per-image matches stay in the
-    native engine.
+    After ``evaluate``, ``ious`` and ``evalImgs`` hold pycocotools' per-image IoU matrices and
+    match records. They are built on first access, with a second pass over the data, so an
+    evaluation that reads only the summary does not pay for them.
     """
 
     def __init__(
@@ -66,6 +67,7 @@ class COCOeval:
     ) -> None:
         self.cocoGt = cocoGt
         self.cocoDt = cocoDt
+        self._details_request: Optional[tuple] = None
         self.evalImgs: List[Any] = []
         self.eval: Dict[str, Any] = {}
         self.params = Params(iouType=iouType)
@@ -101,7 +103,7 @@ class COCOeval:
         # NOTE: the datasets reach the native engine as JSON text rebuilt from Python dicts. On
         # large result sets this takes most of evaluate()'s time, so this API is slower than
         # the `ferrometrics detection` command and MeanAveragePrecision on the same data.
-        self._native = NativeCocoEvaluation(
+        arguments = (
             _to_json(truth),
             _to_json(results),
             p.iouType,
@@ -111,8 +113,55 @@ class COCOeval:
             [(str(label), float(r[0]), float(r[1])) for label, r in zip(p.areaRngLbl, p.areaRng)],
             bool(p.useCats),
         )
+        self._native = NativeCocoEvaluation(*arguments)
         self._paramsEval = copy.deepcopy(p)
         self.eval = {}
+        self._details_request = arguments
+        self._evalImgs = None
+        self._ious = None
+
+    @property
+    def evalImgs(self) -> List[Any]:  # noqa: N802 (pycocotools' name)
+        """Per category, area range and image (in that nesting), pycocotools' ``evaluateImg``
+        dict, or None for an image without ground truth and detections of the category."""
+        if self._evalImgs is None:
+            self._load_details()
+        return self._evalImgs
+
+    @evalImgs.setter
+    def evalImgs(self, value: List[Any]) -> None:  # noqa: N802
+        self._evalImgs = value
+
+    @property
+    def ious(self) -> Dict[Any, Any]:
+        """The IoU matrix of every ``(imgId, catId)``: detections (highest score first, cut at
+        the largest ``maxDets``) by ground truth, or an empty list where a side is empty."""
+        if self._ious is None:
+            self._load_details()
+        return self._ious
+
+    @ious.setter
+    def ious(self, value: Dict[Any, Any]) -> None:
+        self._ious = value
+
+    def _load_details(self) -> None:
+        """Compute ``ious`` and ``evalImgs`` for the parameters of the last ``evaluate``."""
+        ious, records = coco_evaluation_details(*self._details_request)
+        p = self._paramsEval
+        # The ids are returned as the objects of params (numpy integers after evaluate's
+        # np.unique), as pycocotools returns them.
+        image_ids = {_plain(i): i for i in p.imgIds}
+        category_ids = {_plain(c): c for c in p.catIds} if p.useCats else {-1: -1}
+        for record in records:
+            if record is not None:
+                record["image_id"] = image_ids[record["image_id"]]
+                record["category_id"] = category_ids[record["category_id"]]
+                record["aRng"] = p.areaRng[record["aRng"]]
+        self._ious = {
+            (image_ids[image_id], category_ids[category_id]): value
+            for image_id, category_id, value in ious
+        }
+        self._evalImgs = records
 
     def _selected_datasets(self) -> tuple:
         """Restrict the ground truth and results to ``params.imgIds`` and, with ``useCats``,

@@ -688,7 +688,7 @@ fn check_boxes(dataset: &CocoDataset, role: &str) -> Result<()> {
 
 /// Converts every annotation's segmentation to an RLE for mask IoU, as pycocotools' `annToRLE`.
 /// A box result without a segmentation is rasterized from its box, as `loadRes` does.
-fn masks_for<'a>(
+pub(crate) fn masks_for<'a>(
     dataset: &'a CocoDataset,
     iou_type: IouType,
     role: &str,

@@ -4,12 +4,15 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 
+use ndarray::Array2;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::accumulate::{accumulate, Accumulation};
 use super::evaluate::{evaluate_group, ImageEvaluation, IouType, Objects, Scratch, Table};
 use super::input::{BoxFormat, DetectionBatch, ImageObjects, Needs};
+use super::iou::box_iou;
+use super::mask::{mask_iou, Rle};
 use super::params::{default_area_ranges, Params};
 use crate::error::{Error, Result};
 use crate::metric::{check_same_config, Input, Metric, MetricInfo};
@@ -114,11 +117,33 @@ struct ImageResult {
     pooled: Option<ImageEvaluation>,
 }
 
+/// The IoU matrix of one `(image index, class)` pair of the extended summary.
+pub type ImageClassIous = ((usize, i64), Array2<f64>);
+
 /// The state kept for one image: its labels and one result per IoU type.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct ImageState {
     labels: Vec<i64>,
     results: Vec<ImageResult>,
+    /// With `extended_summary`, per IoU type the IoU matrix of each label present in the image
+    /// (label 0 alone under micro averaging), labels ascending; empty otherwise.
+    ious: Vec<Vec<(i64, IouMatrix)>>,
+}
+
+/// An IoU matrix of the extended summary: detections (rows, highest score first, cut at the
+/// largest max detection count) by ground truth (columns, input order).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct IouMatrix {
+    rows: usize,
+    columns: usize,
+    values: Vec<f64>,
+}
+
+impl IouMatrix {
+    fn to_array(&self) -> Array2<f64> {
+        Array2::from_shape_vec((self.rows, self.columns), self.values.clone())
+            .expect("rows * columns values")
+    }
 }
 
 /// COCO mean average precision and recall for object detection and instance segmentation,
@@ -325,7 +350,135 @@ impl MeanAveragePrecision {
                 ImageResult { classes, pooled }
             })
             .collect();
-        ImageState { labels, results }
+        let ious = if self.config.extended_summary {
+            self.config
+                .iou_types
+                .iter()
+                .map(|&iou_type| self.iou_matrices(preds, targets, &labels, iou_type))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        ImageState {
+            labels,
+            results,
+            ious,
+        }
+    }
+
+    /// Computes the IoU matrix of each label of one image, as pycocotools' `computeIoU` on the
+    /// data that TorchMetrics passes it. Under micro averaging every object has label 0.
+    fn iou_matrices(
+        &self,
+        preds: &ImageObjects,
+        targets: &ImageObjects,
+        labels: &[i64],
+        iou_type: IouType,
+    ) -> Vec<(i64, IouMatrix)> {
+        let groups: Vec<(i64, Option<i64>)> = match self.config.average {
+            Average::Micro if !labels.is_empty() => vec![(0, None)],
+            Average::Micro => Vec::new(),
+            Average::Macro => labels.iter().map(|&label| (label, Some(label))).collect(),
+        };
+        groups
+            .into_iter()
+            .map(|(key, label)| {
+                let keep = |l: i64| label.is_none_or(|label| l == label);
+                let truths = select(targets, keep);
+                let mut detections = select(preds, keep);
+                // Highest score first, ties in input order, as numpy's stable argsort.
+                detections.sort_by(|&a, &b| {
+                    preds.scores[b]
+                        .partial_cmp(&preds.scores[a])
+                        .unwrap_or(std::cmp::Ordering::Equal)
+                });
+                detections.truncate(self.params.max_detection());
+                let crowd: Vec<bool> = truths.iter().map(|&g| targets.crowd[g]).collect();
+                let matrix = if truths.is_empty() || detections.is_empty() {
+                    Array2::zeros((detections.len(), truths.len()))
+                } else {
+                    match iou_type {
+                        IouType::Bbox => {
+                            let d: Vec<[f64; 4]> =
+                                detections.iter().map(|&i| preds.boxes[i]).collect();
+                            let g: Vec<[f64; 4]> =
+                                truths.iter().map(|&i| targets.boxes[i]).collect();
+                            box_iou(&d, &g, &crowd)
+                        }
+                        IouType::Segm => {
+                            let d: Vec<&Rle> =
+                                detections.iter().map(|&i| &preds.masks[i]).collect();
+                            let g: Vec<&Rle> = truths.iter().map(|&i| &targets.masks[i]).collect();
+                            mask_iou(&d, &g, &crowd)
+                        }
+                    }
+                };
+                let (rows, columns) = matrix.dim();
+                let values = matrix.into_raw_vec_and_offset().0;
+                (
+                    key,
+                    IouMatrix {
+                        rows,
+                        columns,
+                        values,
+                    },
+                )
+            })
+            .collect()
+    }
+
+    /// Returns the IoU matrices of the extended summary for the IoU type at `type_index`, keyed
+    /// `(image index, class)` for every image in update order and every class, as TorchMetrics'
+    /// `ious`. The classes are those of the `classes` output, or 0 alone under micro averaging.
+    /// An image without detections or without ground truth of a class gets an empty matrix.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`Error::InvalidArgument`] if the metric was built without `extended_summary`,
+    /// which is when the matrices are kept, or `type_index` is not a configured IoU type.
+    pub fn extended_ious(&self, type_index: usize) -> Result<Vec<ImageClassIous>> {
+        if !self.config.extended_summary {
+            return Err(Error::invalid_argument(
+                "extended_summary",
+                "the IoU matrices are kept only with extended_summary=True; build the metric \
+                 with it",
+            ));
+        }
+        if type_index >= self.config.iou_types.len() {
+            return Err(Error::invalid_argument(
+                "type_index",
+                format!(
+                    "{type_index} is not the position of a configured IoU type; the metric has {}",
+                    self.config.iou_types.len()
+                ),
+            ));
+        }
+        let classes: Vec<i64> = match self.config.average {
+            Average::Micro => vec![0],
+            Average::Macro => self.classes(),
+        };
+        let mut out = Vec::with_capacity(self.images.len() * classes.len());
+        for (index, image) in self.images.iter().enumerate() {
+            let matrices = &image.ious[type_index];
+            for &class in &classes {
+                let matrix = match matrices.binary_search_by_key(&class, |(label, _)| *label) {
+                    Ok(position) => matrices[position].1.to_array(),
+                    Err(_) => Array2::zeros((0, 0)),
+                };
+                out.push(((index, class), matrix));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Returns every label seen in predictions or targets, ascending.
+    fn classes(&self) -> Vec<i64> {
+        let classes: BTreeSet<i64> = self
+            .images
+            .iter()
+            .flat_map(|image| image.labels.iter().copied())
+            .collect();
+        classes.into_iter().collect()
     }
 
     /// Accumulates one IoU type, per class or pooled.
@@ -405,8 +558,8 @@ impl MeanAveragePrecision {
         out.push((format!("{prefix}map_per_class"), map_per_class));
         out.push((format!("{prefix}mar_{largest}_per_class"), mar_per_class));
 
-        // NOTE: TorchMetrics' extended summary also returns the IoU matrix of every image and
-        // class. The state keeps match outcomes instead of IoUs, so it is not reported here.
+        // TorchMetrics' extended summary also has `ious`, a dict keyed by (image, class) that a
+        // Value cannot hold. The bindings read it from `extended_ious`.
         if self.config.extended_summary {
             out.push((
                 format!("{prefix}precision"),
@@ -485,12 +638,7 @@ impl Metric for MeanAveragePrecision {
     }
 
     fn compute(&self) -> Result<Value> {
-        let classes: BTreeSet<i64> = self
-            .images
-            .iter()
-            .flat_map(|image| image.labels.iter().copied())
-            .collect();
-        let classes: Vec<i64> = classes.into_iter().collect();
+        let classes = self.classes();
 
         let mut out = Vec::new();
         for type_index in 0..self.config.iou_types.len() {

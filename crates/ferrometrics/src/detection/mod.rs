@@ -32,6 +32,7 @@
 mod accumulate;
 mod coco;
 mod coco_fast;
+mod details;
 mod evaluate;
 mod input;
 mod iou;
@@ -43,6 +44,7 @@ mod summarize;
 
 pub use accumulate::Accumulation;
 pub use coco::{Annotation, Category, CocoDataset, Image};
+pub use details::{evaluation_details, EvaluationDetails, ImageDetails};
 pub use evaluate::{evaluate, Evaluation, ImageEvaluation, IouType, Outcome};
 pub use input::{BoxFormat, DetectionBatch, ImagePredictions, ImageTargets, Masks};
 pub use iou::box_iou;
@@ -52,7 +54,7 @@ pub use iou_family::{
     CompleteIntersectionOverUnion, DistanceIntersectionOverUnion, GeneralizedIntersectionOverUnion,
     IntersectionOverUnion, IouVariant,
 };
-pub use metric::{Average, Backend, MapConfig, MeanAveragePrecision};
+pub use metric::{Average, Backend, ImageClassIous, MapConfig, MeanAveragePrecision};
 pub use params::{
     default_area_ranges, default_iou_thresholds, default_rec_thresholds, linspace, AreaRange,
     Params,

@@ -7,7 +7,11 @@
 
 use std::path::PathBuf;
 
-use ferrometrics::detection::{evaluate, pairwise_sum, Accumulation, CocoDataset, IouType, Params};
+use ferrometrics::detection::{
+    evaluate, evaluation_details, pairwise_sum, Accumulation, CocoDataset, ImagePredictions,
+    ImageTargets, IouType, MapConfig, MeanAveragePrecision, Params,
+};
+use ferrometrics::Metric;
 
 fn data_dir() -> Option<PathBuf> {
     match std::env::var_os("FERROMETRICS_COCO_DATA") {
@@ -351,4 +355,121 @@ fn summary_values_match_cocoapi_printout() {
         let expected = printed_summary(&dir, iou_type.as_str());
         assert_eq!(squeeze(&printed), squeeze(&expected), "{iou_type:?}");
     }
+}
+
+/// Builds one image with a 20x20 object of category 1, a crowd region and two detections.
+fn details_datasets() -> (CocoDataset, CocoDataset) {
+    let truth = CocoDataset::from_json_str(
+        r#"{"images": [{"id": 1}], "categories": [{"id": 1}],
+            "annotations": [
+              {"id": 5, "image_id": 1, "category_id": 1, "bbox": [10, 10, 20, 20], "area": 400},
+              {"id": 6, "image_id": 1, "category_id": 1, "bbox": [50, 50, 40, 40],
+               "area": 1600, "iscrowd": 1}]}"#,
+    )
+    .unwrap();
+    let results = truth
+        .load_results_str(
+            r#"[{"image_id": 1, "category_id": 1, "bbox": [60, 60, 10, 10], "score": 0.8},
+                {"image_id": 1, "category_id": 1, "bbox": [12, 10, 20, 20], "score": 0.9}]"#,
+        )
+        .unwrap();
+    (truth, results)
+}
+
+#[test]
+fn details_ious_rows_in_score_order() {
+    let (truth, results) = details_datasets();
+    let details = evaluation_details(&truth, &results, IouType::Bbox, &Params::default()).unwrap();
+
+    assert_eq!(details.ious.len(), 1);
+    assert_eq!(details.ious[0].0, (1, 1));
+    // Result ids follow file order, so the higher-scored detection (row 0) has id 2.
+    assert_eq!(
+        details.ious[0].1,
+        ndarray::array![[360.0 / 440.0, 0.0], [0.0, 1.0]]
+    );
+}
+
+#[test]
+fn details_crowd_match_is_ignored() {
+    let (truth, results) = details_datasets();
+    let details = evaluation_details(&truth, &results, IouType::Bbox, &Params::default()).unwrap();
+    // Four area ranges of one image and category.
+    assert_eq!(details.images.len(), 4);
+    let all = details.images[0].as_ref().unwrap();
+
+    assert_eq!(all.detection_ids, vec![2, 1]);
+    assert_eq!(all.truth_ids, vec![5, 6]);
+    assert_eq!(all.truth_ignore, vec![false, true]);
+    assert!(all.detection_matches.column(1).iter().all(|&id| id == 6));
+    assert!(all
+        .detection_ignore
+        .column(1)
+        .iter()
+        .all(|&ignored| ignored));
+    assert_eq!(all.truth_matches[[0, 0]], 2);
+    assert_eq!(all.truth_matches[[9, 0]], 0);
+}
+
+#[test]
+fn details_small_range_ignore_flags() {
+    let (truth, results) = details_datasets();
+    let details = evaluation_details(&truth, &results, IouType::Bbox, &Params::default()).unwrap();
+    let small = details.images[1].as_ref().unwrap();
+
+    // Object 5 (area 400) is small; the crowd (1600) is medium and ignored anyway.
+    assert_eq!(small.truth_ignore, vec![false, true]);
+    // Detection 1 (area 100) is small and matches the crowd, so it stays ignored.
+    assert!(small
+        .detection_ignore
+        .column(1)
+        .iter()
+        .all(|&ignored| ignored));
+}
+
+#[test]
+fn map_extended_ious_need_extended_summary() {
+    let metric = MeanAveragePrecision::default();
+
+    let error = metric.extended_ious(0).unwrap_err();
+
+    assert!(error.to_string().contains("extended_summary"), "{error}");
+}
+
+#[test]
+fn map_extended_ious_keyed_by_image_and_class() {
+    let config = MapConfig {
+        extended_summary: true,
+        ..MapConfig::default()
+    };
+    let mut metric = MeanAveragePrecision::new(config).unwrap();
+    let pred_boxes = ndarray::array![[12.0, 10.0, 32.0, 30.0]];
+    let target_boxes = ndarray::array![[10.0, 10.0, 30.0, 30.0], [0.0, 0.0, 5.0, 5.0]];
+    let scores = ndarray::array![0.9];
+    let pred_labels = ndarray::array![1_i64];
+    let target_labels = ndarray::array![1_i64, 2];
+    let preds = [ImagePredictions {
+        boxes: Some(pred_boxes.view()),
+        scores: scores.view(),
+        labels: pred_labels.view(),
+        masks: None,
+    }];
+    let targets = [ImageTargets {
+        boxes: Some(target_boxes.view()),
+        labels: target_labels.view(),
+        iscrowd: None,
+        area: None,
+        masks: None,
+    }];
+    metric.update((&preds, &targets)).unwrap();
+
+    let ious = metric.extended_ious(0).unwrap();
+
+    assert_eq!(ious.len(), 2);
+    assert_eq!(ious[0].0, (0, 1));
+    assert_eq!(ious[0].1, ndarray::array![[360.0 / 440.0]]);
+    assert_eq!(ious[1].0, (0, 2));
+    // Class 2 has one object and no detections.
+    assert_eq!(ious[1].1.dim(), (0, 1));
+    assert!(metric.extended_ious(1).is_err());
 }
