@@ -211,7 +211,7 @@ CLI = find_cli()
 @pytest.mark.skipif(CLI is None, reason="ferrometrics binary not found; build ferrometrics-cli")
 @pytest.mark.parametrize(
     "params_name",
-    ["default", "iou_thresholds", "max_dets_without_100", "max_dets_above_100", "micro"],
+    list(PARAMS),
 )
 def test_cli_matches_pycocotools(name, params_name, tmp_path):
     truth, results, iou_type = build_dataset(name)
@@ -226,6 +226,8 @@ def test_cli_matches_pycocotools(name, params_name, tmp_path):
     arguments += ["--iou-type", iou_type, "--format", "json"]
     if "iouThrs" in params:
         arguments += ["--iou-thresholds", ",".join(repr(float(t)) for t in params["iouThrs"])]
+    if "recThrs" in params:
+        arguments += ["--rec-thresholds", ",".join(repr(float(r)) for r in params["recThrs"])]
     if "maxDets" in params:
         arguments += ["--max-dets", ",".join(str(m) for m in params["maxDets"])]
     if params.get("useCats", 1) == 0:

@@ -274,6 +274,11 @@ pub struct DetectionArgs {
     #[arg(long, value_name = "T,...", value_delimiter = ',')]
     pub iou_thresholds: Option<Vec<f64>>,
 
+    /// Comma-separated recall thresholds in [0, 1] at which precision is sampled [default: 0.00,
+    /// 0.01, ..., 1.00, as np.linspace(0, 1, 101)].
+    #[arg(long, value_name = "R,...", value_delimiter = ',')]
+    pub rec_thresholds: Option<Vec<f64>>,
+
     /// Three comma-separated max detection counts per image and category.
     #[arg(
         long,

@@ -84,6 +84,13 @@ pub fn check_options(args: &DetectionArgs) -> Result<(), CliError> {
              --iou-threshold T to leave out pairs below T",
         ));
     }
+    if args.rec_thresholds.is_some() {
+        return Err(CliError::option(
+            "--rec-thresholds",
+            "sets the COCO summary's recall thresholds and does not apply to --iou-metrics; \
+             drop the option",
+        ));
+    }
     if args.average != crate::cli::AverageArg::Macro {
         return Err(CliError::option(
             "--average",

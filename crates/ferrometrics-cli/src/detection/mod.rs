@@ -11,8 +11,8 @@ use std::io::Read;
 use std::path::Path;
 
 use ferrometrics::detection::{
-    default_iou_thresholds, evaluate, pairwise_sum, Accumulation, CocoDataset, IouType, Params,
-    Summary,
+    default_iou_thresholds, default_rec_thresholds, evaluate, pairwise_sum, Accumulation,
+    CocoDataset, IouType, Params, Summary,
 };
 use ferrometrics::Error;
 use indicatif::ProgressBar;
@@ -103,6 +103,10 @@ fn params(args: &DetectionArgs) -> Result<Params, CliError> {
             .iou_thresholds
             .clone()
             .unwrap_or_else(default_iou_thresholds),
+        rec_thresholds: args
+            .rec_thresholds
+            .clone()
+            .unwrap_or_else(default_rec_thresholds),
         max_detections: args.max_dets.clone(),
         ..Params::default()
     };
@@ -112,6 +116,9 @@ fn params(args: &DetectionArgs) -> Result<Params, CliError> {
         }
         Error::InvalidArgument { argument, message } if argument == "iou_thresholds" => {
             CliError::option("--iou-thresholds", message.clone())
+        }
+        Error::InvalidArgument { argument, message } if argument == "rec_thresholds" => {
+            CliError::option("--rec-thresholds", message.clone())
         }
         _ => CliError::option("--iou-thresholds", error.to_string()),
     })?;
