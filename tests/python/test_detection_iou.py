@@ -5,14 +5,16 @@ input errors."""
 
 from __future__ import annotations
 
+import json
 import math
 import pickle
+import subprocess
 from typing import Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 import pytest
 
-from conftest import FakeTensor, assert_close
+from conftest import FakeTensor, assert_close, find_cli
 from ferrometrics.detection import (
     CompleteIntersectionOverUnion,
     DistanceIntersectionOverUnion,
@@ -25,6 +27,7 @@ from ferrometrics.functional.detection import (
     generalized_intersection_over_union,
     intersection_over_union,
 )
+from synthetic_coco import make_dataset
 
 EPS = 1e-7
 
@@ -484,3 +487,51 @@ def test_metric_in_collection_flattens_keys():
     ciou = CompleteIntersectionOverUnion()
     ciou.update(CLASS_PREDS, CLASS_TARGET)
     assert result == {**iou.compute(), **ciou.compute()}
+
+
+def _coco_to_images(truth, results):
+    """Convert COCO data into per-image dicts of xyxy boxes, images in file order."""
+    preds, target = [], []
+    for image in truth["images"]:
+        truths = [a for a in truth["annotations"] if a["image_id"] == image["id"]]
+        found = [r for r in results if r["image_id"] == image["id"]]
+        for side, entries in ((target, truths), (preds, found)):
+            boxes = np.array([e["bbox"] for e in entries], dtype=np.float64).reshape(-1, 4)
+            boxes[:, 2:] += boxes[:, :2]
+            labels = np.array([e["category_id"] for e in entries], dtype=np.int64)
+            side.append({"boxes": boxes, "labels": labels})
+    return preds, target
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [[], ["--iou-threshold", "0.3"], ["--no-respect-labels"]],
+)
+def test_cli_iou_metrics_match_reference(extra, tmp_path):
+    cli = find_cli()
+    if cli is None:
+        pytest.skip("ferrometrics binary not found; build ferrometrics-cli")
+    truth, results = make_dataset(51, 15, dets_per_image=6)
+    (tmp_path / "gt.json").write_text(json.dumps(truth))
+    (tmp_path / "dt.json").write_text(json.dumps(results))
+    arguments = [str(cli), "detection", "--gt", str(tmp_path / "gt.json")]
+    arguments += ["--dt", str(tmp_path / "dt.json"), "--iou-metrics", "--per-class"]
+    arguments += ["--format", "json"] + extra
+    completed = subprocess.run(arguments, capture_output=True, text=True, check=False)
+    assert completed.returncode == 0, completed.stderr
+    output = json.loads(completed.stdout)
+
+    preds, target = _coco_to_images(truth, results)
+    options = {}
+    if "--iou-threshold" in extra:
+        options["iou_threshold"] = 0.3
+    if "--no-respect-labels" in extra:
+        options["respect_labels"] = False
+    for kind, metric_class in METRICS.items():
+        mean, classes = reference_metric(kind, preds, target, **options)
+        assert_close(output[kind], mean, rel=1e-12)
+        for label, value in classes.items():
+            assert_close(output[f"{kind}/cl_{label}"], value, rel=1e-12)
+        metric = metric_class(class_metrics=True, **options)
+        metric.update(preds, target)
+        assert_close(output[kind], metric.compute()[kind], rel=1e-12)
