@@ -33,7 +33,9 @@ pub struct ImageDetails {
     pub detection_ids: Vec<i64>,
     /// Ground-truth ids, those that count before the ignored ones, each part in input order.
     pub truth_ids: Vec<i64>,
-    /// `[threshold, detection]`: the id of the matched ground truth, or 0.
+    /// `[threshold, detection]`: the id of the matched ground truth, or 0. A match to an
+    /// object with id 0 also reads 0, as in pycocotools' layout, but counts as a match here
+    /// and in the summary, where pycocotools counts it as a miss.
     pub detection_matches: Array2<i64>,
     /// `[threshold, truth]`: the id of the matched detection, or 0.
     pub truth_matches: Array2<i64>,
@@ -297,6 +299,10 @@ impl Context<'_> {
         let mut detection_matches = Array2::<i64>::zeros((t_count, d_count));
         let mut truth_matches = Array2::<i64>::zeros((t_count, g_count));
         let mut detection_ignore = Array2::from_elem((t_count, d_count), false);
+        // Matches are tracked apart from the ids, because pycocotools' use of id 0 as "no
+        // match" would let an object with id 0 match twice and count as a miss.
+        let mut truth_matched = Array2::from_elem((t_count, g_count), false);
+        let mut detection_matched = Array2::from_elem((t_count, d_count), false);
         let truth_ignore: Vec<bool> = columns.iter().map(|&c| ignored[c]).collect();
         let crowd: Vec<bool> = columns
             .iter()
@@ -309,7 +315,7 @@ impl Context<'_> {
                     let mut best = threshold.min(1.0 - 1e-10);
                     let mut matched: Option<usize> = None;
                     for (g, &column) in columns.iter().enumerate() {
-                        if truth_matches[[t, g]] > 0 && !crowd[g] {
+                        if truth_matched[[t, g]] && !crowd[g] {
                             continue;
                         }
                         // Objects that count come first, so an ignored one ends the search
@@ -328,6 +334,8 @@ impl Context<'_> {
                         continue;
                     };
                     detection_ignore[[t, d]] = truth_ignore[m];
+                    detection_matched[[t, d]] = true;
+                    truth_matched[[t, m]] = true;
                     detection_matches[[t, d]] = truth[group.truths[columns[m]]].id;
                     truth_matches[[t, m]] = results[detections[d]].id;
                 }
@@ -336,7 +344,7 @@ impl Context<'_> {
         // An unmatched detection outside the area range is ignored too.
         for t in 0..t_count {
             for (d, &index) in detections.iter().enumerate() {
-                if detection_matches[[t, d]] == 0 && range.excludes(results[index].area) {
+                if !detection_matched[[t, d]] && range.excludes(results[index].area) {
                     detection_ignore[[t, d]] = true;
                 }
             }

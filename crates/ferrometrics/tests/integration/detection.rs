@@ -473,3 +473,26 @@ fn map_extended_ious_keyed_by_image_and_class() {
     assert_eq!(ious[1].1.dim(), (0, 1));
     assert!(metric.extended_ious(1).is_err());
 }
+
+#[test]
+fn details_truth_id_zero_counts_as_match() {
+    // The object's file area puts it in the large range, while the detection's box area (400)
+    // lies outside it. pycocotools reads the match id 0 as no match and ignores the detection.
+    let truth = CocoDataset::from_json_str(
+        r#"{"images": [{"id": 1}], "categories": [{"id": 1}],
+            "annotations": [{"id": 0, "image_id": 1, "category_id": 1,
+                             "bbox": [10, 10, 20, 20], "area": 10000}]}"#,
+    )
+    .unwrap();
+    let results = truth
+        .load_results_str(
+            r#"[{"image_id": 1, "category_id": 1, "bbox": [10, 10, 20, 20], "score": 0.9}]"#,
+        )
+        .unwrap();
+    let details = evaluation_details(&truth, &results, IouType::Bbox, &Params::default()).unwrap();
+    let large = details.images[3].as_ref().unwrap();
+
+    assert_eq!(large.detection_matches[[0, 0]], 0);
+    assert_eq!(large.truth_matches[[0, 0]], 1);
+    assert!(!large.detection_ignore[[0, 0]]);
+}
