@@ -9,8 +9,9 @@ each must give pycocotools' summary to the bit, and its precision, recall and sc
 MeanAveragePrecision's micro average is compared with pycocotools on the data relabelled to one
 category, which is TorchMetrics' definition, and the other micro averages with useCats = 0.
 
-faster-coco-eval and hotcoco are checked against pycocotools to 1e-12 absolute, because
-faster-coco-eval sums in another order and differs in the last bit on some inputs.
+faster-coco-eval and hotcoco are checked against pycocotools and against ferrometrics'
+COCOeval and command to 1e-12 absolute, because faster-coco-eval sums in another order and
+differs in the last bit on some inputs.
 
 One deliberate difference: with max-dets counts that do not include 100, pycocotools 2.0.11
 reports -1 for the mean AP (stats[0]), because its summary reads the AP at 100 detections.
@@ -26,6 +27,8 @@ import functools
 import io
 import json
 import subprocess
+import tempfile
+from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
 import numpy as np
@@ -141,7 +144,8 @@ def reference_for(name: str, params_name: str, collapsed: bool = False) -> Any:
 def collapse_categories(
     truth: Dict[str, Any], results: List[Dict[str, Any]]
 ) -> Tuple[Dict[str, Any], List[Dict[str, Any]]]:
-    """Give every object and detection category 1, which is TorchMetrics' micro average."""
+    """Give every object and detection category 1: one pooled class whose objects keep their
+    input order, the micro average of MeanAveragePrecision."""
     truth = copy.deepcopy(truth)
     results = copy.deepcopy(results)
     truth["categories"] = [{"id": 1, "name": "all"}]
@@ -208,42 +212,70 @@ def test_mean_average_precision_matches_pycocotools(name, params_name):
 CLI = find_cli()
 
 
-@pytest.mark.skipif(CLI is None, reason="ferrometrics binary not found; build ferrometrics-cli")
-@pytest.mark.parametrize(
-    "params_name",
-    list(PARAMS),
-)
-def test_cli_matches_pycocotools(name, params_name, tmp_path):
+@functools.lru_cache(maxsize=None)
+def cli_stats(name: str, params_name: str) -> np.ndarray:
+    """Run ``ferrometrics detection --format json`` on a dataset and return its twelve values,
+    read back exactly from the printed digits."""
     truth, results, iou_type = build_dataset(name)
     params = PARAMS[params_name]
-    reference = reference_for(name, params_name)
-    gt_path = tmp_path / "gt.json"
-    dt_path = tmp_path / "dt.json"
-    gt_path.write_text(json.dumps(truth))
-    dt_path.write_text(json.dumps(results))
+    with tempfile.TemporaryDirectory() as folder:
+        gt_path = Path(folder) / "gt.json"
+        dt_path = Path(folder) / "dt.json"
+        gt_path.write_text(json.dumps(truth))
+        dt_path.write_text(json.dumps(results))
 
-    arguments = [str(CLI), "detection", "--gt", str(gt_path), "--dt", str(dt_path)]
-    arguments += ["--iou-type", iou_type, "--format", "json"]
-    if "iouThrs" in params:
-        arguments += ["--iou-thresholds", ",".join(repr(float(t)) for t in params["iouThrs"])]
-    if "recThrs" in params:
-        arguments += ["--rec-thresholds", ",".join(repr(float(r)) for r in params["recThrs"])]
-    if "maxDets" in params:
-        arguments += ["--max-dets", ",".join(str(m) for m in params["maxDets"])]
-    if params.get("useCats", 1) == 0:
-        arguments += ["--average", "micro"]
-    completed = subprocess.run(arguments, capture_output=True, text=True, check=False)
+        arguments = [str(CLI), "detection", "--gt", str(gt_path), "--dt", str(dt_path)]
+        arguments += ["--iou-type", iou_type, "--format", "json"]
+        if "iouThrs" in params:
+            thresholds = ",".join(repr(float(t)) for t in params["iouThrs"])
+            arguments += ["--iou-thresholds", thresholds]
+        if "recThrs" in params:
+            thresholds = ",".join(repr(float(r)) for r in params["recThrs"])
+            arguments += ["--rec-thresholds", thresholds]
+        if "maxDets" in params:
+            arguments += ["--max-dets", ",".join(str(m) for m in params["maxDets"])]
+        if params.get("useCats", 1) == 0:
+            arguments += ["--average", "micro"]
+        completed = subprocess.run(arguments, capture_output=True, text=True, check=False)
     assert completed.returncode == 0, completed.stderr
 
-    output = json.loads(completed.stdout, parse_float=_exact_float)
+    # Python's float() rounds correctly, so the shortest printed digits read back exactly.
+    output = json.loads(completed.stdout, parse_float=float)
     counts = sorted(params.get("maxDets", [1, 10, 100]))
-    actual = np.array([output[key.format(*counts)] for key in SUMMARY_KEYS])
-    np.testing.assert_array_equal(actual, expected_stats(reference, params))
+    return np.array([output[key.format(*counts)] for key in SUMMARY_KEYS])
 
 
-def _exact_float(text: str) -> float:
-    # Python's float() rounds correctly, so the printed shortest digits read back exactly.
-    return float(text)
+needs_cli = pytest.mark.skipif(
+    CLI is None, reason="ferrometrics binary not found; build ferrometrics-cli"
+)
+
+
+@needs_cli
+@pytest.mark.parametrize("params_name", list(PARAMS))
+def test_cli_matches_pycocotools(name, params_name):
+    params = PARAMS[params_name]
+    reference = reference_for(name, params_name)
+
+    np.testing.assert_array_equal(cli_stats(name, params_name), expected_stats(reference, params))
+
+
+@functools.lru_cache(maxsize=None)
+def ours_for(name: str, params_name: str) -> Any:
+    truth, results, iou_type = build_dataset(name)
+    return evaluate_with(
+        FerroCOCO, FerroCOCOeval, truth, results, iou_type, PARAMS[params_name]
+    )
+
+
+def assert_ferrometrics_agrees(peer_stats: np.ndarray, name: str, params_name: str) -> None:
+    """Compare a peer's summary with ferrometrics' COCOeval and, when built, the CLI."""
+    np.testing.assert_allclose(
+        ours_for(name, params_name).stats, peer_stats, rtol=0, atol=PEER_TOLERANCE
+    )
+    if CLI is not None:
+        np.testing.assert_allclose(
+            cli_stats(name, params_name), peer_stats, rtol=0, atol=PEER_TOLERANCE
+        )
 
 
 @pytest.mark.parametrize("params_name", list(PARAMS))
@@ -256,13 +288,15 @@ def test_faster_coco_eval_agrees(name, params_name):
     peer = evaluate_with(faster.COCO, faster.COCOeval_faster, truth, results, iou_type, params)
 
     # faster-coco-eval 1.8.0 also reads the mean AP at the largest max-dets count.
+    peer_stats = np.array(peer.stats, dtype=np.float64)
     np.testing.assert_allclose(
-        peer.stats, expected_stats(reference, params), rtol=0, atol=PEER_TOLERANCE
+        peer_stats, expected_stats(reference, params), rtol=0, atol=PEER_TOLERANCE
     )
     for key in ("precision", "recall"):
         np.testing.assert_allclose(
             peer.eval[key], reference.eval[key], rtol=0, atol=PEER_TOLERANCE, err_msg=key
         )
+    assert_ferrometrics_agrees(peer_stats, name, params_name)
 
 
 # hotcoco warns about parameters that COCO leaderboards do not use, such as useCats = 0.
@@ -277,12 +311,11 @@ def test_hotcoco_agrees(name, params_name):
     peer = evaluate_with(hotcoco.COCO, hotcoco.COCOeval, truth, results, iou_type, params)
 
     # hotcoco 1.3.0 also reads the mean AP at the largest max-dets count.
+    peer_stats = np.array(peer.stats, dtype=np.float64)
     np.testing.assert_allclose(
-        np.array(peer.stats, dtype=np.float64),
-        expected_stats(reference, params),
-        rtol=0,
-        atol=PEER_TOLERANCE,
+        peer_stats, expected_stats(reference, params), rtol=0, atol=PEER_TOLERANCE
     )
+    assert_ferrometrics_agrees(peer_stats, name, params_name)
 
 
 def _tiny_truth(annotations: List[Dict[str, Any]], images: int = 2) -> Dict[str, Any]:
