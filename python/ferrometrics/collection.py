@@ -339,7 +339,8 @@ class MetricCollection:
         values: List[Tuple[str, Any]] = []
         for group in self._groups:
             state = states[group[0]]
-            values.append((group[0], state.compute()))
+            leader = self._members[group[0]]
+            values.append((group[0], leader._finish_output(state.compute(), state)))
             for name in group[1:]:
                 values.append((name, self._members[name]._native.compute_shared(state)))
         order = {name: index for index, name in enumerate(self._members)}

@@ -141,7 +141,7 @@ class MeanAveragePrecision(Metric):
         batch = self._native.clone()
         batch.reset()
         batch.update(preds, target)
-        value = _convert_output(batch.compute(), batch, self._options)
+        value = self._finish_output(batch.compute(), batch)
         self._native.merge(batch)
         self._update_count += 1
         return value
@@ -151,7 +151,11 @@ class MeanAveragePrecision(Metric):
 
     def compute(self) -> Dict[str, Any]:
         """Compute mAP and mAR over every image seen since the last reset."""
-        return _convert_output(super().compute(), self._native, self._options)
+        return self._finish_output(super().compute(), self._native)
+
+    def _finish_output(self, value: Any, native: Any) -> Any:
+        """Convert ``classes`` to integers and add the extended summary's ``ious``."""
+        return _convert_output(value, native, self._options)
 
     def __setstate__(self, state: Dict[str, Any]) -> None:
         state = dict(state)

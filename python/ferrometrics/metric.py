@@ -75,6 +75,11 @@ class Metric:
     def _check_incoming(self, incoming_state: Any, other_native: NativeMetric) -> None:
         """Check a state before ``merge_state`` folds it in. The default checks nothing."""
 
+    def _finish_output(self, value: Any, native: Any) -> Any:
+        """Complete a value that ``native``, this metric's native state, computed. The default
+        returns it unchanged."""
+        return value
+
     def _report_nan(self, dropped: int) -> None:
         """React to ``dropped`` NaN values that the native NaN strategy removed from a batch."""
 

@@ -305,3 +305,22 @@ def test_mean_average_precision_ious_survive_pickle_and_forward():
     assert list(restored.compute()["ious"]) == list(whole)
     for key, matrix in batch_value["ious"].items():
         assert_same_value(whole[key], matrix, key)
+
+
+def test_collection_keeps_map_ious_and_integer_classes():
+    from ferrometrics import MetricCollection
+
+    truth, results = make_dataset(46, 4, dets_per_image=4)
+    preds, target = to_metric_inputs(truth, results, segm=False)
+    single = MeanAveragePrecision(box_format="xywh", extended_summary=True)
+    single.update(preds, target)
+    collection = MetricCollection(
+        {"det": MeanAveragePrecision(box_format="xywh", extended_summary=True)}
+    )
+    collection.update(preds, target)
+
+    expected = single.compute()
+    result = collection.compute()
+    assert list(result) == list(expected)
+    assert result["classes"].dtype == np.int32
+    assert list(result["ious"]) == list(expected["ious"])
