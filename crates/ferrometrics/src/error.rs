@@ -84,6 +84,25 @@ pub enum Error {
         /// The underlying codec's message.
         message: String,
     },
+
+    /// Sending or receiving states between the ranks of a distributed group failed.
+    #[error("distributed communication failed: {message}")]
+    Communication {
+        /// The failed transfer, naming the rank involved where one is known.
+        message: String,
+    },
+
+    /// The state that one rank of a distributed group sent cannot be decoded or merged.
+    ///
+    /// Every rank that receives the state returns this error, so a bad state never yields a
+    /// partial result.
+    #[error("the state sent by rank {rank} was rejected: {error}")]
+    RankState {
+        /// The rank that sent the state, counted from 0.
+        rank: usize,
+        /// The decoding or merge error.
+        error: Box<Error>,
+    },
 }
 
 impl Error {
@@ -107,6 +126,13 @@ impl Error {
     pub fn not_enough_data(metric: impl Into<String>, message: impl Into<String>) -> Self {
         Error::NotEnoughData {
             metric: metric.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Builds an [`Error::Communication`].
+    pub fn communication(message: impl Into<String>) -> Self {
+        Error::Communication {
             message: message.into(),
         }
     }
