@@ -3,7 +3,8 @@
 //!
 //! Any engine that can gather bytes from every rank implements [`Communicator`]: MPI (the
 //! `ferrometrics-mpi` crate), threads in one process ([`LocalGroup`]), or a test double. Every
-//! [`Metric`] and every [`MetricCollection`] implements [`SyncState`], and through it the
+//! [`Metric`], every [`MetricCollection`] and the COCO
+//! [`Evaluation`](crate::detection::Evaluation) implement [`SyncState`], and through it the
 //! [`Distributed`] methods, so a metric needs no code of its own to sync.
 //!
 //! Merging in rank order, rank 0 first, into an empty copy gives every rank the same state, and
@@ -36,6 +37,7 @@ mod local;
 use std::ops::{Deref, DerefMut};
 
 use crate::collection::MetricCollection;
+use crate::detection::Evaluation;
 use crate::error::{Error, Result};
 use crate::metric::{InputKind, Metric};
 
@@ -128,6 +130,37 @@ impl<K: InputKind> SyncState for MetricCollection<K> {
         self.merge(&other)
     }
 }
+
+/// A COCO evaluation of a block of images, as [`shard_images`](crate::detection::shard_images)
+/// selects them. The blocks must be in rank order for the merged evaluation to equal that of
+/// the whole dataset.
+impl SyncState for Evaluation {
+    fn state_bytes(&self) -> Result<Vec<u8>> {
+        postcard::to_stdvec(&(EVALUATION_TAG, self)).map_err(|e| Error::Serialization {
+            message: e.to_string(),
+        })
+    }
+
+    fn empty_copy(&self) -> Self {
+        self.empty()
+    }
+
+    fn merge_bytes(&mut self, bytes: &[u8]) -> Result<()> {
+        let (tag, other): (String, Evaluation) =
+            postcard::from_bytes(bytes).map_err(|e| Error::Serialization {
+                message: e.to_string(),
+            })?;
+        if tag != EVALUATION_TAG {
+            return Err(Error::incompatible_state(format!(
+                "the bytes hold a {tag:?}, not an {EVALUATION_TAG}"
+            )));
+        }
+        self.merge(&other)
+    }
+}
+
+/// Name at the start of a serialized [`Evaluation`].
+const EVALUATION_TAG: &str = "Evaluation";
 
 /// Distributed sync, provided for every [`SyncState`]: every [`Metric`] and
 /// [`MetricCollection`].
