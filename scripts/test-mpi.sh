@@ -57,3 +57,14 @@ for ranks in 2 4; do
     mpirun --oversubscribe -n "$ranks" "$test_binary"
 done
 
+step "CLI --shard under mpirun"
+# Copied aside, because the next build without the feature writes the same path.
+cargo build --release -p ferrometrics-cli --features mpi
+cp target/release/ferrometrics target/release/ferrometrics-with-mpi
+venv="${FERROMETRICS_VENV:-$PWD/.venv}"
+if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import pytest" 2>/dev/null; then
+    FERROMETRICS_MPI_CLI="$PWD/target/release/ferrometrics-with-mpi" \
+        "$venv/bin/python" -m pytest tests/python/test_cli_shard.py -q
+else
+    echo "skipped: the CLI tests need pytest in $venv; run scripts/test.sh to create it"
+fi

@@ -1414,3 +1414,40 @@ fn detection_close_scores_keep_their_order() {
 
     assert_eq!(json_f64(&output, "map"), 0.5);
 }
+
+/// Without the `mpi` feature, `--shard` fails before reading any file and says how to build
+/// with MPI.
+#[cfg(not(feature = "mpi"))]
+#[test]
+fn shard_without_mpi_explains_build() {
+    let cases: [&[&str]; 2] = [
+        &[
+            "detection",
+            "--gt",
+            "missing.json",
+            "--dt",
+            "missing.json",
+            "--shard",
+        ],
+        &[
+            "clustering",
+            "missing.csv",
+            "--target",
+            "t",
+            "--preds",
+            "p",
+            "--shard",
+        ],
+    ];
+    for args in cases {
+        let output = run(args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("--shard: "), "{args:?}: {stderr}");
+        assert!(stderr.contains("--features mpi"), "{args:?}: {stderr}");
+        assert!(
+            !stderr.contains("missing"),
+            "{args:?} read a file: {stderr}"
+        );
+    }
+}

@@ -27,6 +27,9 @@
 //! # Ok::<(), ferrometrics::Error>(())
 //! ```
 
+/// The rsmpi crate, re-exported so that users initialize MPI with the version this crate uses.
+pub use mpi;
+
 use ferrometrics::distributed::Communicator;
 use ferrometrics::{Error, Result};
 use mpi::datatype::PartitionMut;

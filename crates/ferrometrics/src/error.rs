@@ -96,12 +96,22 @@ pub enum Error {
     ///
     /// Every rank that receives the state returns this error, so a bad state never yields a
     /// partial result.
-    #[error("the state sent by rank {rank} was rejected: {error}")]
+    #[error("state from rank {rank}: {error}")]
     RankState {
         /// The rank that sent the state, counted from 0.
         rank: usize,
         /// The decoding or merge error.
         error: Box<Error>,
+    },
+
+    /// One rank of a distributed group failed before it could send its state, and sent its
+    /// error message instead.
+    #[error("rank {rank} failed: {message}")]
+    RankFailed {
+        /// The rank that failed, counted from 0.
+        rank: usize,
+        /// The error message of that rank.
+        message: String,
     },
 }
 

@@ -34,6 +34,7 @@
 
 mod local;
 
+use std::fmt::Display;
 use std::ops::{Deref, DerefMut};
 
 use crate::collection::MetricCollection;
@@ -162,8 +163,8 @@ impl SyncState for Evaluation {
 /// Name at the start of a serialized [`Evaluation`].
 const EVALUATION_TAG: &str = "Evaluation";
 
-/// Distributed sync, provided for every [`SyncState`]: every [`Metric`] and
-/// [`MetricCollection`].
+/// Distributed sync, provided for every [`SyncState`]: every [`Metric`], every
+/// [`MetricCollection`] and the COCO [`Evaluation`].
 pub trait Distributed: SyncState {
     /// Returns a copy holding the merged states of every rank, in rank order; `self` is
     /// unchanged. Every rank must call it, and every rank gets the same state.
@@ -171,7 +172,8 @@ pub trait Distributed: SyncState {
     /// # Errors
     ///
     /// Returns [`Error::RankState`] naming the first rank, in rank order, whose state does not
-    /// decode or has another type or configuration than this rank's metric, and
+    /// decode or has another type or configuration than this rank's metric,
+    /// [`Error::RankFailed`] naming a rank that sent an error in place of its state, and
     /// [`Error::Communication`] if the exchange fails. Every rank that received the bad state
     /// returns the same error.
     fn synced(&self, communicator: &dyn Communicator) -> Result<Self> {
@@ -282,8 +284,8 @@ impl<T> Drop for SyncGuard<'_, T> {
 
 /// First byte of a message that carries a serialized state.
 const TAG_STATE: u8 = 1;
-/// First byte of a message from a rank that could not serialize its state, followed by the
-/// error message in UTF-8.
+/// First byte of a message from a rank that failed to produce or serialize its state, followed
+/// by the error message in UTF-8.
 const TAG_FAILED: u8 = 0;
 
 /// Frames this rank's state for the exchange. A rank whose state does not serialize still takes
@@ -296,12 +298,93 @@ fn encode_message<T: SyncState>(state: &T) -> Vec<u8> {
             message.extend_from_slice(&bytes);
             message
         }
-        Err(error) => {
-            let mut message = vec![TAG_FAILED];
-            message.extend_from_slice(error.to_string().as_bytes());
-            message
-        }
+        Err(error) => failure_message(&error),
     }
+}
+
+/// Takes part in a [`Distributed::synced`] without a state, because this rank failed to
+/// produce one. The other ranks then return an [`Error::RankFailed`] that names this rank and
+/// contains `error`'s message, instead of waiting for its state.
+///
+/// # Errors
+///
+/// Returns [`Error::Communication`] if the exchange fails.
+pub fn send_failure(communicator: &dyn Communicator, error: &Error) -> Result<()> {
+    communicator.all_gather(&failure_message(error))?;
+    Ok(())
+}
+
+/// Takes part in a [`Distributed::synced_to_root`] without a state, as [`send_failure`] does
+/// for [`Distributed::synced`]. Rank 0 then returns an [`Error::RankFailed`] naming this rank.
+///
+/// # Errors
+///
+/// Returns [`Error::Communication`] if the exchange fails.
+pub fn send_failure_to_root(communicator: &dyn Communicator, error: &Error) -> Result<()> {
+    communicator.gather_to_root(&failure_message(error))?;
+    Ok(())
+}
+
+/// Returns `outcome` on every rank if every rank's outcome is `Ok`, and otherwise the same
+/// [`Error::RankFailed`] on every rank, naming the first failed rank and containing its message.
+///
+/// Call it before an exchange that a failed rank would not reach. Then the failed rank and the
+/// other ranks all stop at the same point, instead of waiting for each other.
+///
+/// # Errors
+///
+/// Returns the [`Error::RankFailed`] described above, or [`Error::Communication`] if the
+/// exchange fails.
+///
+/// # Example
+///
+/// ```
+/// use ferrometrics::distributed::{all_succeeded, Communicator, LocalGroup};
+/// use ferrometrics::Error;
+///
+/// let outcomes = LocalGroup::run(3, |communicator| {
+///     let local = match communicator.rank() {
+///         1 => Err(Error::invalid_input("preds", "label -1 is negative")),
+///         rank => Ok(rank),
+///     };
+///     all_succeeded(communicator, local)
+/// })?;
+/// for outcome in outcomes {
+///     let message = outcome.unwrap_err().to_string();
+///     assert_eq!(message, "rank 1 failed: invalid input `preds`: label -1 is negative");
+/// }
+/// # Ok::<(), ferrometrics::Error>(())
+/// ```
+pub fn all_succeeded<T, E: Display>(
+    communicator: &dyn Communicator,
+    outcome: std::result::Result<T, E>,
+) -> Result<T> {
+    let message = match &outcome {
+        Ok(_) => Vec::new(),
+        Err(error) => failure_message(error),
+    };
+    let gathered = communicator.all_gather(&message)?;
+    for (rank, message) in gathered.iter().enumerate() {
+        if message.is_empty() {
+            continue;
+        }
+        let text = message.strip_prefix(&[TAG_FAILED]).unwrap_or(message);
+        return Err(Error::RankFailed {
+            rank,
+            message: String::from_utf8_lossy(text).into_owned(),
+        });
+    }
+    // Every message was empty, so this rank's outcome is `Ok` too.
+    outcome.map_err(|error| Error::RankFailed {
+        rank: communicator.rank(),
+        message: error.to_string(),
+    })
+}
+
+fn failure_message(error: &impl Display) -> Vec<u8> {
+    let mut message = vec![TAG_FAILED];
+    message.extend_from_slice(error.to_string().as_bytes());
+    message
 }
 
 /// Merges the gathered messages, in rank order, into an empty copy of `local`.
@@ -327,9 +410,10 @@ fn merge_gathered<T: SyncState>(
         match message.split_first() {
             Some((&TAG_STATE, bytes)) => merged.merge_bytes(bytes).map_err(rejected)?,
             Some((&TAG_FAILED, text)) => {
-                return Err(rejected(Error::Serialization {
+                return Err(Error::RankFailed {
+                    rank,
                     message: String::from_utf8_lossy(text).into_owned(),
-                }))
+                })
             }
             Some((&tag, _)) => {
                 return Err(rejected(Error::Serialization {

@@ -11,7 +11,9 @@ use ferrometrics::clustering::{
     NormalizedMutualInfoScore, RandScore, SilhouetteScore,
 };
 use ferrometrics::detection::{ImagePredictions, ImageTargets, MeanAveragePrecision};
-use ferrometrics::distributed::{Communicator, Distributed, LocalGroup, SyncState};
+use ferrometrics::distributed::{
+    send_failure, send_failure_to_root, Communicator, Distributed, LocalGroup, SyncState,
+};
 use ferrometrics::inputs::LabelPairs;
 use ferrometrics::regression::{PearsonCorrCoef, SpearmanCorrCoef};
 use ferrometrics::{Error, Metric, MetricCollection, Result, Value};
@@ -508,7 +510,7 @@ fn garbage_from_rank_named() {
 
 #[test]
 fn malformed_messages_named() {
-    let messages: [&[u8]; 3] = [b"", b"\x07state", b"\x00the codec failed"];
+    let messages: [&[u8]; 2] = [b"", b"\x07state"];
     for message in messages {
         let results = LocalGroup::run(2, |communicator| {
             if communicator.rank() == 1 {
@@ -524,6 +526,26 @@ fn malformed_messages_named() {
             "{message:?}: {error}"
         );
     }
+}
+
+#[test]
+fn failure_message_named() {
+    let results = LocalGroup::run(2, |communicator| {
+        if communicator.rank() == 1 {
+            communicator.all_gather(b"\x00the codec failed")?;
+            return Ok(None);
+        }
+        sum_of(&[1.0]).synced(communicator).map(Some)
+    })
+    .unwrap();
+    let error = results[0].clone().unwrap_err();
+    assert_eq!(
+        error,
+        Error::RankFailed {
+            rank: 1,
+            message: "the codec failed".to_owned()
+        }
+    );
 }
 
 #[test]
@@ -679,4 +701,34 @@ fn collection_bytes_not_metric_bytes() {
         error,
         Error::Serialization { .. } | Error::IncompatibleState { .. }
     ));
+}
+
+#[test]
+fn failed_rank_reported_by_others() {
+    let failure = Error::invalid_input("preds", "label -1 is negative");
+    let results = LocalGroup::run(3, |communicator| {
+        if communicator.rank() == 1 {
+            send_failure(communicator, &failure)?;
+            send_failure_to_root(communicator, &failure)?;
+            return Ok((None, None));
+        }
+        let all = sum_of(&[1.0]).synced(communicator).err();
+        let root = sum_of(&[1.0]).synced_to_root(communicator).err();
+        Ok::<_, Error>((all, root))
+    })
+    .unwrap();
+
+    for rank in [0, 2] {
+        let (all, root) = results[rank].clone().unwrap();
+        let error = all.unwrap();
+        assert!(
+            matches!(error, Error::RankFailed { rank: 1, .. }),
+            "{error}"
+        );
+        assert!(
+            error.to_string().contains("label -1 is negative"),
+            "{error}"
+        );
+        assert_eq!(root.is_some(), rank == 0, "rank {rank}");
+    }
 }
