@@ -65,6 +65,14 @@ venv="${FERROMETRICS_VENV:-$PWD/.venv}"
 if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import pytest" 2>/dev/null; then
     FERROMETRICS_MPI_CLI="$PWD/target/release/ferrometrics-with-mpi" \
         "$venv/bin/python" -m pytest tests/python/test_cli_shard.py -q
+
+    step "Python sync over mpi4py under mpirun"
+    # mpi4py builds against the installed Open MPI; it is optional, so a failed build skips.
+    if "$venv/bin/python" -m pip install --quiet mpi4py; then
+        "$venv/bin/python" -m pytest tests/python/test_distributed.py -q -k mpirun
+    else
+        echo "skipped: mpi4py did not install"
+    fi
 else
     echo "skipped: the CLI tests need pytest in $venv; run scripts/test.sh to create it"
 fi

@@ -17,6 +17,7 @@ from typing import List, Sequence
 
 import pytest
 
+from conftest import mpi_environment
 from test_coco import GROUND_TRUTH, PYCOCOTOOLS_STATS, RESULTS
 from test_detection import SUMMARY_KEYS
 
@@ -44,7 +45,9 @@ def run(args: Sequence[str], ranks: int = 0) -> subprocess.CompletedProcess:
     command: List[str] = [mpi_cli(), *args]
     if ranks:
         command = ["mpirun", "--oversubscribe", "-n", str(ranks), *command, "--shard"]
-    return subprocess.run(command, capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        command, capture_output=True, text=True, timeout=600, env=mpi_environment()
+    )
 
 
 def assert_sharded_equal(args: Sequence[str], ranks: int) -> str:
