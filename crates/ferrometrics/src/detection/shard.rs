@@ -109,18 +109,31 @@ impl Evaluation {
     /// Returns [`Error::IncompatibleState`](crate::Error::IncompatibleState), and changes
     /// nothing, if the parameters or the category ids differ.
     pub fn merge(&mut self, other: &Evaluation) -> Result<()> {
+        self.check_mergeable(other)?;
+        for (images, other_images) in self.images.iter_mut().zip(&other.images) {
+            images.extend(other_images.iter().cloned());
+        }
+        Ok(())
+    }
+
+    /// Appends the per-image evaluations of `other` without copying them, as
+    /// [`Evaluation::merge`] does.
+    pub(crate) fn merge_owned(&mut self, other: Evaluation) -> Result<()> {
+        self.check_mergeable(&other)?;
+        for (images, other_images) in self.images.iter_mut().zip(other.images) {
+            images.extend(other_images);
+        }
+        Ok(())
+    }
+
+    fn check_mergeable(&self, other: &Evaluation) -> Result<()> {
         check_same_config("Evaluation", "params", &self.params, &other.params)?;
         check_same_config(
             "Evaluation",
             "category_ids",
             &self.category_ids,
             &other.category_ids,
-        )?;
-
-        for (images, other_images) in self.images.iter_mut().zip(&other.images) {
-            images.extend(other_images.iter().cloned());
-        }
-        Ok(())
+        )
     }
 }
 
@@ -173,6 +186,24 @@ mod tests {
                 merged.merge(&shard).unwrap();
             }
             assert_eq!(merged, whole, "{size} shards");
+        }
+    }
+
+    #[test]
+    fn shards_sync_to_whole_evaluation() {
+        use crate::distributed::{Communicator, Distributed, LocalGroup};
+
+        let (truth, results) = datasets();
+        let params = Params::default();
+        let whole = evaluate(&truth, &results, IouType::Bbox, &params).unwrap();
+        let synced = LocalGroup::run(3, |communicator| {
+            let (rank, size) = (communicator.rank(), communicator.size());
+            let (truth, results) = shard_images(&truth, &results, rank, size)?;
+            evaluate(&truth, &results, IouType::Bbox, &params)?.synced(communicator)
+        })
+        .unwrap();
+        for (rank, evaluation) in synced.into_iter().enumerate() {
+            assert_eq!(evaluation.unwrap(), whole, "rank {rank}");
         }
     }
 

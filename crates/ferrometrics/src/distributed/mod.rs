@@ -156,7 +156,7 @@ impl SyncState for Evaluation {
                 "the bytes hold a {tag:?}, not an {EVALUATION_TAG}"
             )));
         }
-        self.merge(&other)
+        self.merge_owned(other)
     }
 }
 
