@@ -38,8 +38,9 @@ if [ "$(id -u)" = 0 ]; then
     export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 fi
 
-step "cargo clippy -p ferrometrics-mpi"
+step "cargo clippy (ferrometrics-mpi, and the CLI with --features mpi)"
 cargo clippy -p ferrometrics-mpi --all-targets -- -D warnings
+cargo clippy -p ferrometrics-cli --features mpi --all-targets -- -D warnings
 
 step "cargo test -p ferrometrics-mpi (one process)"
 cargo test -p ferrometrics-mpi
