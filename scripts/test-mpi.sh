@@ -59,9 +59,11 @@ for ranks in 2 4; do
 done
 
 step "CLI --shard under mpirun"
-# Copied aside, because the next build without the feature writes the same path.
+# Copied aside, and the default build restored at target/release/ferrometrics, because both
+# builds write that path.
 cargo build --release -p ferrometrics-cli --features mpi
 cp target/release/ferrometrics target/release/ferrometrics-with-mpi
+cargo build --release -p ferrometrics-cli
 venv="${FERROMETRICS_VENV:-$PWD/.venv}"
 if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import pytest" 2>/dev/null; then
     FERROMETRICS_MPI_CLI="$PWD/target/release/ferrometrics-with-mpi" \
