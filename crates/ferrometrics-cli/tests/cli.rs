@@ -1415,8 +1415,8 @@ fn detection_close_scores_keep_their_order() {
     assert_eq!(json_f64(&output, "map"), 0.5);
 }
 
-/// Without the `mpi` feature, `--shard` fails before reading any file and says how to build
-/// with MPI.
+/// Without the `mpi` feature, `--shard` fails before reading any file and gives the command
+/// that builds with MPI.
 #[cfg(not(feature = "mpi"))]
 #[test]
 fn shard_without_mpi_explains_build() {

@@ -101,7 +101,7 @@ impl Evaluation {
     ///
     /// The image order decides the order of equal scores on different images, as image ids do
     /// in pycocotools. Merging the evaluations of [`shard_images`] blocks in rank order
-    /// therefore reproduces the evaluation of the whole dataset; another order can change
+    /// therefore reproduces the evaluation of the whole dataset. Another order can change
     /// values where scores tie across images.
     ///
     /// # Errors
@@ -116,8 +116,8 @@ impl Evaluation {
         Ok(())
     }
 
-    /// Appends the per-image evaluations of `other` without copying them, as
-    /// [`Evaluation::merge`] does.
+    /// Appends the per-image evaluations of `other` as [`Evaluation::merge`] does, but moves
+    /// them instead of copying them.
     pub(crate) fn merge_owned(&mut self, other: Evaluation) -> Result<()> {
         self.check_mergeable(&other)?;
         for (images, other_images) in self.images.iter_mut().zip(other.images) {
