@@ -6,7 +6,7 @@ Porting code from TorchMetrics means changing the import: ``ferrometrics.cluster
 sequences or CPU torch tensors. Results are Python floats, numpy arrays and dicts of them.
 """
 
-from ferrometrics import aggregation, clustering, detection, functional
+from ferrometrics import aggregation, clustering, detection, distributed, functional
 from ferrometrics._native import __version__
 from ferrometrics.collection import MetricCollection
 from ferrometrics.metric import Metric
@@ -18,5 +18,6 @@ __all__ = [
     "aggregation",
     "clustering",
     "detection",
+    "distributed",
     "functional",
 ]

@@ -68,3 +68,15 @@ def find_cli() -> Optional[Path]:
         if candidate.is_file():
             return candidate
     return None
+
+
+def mpi_environment() -> dict:
+    """Return the environment for ``mpirun``: shared-memory and loopback transports only, so
+    that the tests open no network interface, and, for root, Open MPI's permission to run."""
+    environment = dict(os.environ)
+    environment.setdefault("OMPI_MCA_btl", "self,vader")
+    environment.setdefault("OMPI_MCA_oob_tcp_if_include", "lo")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        environment.setdefault("OMPI_ALLOW_RUN_AS_ROOT", "1")
+        environment.setdefault("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+    return environment

@@ -32,6 +32,11 @@ Undefined values:
   in JSON.
   With --no-silhouette, the silhouette coefficient is left out of both outputs.
 
+Several processes:
+  With --shard, under mpirun, every rank reads the inputs and sends its contiguous block of rows
+  to rank 0, which computes and prints the report of all rows. Only rank 0 prints, results and
+  errors alike; an error on another rank stops every rank, and rank 0 prints it.
+
 Exit status:
   0 on success, 2 on invalid usage or invalid input, with a one-line message on stderr, and 1
   when stdout cannot be written.
@@ -39,7 +44,8 @@ Exit status:
 Examples:
   ferrometrics clustering wine.csv --target target --preds preds --all-features
   ferrometrics clustering --target-npy y.npy --preds-npy pred.npy --format json
-  ferrometrics clustering --data X.npy --labels pred.npy --p 1";
+  ferrometrics clustering --data X.npy --labels pred.npy --p 1
+  mpirun -n 4 ferrometrics clustering wine.csv --target target --preds preds --shard";
 
 /// Evaluation metrics with the values of the field's reference implementations.
 #[derive(Debug, Parser)]
@@ -153,6 +159,12 @@ pub struct ClusteringArgs {
     /// Output format: a table for reading, or one JSON object keyed by metric function name.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+
+    /// Split the rows over the processes of `mpirun`, in contiguous blocks, gather them on rank
+    /// 0 and print the result of all rows once, from rank 0. Needs a build with
+    /// `--features mpi`.
+    #[arg(long)]
+    pub shard: bool,
 }
 
 /// The mean of the true and predicted label entropies that normalizes NMI and AMI.
@@ -237,10 +249,17 @@ Exit status:
   0 on success, 2 on invalid usage or invalid input, with a one-line message on stderr, and 1
   when stdout cannot be written.
 
+Several processes:
+  With --shard, under mpirun, each rank evaluates one contiguous block of the image ids and
+  rank 0 merges the per-image matches in rank order, which gives the numbers of one process to
+  the bit. Every rank reads both files. Only rank 0 prints, results and errors alike; an error
+  on another rank stops every rank, and rank 0 prints it.
+
 Examples:
   ferrometrics detection --gt instances_val2014.json --dt results.json
   ferrometrics detection --gt instances_val2014.json --dt results.json --iou-metrics \\
       --iou-threshold 0.5 --per-class
+  mpirun -n 4 ferrometrics detection --gt instances_val2014.json --dt results.json --shard
   ferrometrics detection --gt instances_val2014.json --dt results.json --iou-type segm \\
       --per-class --format json";
 
@@ -306,6 +325,11 @@ pub struct DetectionArgs {
     /// Output format of the report on stdout.
     #[arg(long, value_enum, default_value_t = DetectionFormat::Table)]
     pub format: DetectionFormat,
+
+    /// Split the images over the processes of `mpirun`, in contiguous blocks of image ids, and
+    /// print the result of all images once, from rank 0. Needs a build with `--features mpi`.
+    #[arg(long)]
+    pub shard: bool,
 }
 
 /// Output format of the `detection` report.

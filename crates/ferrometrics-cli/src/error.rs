@@ -16,6 +16,9 @@ pub const EXIT_USAGE: u8 = 2;
 pub struct CliError {
     subject: String,
     message: String,
+    /// Whether the error is left unprinted, as on the ranks of `--shard` other than rank 0,
+    /// which report the same error.
+    quiet: bool,
 }
 
 impl CliError {
@@ -32,7 +35,24 @@ impl CliError {
     fn new(subject: String, message: impl Into<String>) -> Self {
         // The error is printed on one line, whatever the underlying message contains.
         let message = message.into().replace(['\n', '\r'], " ");
-        Self { subject, message }
+        Self {
+            subject,
+            message,
+            quiet: false,
+        }
+    }
+
+    /// Marks the error as one that another process prints.
+    pub fn quiet(self) -> Self {
+        Self {
+            quiet: true,
+            ..self
+        }
+    }
+
+    /// Returns whether the error is left unprinted.
+    pub fn is_quiet(&self) -> bool {
+        self.quiet
     }
 }
 

@@ -8,6 +8,7 @@ mod input;
 mod output;
 mod progress;
 mod report;
+mod shard;
 
 use std::io::{ErrorKind, Write};
 use std::process::ExitCode;
@@ -43,7 +44,9 @@ fn main() -> ExitCode {
 }
 
 fn fail(error: &CliError) -> ExitCode {
-    eprintln!("ferrometrics: error: {error}");
+    if !error.is_quiet() {
+        eprintln!("ferrometrics: error: {error}");
+    }
     ExitCode::from(EXIT_USAGE)
 }
 

@@ -17,14 +17,14 @@ use ndarray::{Array1, ArrayView1, ArrayView2};
 use crate::input::Features;
 
 /// Predicted and true labels of the same samples.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LabelPairs {
     pub preds: Array1<i64>,
     pub target: Array1<i64>,
 }
 
 /// Feature rows and the cluster label of each row.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DataLabels {
     pub data: Features,
     pub labels: Array1<i64>,

@@ -1638,3 +1638,40 @@ fn detection_rec_thresholds_option() {
     assert_eq!(json_f64(&default, "map_50"), 0.5049504950495048);
     assert_eq!(json_f64(&eleven, "map_50"), 0.5454545454545453);
 }
+
+/// Without the `mpi` feature, `--shard` fails before reading any file and gives the command
+/// that builds with MPI.
+#[cfg(not(feature = "mpi"))]
+#[test]
+fn shard_without_mpi_explains_build() {
+    let cases: [&[&str]; 2] = [
+        &[
+            "detection",
+            "--gt",
+            "missing.json",
+            "--dt",
+            "missing.json",
+            "--shard",
+        ],
+        &[
+            "clustering",
+            "missing.csv",
+            "--target",
+            "t",
+            "--preds",
+            "p",
+            "--shard",
+        ],
+    ];
+    for args in cases {
+        let output = run(args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("--shard: "), "{args:?}: {stderr}");
+        assert!(stderr.contains("--features mpi"), "{args:?}: {stderr}");
+        assert!(
+            !stderr.contains("missing"),
+            "{args:?} read a file: {stderr}"
+        );
+    }
+}

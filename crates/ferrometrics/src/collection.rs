@@ -8,7 +8,6 @@ use crate::metric::InputKind;
 use crate::value::Value;
 
 /// One member of a collection.
-#[derive(Clone)]
 struct Member<K: InputKind> {
     name: String,
     metric: Box<dyn DynMetric<K>>,
@@ -49,12 +48,33 @@ struct Member<K: InputKind> {
 /// assert_eq!(result[1].1.as_scalar(), Some(1.0));
 /// # Ok::<(), ferrometrics::Error>(())
 /// ```
-#[derive(Clone)]
 pub struct MetricCollection<K: InputKind> {
     members: Vec<Member<K>>,
     prefix: String,
     postfix: String,
     compute_groups: bool,
+}
+
+// Written out because a derive would require `K: Clone`, which batch kinds need not be.
+impl<K: InputKind> Clone for Member<K> {
+    fn clone(&self) -> Self {
+        Self {
+            name: self.name.clone(),
+            metric: self.metric.clone_box(),
+            leader: self.leader,
+        }
+    }
+}
+
+impl<K: InputKind> Clone for MetricCollection<K> {
+    fn clone(&self) -> Self {
+        Self {
+            members: self.members.clone(),
+            prefix: self.prefix.clone(),
+            postfix: self.postfix.clone(),
+            compute_groups: self.compute_groups,
+        }
+    }
 }
 
 impl<K: InputKind> Default for MetricCollection<K> {
@@ -254,6 +274,53 @@ impl<K: InputKind> MetricCollection<K> {
         Ok(())
     }
 
+    /// Serializes the states of the members that own one, as `(name, state)` pairs in member
+    /// order. Members that read another member's state get an empty byte string.
+    pub(crate) fn member_states(&self) -> Result<Vec<u8>> {
+        let mut states = Vec::with_capacity(self.members.len());
+        for member in &self.members {
+            let bytes = match member.leader {
+                None => member.metric.to_bytes()?,
+                Some(_) => Vec::new(),
+            };
+            states.push((member.name.as_str(), bytes));
+        }
+        postcard::to_stdvec(&(COLLECTION_TAG, states)).map_err(|e| Error::Serialization {
+            message: e.to_string(),
+        })
+    }
+
+    /// Returns a copy of this collection whose members hold the states that
+    /// [`MetricCollection::member_states`] serialized, after checking that the member names
+    /// agree. Member types and configurations are checked when the copy is merged.
+    pub(crate) fn with_member_states(&self, bytes: &[u8]) -> Result<Self> {
+        let (tag, states): (String, Vec<(String, Vec<u8>)>) =
+            postcard::from_bytes(bytes).map_err(|e| Error::Serialization {
+                message: e.to_string(),
+            })?;
+        if tag != COLLECTION_TAG {
+            return Err(Error::incompatible_state(format!(
+                "the bytes hold a {tag:?}, not a {COLLECTION_TAG}"
+            )));
+        }
+        let theirs: Vec<&str> = states.iter().map(|(name, _)| name.as_str()).collect();
+        if theirs != self.names() {
+            return Err(Error::incompatible_state(format!(
+                "cannot merge collections with members {:?} and {theirs:?}",
+                self.names()
+            )));
+        }
+
+        let mut copy = self.clone();
+        for (member, (_, state)) in copy.members.iter_mut().zip(&states) {
+            member.metric.reset();
+            if member.leader.is_none() {
+                member.metric.load_bytes(state)?;
+            }
+        }
+        Ok(copy)
+    }
+
     /// Updates an empty copy of every state-owning member with the batch. Members that read
     /// another member's state get `None`.
     #[allow(clippy::type_complexity)]
@@ -363,6 +430,9 @@ impl<K: InputKind> MetricCollection<K> {
         format!("{}{key}{}", self.prefix, self.postfix)
     }
 }
+
+/// Name at the start of a serialized collection, so that a metric's bytes are not read as one.
+const COLLECTION_TAG: &str = "MetricCollection";
 
 #[cfg(test)]
 mod tests {

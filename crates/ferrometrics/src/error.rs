@@ -84,6 +84,35 @@ pub enum Error {
         /// The underlying codec's message.
         message: String,
     },
+
+    /// Sending or receiving states between the ranks of a distributed group failed.
+    #[error("distributed communication failed: {message}")]
+    Communication {
+        /// The failed transfer, naming the rank involved where one is known.
+        message: String,
+    },
+
+    /// The state that one rank of a distributed group sent cannot be decoded or merged.
+    ///
+    /// Every rank that receives the state returns this error, so a bad state never yields a
+    /// partial result.
+    #[error("state from rank {rank}: {error}")]
+    RankState {
+        /// The rank that sent the state, counted from 0.
+        rank: usize,
+        /// The decoding or merge error.
+        error: Box<Error>,
+    },
+
+    /// One rank of a distributed group failed before it could send its state, and sent its
+    /// error message instead.
+    #[error("rank {rank} failed: {message}")]
+    RankFailed {
+        /// The rank that failed, counted from 0.
+        rank: usize,
+        /// The error message of that rank.
+        message: String,
+    },
 }
 
 impl Error {
@@ -107,6 +136,13 @@ impl Error {
     pub fn not_enough_data(metric: impl Into<String>, message: impl Into<String>) -> Self {
         Error::NotEnoughData {
             metric: metric.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Builds an [`Error::Communication`].
+    pub fn communication(message: impl Into<String>) -> Self {
+        Error::Communication {
             message: message.into(),
         }
     }

@@ -25,6 +25,7 @@ pub mod aggregation;
 pub mod clustering;
 mod collection;
 pub mod detection;
+pub mod distributed;
 mod dynamic;
 mod error;
 pub mod inputs;

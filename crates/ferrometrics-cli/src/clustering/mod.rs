@@ -1,16 +1,21 @@
 //! The `clustering` subcommand: resolve where each input comes from, read and check the inputs,
 //! compute the report and format it.
 
+mod rows;
 mod sources;
 
 use ferrometrics::clustering::{DunnIndex, SilhouetteScore, VMeasureScore};
 
+use ferrometrics::distributed::Distributed;
+
+use self::rows::Rows;
 use self::sources::Sources;
 use crate::cli::{ClusteringArgs, Format};
 use crate::error::CliError;
 use crate::output;
 use crate::progress;
 use crate::report::{compute_report, MetricOptions, SilhouettePlan};
+use crate::shard::{agree, sync_error, ShardGroup};
 
 /// Output of the subcommand: the report for stdout, and warnings for stderr.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,9 +29,40 @@ pub fn run(args: &ClusteringArgs) -> Result<Printout, CliError> {
     let options = metric_options(args)?;
     let delimiter = csv_delimiter(args.delimiter)?;
     let sources = Sources::from_args(args)?;
+    let group = match args.shard {
+        true => Some(ShardGroup::join()?),
+        false => None,
+    };
 
-    let inputs = sources.read(args.file.as_deref(), delimiter)?;
-    let n = inputs.check_lengths()?;
+    let printout = run_with(args, &options, delimiter, &sources, group.as_ref());
+    match &group {
+        Some(group) if !group.is_root() => printout.map_err(CliError::quiet),
+        _ => printout,
+    }
+}
+
+/// Reads the inputs, computes the report and formats it.
+///
+/// With `--shard`, every rank reads the inputs and sends its block of rows to rank 0, which
+/// joins the blocks in rank order and computes the report of all rows. The other ranks return
+/// nothing to print.
+fn run_with(
+    args: &ClusteringArgs,
+    options: &MetricOptions,
+    delimiter: u8,
+    sources: &Sources,
+    group: Option<&ShardGroup>,
+) -> Result<Printout, CliError> {
+    let read = || {
+        let inputs = sources.read(args.file.as_deref(), delimiter)?;
+        let n = inputs.check_lengths()?;
+        Ok((inputs, n))
+    };
+    let (inputs, n) = match group {
+        Some(group) => agree(group.communicator(), read())?,
+        None => read()?,
+    };
+
     let mut header = format!("clustering metrics of {}; n = {n}", inputs.describe());
     if let SilhouettePlan::Sample { sample_size } = options.silhouette {
         if inputs.has_data() && sample_size < n {
@@ -37,9 +73,31 @@ pub fn run(args: &ClusteringArgs) -> Result<Printout, CliError> {
         }
     }
     let (label_pairs, data_labels) = inputs.into_metric_inputs();
+    let rows = Rows {
+        pairs: label_pairs,
+        data: data_labels,
+    };
+    let rows = match group {
+        Some(group) => {
+            let local = rows.select(group.rows(n));
+            match local
+                .synced_to_root(group.communicator())
+                .map_err(sync_error)?
+            {
+                Some(all) => all,
+                None => {
+                    return Ok(Printout {
+                        stdout: String::new(),
+                        warnings: Vec::new(),
+                    })
+                }
+            }
+        }
+        None => rows,
+    };
 
     let bar = progress::metrics_bar(n);
-    let results = compute_report(label_pairs.as_ref(), data_labels.as_ref(), &options, &bar);
+    let results = compute_report(rows.pairs.as_ref(), rows.data.as_ref(), options, &bar);
 
     let printout = match args.format {
         Format::Table => Printout {

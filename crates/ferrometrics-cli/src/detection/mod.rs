@@ -11,9 +11,10 @@ use std::io::Read;
 use std::path::Path;
 
 use ferrometrics::detection::{
-    default_iou_thresholds, default_rec_thresholds, evaluate, pairwise_sum, Accumulation,
-    CocoDataset, IouType, Params, Summary,
+    default_iou_thresholds, default_rec_thresholds, evaluate, pairwise_sum, shard_images,
+    Accumulation, CocoDataset, Evaluation, IouType, Params, Summary,
 };
+use ferrometrics::distributed::Distributed;
 use ferrometrics::Error;
 use indicatif::ProgressBar;
 
@@ -21,6 +22,7 @@ use crate::cli::{AverageArg, DetectionArgs, DetectionFormat};
 use crate::clustering::Printout;
 use crate::error::CliError;
 use crate::progress;
+use crate::shard::{agree, sync_error, ShardGroup};
 
 /// AP and AR of one category, over all areas at the largest max detection count.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,17 +48,24 @@ pub struct Report {
 pub fn run(args: &DetectionArgs) -> Result<Printout, CliError> {
     let params = params(args)?;
     iou_metrics::check_options(args)?;
-    let iou_type = IouType::from(args.iou_type);
+    if args.shard {
+        if args.iou_metrics {
+            return Err(CliError::option(
+                "--shard",
+                "does not apply with --iou-metrics, which reads both files whole; drop --shard",
+            ));
+        }
+        let group = ShardGroup::join()?;
+        return run_sharded(args, &params, &group).map_err(|error| {
+            if group.is_root() {
+                error
+            } else {
+                error.quiet()
+            }
+        });
+    }
 
-    let truth_text = read_text(&args.gt)?;
-    let truth = CocoDataset::from_json_str(&truth_text)
-        .map_err(|error| file_error(&args.gt, &truth_text, error))?;
-    let results_text = read_text(&args.dt)?;
-    let results = truth
-        .load_results_str(&results_text)
-        .map_err(|error| file_error(&args.dt, &results_text, error))?;
-    drop((truth_text, results_text));
-
+    let (truth, results) = read_inputs(args)?;
     if args.iou_metrics {
         let report = iou_metrics::compute(args, &truth, &results)?;
         return Ok(Printout {
@@ -65,15 +74,73 @@ pub fn run(args: &DetectionArgs) -> Result<Printout, CliError> {
         });
     }
 
-    let report = compute_report(args, &truth, &results, iou_type, &params)?;
-    let stdout = match args.format {
-        DetectionFormat::Table => render::table(&report),
-        DetectionFormat::Json => render::json(&report),
+    let iou_type = IouType::from(args.iou_type);
+    let evaluator = |params: &Params| {
+        evaluate(&truth, &results, iou_type, params)
+            .map(Some)
+            .map_err(|error| evaluation_error(args, error))
     };
-    Ok(Printout {
+    let report = compute_report(args, &truth, &results, &params, &evaluator)?;
+    Ok(render(args, report))
+}
+
+/// Runs the subcommand on one rank of `--shard`: every rank reads both files and evaluates its
+/// block of images, and rank 0 merges the blocks in rank order and returns the report. The
+/// other ranks return nothing to print.
+fn run_sharded(
+    args: &DetectionArgs,
+    params: &Params,
+    group: &ShardGroup,
+) -> Result<Printout, CliError> {
+    let communicator = group.communicator();
+    let (truth, results) = agree(communicator, read_inputs(args))?;
+    let iou_type = IouType::from(args.iou_type);
+    let (rank, size) = (communicator.rank(), communicator.size());
+
+    let evaluator = |params: &Params| {
+        let local = shard_images(&truth, &results, rank, size)
+            .map_err(sync_error)
+            .and_then(|(truth, results)| {
+                evaluate(&truth, &results, iou_type, params)
+                    .map_err(|error| evaluation_error(args, error))
+            });
+        let shard = agree(communicator, local)?;
+        shard.synced_to_root(communicator).map_err(sync_error)
+    };
+    match compute_report(args, &truth, &results, params, &evaluator)? {
+        Some(report) => Ok(render(args, Some(report))),
+        None => Ok(Printout {
+            stdout: String::new(),
+            warnings: Vec::new(),
+        }),
+    }
+}
+
+/// Reads and parses the ground-truth and results files.
+fn read_inputs(args: &DetectionArgs) -> Result<(CocoDataset, CocoDataset), CliError> {
+    let truth_text = read_text(&args.gt)?;
+    let truth = CocoDataset::from_json_str(&truth_text)
+        .map_err(|error| file_error(&args.gt, &truth_text, error))?;
+    drop(truth_text);
+
+    let results_text = read_text(&args.dt)?;
+    let results = truth
+        .load_results_str(&results_text)
+        .map_err(|error| file_error(&args.dt, &results_text, error))?;
+    Ok((truth, results))
+}
+
+/// Formats the report, or nothing on the ranks of `--shard` other than rank 0.
+fn render(args: &DetectionArgs, report: Option<Report>) -> Printout {
+    let stdout = match (report, args.format) {
+        (None, _) => String::new(),
+        (Some(report), DetectionFormat::Table) => render::table(&report),
+        (Some(report), DetectionFormat::Json) => render::json(&report),
+    };
+    Printout {
         stdout,
         warnings: Vec::new(),
-    })
+    }
 }
 
 /// Builds and checks the evaluation parameters before any file is read.
@@ -185,21 +252,25 @@ fn with_fix(message: String) -> String {
 }
 
 /// Evaluates the detections and collects the summary and, with `--per-class`, the per-category
-/// values.
+/// values. `evaluator` runs one evaluation with the given parameters and returns `None` on the
+/// ranks of `--shard` that do not print, where this returns `None` too.
 fn compute_report(
     args: &DetectionArgs,
     truth: &CocoDataset,
     results: &CocoDataset,
-    iou_type: IouType,
     params: &Params,
-) -> Result<Report, CliError> {
+    evaluator: &Evaluator<'_>,
+) -> Result<Option<Report>, CliError> {
     let micro = args.average == AverageArg::Micro;
+    let iou_type = IouType::from(args.iou_type);
     let bar = progress::metrics_bar(truth.annotations.len() + results.annotations.len());
     bar.set_length(2 + u64::from(micro && args.per_class));
-    let evaluated = evaluate_with_progress(args, truth, results, iou_type, params, &bar);
+    let evaluated = evaluate_with_progress(args, truth, results, params, evaluator, &bar);
     // Cleared before any error is printed, so that the message starts on a clean line.
     bar.finish_and_clear();
-    let (summary, classes) = evaluated?;
+    let Some((summary, classes)) = evaluated? else {
+        return Ok(None);
+    };
 
     let mut max_detections = params.max_detections.clone();
     max_detections.sort_unstable();
@@ -213,23 +284,31 @@ fn compute_report(
         results.annotations.len(),
         if micro { "micro" } else { "macro" },
     );
-    Ok(Report {
+    Ok(Some(Report {
         header,
         summary,
         max_detections,
         classes,
-    })
+    }))
 }
 
-/// Runs the evaluation steps, advancing `bar` after each.
+/// One COCO evaluation with the given parameters; `None` on the ranks of `--shard` that do not
+/// print.
+type Evaluator<'a> = dyn Fn(&Params) -> Result<Option<Evaluation>, CliError> + 'a;
+
+/// The summary and, with `--per-class`, the per-category values.
+type Evaluated = (Summary, Option<Vec<ClassResult>>);
+
+/// Runs the evaluation steps, advancing `bar` after each. Every rank of `--shard` runs the same
+/// steps, because each one is an exchange between the ranks.
 fn evaluate_with_progress(
     args: &DetectionArgs,
     truth: &CocoDataset,
     results: &CocoDataset,
-    iou_type: IouType,
     params: &Params,
+    evaluator: &Evaluator<'_>,
     bar: &ProgressBar,
-) -> Result<(Summary, Option<Vec<ClassResult>>), CliError> {
+) -> Result<Option<Evaluated>, CliError> {
     let micro = args.average == AverageArg::Micro;
 
     bar.set_message("matches");
@@ -237,9 +316,25 @@ fn evaluate_with_progress(
         use_categories: !micro,
         ..params.clone()
     };
-    let evaluation = evaluate(truth, results, iou_type, &headline_params)
-        .map_err(|error| evaluation_error(args, error))?;
+    let evaluation = evaluator(&headline_params)?;
     bar.inc(1);
+
+    // Per-class values come from per-category matching, also under micro averaging.
+    let per_category = if args.per_class && micro {
+        bar.set_message("per-class matches");
+        let per_category = Params {
+            use_categories: true,
+            ..params.clone()
+        };
+        let evaluation = evaluator(&per_category)?;
+        bar.inc(1);
+        evaluation
+    } else {
+        None
+    };
+    let Some(evaluation) = evaluation else {
+        return Ok(None);
+    };
 
     bar.set_message("precision and recall");
     let accumulation = evaluation.accumulate();
@@ -248,24 +343,14 @@ fn evaluate_with_progress(
     bar.inc(1);
 
     if !args.per_class {
-        return Ok((summary, None));
+        return Ok(Some((summary, None)));
     }
-    // Per-class values come from per-category matching, also under micro averaging.
-    let by_category = if micro {
-        bar.set_message("per-class matches");
-        let per_category = Params {
-            use_categories: true,
-            ..params.clone()
-        };
-        let evaluation = evaluate(truth, results, iou_type, &per_category)
-            .map_err(|error| evaluation_error(args, error))?;
-        bar.inc(1);
-        evaluation.accumulate()
-    } else {
-        accumulation
+    let by_category = match per_category {
+        Some(evaluation) => evaluation.accumulate(),
+        None => accumulation,
     };
     let classes = class_results(truth, results, &by_category);
-    Ok((summary, Some(classes)))
+    Ok(Some((summary, Some(classes))))
 }
 
 /// Converts an evaluation error into a one-line error about the file it concerns.

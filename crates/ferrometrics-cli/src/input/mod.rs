@@ -6,7 +6,7 @@ pub mod npy_reader;
 use ndarray::Array2;
 
 /// A feature matrix of shape (n_samples, n_features), in the precision it was stored in.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Features {
     F32(Array2<f32>),
     F64(Array2<f64>),

@@ -40,6 +40,7 @@ mod iou_family;
 pub mod mask;
 mod metric;
 mod params;
+mod shard;
 mod summarize;
 
 pub use accumulate::Accumulation;
@@ -59,4 +60,5 @@ pub use params::{
     default_area_ranges, default_iou_thresholds, default_rec_thresholds, linspace, AreaRange,
     Params,
 };
+pub use shard::shard_images;
 pub use summarize::{pairwise_sum, Summary, SummaryLine};
