@@ -413,4 +413,6 @@ _INPUT_NAMES = {
     "data_labels": ("data", "labels"),
     "weighted_values": ("value", "weight"),
     "detection": ("preds", "target"),
+    "regression": ("preds", "target"),
+    "distributions": ("p", "q"),
 }

@@ -11,6 +11,7 @@ mod errors;
 mod factory;
 mod functional;
 mod metric;
+mod regression;
 
 use pyo3::prelude::*;
 
@@ -20,6 +21,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<metric::NativeMetric>()?;
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     functional::register(module)?;
+    module.add_function(wrap_pyfunction!(regression::regression_function, module)?)?;
     detection::register(module)?;
     coco::register(module)?;
     Ok(())

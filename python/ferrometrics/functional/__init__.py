@@ -1,5 +1,5 @@
 """Functional forms of the metrics: plain functions over whole inputs."""
 
-from ferrometrics.functional import clustering
+from ferrometrics.functional import clustering, regression
 
-__all__ = ["clustering"]
+__all__ = ["clustering", "regression"]
