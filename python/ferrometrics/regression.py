@@ -6,9 +6,9 @@ are one output, and inputs of shape ``(N, num_outputs)`` are ``num_outputs`` out
 ``compute`` returns a float64 numpy array. NaN and infinite values raise ``ValueError`` naming
 the input and the index, and a rejected batch leaves the state unchanged.
 
-States are running sums and moments that merge within 1e-12 relative of one pass over the data,
-except ``SpearmanCorrCoef`` and ``KendallRankCorrCoef``, which keep every sample because ranks
-depend on all of them, and the ``reduction="none"`` modes, which keep one score per row.
+States are running sums and moments that merge within 1e-12 relative of one pass over the data.
+``SpearmanCorrCoef`` and ``KendallRankCorrCoef`` instead keep every sample, because ranks depend
+on all of them, and the ``reduction="none"`` modes keep one score per row.
 """
 
 from __future__ import annotations

@@ -137,7 +137,7 @@ impl Config {
                 Some(config) => Config::Regression(config),
                 None => {
                     return Err(argument_error(
-                    "name",
+                        "name",
                         format!("{name:?} is not a metric class"),
                     ))
                 }

@@ -113,7 +113,7 @@ impl RegressionConfig {
         Ok(Some(config))
     }
 
-    /// Whether the metric compares distributions `p` and `q` rather than `preds` and `target`.
+    /// Returns whether the metric compares distributions `p` and `q` rather than `preds` and `target`.
     pub(crate) fn takes_distributions(&self) -> bool {
         matches!(
             self,

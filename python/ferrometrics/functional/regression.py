@@ -119,8 +119,8 @@ def mean_squared_error(
 ) -> Scores:
     """Compute the mean squared error, or its root with ``squared=False``.
 
-    With ``num_outputs=1`` inputs of any shape are flattened; with ``num_outputs=d`` they have
-    shape ``(N, d)`` and the result holds one value per output.
+    With ``num_outputs=1`` inputs of any shape are flattened. With ``num_outputs=d`` they have
+    shape ``(N, d)``, and the result contains one value per output.
     """
     return _run("MeanSquaredError", preds, target, squared=squared, num_outputs=num_outputs)
 
