@@ -339,9 +339,11 @@ class MetricCollection:
         values: List[Tuple[str, Any]] = []
         for group in self._groups:
             state = states[group[0]]
-            values.append((group[0], state.compute()))
+            leader = self._members[group[0]]
+            values.append((group[0], leader._convert_value(state.compute())))
             for name in group[1:]:
-                values.append((name, self._members[name]._native.compute_shared(state)))
+                member = self._members[name]
+                values.append((name, member._convert_value(member._native.compute_shared(state))))
         order = {name: index for index, name in enumerate(self._members)}
         values.sort(key=lambda item: order[item[0]])
         return self._flatten(values)

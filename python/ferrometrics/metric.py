@@ -75,6 +75,10 @@ class Metric:
     def _check_incoming(self, incoming_state: Any, other_native: NativeMetric) -> None:
         """Check a state before ``merge_state`` folds it in. The default checks nothing."""
 
+    def _convert_value(self, value: Any) -> Any:
+        """Convert a native value into the form the class returns. The default keeps it."""
+        return value
+
     def _report_nan(self, dropped: int) -> None:
         """React to ``dropped`` NaN values that the native NaN strategy removed from a batch."""
 
@@ -98,13 +102,13 @@ class Metric:
             owner._native.merge(batch)
             owner._update_count += 1
         self._update_count += 1
-        return value
+        return self._convert_value(value)
 
     def compute(self) -> Any:
         """Compute the metric's value from every batch accumulated since the last reset."""
         if self._state_owner is not None:
-            return self._native.compute_shared(self._state_owner._native)
-        return self._native.compute()
+            return self._convert_value(self._native.compute_shared(self._state_owner._native))
+        return self._convert_value(self._native.compute())
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.forward(*args, **kwargs)

@@ -122,13 +122,8 @@ class KendallRankCorrCoef(_RegressionMetric):
         }
         super().__init__(options, kwargs)
 
-    def compute(self) -> Any:
-        """Compute tau, or ``(tau, p_value)`` with ``t_test``, over every batch."""
-        return kendall_result(super().compute())
-
-    def forward(self, preds: Any, target: Any) -> Any:
-        """Return the batch's own tau, or ``(tau, p_value)``, and add the batch to the state."""
-        return kendall_result(self._forward(preds, target))
+    def _convert_value(self, value: Any) -> Any:
+        return kendall_result(value)
 
 
 class ConcordanceCorrCoef(_RegressionMetric):

@@ -630,3 +630,30 @@ def test_non_bool_flag_raises_type_error():
 def test_msle_negative_input_raises():
     with pytest.raises(ValueError, match="preds"):
         functional.mean_squared_log_error([-2.0, 1.0], [1.0, 1.0])
+
+
+def test_kendall_t_test_in_collection_is_pair():
+    _, preds, target = CASES[1]
+    preds, target = preds[:300], target[:300]
+    collection = ferrometrics.MetricCollection(
+        [regression.KendallRankCorrCoef(t_test=True), regression.MeanAbsoluteError()]
+    )
+
+    batch_values = collection(preds, target)
+    values = collection.compute()
+
+    expected = stats.kendalltau(preds, target, method="asymptotic")
+    assert batch_values["KendallRankCorrCoef"] == values["KendallRankCorrCoef"]
+    tau, p_value = values["KendallRankCorrCoef"]
+    close(tau, expected.statistic)
+    close(p_value, expected.pvalue, rel=1e-10, abs_tol=1e-300)
+
+
+def test_kendall_forward_returns_pair():
+    _, preds, target = CASES[0]
+    metric = regression.KendallRankCorrCoef(t_test=True, variant="c")
+
+    tau, p_value = metric(preds[:500], target[:500])
+
+    close(tau, stats.kendalltau(preds[:500], target[:500], variant="c").statistic)
+    assert 0.0 <= p_value <= 1.0
