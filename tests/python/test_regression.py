@@ -627,6 +627,14 @@ def test_non_bool_flag_raises_type_error():
         regression.MeanSquaredError(squared=1)
 
 
+def test_numpy_bool_flag_accepted():
+    preds, target = [1.0, 2.0, 4.0], [1.0, 2.0, 2.0]
+
+    root = functional.mean_squared_error(preds, target, squared=np.False_)
+
+    close(root, math.sqrt(4.0 / 3.0))
+
+
 def test_msle_negative_input_raises():
     with pytest.raises(ValueError, match="preds"):
         functional.mean_squared_log_error([-2.0, 1.0], [1.0, 1.0])

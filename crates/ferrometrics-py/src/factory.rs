@@ -379,20 +379,24 @@ impl<'a, 'py> Options<'a, 'py> {
         }
     }
 
-    /// Parses a bool. Numbers are rejected although Python can test their truth, because a
-    /// number here is more likely a misplaced argument than a flag.
+    /// Parses a Python or numpy bool. Numbers are rejected although Python can test their
+    /// truth, because a number here is more likely a misplaced argument than a flag.
     pub(crate) fn boolean(&self, name: &'static str, default: bool) -> PyResult<bool> {
         self.reject_none(name, "a bool")?;
-        match self.get(name)? {
-            None => Ok(default),
-            Some(value) => match value.cast::<pyo3::types::PyBool>() {
-                Ok(flag) => Ok(flag.is_true()),
-                Err(_) => Err(argument_type_error(
-                    name,
-                    format!("expected a bool, got {}", describe(&value)),
-                )),
-            },
+        let Some(value) = self.get(name)? else {
+            return Ok(default);
+        };
+        if let Ok(flag) = value.cast::<pyo3::types::PyBool>() {
+            return Ok(flag.is_true());
         }
+        let numpy_bool = value.py().import("numpy")?.getattr("bool_")?;
+        if value.is_instance(&numpy_bool)? {
+            return value.is_truthy();
+        }
+        Err(argument_type_error(
+            name,
+            format!("expected a bool, got {}", describe(&value)),
+        ))
     }
 
     pub(crate) fn seed(&self, name: &'static str) -> PyResult<u64> {
