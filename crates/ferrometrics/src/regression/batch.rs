@@ -1,7 +1,7 @@
 //! Validation of `(preds, target)` batches and their conversion to `f64` columns, one column per
 //! output.
 
-use ndarray::{Array2, ArrayViewD, Axis, Dimension};
+use ndarray::{Array2, ArrayViewD, Axis};
 
 use super::Real;
 use crate::error::{Error, Result};
