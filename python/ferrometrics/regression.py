@@ -17,7 +17,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from ferrometrics.functional.regression import kendall_result
+from ferrometrics.functional.regression import kendall_result, shape_of
 from ferrometrics.metric import Metric
 
 __all__ = [
@@ -157,7 +157,7 @@ class R2Score(_RegressionMetric):
         self.num_outputs = int(num_outputs)
 
     def _validate_batch(self, first: Any, second: Any) -> None:
-        shape = np.shape(first)
+        shape = shape_of(first)
         columns = shape[1] if len(shape) == 2 else 1
         if len(shape) in (1, 2) and columns != self.num_outputs:
             raise ValueError(
@@ -291,6 +291,14 @@ class TweedieDevianceScore(_RegressionMetric):
 
     def __init__(self, power: float = 0.0, **kwargs: Any) -> None:
         super().__init__({"power": power}, kwargs)
+
+    def update(self, preds: Any, targets: Any) -> None:
+        """Add a batch of predicted values ``preds`` and true values ``targets``."""
+        self._update(preds, targets)
+
+    def forward(self, preds: Any, targets: Any) -> Any:
+        """Return the batch's own value and add the batch to the state."""
+        return self._forward(preds, targets)
 
 
 class KLDivergence(_DivergenceMetric):

@@ -354,6 +354,16 @@ def test_tweedie_matches_sklearn(power):
     )
 
 
+def test_tweedie_takes_targets_keyword():
+    preds, targets = [2.0, 0.5, 1.0, 4.0], [0.5, 1.0, 2.0, 4.0]
+    metric = regression.TweedieDevianceScore(power=2.0)
+    metric.update(preds=preds, targets=targets)
+    expected = metrics.mean_tweedie_deviance(targets, preds, power=2.0)
+
+    close(functional.tweedie_deviance_score(preds=preds, targets=targets, power=2.0), expected)
+    close(metric.compute(), expected)
+
+
 def test_tweedie_negative_power_matches_sklearn():
     rng = np.random.default_rng(5)
     target = rng.normal(0.0, 1.0, 300)
@@ -534,6 +544,15 @@ def test_inputs_from_lists_and_tensors():
     close(functional.pearson_corrcoef(preds, target), expected)
     close(functional.pearson_corrcoef(FakeTensor(preds), FakeTensor(target)), expected)
     close(functional.pearson_corrcoef(np.float32(preds), np.float32(target)), expected, rel=1e-6)
+
+
+def test_r2_score_class_reads_tensors():
+    preds, target = multi_output_data()
+    metric = regression.R2Score(num_outputs=3, multioutput="raw_values")
+
+    metric.update(FakeTensor(preds), FakeTensor(target))
+
+    close(metric.compute(), metrics.r2_score(target, preds, multioutput="raw_values"))
 
 
 def test_outputs_are_float_or_array():

@@ -49,6 +49,17 @@ def _run(name: str, first: Any, second: Any, **options: Any) -> Any:
     return _native.regression_function(name, first, second, options)
 
 
+def shape_of(value: Any) -> Tuple[int, ...]:
+    """Return the shape of an array, a tensor or a nested sequence, reading tensors as the
+    native module does, through ``.detach().cpu().numpy()``."""
+    shape = getattr(value, "shape", None)
+    if shape is not None:
+        return tuple(shape)
+    if all(hasattr(value, name) for name in ("detach", "cpu", "numpy")):
+        return tuple(value.detach().cpu().numpy().shape)
+    return tuple(np.shape(value))
+
+
 def kendall_result(value: Any) -> Any:
     """Return Kendall's ``{"tau", "p_value"}`` result as TorchMetrics' ``(tau, p_value)`` pair."""
     if isinstance(value, dict):
@@ -181,7 +192,7 @@ def relative_squared_error(preds: Any, target: Any, squared: bool = True) -> flo
 
     With ``squared=False`` the result is its square root. Several outputs are averaged.
     """
-    shape = np.shape(preds)
+    shape = shape_of(preds)
     num_outputs = shape[1] if len(shape) == 2 else 1
     return _run(
         "RelativeSquaredError", preds, target, squared=squared, num_outputs=num_outputs
@@ -196,9 +207,12 @@ def cosine_similarity(preds: Any, target: Any, reduction: str = "sum") -> Scores
     return _run("CosineSimilarity", preds, target, reduction=reduction)
 
 
-def tweedie_deviance_score(preds: Any, target: Any, power: float = 0.0) -> float:
-    """Compute the mean Tweedie deviance, as ``sklearn.metrics.mean_tweedie_deviance``."""
-    return _run("TweedieDevianceScore", preds, target, power=power)
+def tweedie_deviance_score(preds: Any, targets: Any, power: float = 0.0) -> float:
+    """Compute the mean Tweedie deviance, as ``sklearn.metrics.mean_tweedie_deviance``.
+
+    The true values are named ``targets`` here, as in TorchMetrics' signature.
+    """
+    return _run("TweedieDevianceScore", preds, targets, power=power)
 
 
 def kl_divergence(p: Any, q: Any, log_prob: bool = False, reduction: str = "mean") -> Scores:
