@@ -684,3 +684,72 @@ def test_kendall_forward_returns_pair():
 
     close(tau, stats.kendalltau(preds[:500], target[:500], variant="c").statistic)
     assert 0.0 <= p_value <= 1.0
+
+
+def class_cases():
+    """Return (metric factory, first input, second input) for every regression class."""
+    rng = np.random.default_rng(21)
+    target = rng.gamma(2.0, 1.0, 120)
+    preds = target * rng.uniform(0.6, 1.4, 120)
+    rows_preds, rows_target = multi_output_data(outputs=4, n=120)
+    p = rng.dirichlet(np.ones(4), 120)
+    q = rng.dirichlet(np.ones(4), 120)
+    ensemble = target[:, None] + rng.normal(0.0, 0.5, (120, 5))
+    pair = (preds, target)
+    return [
+        (lambda: regression.PearsonCorrCoef(), *pair),
+        (lambda: regression.SpearmanCorrCoef(), *pair),
+        (lambda: regression.KendallRankCorrCoef(t_test=True), *pair),
+        (lambda: regression.ConcordanceCorrCoef(), *pair),
+        (lambda: regression.R2Score(adjusted=2), *pair),
+        (lambda: regression.ExplainedVariance(), *pair),
+        (lambda: regression.MeanSquaredError(squared=False), *pair),
+        (lambda: regression.NormalizedRootMeanSquaredError(normalization="std"), *pair),
+        (lambda: regression.MeanAbsoluteError(), *pair),
+        (lambda: regression.MeanAbsolutePercentageError(), *pair),
+        (lambda: regression.SymmetricMeanAbsolutePercentageError(), *pair),
+        (lambda: regression.WeightedMeanAbsolutePercentageError(), *pair),
+        (lambda: regression.MeanSquaredLogError(), *pair),
+        (lambda: regression.LogCoshError(), *pair),
+        (lambda: regression.MinkowskiDistance(p=3), *pair),
+        (lambda: regression.RelativeSquaredError(), *pair),
+        (lambda: regression.CosineSimilarity(reduction="mean"), rows_preds, rows_target),
+        (lambda: regression.TweedieDevianceScore(power=1.5), *pair),
+        (lambda: regression.KLDivergence(), p, q),
+        (lambda: regression.JensenShannonDivergence(reduction="sum"), p, q),
+        (lambda: regression.CriticalSuccessIndex(threshold=2.0), *pair),
+        (lambda: regression.ContinuousRankedProbabilityScore(), ensemble, target),
+    ]
+
+
+CLASS_CASES = class_cases()
+CLASS_IDS = [type(case[0]()).__name__ for case in CLASS_CASES]
+
+
+@pytest.mark.parametrize(("factory", "first", "second"), CLASS_CASES, ids=CLASS_IDS)
+def test_class_merge_pickle_state_dict(factory, first, second):
+    whole = factory()
+    whole.update(first, second)
+    expected = whole.compute()
+    left, right = factory(), factory()
+    left.update(first[:50], second[:50])
+    right.update(first[50:], second[50:])
+
+    merged = pickle.loads(pickle.dumps(left))
+    merged.merge_state(right.state_dict())
+    restored = factory()
+    restored.load_state_dict(merged.state_dict())
+
+    # The correlations' merged co-moments round differently from one pass, within 1e-12.
+    close(merged.compute(), expected)
+    close(restored.compute(), expected)
+    assert merged.update_count == 1
+
+
+@pytest.mark.parametrize(("factory", "first", "second"), CLASS_CASES, ids=CLASS_IDS)
+def test_class_facts_match_native(factory, first, second):
+    metric = factory()
+    native = ferrometrics._native.NativeMetric(type(metric).__name__)
+
+    assert type(metric).higher_is_better == native.higher_is_better
+    assert type(metric).is_differentiable == native.is_differentiable
