@@ -341,8 +341,10 @@ Outputs:
   So are the metrics that need inputs of another shape: cosine_similarity, kl_divergence and
   jensen_shannon_divergence take rows of vectors, and continuous_ranked_probability_score an
   ensemble of predictions per sample. critical_success_index is computed only with
-  --csi-threshold. A metric without a value for the data (a correlation of a constant column)
-  is shown as `undefined`, and an infinite value is shown in the table and null in JSON.
+  --csi-threshold. A metric without a value for the data (a correlation of one sample, an
+  adjusted R2 with as many regressors as samples) is shown as `undefined`. A NaN value (a
+  correlation of a constant column) or an infinite one is shown in the table and is null in
+  JSON, with the reason on stderr.
 
 Exit status:
   0 on success, 2 on invalid usage or invalid input, with a one-line message on stderr, and 1

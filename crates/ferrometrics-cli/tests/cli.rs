@@ -1695,3 +1695,26 @@ fn regression_example_matches_sklearn() {
     let r2 = map["r2_score"].as_f64().expect("a number");
     approx::assert_relative_eq!(r2, 0.517_748_422_220_349_9, max_relative = 1e-12);
 }
+
+#[test]
+fn regression_undefined_and_nan_values() {
+    let dir = TempDir::new("regression-undefined");
+    let file = dir.write("values.csv", "preds,target\n1.0,2.0\n1.0,3.0\n1.0,5.0\n");
+
+    let output = run(regression_args(
+        &file,
+        &["--format", "json", "--adjusted", "5"],
+    ));
+    let map = parse_json(&output);
+    let warnings = stderr(&output);
+
+    // Constant preds: Pearson's r is 0 / 0, and 5 regressors leave no degrees of freedom.
+    assert!(map["pearson_corrcoef"].is_null());
+    assert!(warnings.contains("pearson_corrcoef is NaN"), "{warnings}");
+    assert!(map["r2_score"].is_null());
+    assert!(
+        warnings.contains("r2_score is null, undefined"),
+        "{warnings}"
+    );
+    assert_eq!(map["mean_absolute_error"].as_f64(), Some(7.0 / 3.0));
+}
