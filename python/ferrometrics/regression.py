@@ -9,6 +9,9 @@ the input and the index, and a rejected batch leaves the state unchanged.
 States are running sums and moments that merge within 1e-12 relative of one pass over the data.
 ``SpearmanCorrCoef`` and ``KendallRankCorrCoef`` instead keep every sample, because ranks depend
 on all of them, and the ``reduction="none"`` modes keep one score per row.
+
+NOTE: ``WeightedPearsonCorrCoef``, which takes a third input of sample weights, exists only in
+the Rust crate (``ferrometrics::regression``) so far.
 """
 
 from __future__ import annotations
