@@ -753,3 +753,8 @@ def test_class_facts_match_native(factory, first, second):
 
     assert type(metric).higher_is_better == native.higher_is_better
     assert type(metric).is_differentiable == native.is_differentiable
+
+
+def test_crps_wrong_shape_names_preds():
+    with pytest.raises(ValueError, match="preds"):
+        functional.continuous_ranked_probability_score([0.0, 2.0], [1.0, 3.0])

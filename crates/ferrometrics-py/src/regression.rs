@@ -11,8 +11,8 @@ use ferrometrics::regression::{
     SymmetricMeanAbsolutePercentageError, TweedieDevianceScore,
     WeightedMeanAbsolutePercentageError,
 };
-use ferrometrics::{DynMetric, Result, Value};
-use ndarray::{ArrayViewD, Ix1, Ix2};
+use ferrometrics::{DynMetric, Metric, Result, Value};
+use ndarray::ArrayViewD;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -253,31 +253,14 @@ impl RegressionConfig {
                 regression::critical_success_index(preds, target, threshold, axis)?
             }
             Self::ContinuousRankedProbabilityScore => {
-                Value::Scalar(continuous_ranked_probability_score(preds, target)?)
+                // The library's function takes 2-D and 1-D views, and the metric takes views of
+                // any dimension and names the input whose shape is wrong.
+                let mut metric = ContinuousRankedProbabilityScore::<f64>::new();
+                Metric::update(&mut metric, (preds, target))?;
+                Value::Scalar(Metric::compute(&metric)?)
             }
         };
         Ok(value)
-    }
-}
-
-/// Runs the ensemble score on inputs of any dimension, letting the library report a wrong one.
-fn continuous_ranked_probability_score(
-    preds: ArrayViewD<'_, f64>,
-    target: ArrayViewD<'_, f64>,
-) -> Result<f64> {
-    match (
-        preds.view().into_dimensionality::<Ix2>(),
-        target.view().into_dimensionality::<Ix1>(),
-    ) {
-        (Ok(preds), Ok(target)) => regression::continuous_ranked_probability_score(preds, target),
-        // The stateful metric validates any shape and names the argument at fault.
-        _ => {
-            let mut metric = ContinuousRankedProbabilityScore::<f64>::new();
-            DynMetric::update(&mut metric, (preds, target))?;
-            DynMetric::compute(&metric)?.as_scalar().ok_or_else(|| {
-                ferrometrics::Error::invalid_input("preds", "expected a scalar score".to_owned())
-            })
-        }
     }
 }
 
