@@ -136,6 +136,15 @@ def complete_intersection_over_union(
     aggregate: bool = True,
 ) -> Union[float, npt.NDArray[np.float64]]: ...
 
+def regression_function(
+    name: str, first: Any, second: Any, options: Optional[Dict[str, Any]] = None
+) -> Any:
+    """Compute the regression metric of class ``name`` over whole inputs.
+
+    Returns a float, a float64 array of per-output or per-row values, or for Kendall's tau with
+    ``t_test`` a dict with the entries ``"tau"`` and ``"p_value"``.
+    """
+
 def mutual_info_score(preds: Any, target: Any) -> float: ...
 def normalized_mutual_info_score(
     preds: Any, target: Any, average_method: Optional[str] = None

@@ -342,7 +342,9 @@ class MetricCollection:
             leader = self._members[group[0]]
             values.append((group[0], leader._finish_output(state.compute(), state)))
             for name in group[1:]:
-                values.append((name, self._members[name]._native.compute_shared(state)))
+                member = self._members[name]
+                value = member._native.compute_shared(state)
+                values.append((name, member._finish_output(value, state)))
         order = {name: index for index, name in enumerate(self._members)}
         values.sort(key=lambda item: order[item[0]])
         return self._flatten(values)
@@ -414,4 +416,6 @@ _INPUT_NAMES = {
     "data_labels": ("data", "labels"),
     "weighted_values": ("value", "weight"),
     "detection": ("preds", "target"),
+    "regression": ("preds", "target"),
+    "distributions": ("p", "q"),
 }

@@ -151,7 +151,7 @@ class MeanAveragePrecision(Metric):
 
     def compute(self) -> Dict[str, Any]:
         """Compute mAP and mAR over every image seen since the last reset."""
-        return self._finish_output(super().compute(), self._native)
+        return super().compute()
 
     def _finish_output(self, value: Any, native: Any) -> Any:
         """Convert ``classes`` to integers and add the extended summary's ``ious``."""

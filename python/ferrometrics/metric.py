@@ -76,8 +76,8 @@ class Metric:
         """Check a state before ``merge_state`` folds it in. The default checks nothing."""
 
     def _finish_output(self, value: Any, native: Any) -> Any:
-        """Complete a value that ``native``, this metric's native state, computed. The default
-        returns it unchanged."""
+        """Convert a value that ``native``, the native state it came from, computed into the form
+        the class returns. The default returns it unchanged."""
         return value
 
     def _report_nan(self, dropped: int) -> None:
@@ -96,20 +96,23 @@ class Metric:
         owner = self._state_owner
         if owner is None:
             value = self._native.forward(first, second)
+            native = self._native
         else:
             batch = owner._native.empty_copy()
             batch.update(first, second)
             value = self._native.compute_shared(batch)
             owner._native.merge(batch)
             owner._update_count += 1
+            native = batch
         self._update_count += 1
-        return value
+        return self._finish_output(value, native)
 
     def compute(self) -> Any:
         """Compute the metric's value from every batch accumulated since the last reset."""
         if self._state_owner is not None:
-            return self._native.compute_shared(self._state_owner._native)
-        return self._native.compute()
+            owner = self._state_owner._native
+            return self._finish_output(self._native.compute_shared(owner), owner)
+        return self._finish_output(self._native.compute(), self._native)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.forward(*args, **kwargs)

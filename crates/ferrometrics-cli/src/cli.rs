@@ -2,9 +2,10 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 use ferrometrics::clustering::{AverageMethod, DunnDefinition};
 use ferrometrics::detection::{Average, IouType};
+use ferrometrics::regression::{KendallVariant, Normalization};
 
 /// Largest number of rows for which the silhouette coefficient is computed exactly by default.
 ///
@@ -64,6 +65,10 @@ pub enum Command {
     /// Score object detections or instance masks against COCO ground truth, as pycocotools.
     #[command(after_help = DETECTION_AFTER_HELP)]
     Detection(DetectionArgs),
+
+    /// Score predicted values against true values with every applicable regression metric.
+    #[command(after_help = REGRESSION_AFTER_HELP)]
+    Regression(RegressionArgs),
 }
 
 /// Options of the `clustering` subcommand.
@@ -373,6 +378,159 @@ impl From<AverageArg> for Average {
         match average {
             AverageArg::Macro => Average::Macro,
             AverageArg::Micro => Average::Micro,
+        }
+    }
+}
+
+const REGRESSION_AFTER_HELP: &str = "\
+Inputs:
+  Give the predicted and true values as two columns of FILE (--preds, --target) or as two .npy
+  files (--preds-npy, --target-npy) of shape (n,) with a float or integer dtype. Every value
+  must be a finite number.
+
+Outputs:
+  Every regression metric whose input the data allows, keyed by its function name in JSON.
+  A metric whose domain the data violates (mean_squared_log_error with a value at or below -1,
+  a Tweedie deviance with values outside its power's domain) is shown as `skipped` in the
+  table, with the reason in a reason column, and as null in JSON, with the reason on stderr.
+  So are the metrics that need inputs of another shape: cosine_similarity, kl_divergence and
+  jensen_shannon_divergence take rows of vectors, and continuous_ranked_probability_score an
+  ensemble of predictions per sample. critical_success_index is computed only with
+  --csi-threshold. A metric without a value for the data (a correlation of one sample, an
+  adjusted R2 with as many regressors as samples) is shown as `undefined`. A NaN value (a
+  correlation of a constant column) or an infinite one is shown in the table and is null in
+  JSON, with the reason on stderr.
+
+Exit status:
+  0 on success, 2 on invalid usage or invalid input, with a one-line message on stderr, and 1
+  when stdout cannot be written.
+
+Examples:
+  ferrometrics regression predictions.csv --preds predicted --target observed
+  ferrometrics regression --preds-npy yhat.npy --target-npy y.npy --format json
+  ferrometrics regression predictions.csv --preds yhat --target y --tweedie-power 2";
+
+/// Options of the `regression` subcommand.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("inputs").required(true).args(["file", "preds_npy"])))]
+pub struct RegressionArgs {
+    /// CSV file with a header row. Columns are selected by their header names.
+    #[arg(value_name = "FILE.csv", requires_all = ["preds", "target"])]
+    pub file: Option<PathBuf>,
+
+    /// Column of FILE with the predicted values.
+    #[arg(long, value_name = "COL", requires_all = ["file", "target"])]
+    pub preds: Option<String>,
+
+    /// Column of FILE with the true values.
+    #[arg(long, value_name = "COL", requires_all = ["file", "preds"])]
+    pub target: Option<String>,
+
+    /// .npy file with the predicted values, a 1-D array.
+    #[arg(
+        long,
+        value_name = "FILE.npy",
+        requires = "target_npy",
+        conflicts_with_all = ["file", "preds"]
+    )]
+    pub preds_npy: Option<PathBuf>,
+
+    /// .npy file with the true values, a 1-D array.
+    #[arg(
+        long,
+        value_name = "FILE.npy",
+        requires = "preds_npy",
+        conflicts_with_all = ["file", "target"]
+    )]
+    pub target_npy: Option<PathBuf>,
+
+    /// Variant of Kendall's tau: a (no tie correction), b (ties corrected on either side, as
+    /// scipy's default) or c (Stuart's, for tables that are not square).
+    #[arg(long, value_enum, default_value_t = KendallVariantArg::B)]
+    pub kendall_variant: KendallVariantArg,
+
+    /// Number of regressors of the model, for the adjusted R2 (0 for the plain R2).
+    #[arg(long, value_name = "K", default_value_t = 0)]
+    pub adjusted: usize,
+
+    /// Target statistic that divides the RMSE in normalized_root_mean_squared_error.
+    #[arg(long, value_enum, default_value_t = NormalizationArg::Mean)]
+    pub normalization: NormalizationArg,
+
+    /// Order of the Minkowski distance (1 or more).
+    #[arg(
+        long,
+        value_name = "P",
+        default_value_t = 2.0,
+        allow_negative_numbers = true
+    )]
+    pub minkowski_p: f64,
+
+    /// Power of the Tweedie deviance: 0 (normal), 1 (Poisson), 2 (gamma), or any power outside
+    /// (0, 1).
+    #[arg(
+        long,
+        value_name = "P",
+        default_value_t = 0.0,
+        allow_negative_numbers = true
+    )]
+    pub tweedie_power: f64,
+
+    /// Event threshold of the critical success index: a value is an event when it is at least
+    /// this. Without it the index is skipped.
+    #[arg(long, value_name = "T", allow_negative_numbers = true)]
+    pub csi_threshold: Option<f64>,
+
+    /// Field delimiter of FILE, one ASCII character.
+    #[arg(long, value_name = "CHAR", default_value_t = ',')]
+    pub delimiter: char,
+
+    /// Output format: a table for reading, or one JSON object keyed by metric function name.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// The variant of Kendall's tau.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KendallVariantArg {
+    /// (C - D) / (n (n - 1) / 2)
+    A,
+    /// (C - D) / sqrt((n0 - n1) (n0 - n2))
+    B,
+    /// 2 (C - D) / (n^2 (m - 1) / m)
+    C,
+}
+
+impl From<KendallVariantArg> for KendallVariant {
+    fn from(variant: KendallVariantArg) -> Self {
+        match variant {
+            KendallVariantArg::A => KendallVariant::A,
+            KendallVariantArg::B => KendallVariant::B,
+            KendallVariantArg::C => KendallVariant::C,
+        }
+    }
+}
+
+/// The target statistic of the normalized RMSE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NormalizationArg {
+    /// Mean of the target.
+    Mean,
+    /// Maximum minus minimum of the target.
+    Range,
+    /// Population standard deviation of the target.
+    Std,
+    /// Euclidean norm of the target.
+    L2,
+}
+
+impl From<NormalizationArg> for Normalization {
+    fn from(normalization: NormalizationArg) -> Self {
+        match normalization {
+            NormalizationArg::Mean => Normalization::Mean,
+            NormalizationArg::Range => Normalization::Range,
+            NormalizationArg::Std => Normalization::Std,
+            NormalizationArg::L2 => Normalization::L2,
         }
     }
 }

@@ -7,6 +7,7 @@ mod error;
 mod input;
 mod output;
 mod progress;
+mod regression;
 mod report;
 mod shard;
 
@@ -31,6 +32,7 @@ fn main() -> ExitCode {
     let printout = match &cli.command {
         Command::Clustering(args) => clustering::run(args),
         Command::Detection(args) => detection::run(args),
+        Command::Regression(args) => regression::run(args),
     };
     match printout {
         Ok(printout) => {

@@ -268,7 +268,7 @@ fn intrinsic_jobs<'a, F: Real>(
 }
 
 /// Returns whether larger values of the metric are better, from the library's metric facts.
-fn direction<M: Metric>(metric: ferrometrics::Result<M>) -> Option<bool> {
+pub(crate) fn direction<M: Metric>(metric: ferrometrics::Result<M>) -> Option<bool> {
     metric
         .ok()
         .and_then(|metric| metric.info().higher_is_better)

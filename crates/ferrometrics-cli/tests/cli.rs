@@ -1675,3 +1675,307 @@ fn shard_without_mpi_explains_build() {
         );
     }
 }
+
+/// TorchMetrics' documented regression example, with one negative target.
+const REGRESSION_CSV: &str = "\
+id,preds,target,name
+1,2.5,3.0,a
+2,0.0,-0.5,b
+3,2.0,2.0,c
+4,8.0,7.0,d
+";
+
+/// Values with a target below -1, outside the domain of log1p.
+const NEGATIVE_TARGET_CSV: &str = "\
+preds,target
+1.0,0.5
+2.0,-2.0
+3.0,2.5
+";
+
+const REGRESSION_KEYS: [&str; 22] = [
+    "pearson_corrcoef",
+    "spearman_corrcoef",
+    "kendall_rank_corrcoef",
+    "concordance_corrcoef",
+    "r2_score",
+    "explained_variance",
+    "relative_squared_error",
+    "mean_squared_error",
+    "normalized_root_mean_squared_error",
+    "mean_absolute_error",
+    "mean_absolute_percentage_error",
+    "symmetric_mean_absolute_percentage_error",
+    "weighted_mean_absolute_percentage_error",
+    "mean_squared_log_error",
+    "log_cosh_error",
+    "minkowski_distance",
+    "tweedie_deviance_score",
+    "cosine_similarity",
+    "kl_divergence",
+    "jensen_shannon_divergence",
+    "critical_success_index",
+    "continuous_ranked_probability_score",
+];
+
+fn regression_args(file: &Path, extra: &[&str]) -> Vec<String> {
+    let mut args = vec!["regression".to_owned(), path_arg(file)];
+    args.extend(["--preds", "preds", "--target", "target"].map(String::from));
+    args.extend(extra.iter().map(|arg| arg.to_string()));
+    args
+}
+
+#[test]
+fn regression_json_has_every_metric_key() {
+    let dir = TempDir::new("regression-keys");
+    let file = dir.write("values.csv", REGRESSION_CSV);
+
+    let map = parse_json(&run(regression_args(&file, &["--format", "json"])));
+
+    assert_eq!(sorted_keys(&map), sorted(&REGRESSION_KEYS));
+}
+
+#[test]
+fn regression_json_values_match_references() {
+    let dir = TempDir::new("regression-values");
+    let file = dir.write("values.csv", REGRESSION_CSV);
+
+    let map = parse_json(&run(regression_args(&file, &["--format", "json"])));
+    let value = |name: &str| map[name].as_f64().expect("a number");
+
+    // Squared errors 0.25, 0.25, 0 and 1, absolute errors 0.5, 0.5, 0 and 1.
+    assert_eq!(value("mean_squared_error"), 0.375);
+    assert_eq!(value("mean_absolute_error"), 0.5);
+    assert_eq!(value("minkowski_distance"), 1.5_f64.sqrt());
+    // scikit-learn's r2_score and scipy's pearsonr on the same values.
+    approx::assert_relative_eq!(
+        value("r2_score"),
+        0.948_608_137_044_967_9,
+        max_relative = 1e-15
+    );
+    approx::assert_relative_eq!(
+        value("pearson_corrcoef"),
+        0.984_869_618_448_27,
+        max_relative = 1e-13
+    );
+    // Both orderings agree on every pair.
+    approx::assert_relative_eq!(value("spearman_corrcoef"), 1.0, max_relative = 1e-15);
+    assert_eq!(value("kendall_rank_corrcoef"), 1.0);
+    // -0.5 lies inside the domain of log1p.
+    assert!(value("mean_squared_log_error") > 0.0);
+}
+
+#[test]
+fn regression_skips_metrics_outside_domain() {
+    let dir = TempDir::new("regression-skips");
+    let file = dir.write("values.csv", NEGATIVE_TARGET_CSV);
+
+    let output = run(regression_args(&file, &["--tweedie-power", "2"]));
+    let table = stdout(&output);
+    let row = |name: &str| {
+        table
+            .lines()
+            .find(|line| line.starts_with(&format!("| {name} ")))
+            .unwrap_or_else(|| panic!("no row {name} in {table}"))
+            .to_owned()
+    };
+
+    assert_eq!(output.status.code(), Some(0), "stderr: {}", stderr(&output));
+    assert!(row("mean_squared_log_error").contains("skipped"));
+    assert!(row("tweedie_deviance_score").contains("target has -2 at line 3"));
+    assert!(row("kl_divergence").contains("probability distributions"));
+    assert!(row("critical_success_index").contains("--csi-threshold"));
+    assert!(!row("r2_score").contains("skipped"));
+}
+
+#[test]
+fn regression_json_reports_skip_reasons_on_stderr() {
+    let dir = TempDir::new("regression-stderr");
+    let file = dir.write("values.csv", NEGATIVE_TARGET_CSV);
+
+    let output = run(regression_args(&file, &["--format", "json"]));
+    let map = parse_json(&output);
+
+    assert!(map["mean_squared_log_error"].is_null());
+    assert!(stderr(&output).contains("mean_squared_log_error is null, skipped: log1p"));
+}
+
+#[test]
+fn regression_csi_with_threshold() {
+    let dir = TempDir::new("regression-csi");
+    let file = dir.write("values.csv", REGRESSION_CSV);
+
+    let args = regression_args(&file, &["--format", "json", "--csi-threshold", "2.5"]);
+    let map = parse_json(&run(args));
+
+    // Events preds >= 2.5: rows 1 and 4; target >= 2.5: rows 1 and 4.
+    assert_eq!(map["critical_success_index"].as_f64(), Some(1.0));
+}
+
+#[test]
+fn regression_npy_matches_csv() {
+    let dir = TempDir::new("regression-npy");
+    let preds = dir.npy("preds.npy", &array![2.5_f32, 0.0, 2.0, 8.0]);
+    let target = dir.npy("target.npy", &array![3_i64, 0, 2, 7]);
+    let csv_target = dir.write("int.csv", "preds,target\n2.5,3\n0.0,0\n2.0,2\n8.0,7\n");
+
+    let from_npy = parse_json(&run([
+        "regression",
+        "--preds-npy",
+        &path_arg(&preds),
+        "--target-npy",
+        &path_arg(&target),
+        "--format",
+        "json",
+    ]));
+    let from_csv = parse_json(&run(regression_args(&csv_target, &["--format", "json"])));
+
+    assert_eq!(from_npy, from_csv);
+}
+
+#[test]
+fn regression_error_missing_column() {
+    let dir = TempDir::new("regression-missing-column");
+    let file = dir.write("values.csv", REGRESSION_CSV);
+
+    let mut args = vec!["regression".to_owned(), path_arg(&file)];
+    args.extend(["--preds", "yhat", "--target", "target"].map(String::from));
+    let output = run(args);
+
+    assert_input_error(
+        &output,
+        &["values.csv", "column \"yhat\" not found", "\"preds\""],
+    );
+}
+
+#[test]
+fn regression_error_non_numeric_cell() {
+    let dir = TempDir::new("regression-non-numeric");
+    let file = dir.write("values.csv", "preds,target\n1.0,2.0\n3.0,n/a\n");
+
+    let output = run(regression_args(&file, &[]));
+
+    assert_input_error(
+        &output,
+        &[
+            "values.csv",
+            "line 3",
+            "column \"target\"",
+            "\"n/a\" is not a number",
+        ],
+    );
+}
+
+#[test]
+fn regression_error_non_numeric_column() {
+    let dir = TempDir::new("regression-text-column");
+    let file = dir.write("values.csv", REGRESSION_CSV);
+
+    let mut args = vec!["regression".to_owned(), path_arg(&file)];
+    args.extend(["--preds", "name", "--target", "target"].map(String::from));
+
+    assert_input_error(
+        &run(args),
+        &["line 2", "column \"name\"", "\"a\" is not a number"],
+    );
+}
+
+#[test]
+fn regression_error_missing_cell() {
+    let dir = TempDir::new("regression-missing-cell");
+    let file = dir.write("values.csv", "preds,target\n1.0,2.0\n,3.0\n");
+
+    assert_input_error(
+        &run(regression_args(&file, &[])),
+        &["line 3", "column \"preds\"", "missing value"],
+    );
+}
+
+#[test]
+fn regression_error_length_mismatch_npy() {
+    let dir = TempDir::new("regression-length");
+    let preds = dir.npy("preds.npy", &array![1.0, 2.0, 3.0]);
+    let target = dir.npy("target.npy", &array![1.0, 2.0]);
+
+    let output = run([
+        "regression",
+        "--preds-npy",
+        &path_arg(&preds),
+        "--target-npy",
+        &path_arg(&target),
+    ]);
+
+    assert_input_error(
+        &output,
+        &[
+            "target.npy",
+            "length mismatch",
+            "target has 2 values",
+            "has 3",
+        ],
+    );
+}
+
+#[test]
+fn regression_error_nan_in_npy() {
+    let dir = TempDir::new("regression-nan");
+    let preds = dir.npy("preds.npy", &array![1.0, f64::NAN]);
+    let target = dir.npy("target.npy", &array![1.0, 2.0]);
+
+    let output = run([
+        "regression",
+        "--preds-npy",
+        &path_arg(&preds),
+        "--target-npy",
+        &path_arg(&target),
+    ]);
+
+    assert_input_error(&output, &["preds.npy", "index 1", "not finite"]);
+}
+
+#[test]
+fn regression_error_invalid_tweedie_power() {
+    let dir = TempDir::new("regression-power");
+    let file = dir.write("values.csv", REGRESSION_CSV);
+
+    let output = run(regression_args(&file, &["--tweedie-power", "0.5"]));
+
+    assert_input_error(&output, &["--tweedie-power", "0.5"]);
+}
+
+#[test]
+fn regression_example_matches_sklearn() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/diabetes_linear.csv");
+    let mut args = vec!["regression".to_owned(), path_arg(&example)];
+    args.extend(["--preds", "prediction", "--target", "progression"].map(String::from));
+    args.extend(["--format", "json"].map(String::from));
+
+    let map = parse_json(&run(args));
+
+    // sklearn.metrics.r2_score of the in-sample LinearRegression fit, scikit-learn 1.x.
+    let r2 = map["r2_score"].as_f64().expect("a number");
+    approx::assert_relative_eq!(r2, 0.517_748_422_220_349_9, max_relative = 1e-12);
+}
+
+#[test]
+fn regression_undefined_and_nan_values() {
+    let dir = TempDir::new("regression-undefined");
+    let file = dir.write("values.csv", "preds,target\n1.0,2.0\n1.0,3.0\n1.0,5.0\n");
+
+    let output = run(regression_args(
+        &file,
+        &["--format", "json", "--adjusted", "5"],
+    ));
+    let map = parse_json(&output);
+    let warnings = stderr(&output);
+
+    // Constant preds: Pearson's r is 0 / 0, and 5 regressors leave no degrees of freedom.
+    assert!(map["pearson_corrcoef"].is_null());
+    assert!(warnings.contains("pearson_corrcoef is NaN"), "{warnings}");
+    assert!(map["r2_score"].is_null());
+    assert!(
+        warnings.contains("r2_score is null, undefined"),
+        "{warnings}"
+    );
+    assert_eq!(map["mean_absolute_error"].as_f64(), Some(7.0 / 3.0));
+}

@@ -228,6 +228,31 @@ pub(crate) fn values<'py>(
     }
 }
 
+/// Reads regression values: a real-valued array of any shape, or a scalar, as float64.
+///
+/// Integer and bool arrays are converted, as TorchMetrics converts them to floats. Values are
+/// checked for NaN and infinity by the library, which names the index.
+///
+/// # Errors
+///
+/// Raises `TypeError` for complex and non-numeric dtypes.
+pub(crate) fn reals<'py>(
+    argument: &str,
+    object: &Bound<'py, PyAny>,
+) -> PyResult<PyReadonlyArrayDyn<'py, f64>> {
+    let array = to_numpy(argument, object)?;
+    match array.dtype().kind() {
+        b'f' | b'i' | b'u' | b'b' => readonly_as(&array, "float64"),
+        _ => Err(type_error(
+            argument,
+            format!(
+                "expected real numbers, got dtype {}; pass a numeric array",
+                dtype_text(&array)
+            ),
+        )),
+    }
+}
+
 /// Converts a metric value into Python: a float, a float64 numpy array, or a dict in the
 /// metric's key order.
 pub(crate) fn value_to_py(py: Python<'_>, value: Value) -> PyResult<Bound<'_, PyAny>> {

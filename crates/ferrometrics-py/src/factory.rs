@@ -12,12 +12,14 @@ use ferrometrics::clustering::{
 };
 use ferrometrics::inputs::{DataLabels, LabelPairs, WeightedValues};
 use ferrometrics::numerics::Real;
+use ferrometrics::regression::PredsTarget;
 use ferrometrics::{DynMetric, Result};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyDictMethods, PyFloat, PyString};
 
 use crate::conversion::Precision;
 use crate::errors::{argument_error, argument_type_error, to_py_err};
+use crate::regression::RegressionConfig;
 
 /// The kind of batch a metric takes, which decides how `update` reads its arguments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +27,10 @@ pub(crate) enum Kind {
     LabelPairs,
     DataLabels,
     WeightedValues,
+    /// Predicted and true values of a regression metric.
+    Regression,
+    /// Two distributions, `p` and `q`, of a divergence.
+    Distributions,
 }
 
 impl Kind {
@@ -34,6 +40,8 @@ impl Kind {
             Kind::LabelPairs => ("preds", "target"),
             Kind::DataLabels => ("data", "labels"),
             Kind::WeightedValues => ("value", "weight"),
+            Kind::Regression => ("preds", "target"),
+            Kind::Distributions => ("p", "q"),
         }
     }
 
@@ -43,6 +51,8 @@ impl Kind {
             Kind::LabelPairs => "label_pairs",
             Kind::DataLabels => "data_labels",
             Kind::WeightedValues => "weighted_values",
+            Kind::Regression => "regression",
+            Kind::Distributions => "distributions",
         }
     }
 }
@@ -53,6 +63,7 @@ pub(crate) enum Inner {
     DataF32(Box<dyn DynMetric<DataLabels<f32>>>),
     DataF64(Box<dyn DynMetric<DataLabels<f64>>>),
     WeightedValues(Box<dyn DynMetric<WeightedValues>>),
+    Regression(Box<dyn DynMetric<PredsTarget<f64>>>),
 }
 
 /// A metric's class and parsed configuration, enough to build it for either precision.
@@ -79,6 +90,7 @@ pub(crate) enum Config {
     CatMetric(NanStrategy),
     RunningMean(usize, NanStrategy),
     RunningSum(usize, NanStrategy),
+    Regression(RegressionConfig),
 }
 
 impl Config {
@@ -121,12 +133,15 @@ impl Config {
             "RunningSum" => {
                 Config::RunningSum(options.count("window", 5)?, options.nan_strategy()?)
             }
-            _ => {
-                return Err(argument_error(
-                    "name",
-                    format!("{name:?} is not a metric class"),
-                ))
-            }
+            _ => match RegressionConfig::parse(name, &options)? {
+                Some(config) => Config::Regression(config),
+                None => {
+                    return Err(argument_error(
+                        "name",
+                        format!("{name:?} is not a metric class"),
+                    ))
+                }
+            },
         };
         options.reject_unused(name)?;
         Ok(config)
@@ -156,6 +171,8 @@ impl Config {
             | Config::CatMetric(_)
             | Config::RunningMean(..)
             | Config::RunningSum(..) => Kind::WeightedValues,
+            Config::Regression(config) if config.takes_distributions() => Kind::Distributions,
+            Config::Regression(_) => Kind::Regression,
         }
     }
 
@@ -209,6 +226,7 @@ impl Config {
             Config::RunningSum(window, strategy) => {
                 Inner::WeightedValues(Box::new(RunningSum::new(*window, *strategy)?))
             }
+            Config::Regression(config) => Inner::Regression(config.build()?),
         };
         Ok(inner)
     }
@@ -265,7 +283,7 @@ impl<'a, 'py> Options<'a, 'py> {
         }
     }
 
-    fn string(&self, name: &'static str, default: &str) -> PyResult<String> {
+    pub(crate) fn string(&self, name: &'static str, default: &str) -> PyResult<String> {
         match self.get(name)? {
             None => Ok(default.to_owned()),
             Some(value) => match value.cast::<PyString>() {
@@ -316,7 +334,7 @@ impl<'a, 'py> Options<'a, 'py> {
         })
     }
 
-    fn count(&self, name: &'static str, default: usize) -> PyResult<usize> {
+    pub(crate) fn count(&self, name: &'static str, default: usize) -> PyResult<usize> {
         self.reject_none(name, "a positive integer")?;
         Ok(self.optional_count(name)?.unwrap_or(default))
     }
@@ -332,6 +350,53 @@ impl<'a, 'py> Options<'a, 'py> {
                 format!("expected a positive integer, got {value}"),
             )),
         }
+    }
+
+    /// Parses a non-negative integer, such as the number of regressors of an adjusted R2.
+    pub(crate) fn non_negative(&self, name: &'static str, default: usize) -> PyResult<usize> {
+        self.reject_none(name, "a non-negative integer")?;
+        match self.integer(name)? {
+            None => Ok(default),
+            Some(value) => usize::try_from(value).map_err(|_| {
+                argument_error(
+                    name,
+                    format!("expected a non-negative integer, got {value}"),
+                )
+            }),
+        }
+    }
+
+    /// Parses an optional axis index: `None`, or a non-negative integer.
+    pub(crate) fn optional_index(&self, name: &'static str) -> PyResult<Option<usize>> {
+        match self.integer(name)? {
+            None => Ok(None),
+            Some(value) => usize::try_from(value).map(Some).map_err(|_| {
+                argument_error(
+                    name,
+                    format!("expected None or a non-negative axis index, got {value}"),
+                )
+            }),
+        }
+    }
+
+    /// Parses a Python or numpy bool. Numbers are rejected although Python can test their
+    /// truth, because a number here is more likely a misplaced argument than a flag.
+    pub(crate) fn boolean(&self, name: &'static str, default: bool) -> PyResult<bool> {
+        self.reject_none(name, "a bool")?;
+        let Some(value) = self.get(name)? else {
+            return Ok(default);
+        };
+        if let Ok(flag) = value.cast::<pyo3::types::PyBool>() {
+            return Ok(flag.is_true());
+        }
+        let numpy_bool = value.py().import("numpy")?.getattr("bool_")?;
+        if value.is_instance(&numpy_bool)? {
+            return value.is_truthy();
+        }
+        Err(argument_type_error(
+            name,
+            format!("expected a bool, got {}", describe(&value)),
+        ))
     }
 
     pub(crate) fn seed(&self, name: &'static str) -> PyResult<u64> {
@@ -385,7 +450,7 @@ impl<'a, 'py> Options<'a, 'py> {
     }
 
     /// Rejects keywords that no parser read, as TorchMetrics rejects unexpected keywords.
-    fn reject_unused(&self, metric: &str) -> PyResult<()> {
+    pub(crate) fn reject_unused(&self, metric: &str) -> PyResult<()> {
         let Some(dict) = self.dict else {
             return Ok(());
         };

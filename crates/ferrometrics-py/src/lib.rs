@@ -13,6 +13,7 @@ mod factory;
 mod functional;
 mod iou;
 mod metric;
+mod regression;
 
 use pyo3::prelude::*;
 
@@ -22,6 +23,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<metric::NativeMetric>()?;
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     functional::register(module)?;
+    module.add_function(wrap_pyfunction!(regression::regression_function, module)?)?;
     detection::register(module)?;
     iou::register(module)?;
     coco::register(module)?;

@@ -19,6 +19,7 @@ macro_rules! with_metric {
             Inner::DataF32($metric) => $body,
             Inner::DataF64($metric) => $body,
             Inner::WeightedValues($metric) => $body,
+            Inner::Regression($metric) => $body,
         }
     };
 }
@@ -140,6 +141,15 @@ impl NativeMetric {
                 );
                 py.detach(|| apply(metric.as_mut(), input, step))
             }
+            Kind::Regression | Kind::Distributions => {
+                let first = conversion::reals(first_name, first)?;
+                let second = conversion::reals(second_name, required_second()?)?;
+                let Inner::Regression(metric) = &mut self.inner else {
+                    unreachable!("a regression configuration builds a regression metric")
+                };
+                let input = (first.as_array(), second.as_array());
+                py.detach(|| apply(metric.as_mut(), input, step))
+            }
         };
 
         let value = result.map_err(to_py_err)?;
@@ -162,6 +172,7 @@ impl NativeMetric {
             Inner::DataF32(metric) => Inner::DataF32(metric.clone_box()),
             Inner::DataF64(metric) => Inner::DataF64(metric.clone_box()),
             Inner::WeightedValues(metric) => Inner::WeightedValues(metric.clone_box()),
+            Inner::Regression(metric) => Inner::Regression(metric.clone_box()),
         }
     }
 
@@ -197,6 +208,9 @@ impl NativeMetric {
             (Inner::WeightedValues(ours), Inner::WeightedValues(theirs)) => {
                 py.detach(|| ours.merge_dyn(theirs.as_ref()))
             }
+            (Inner::Regression(ours), Inner::Regression(theirs)) => {
+                py.detach(|| ours.merge_dyn(theirs.as_ref()))
+            }
             (ours, theirs) => Err(Error::incompatible_state(format!(
                 "cannot merge a {} state{} into a {} state{}",
                 with_metric!(theirs, metric => metric.info().name),
@@ -227,6 +241,9 @@ impl NativeMetric {
             (Inner::WeightedValues(ours), Inner::WeightedValues(theirs)) => {
                 py.detach(|| compute_from_state(ours.as_ref(), theirs.as_ref()))
             }
+            (Inner::Regression(ours), Inner::Regression(theirs)) => {
+                py.detach(|| compute_from_state(ours.as_ref(), theirs.as_ref()))
+            }
             _ => Err(Error::incompatible_state(format!(
                 "{} cannot read the state of {}, which takes another kind of input",
                 self.info().name,
@@ -252,7 +269,8 @@ impl NativeMetric {
         self.info().name
     }
 
-    /// The kind of batch: `"label_pairs"`, `"data_labels"` or `"weighted_values"`.
+    /// The kind of batch: `"label_pairs"`, `"data_labels"`, `"weighted_values"`, `"regression"`
+    /// or `"distributions"`.
     #[getter(input_kind)]
     fn input_kind(&self) -> &'static str {
         self.kind().as_str()
@@ -437,6 +455,9 @@ impl NativeMetric {
             (Inner::DataF32(probe), Inner::DataF32(loaded)) => probe.merge_dyn(loaded.as_ref()),
             (Inner::DataF64(probe), Inner::DataF64(loaded)) => probe.merge_dyn(loaded.as_ref()),
             (Inner::WeightedValues(probe), Inner::WeightedValues(loaded)) => {
+                probe.merge_dyn(loaded.as_ref())
+            }
+            (Inner::Regression(probe), Inner::Regression(loaded)) => {
                 probe.merge_dyn(loaded.as_ref())
             }
             _ => unreachable!("both were built from one configuration and precision"),

@@ -119,6 +119,85 @@ pub fn read_csv(
     })
 }
 
+/// Reads the numeric columns `columns` of a CSV file, one array per column in request order.
+///
+/// Fields are trimmed, and every value must be a finite number. Errors name the file, the line
+/// (1-based, the header being line 1) and the column.
+pub fn read_value_columns(
+    path: &Path,
+    delimiter: u8,
+    columns: &[&str],
+) -> Result<Vec<Array1<f64>>, CliError> {
+    let file = open(path)?;
+    let file_len = file.metadata().map(|metadata| metadata.len()).unwrap_or(0);
+    let bar = progress::file_bar(file_len, &path.display().to_string());
+    let mut reader = ReaderBuilder::new()
+        .delimiter(delimiter)
+        .trim(Trim::All)
+        .from_reader(bar.wrap_read(file));
+
+    let headers = reader.headers().map_err(|e| csv_error(path, e))?.clone();
+    if headers.is_empty() || (headers.len() == 1 && headers[0].is_empty()) {
+        return Err(CliError::file(
+            path,
+            "the file is empty, expected a header row followed by data rows",
+        ));
+    }
+    let indices = columns
+        .iter()
+        .map(|name| column_index(path, &headers, name))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let mut values = vec![Vec::new(); indices.len()];
+    let mut record = StringRecord::new();
+    let mut rows = 0;
+    while reader
+        .read_record(&mut record)
+        .map_err(|e| csv_error(path, e))?
+    {
+        let line = record
+            .position()
+            .map_or(rows as u64 + 2, |position| position.line());
+        for (column_values, &column) in values.iter_mut().zip(&indices) {
+            column_values.push(parse_value(path, line, &headers[column], &record[column])?);
+        }
+        rows += 1;
+    }
+    bar.finish_and_clear();
+
+    if rows == 0 {
+        return Err(CliError::file(
+            path,
+            "no data rows after the header, add at least one row of values",
+        ));
+    }
+    Ok(values.into_iter().map(Array1::from).collect())
+}
+
+fn parse_value(path: &Path, line: u64, column: &str, field: &str) -> Result<f64, CliError> {
+    let location = format!("line {line}, column \"{column}\"");
+    if field.is_empty() {
+        return Err(CliError::file(
+            path,
+            format!("{location}: missing value, remove or impute the row"),
+        ));
+    }
+
+    let value: f64 = field.parse().map_err(|_| {
+        CliError::file(
+            path,
+            format!("{location}: value \"{field}\" is not a number, select a numeric column"),
+        )
+    })?;
+    if !value.is_finite() {
+        return Err(CliError::file(
+            path,
+            format!("{location}: value {field} is not finite, remove or impute the row"),
+        ));
+    }
+    Ok(value)
+}
+
 fn open(path: &Path) -> Result<File, CliError> {
     File::open(path).map_err(|e| match e.kind() {
         IoErrorKind::NotFound => CliError::file(path, "file not found, check the path"),

@@ -124,6 +124,79 @@ pub fn read_features(path: &Path) -> Result<Features, CliError> {
     }
 }
 
+/// Reads a vector of real values: a float or integer dtype, of shape (n,) or (n, 1), with
+/// finite values, as float64.
+pub fn read_values(path: &Path) -> Result<Array1<f64>, CliError> {
+    let (dtype, shape) = read_header(path)?;
+    let shape_ok = shape.len() == 1 || (shape.len() == 2 && shape[1] == 1);
+    if !shape_ok {
+        return Err(CliError::file(
+            path,
+            format!(
+                "values have shape {}, expected a 1-D array, save values.ravel()",
+                numpy_shape(&shape)
+            ),
+        ));
+    }
+
+    let values: Array1<f64> = match (dtype.kind, dtype.size) {
+        ('f', 4) => read_array::<f32>(path)?
+            .iter()
+            .map(|&x| f64::from(x))
+            .collect(),
+        ('f', 8) => read_array::<f64>(path)?.into_iter().collect(),
+        ('i', 1) => read_array::<i8>(path)?
+            .iter()
+            .map(|&x| f64::from(x))
+            .collect(),
+        ('i', 2) => read_array::<i16>(path)?
+            .iter()
+            .map(|&x| f64::from(x))
+            .collect(),
+        ('i', 4) => read_array::<i32>(path)?
+            .iter()
+            .map(|&x| f64::from(x))
+            .collect(),
+        ('u', 1) => read_array::<u8>(path)?
+            .iter()
+            .map(|&x| f64::from(x))
+            .collect(),
+        ('u', 2) => read_array::<u16>(path)?
+            .iter()
+            .map(|&x| f64::from(x))
+            .collect(),
+        ('u', 4) => read_array::<u32>(path)?
+            .iter()
+            .map(|&x| f64::from(x))
+            .collect(),
+        ('i', 8) => exact_floats(path, read_array::<i64>(path)?)?,
+        ('u', 8) => exact_floats(path, read_array::<u64>(path)?)?,
+        _ => {
+            return Err(CliError::file(
+                path,
+                format!(
+                    "values have dtype {dtype}, expected a float or integer dtype, save \
+                     values.astype(numpy.float64)"
+                ),
+            ))
+        }
+    };
+
+    if values.is_empty() {
+        return Err(CliError::file(
+            path,
+            "the array is empty, save at least one value",
+        ));
+    }
+    if let Some((index, value)) = values.iter().enumerate().find(|(_, x)| !x.is_finite()) {
+        return Err(CliError::file(
+            path,
+            format!("index {index}: value {value} is not finite, remove or impute the sample"),
+        ));
+    }
+    Ok(values)
+}
+
 fn open(path: &Path) -> Result<File, CliError> {
     File::open(path).map_err(|e| match e.kind() {
         IoErrorKind::NotFound => CliError::file(path, "file not found, check the path"),
@@ -176,6 +249,29 @@ fn read_array<T: ReadableElement>(path: &Path) -> Result<ArrayD<T>, CliError> {
         .map_err(|e| CliError::file(path, format!("failed to read the array: {e}")))?;
     bar.finish_and_clear();
     Ok(array)
+}
+
+/// Converts 64-bit integers to f64, rejecting magnitudes above 2^53, which f64 would round.
+fn exact_floats<T>(path: &Path, values: ArrayD<T>) -> Result<Array1<f64>, CliError>
+where
+    T: Copy + Display + TryInto<i64>,
+{
+    const EXACT_LIMIT: i64 = 1 << 53;
+    values
+        .iter()
+        .enumerate()
+        .map(|(index, &value)| match value.try_into() {
+            Ok(integer) if (-EXACT_LIMIT..=EXACT_LIMIT).contains(&integer) => Ok(integer as f64),
+            _ => Err(CliError::file(
+                path,
+                format!(
+                    "index {index}: value {value} exceeds 2^53 in magnitude and would be rounded \
+                     by the float64 computations, save values.astype(numpy.float64) to accept \
+                     the rounding"
+                ),
+            )),
+        })
+        .collect()
 }
 
 fn labels_to_i64<T>(path: &Path, labels: ArrayD<T>) -> Result<Array1<i64>, CliError>

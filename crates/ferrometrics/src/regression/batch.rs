@@ -1,7 +1,7 @@
 //! Validation of `(preds, target)` batches and their conversion to `f64` columns, one column per
 //! output.
 
-use ndarray::{Array2, ArrayViewD, Axis, Dimension};
+use ndarray::{Array2, ArrayViewD, Axis};
 
 use super::Real;
 use crate::error::{Error, Result};
@@ -56,18 +56,34 @@ pub(crate) fn check_same_shape<F>(
 
 /// Returns an [`Error::NonFinite`] for the first NaN or infinite element of `values`.
 pub(crate) fn check_finite<F: Real>(argument: &str, values: &ArrayViewD<'_, F>) -> Result<()> {
-    let Some((index, value)) = values.indexed_iter().find(|(_, x)| !x.to_f64().is_finite()) else {
+    // `iter` walks a contiguous array as a slice, where `indexed_iter` computes a dynamic index
+    // per element and takes several times longer, so the index is computed only on failure.
+    let Some(position) = values.iter().position(|x| !x.to_f64().is_finite()) else {
         return Ok(());
     };
-    let location = match index.slice() {
+    let value = values.iter().nth(position).map_or(f64::NAN, |x| x.to_f64());
+    let index = unravel(position, values.shape());
+    let location = match index.as_slice() {
         [i] => format!("index {i}"),
         other => format!("index {other:?}"),
     };
     Err(Error::NonFinite {
         argument: argument.to_owned(),
         location,
-        value: value.to_f64(),
+        value,
     })
+}
+
+/// Converts a position in row-major order into the index of each axis of `shape`.
+fn unravel(mut position: usize, shape: &[usize]) -> Vec<usize> {
+    let mut index = vec![0; shape.len()];
+    for (axis, &length) in shape.iter().enumerate().rev() {
+        if length > 0 {
+            index[axis] = position % length;
+            position /= length;
+        }
+    }
+    index
 }
 
 /// Validates a batch and returns it as `f64` arrays of shape `(N, num_outputs)`.
@@ -129,5 +145,53 @@ pub(crate) fn per_output(values: Vec<f64>) -> Value {
     match values.as_slice() {
         [value] => Value::Scalar(*value),
         _ => Value::Array(ndarray::Array1::from(values).into_dyn()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ndarray::array;
+
+    use super::*;
+
+    #[test]
+    fn check_finite_names_row_and_column() {
+        let values = array![[1.0, 2.0], [3.0, f64::INFINITY]].into_dyn();
+
+        let message = check_finite("preds", &values.view())
+            .unwrap_err()
+            .to_string();
+
+        assert!(message.contains("index [1, 1]"), "{message}");
+        assert!(message.contains("inf"), "{message}");
+    }
+
+    #[test]
+    fn check_finite_names_flat_index() {
+        let values = array![1.0, f64::NAN, 3.0].into_dyn();
+
+        let message = check_finite("target", &values.view())
+            .unwrap_err()
+            .to_string();
+
+        assert!(message.contains("index 1"), "{message}");
+        assert!(message.contains("target"), "{message}");
+    }
+
+    #[test]
+    fn check_finite_reads_transposed_views_in_logical_order() {
+        let values = array![[1.0, 2.0, 3.0], [4.0, 5.0, f64::NAN]];
+        let transposed = values.t().into_dyn();
+
+        let message = check_finite("preds", &transposed).unwrap_err().to_string();
+
+        assert!(message.contains("index [2, 1]"), "{message}");
+    }
+
+    #[test]
+    fn unravel_row_major() {
+        assert_eq!(unravel(5, &[2, 3]), vec![1, 2]);
+        assert_eq!(unravel(0, &[4]), vec![0]);
+        assert_eq!(unravel(7, &[2, 2, 2]), vec![1, 1, 1]);
     }
 }

@@ -23,20 +23,27 @@ use crate::Value;
 /// Returns the 1-based ranks of `values`, tied values getting the mean of their ranks, as
 /// `scipy.stats.rankdata(values, method="average")`.
 fn average_ranks(values: &[f64]) -> Vec<f64> {
-    let mut order: Vec<usize> = (0..values.len()).collect();
-    // Adding 0.0 turns -0.0 into 0.0, so that values equal under `==` also sort together.
-    order.sort_by(|&a, &b| (values[a] + 0.0).total_cmp(&(values[b] + 0.0)));
+    // Sorting (value, index) pairs reads memory in order, where sorting indices by their values
+    // jumps through `values` at every comparison. Tied values share one rank, so their order
+    // does not matter and an unstable sort suffices. Adding 0.0 turns -0.0 into 0.0, so that
+    // values equal under `==` also sort together.
+    let mut order: Vec<(f64, usize)> = values
+        .iter()
+        .enumerate()
+        .map(|(index, &value)| (value + 0.0, index))
+        .collect();
+    order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
 
     let mut ranks = vec![0.0; values.len()];
     let mut start = 0;
     while start < order.len() {
         let mut end = start + 1;
-        while end < order.len() && values[order[end]] == values[order[start]] {
+        while end < order.len() && order[end].0 == order[start].0 {
             end += 1;
         }
         // Positions start..end hold ranks start + 1 ..= end, whose mean is this.
         let rank = (start + end + 1) as f64 / 2.0;
-        for &index in &order[start..end] {
+        for &(_, index) in &order[start..end] {
             ranks[index] = rank;
         }
         start = end;
