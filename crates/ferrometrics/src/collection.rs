@@ -4,11 +4,10 @@ use std::collections::HashSet;
 
 use crate::dynamic::DynMetric;
 use crate::error::{Error, Result};
-use crate::metric::InputKind;
+use crate::metric::{InputKind, MetricInfo};
 use crate::value::Value;
 
 /// One member of a collection.
-#[derive(Clone)]
 struct Member<K: InputKind> {
     name: String,
     metric: Box<dyn DynMetric<K>>,
@@ -49,12 +48,33 @@ struct Member<K: InputKind> {
 /// assert_eq!(result[1].1.as_scalar(), Some(1.0));
 /// # Ok::<(), ferrometrics::Error>(())
 /// ```
-#[derive(Clone)]
 pub struct MetricCollection<K: InputKind> {
     members: Vec<Member<K>>,
     prefix: String,
     postfix: String,
     compute_groups: bool,
+}
+
+// Written out because a derive would require `K: Clone`, and `K` is a marker type.
+impl<K: InputKind> Clone for Member<K> {
+    fn clone(&self) -> Self {
+        Self {
+            name: self.name.clone(),
+            metric: self.metric.clone(),
+            leader: self.leader,
+        }
+    }
+}
+
+impl<K: InputKind> Clone for MetricCollection<K> {
+    fn clone(&self) -> Self {
+        Self {
+            members: self.members.clone(),
+            prefix: self.prefix.clone(),
+            postfix: self.postfix.clone(),
+            compute_groups: self.compute_groups,
+        }
+    }
 }
 
 impl<K: InputKind> Default for MetricCollection<K> {
@@ -149,6 +169,14 @@ impl<K: InputKind> MetricCollection<K> {
         self.members
             .iter()
             .map(|member| member.name.as_str())
+            .collect()
+    }
+
+    /// Returns each member's name and facts, in insertion order.
+    pub fn member_infos(&self) -> Vec<(&str, MetricInfo)> {
+        self.members
+            .iter()
+            .map(|member| (member.name.as_str(), member.metric.info()))
             .collect()
     }
 

@@ -20,3 +20,6 @@ mod regression;
 
 #[path = "integration/detection_iou.rs"]
 mod detection_iou;
+
+#[path = "integration/wrappers.rs"]
+mod wrappers;
