@@ -6,7 +6,7 @@ Porting code from TorchMetrics means changing the import: ``ferrometrics.cluster
 sequences or CPU torch tensors. Results are Python floats, numpy arrays and dicts of them.
 """
 
-from ferrometrics import aggregation, clustering, detection, functional
+from ferrometrics import aggregation, clustering, detection, functional, wrappers
 from ferrometrics._native import __version__
 from ferrometrics.collection import MetricCollection
 from ferrometrics.metric import Metric
@@ -19,4 +19,5 @@ __all__ = [
     "clustering",
     "detection",
     "functional",
+    "wrappers",
 ]

@@ -140,10 +140,11 @@ impl BootstrapOptions {
 /// Every batch is validated once with the base metric before any replicate is updated, so a
 /// rejected batch changes nothing.
 ///
-/// `merge` merges the replicates pairwise. Shards of one data set that start at disjoint batch
-/// indices ([`BootStrapper::with_first_batch`]) merge to the result of one pass over the
-/// batches in index order. Shards that share a seed and batch indices reuse the same draws for
-/// different data, which correlates them: give each such shard its own seed.
+/// `merge` merges the replicates pairwise and accepts states drawn with other seeds. Shards of
+/// one data set with one seed and disjoint batch indices ([`BootStrapper::with_first_batch`])
+/// merge to the result of one pass over the batches in index order. Shards that share a seed
+/// and batch indices reuse the same draws for different data, which correlates them, so give
+/// each such shard its own seed.
 ///
 /// # Example
 ///
