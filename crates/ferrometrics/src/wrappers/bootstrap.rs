@@ -242,7 +242,12 @@ where
     }
 
     fn check_same_config(&self, other: &Self) -> Result<()> {
-        check_same_config("BootStrapper", "options", &self.options, &other.options)?;
+        // The seed is left out, so that shards drawn with their own seeds merge.
+        let theirs = BootstrapOptions {
+            seed: self.options.seed,
+            ..other.options.clone()
+        };
+        check_same_config("BootStrapper", "options", &self.options, &theirs)?;
         if let (Some(ours), Some(theirs)) = (self.replicates.first(), other.replicates.first()) {
             check_same_config(
                 "BootStrapper",

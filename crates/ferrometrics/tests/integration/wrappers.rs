@@ -463,9 +463,17 @@ fn bootstrap_merge_other_options_rejected() {
 fn bootstrap_merge_other_seed_accepted() {
     let mut ours = mean_bootstrap(5, 1);
     let mut theirs = mean_bootstrap(5, 2);
-    ours.update((values(&uniform(80, 50)).view(), None)).unwrap();
-    theirs.update((values(&uniform(81, 50)).view(), None)).unwrap();
-    let drawn: Vec<u64> = ours.drawn().iter().zip(theirs.drawn()).map(|(a, b)| a + b).collect();
+    ours.update((values(&uniform(80, 50)).view(), None))
+        .unwrap();
+    theirs
+        .update((values(&uniform(81, 50)).view(), None))
+        .unwrap();
+    let drawn: Vec<u64> = ours
+        .drawn()
+        .iter()
+        .zip(theirs.drawn())
+        .map(|(a, b)| a + b)
+        .collect();
 
     ours.merge(&theirs).unwrap();
     assert_eq!(ours.drawn(), drawn.as_slice());
