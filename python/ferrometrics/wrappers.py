@@ -266,11 +266,18 @@ def _to_python(array: np.ndarray) -> Any:
 _STRATEGIES = ("poisson", "multinomial")
 
 
+def _to_numpy(value: Any) -> np.ndarray:
+    """Return an input as a numpy array, converting a CPU torch tensor without importing torch."""
+    if hasattr(value, "detach") and hasattr(value, "cpu"):
+        return value.detach().cpu().numpy()
+    return np.asarray(value)
+
+
 def _as_samples(value: Any) -> Any:
     """Return a batch input as a list (one dict per image) or as a numpy array."""
     if isinstance(value, (list, tuple)) and value and isinstance(value[0], dict):
         return list(value)
-    return np.asarray(value)
+    return _to_numpy(value)
 
 
 def _num_samples(value: Any, name: str) -> int:
@@ -870,7 +877,7 @@ class _MultioutputEngine(_Engine):
         }
 
     def _columns(self, first: Any, second: Any) -> List[Tuple[Any, Any]]:
-        arrays = [np.asarray(first)] + ([] if second is None else [np.asarray(second)])
+        arrays = [_to_numpy(first)] + ([] if second is None else [_to_numpy(second)])
         names = ["preds", "target"]
         outputs = None
         for name, array in zip(names, arrays):
@@ -1048,7 +1055,11 @@ class _MultitaskEngine(_Engine):
         parts = {}
         for name, metric in self.tasks.items():
             part = _empty_any(metric)
-            part.update(task_preds[name], task_targets[name])
+            # A task whose metric takes one input (an aggregation) gets a target of None.
+            if task_targets[name] is None:
+                part.update(task_preds[name])
+            else:
+                part.update(task_preds[name], task_targets[name])
             parts[name] = part
         return parts
 
