@@ -19,6 +19,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from ferrometrics._native import bootstrap_sample_indices
 from ferrometrics.collection import MetricCollection, _bind_inputs
 from ferrometrics.metric import Metric
 
@@ -327,14 +328,16 @@ class _BootstrapEngine(_Engine):
         # The seed is left out, so that shards drawn with their own seeds merge.
         return {key: value for key, value in self.options.items() if key != "seed"}
 
-    def _draw(self, replicate: int, batch: int, samples: int) -> np.ndarray:
-        # One stream per (seed, replicate, batch index), so that draws do not depend on the
-        # order replicates run in, and shards with disjoint batch indices merge to one pass.
-        generator = np.random.default_rng([self.options["seed"], replicate, batch])
-        if self.options["sampling_strategy"] == "poisson":
-            counts = generator.poisson(1.0, samples)
-            return np.repeat(np.arange(samples), counts)
-        return generator.integers(0, samples, samples)
+    def _draw(self, batch: int, samples: int) -> List[np.ndarray]:
+        # One stream per (seed, replicate, batch index), the streams of the Rust BootStrapper,
+        # so that shards with disjoint batch indices merge to one pass.
+        return bootstrap_sample_indices(
+            self.options["seed"],
+            batch,
+            samples,
+            len(self.replicates),
+            self.options["sampling_strategy"],
+        )
 
     def update(self, first: Any, second: Any = None) -> None:
         probe = _empty(self._base)
@@ -351,8 +354,8 @@ class _BootstrapEngine(_Engine):
                 )
 
         parts: List[Optional[Tuple[Metric, int]]] = []
-        for index, replicate in enumerate(self.replicates):
-            indices = self._draw(index, self.next_batch, samples)
+        draws = self._draw(self.next_batch, samples)
+        for replicate, indices in zip(self.replicates, draws):
             if indices.size == 0:
                 parts.append(None)
                 continue
@@ -384,6 +387,7 @@ class _BootstrapEngine(_Engine):
                 f"BootStrapper: the replicates' values have different shapes {sorted(shapes)}; "
                 "the base metric must return values of one shape"
             )
+
         raw = np.stack(values, axis=0)
         output: Dict[str, Any] = {}
         if self.options["mean"]:
@@ -475,9 +479,9 @@ class BootStrapper(_WrapperMetric):
 
     Draws come from one random stream per ``(seed, replicate, batch index)``: the same seed and
     batches give the same result. ``seed=None`` picks a random seed, kept in the ``seed``
-    attribute. States with different seeds merge, which is how shards of one data set on
-    several workers should be combined; shards that share a seed reuse the same draws for
-    different data and correlate.
+    attribute. States with different seeds merge. Give each worker's shard its own seed,
+    because shards that share a seed reuse the same draws for different data, which
+    correlates them.
 
     Inputs are numpy arrays, sequences or CPU tensors resampled along their first axis; lists of
     per-image dicts (detection) are resampled by image. A second input with one entry per sample
@@ -705,7 +709,7 @@ class _RunningEngine(_Engine):
 
     def _load_extra_state(self, extra: Dict[str, Any], metrics: List[Any]) -> None:
         if len(metrics) > self.window:
-            raise ValueError("invalid Running state: it holds more updates than the window")
+            raise ValueError("invalid Running state: it contains more updates than the window")
         self.states = metrics
 
 

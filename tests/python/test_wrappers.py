@@ -296,6 +296,36 @@ def test_bootstrap_non_metric_rejected():
         BootStrapper(lambda x: x)
 
 
+def test_bootstrap_native_draws():
+    from ferrometrics._native import bootstrap_sample_indices
+
+    poisson = bootstrap_sample_indices(5, 0, 100_000, 3, "poisson")
+    assert len(poisson) == 3
+    for indices in poisson:
+        assert indices.dtype == np.int64
+        assert (np.diff(indices) >= 0).all()
+        assert abs(len(indices) / 100_000 - 1) < 0.02
+        counts = np.bincount(indices, minlength=100_000)
+        assert abs((counts == 0).mean() - math.exp(-1)) < 0.01
+    multinomial = bootstrap_sample_indices(5, 0, 1_000, 2, "multinomial")
+    assert all(len(indices) == 1_000 and indices.max() < 1_000 for indices in multinomial)
+    again = bootstrap_sample_indices(5, 0, 100_000, 3, "poisson")
+    assert all(np.array_equal(a, b) for a, b in zip(poisson, again))
+    other_batch = bootstrap_sample_indices(5, 1, 100_000, 1, "poisson")
+    assert not np.array_equal(poisson[0], other_batch[0])
+    with pytest.raises(ValueError, match="sampling_strategy"):
+        bootstrap_sample_indices(5, 0, 10, 1, "uniform")
+
+
+def test_bootstrap_sum_of_ones_counts_draws():
+    metric = BootStrapper(SumMetric(), num_bootstraps=4, raw=True, seed=11)
+    metric.update(np.ones(1_000))
+    from ferrometrics._native import bootstrap_sample_indices
+
+    expected = [len(indices) for indices in bootstrap_sample_indices(11, 0, 1_000, 4, "poisson")]
+    np.testing.assert_array_equal(metric.compute()["raw"], expected)
+
+
 # --- MinMaxMetric -----------------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ mod errors;
 mod factory;
 mod functional;
 mod metric;
+mod wrappers;
 
 use pyo3::prelude::*;
 
@@ -22,5 +23,6 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     functional::register(module)?;
     detection::register(module)?;
     coco::register(module)?;
+    wrappers::register(module)?;
     Ok(())
 }

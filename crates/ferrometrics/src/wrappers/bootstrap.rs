@@ -77,7 +77,7 @@ pub struct BootstrapOptions {
     pub quantile: Option<Quantile>,
     /// Whether the output has the `raw` replicate values, one per replicate along the first axis.
     pub raw: bool,
-    /// How each replicate draws samples from a batch.
+    /// The strategy by which each replicate draws samples from a batch.
     pub sampling_strategy: SamplingStrategy,
     /// Seed of the draws. The same seed, batches and batch order give the same result on any
     /// number of threads.
@@ -223,22 +223,14 @@ where
         self.next_batch
     }
 
-    /// Returns the indices of the samples that replicate `replicate` draws from batch `batch`
-    /// of `n` samples.
     fn draw(&self, replicate: usize, batch: u64, n: usize) -> Vec<usize> {
-        let mut rng = SplitMix64::for_stream(self.options.seed, replicate as u64, batch);
-        match self.options.sampling_strategy {
-            SamplingStrategy::Poisson => {
-                let mut indices = Vec::with_capacity(n + n / 8);
-                for sample in 0..n {
-                    for _ in 0..rng.next_poisson_one() {
-                        indices.push(sample);
-                    }
-                }
-                indices
-            }
-            SamplingStrategy::Multinomial => (0..n).map(|_| rng.next_index(n)).collect(),
-        }
+        bootstrap_indices(
+            self.options.seed,
+            replicate as u64,
+            batch,
+            n,
+            self.options.sampling_strategy,
+        )
     }
 
     fn check_same_config(&self, other: &Self) -> Result<()> {
@@ -306,7 +298,8 @@ where
             })
             .collect::<Result<Vec<_>>>()?;
 
-        // Each part is an empty copy of its replicate, so the merges cannot fail.
+        // Each part is an empty copy of its replicate, so the configurations agree and the
+        // merges succeed.
         for ((metric, drawn), part) in self.replicates.iter_mut().zip(&mut self.drawn).zip(parts) {
             if let Some((part, count)) = part {
                 metric.merge(&part)?;
@@ -425,6 +418,45 @@ where
         let value = batch.compute()?;
         self.merge(&batch)?;
         Ok(value)
+    }
+}
+
+/// Returns the indices of the samples, in `0..samples`, that replicate `replicate` draws from
+/// batch `batch` under `strategy`: each index `k ~ Poisson(1)` times in increasing order, or
+/// `samples` uniform draws with replacement.
+///
+/// The draws come from a SplitMix64 stream keyed by `(seed, replicate, batch)`, the stream that
+/// [`BootStrapper`] uses, so a caller that resamples its own batches gets the same replicates.
+///
+/// # Example
+///
+/// ```
+/// use ferrometrics::wrappers::{bootstrap_indices, SamplingStrategy};
+///
+/// let indices = bootstrap_indices(7, 0, 0, 5, SamplingStrategy::Multinomial);
+/// assert_eq!(indices.len(), 5);
+/// assert!(indices.iter().all(|&index| index < 5));
+/// assert_eq!(indices, bootstrap_indices(7, 0, 0, 5, SamplingStrategy::Multinomial));
+/// ```
+pub fn bootstrap_indices(
+    seed: u64,
+    replicate: u64,
+    batch: u64,
+    samples: usize,
+    strategy: SamplingStrategy,
+) -> Vec<usize> {
+    let mut rng = SplitMix64::for_stream(seed, replicate, batch);
+    match strategy {
+        SamplingStrategy::Poisson => {
+            let mut indices = Vec::with_capacity(samples + samples / 8);
+            for sample in 0..samples {
+                for _ in 0..rng.next_poisson_one() {
+                    indices.push(sample);
+                }
+            }
+            indices
+        }
+        SamplingStrategy::Multinomial => (0..samples).map(|_| rng.next_index(samples)).collect(),
     }
 }
 

@@ -25,7 +25,9 @@ mod resample;
 mod running;
 mod tracker;
 
-pub use bootstrap::{BootStrapper, BootstrapOptions, Quantile, SamplingStrategy};
+pub use bootstrap::{
+    bootstrap_indices, BootStrapper, BootstrapOptions, Quantile, SamplingStrategy,
+};
 pub use classwise::ClasswiseWrapper;
 pub use minmax::MinMaxMetric;
 pub use multioutput::{MultioutputWrapper, SplitOutputs};

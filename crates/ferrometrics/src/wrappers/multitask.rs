@@ -20,8 +20,9 @@ impl<K: InputKind> InputKind for Tasks<K> {
 /// One metric per named task, updated with each task's batch and computed into a map keyed
 /// `{prefix}{task}{postfix}`, as TorchMetrics' `MultitaskWrapper`.
 ///
-/// Every batch names each task exactly once. The tasks share one metric type, which may be a
-/// wrapper; tasks of different batch kinds belong in separate wrappers.
+/// `update` rejects a batch that misses a task, names an unknown task or names a task twice.
+/// The tasks share one metric type, which may be a wrapper, so tasks of different types belong
+/// in separate wrappers.
 ///
 /// # Example
 ///

@@ -1,7 +1,7 @@
 //! Resampling of batches along their sample axis, and the seeded random draws that pick the
 //! samples, for [`BootStrapper`](super::BootStrapper).
 
-use ndarray::{Array1, Array2, ArrayD, ArrayViewD, Axis};
+use ndarray::{Array, Array1, Array2, ArrayD, ArrayView, ArrayViewD, Axis, RemoveAxis};
 
 use crate::detection::{DetectionBatch, ImagePredictions, ImageTargets, Masks};
 use crate::error::{Error, Result};
@@ -37,6 +37,26 @@ pub trait Resample: InputKind {
     fn with_view<R>(resampled: &Self::Resampled<'_>, f: impl FnOnce(Self::Input<'_>) -> R) -> R;
 }
 
+/// Returns the rows (indices of the first axis) of `array` at `indices`, as `select` does, but
+/// with one slice copy per row for arrays in standard layout.
+fn take_rows<T: Clone, D: RemoveAxis>(
+    array: &ArrayView<'_, T, D>,
+    indices: &[usize],
+) -> Array<T, D> {
+    let rows = array.len_of(Axis(0));
+    let Some(data) = array.as_slice().filter(|_| rows > 0) else {
+        return array.select(Axis(0), indices);
+    };
+    let row_len = data.len() / rows;
+    let mut taken = Vec::with_capacity(indices.len() * row_len);
+    for &index in indices {
+        taken.extend_from_slice(&data[index * row_len..(index + 1) * row_len]);
+    }
+    let mut shape = array.raw_dim();
+    shape[0] = indices.len();
+    Array::from_shape_vec(shape, taken).expect("the rows fill the shape")
+}
+
 fn check_samples(left: &str, left_len: usize, right: &str, right_len: usize) -> Result<usize> {
     crate::check_same_length(left, left_len, right, right_len)?;
     Ok(left_len)
@@ -66,8 +86,8 @@ impl Resample for LabelPairs {
 
     fn select<'a>((preds, target): &Self::Source<'a>, indices: &[usize]) -> Self::Resampled<'a> {
         (
-            preds.select(Axis(0), indices),
-            target.select(Axis(0), indices),
+            take_rows(&preds.view(), indices),
+            take_rows(&target.view(), indices),
         )
     }
 
@@ -93,8 +113,8 @@ impl<F: Real> Resample for DataLabels<F> {
 
     fn select<'a>((data, labels): &Self::Source<'a>, indices: &[usize]) -> Self::Resampled<'a> {
         (
-            data.select(Axis(0), indices),
-            labels.select(Axis(0), indices),
+            take_rows(&data.view(), indices),
+            take_rows(&labels.view(), indices),
         )
     }
 
@@ -130,12 +150,12 @@ impl Resample for WeightedValues {
     fn select<'a>((value, weight): &Self::Source<'a>, indices: &[usize]) -> Self::Resampled<'a> {
         let weight = weight.as_ref().map(|weight| {
             if weight.ndim() == value.ndim() && weight.len_of(Axis(0)) != 1 {
-                weight.select(Axis(0), indices)
+                take_rows(&weight.view(), indices)
             } else {
                 weight.to_owned()
             }
         });
-        (value.select(Axis(0), indices), weight)
+        (take_rows(&value.view(), indices), weight)
     }
 
     fn with_view<R>(
@@ -162,8 +182,8 @@ impl<F: Real> Resample for PredsTarget<F> {
 
     fn select<'a>((preds, target): &Self::Source<'a>, indices: &[usize]) -> Self::Resampled<'a> {
         (
-            preds.select(Axis(0), indices),
-            target.select(Axis(0), indices),
+            take_rows(&preds.view(), indices),
+            take_rows(&target.view(), indices),
         )
     }
 
@@ -196,9 +216,9 @@ impl<F: Real> Resample for WeightedPredsTarget<F> {
         indices: &[usize],
     ) -> Self::Resampled<'a> {
         (
-            preds.select(Axis(0), indices),
-            target.select(Axis(0), indices),
-            weights.select(Axis(0), indices),
+            take_rows(&preds.view(), indices),
+            take_rows(&target.view(), indices),
+            take_rows(&weights.view(), indices),
         )
     }
 
@@ -334,6 +354,21 @@ static POISSON_ONE_THRESHOLDS: std::sync::LazyLock<Vec<u64>> = std::sync::LazyLo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn take_rows_matches_select() {
+        let array = ndarray::Array::from_shape_fn((4, 3), |(i, j)| (i * 10 + j) as f64);
+        let indices = [3, 0, 0, 2];
+        let expected = array.select(Axis(0), &indices);
+
+        assert_eq!(take_rows(&array.view(), &indices), expected);
+        let transposed = array.t();
+        assert_eq!(
+            take_rows(&transposed, &[2, 2]),
+            transposed.select(Axis(0), &[2, 2])
+        );
+        assert_eq!(take_rows(&array.view(), &[]).shape(), &[0, 3]);
+    }
 
     #[test]
     fn poisson_one_moments() {

@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::metric::{Input, InputKind, Metric};
 use crate::value::Value;
 
-/// What [`MetricTracker`] can track: any [`Metric`] and any [`MetricCollection`].
+/// An object that [`MetricTracker`] can track: any [`Metric`] and any [`MetricCollection`].
 pub trait Tracked: Clone {
     /// The kind of batch that the tracked object takes.
     type Kind: InputKind;
