@@ -186,6 +186,17 @@ def test_bootstrap_state_round_trip():
     np.testing.assert_array_equal(unpickled.compute()["raw"], metric.compute()["raw"])
 
 
+def test_bootstrap_merge_state_dict():
+    first = BootStrapper(SumMetric(), num_bootstraps=3, raw=True, seed=1)
+    second = BootStrapper(SumMetric(), num_bootstraps=3, raw=True, seed=1)
+    second.set_first_batch(1)
+    first.update(np.ones(20))
+    second.update(np.ones(30))
+    expected = first.compute()["raw"] + second.compute()["raw"]
+    first.merge_state(second.state_dict())
+    np.testing.assert_array_equal(first.compute()["raw"], expected)
+
+
 def test_bootstrap_state_of_other_config_rejected():
     metric = BootStrapper(MeanMetric(), num_bootstraps=6)
     other = BootStrapper(MeanMetric(), num_bootstraps=7)
@@ -599,6 +610,16 @@ def test_tracker_collection_per_key():
     best, steps = tracker.best_metric(return_step=True)
     assert best == {"mean": 2.0, "sum": 9.0}
     assert steps == {"mean": 1, "sum": 2}
+
+
+def test_tracker_collection_default_directions():
+    collection = MetricCollection({"rand": RandScore(), "wrapped": Running(RandScore())})
+    tracker = MetricTracker(collection)
+    assert tracker.maximize == [True, True]
+    for preds in ([0, 1, 0, 1], [0, 0, 1, 1]):
+        tracker.increment()
+        tracker.update(preds, [0, 0, 1, 1])
+    assert tracker.best_metric(return_step=True) == ({"rand": 1.0, "wrapped": 1.0}, {"rand": 1, "wrapped": 1})
 
 
 def test_tracker_without_direction_rejected():

@@ -15,6 +15,10 @@
 //! | [`MultitaskWrapper`] | one value per named task |
 //! | [`Running`] | the value over the last `window` updates |
 //! | [`MetricTracker`] | one value per step, and the best step |
+//!
+//! NOTE: `from_bytes` of a wrapper checks the wrapper's name but not the wrapped metric's type,
+//! so the bytes of `MinMaxMetric<SumMetric>` may decode as `MinMaxMetric<MaxMetric>` when the
+//! two base states share a layout. Restore a state into the type that serialized it.
 
 mod bootstrap;
 mod classwise;
