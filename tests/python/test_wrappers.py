@@ -656,3 +656,30 @@ def test_wrapper_facts():
     assert ClasswiseWrapper(RandScore()).higher_is_better is True
     assert MultioutputWrapper(RandScore(), 2).higher_is_better is True
     assert Running(RandScore()).is_differentiable is RandScore.is_differentiable
+
+
+def test_reset_clears_every_wrapper():
+    wrappers = [
+        (ClasswiseWrapper(CatMetric()), ([1.0, 2.0],), {}),
+        (MultioutputWrapper(SumMetric(), num_outputs=2), ([[1.0, 2.0]],), np.zeros(2)),
+        (Running(SumMetric(), window=2), ([1.0],), 0.0),
+        (MinMaxMetric(SumMetric()), ([1.0],), {"raw": 0.0, "max": 0.0, "min": 0.0}),
+    ]
+    for metric, batch, empty in wrappers:
+        metric.update(*batch)
+        metric.reset()
+        assert metric.update_count == 0
+        np.testing.assert_equal(metric.compute(), empty)
+
+    multitask = MultitaskWrapper({"a": SumMetric()})
+    multitask.update({"a": [4.0]}, {"a": None})
+    multitask.reset()
+    assert multitask.compute() == {"a": 0.0}
+
+    tracker = MetricTracker(SumMetric(), maximize=True)
+    tracker.increment()
+    tracker.update([3.0])
+    tracker.reset()
+    assert tracker.compute() == 0.0
+    tracker.reset_all()
+    assert tracker.n_steps == 0

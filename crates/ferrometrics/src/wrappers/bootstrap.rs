@@ -6,7 +6,7 @@ use ndarray::{ArrayD, Axis, IxDyn};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::resample::{Resample, SplitMix64};
+use super::resample::{poisson_one_thresholds, Resample, SplitMix64};
 use super::value_to_array;
 use crate::error::{Error, Result};
 use crate::metric::{check_same_config, Input, Metric, MetricInfo};
@@ -276,7 +276,12 @@ where
     /// Returns the base metric's error for an invalid batch, and an error naming the inputs if
     /// they disagree on the number of samples.
     fn update(&mut self, input: Input<'_, Self>) -> Result<()> {
-        let mut probe = self.replicates[0].empty();
+        let Some(first) = self.replicates.first() else {
+            return Err(Error::incompatible_state(
+                "the BootStrapper state has no replicates; build it with BootStrapper::new",
+            ));
+        };
+        let mut probe = first.empty();
         probe.update(input.clone())?;
         let source = <M::Kind as Resample>::source(input);
         let samples = <M::Kind as Resample>::num_samples(&source)?;
@@ -448,9 +453,10 @@ pub fn bootstrap_indices(
     let mut rng = SplitMix64::for_stream(seed, replicate, batch);
     match strategy {
         SamplingStrategy::Poisson => {
+            let thresholds = poisson_one_thresholds();
             let mut indices = Vec::with_capacity(samples + samples / 8);
             for sample in 0..samples {
-                for _ in 0..rng.next_poisson_one() {
+                for _ in 0..rng.next_poisson_one(thresholds) {
                     indices.push(sample);
                 }
             }

@@ -295,9 +295,13 @@ where
     type Output = ArrayD<f64>;
 
     fn info(&self) -> MetricInfo {
+        let base = self.metrics.first().map(Metric::info);
         MetricInfo {
             name: "MultioutputWrapper",
-            ..self.metrics[0].info()
+            higher_is_better: base.and_then(|info| info.higher_is_better),
+            is_differentiable: base.is_some_and(|info| info.is_differentiable),
+            lower_bound: base.map_or(f64::NEG_INFINITY, |info| info.lower_bound),
+            upper_bound: base.map_or(f64::INFINITY, |info| info.upper_bound),
         }
     }
 

@@ -320,18 +320,23 @@ impl SplitMix64 {
     }
 
     /// Returns a draw of the Poisson distribution with mean 1, by inversion of its cumulative
-    /// distribution function.
-    pub(crate) fn next_poisson_one(&mut self) -> usize {
+    /// distribution function, given as [`poisson_one_thresholds`].
+    pub(crate) fn next_poisson_one(&mut self, thresholds: &[u64]) -> usize {
         let draw = self.next_u64();
-        POISSON_ONE_THRESHOLDS
-            .iter()
-            .take_while(|&&threshold| draw >= threshold)
-            .count()
+        let mut k = 0;
+        while k < thresholds.len() && draw >= thresholds[k] {
+            k += 1;
+        }
+        k
     }
 }
 
-/// `P(K <= k) * 2^64` for `K ~ Poisson(1)` and `k = 0, 1, ...`, until it rounds to `2^64`: a
-/// uniform 64-bit draw `u` gives `k` = the number of thresholds at or below `u`.
+/// Returns `P(K <= k) * 2^64` for `K ~ Poisson(1)` and `k = 0, 1, ...`, until it rounds to
+/// `2^64`: a uniform 64-bit draw `u` gives `k` = the number of thresholds at or below `u`.
+pub(crate) fn poisson_one_thresholds() -> &'static [u64] {
+    &POISSON_ONE_THRESHOLDS
+}
+
 static POISSON_ONE_THRESHOLDS: std::sync::LazyLock<Vec<u64>> = std::sync::LazyLock::new(|| {
     let scale = 2f64.powi(64);
     let mut thresholds = Vec::new();
@@ -374,7 +379,7 @@ mod tests {
     fn poisson_one_moments() {
         let mut rng = SplitMix64::for_stream(7, 0, 0);
         let draws: Vec<f64> = (0..200_000)
-            .map(|_| rng.next_poisson_one() as f64)
+            .map(|_| rng.next_poisson_one(poisson_one_thresholds()) as f64)
             .collect();
         let mean = draws.iter().sum::<f64>() / draws.len() as f64;
         let variance =
@@ -386,7 +391,9 @@ mod tests {
     #[test]
     fn poisson_one_zero_frequency() {
         let mut rng = SplitMix64::for_stream(11, 3, 4);
-        let zeros = (0..200_000).filter(|_| rng.next_poisson_one() == 0).count();
+        let zeros = (0..200_000)
+            .filter(|_| rng.next_poisson_one(poisson_one_thresholds()) == 0)
+            .count();
         let frequency = zeros as f64 / 200_000.0;
         assert!((frequency - (-1f64).exp()).abs() < 0.005, "{frequency}");
     }
