@@ -85,7 +85,8 @@ def main():
     target = generator.random(args.samples)
     squared_errors = (preds - target) ** 2
     labels = generator.integers(0, 10, args.samples)
-    noisy = np.where(generator.random(args.samples) < 0.3, generator.integers(0, 10, args.samples), labels)
+    relabeled = generator.integers(0, 10, args.samples)
+    noisy = np.where(generator.random(args.samples) < 0.3, relabeled, labels)
 
     print(f"python {platform.python_version()}, numpy {np.__version__}, {platform.machine()}")
     print(f"n = {args.samples}, bootstraps = {args.bootstraps}, best of {args.repeats}")

@@ -84,7 +84,9 @@ def _pack(header: Dict[str, Any], blobs: Sequence[bytes]) -> bytes:
 
 def _unpack(data: bytes, wrapper: str) -> Tuple[Dict[str, Any], List[bytes]]:
     def invalid(reason: str) -> ValueError:
-        return ValueError(f"invalid {wrapper} state: {reason}; pass bytes from {wrapper}.state_dict()")
+        return ValueError(
+            f"invalid {wrapper} state: {reason}; pass bytes from {wrapper}.state_dict()"
+        )
 
     if not data.startswith(_BYTES_MAGIC):
         raise invalid("the bytes do not start with the wrapper state marker")
@@ -552,7 +554,9 @@ class BootStrapper(_WrapperMetric):
         to the result of one pass over all batches in index order.
         """
         if isinstance(index, bool) or not isinstance(index, numbers.Integral) or index < 0:
-            raise ValueError(f"invalid value for `index`: expected a non-negative integer, got {index!r}")
+            raise ValueError(
+                f"invalid value for `index`: expected a non-negative integer, got {index!r}"
+            )
         self._native.first_batch = int(index)
         self.reset()
 
@@ -745,7 +749,11 @@ class _ClasswiseEngine(_Engine):
     wrapper = "ClasswiseWrapper"
 
     def __init__(
-        self, base: Metric, labels: Optional[List[str]], prefix: Optional[str], postfix: Optional[str]
+        self,
+        base: Metric,
+        labels: Optional[List[str]],
+        prefix: Optional[str],
+        postfix: Optional[str],
     ) -> None:
         super().__init__(base)
         self.metric = copy.deepcopy(base)
@@ -909,7 +917,8 @@ class _MultioutputEngine(_Engine):
             for array in arrays:
                 part = np.take(array, index, axis=self.output_dim)
                 if not self.squeeze:
-                    part = np.expand_dims(part, self.output_dim if self.output_dim >= 0 else self.output_dim + array.ndim)
+                    axis = self.output_dim if self.output_dim >= 0 else self.output_dim + array.ndim
+                    part = np.expand_dims(part, axis)
                 parts.append(part)
             if self.remove_nans:
                 keep = None
@@ -925,7 +934,8 @@ class _MultioutputEngine(_Engine):
 
     def _update_parts(self, first: Any, second: Any) -> List[Metric]:
         parts = []
-        for metric, (column_first, column_second) in zip(self.metrics, self._columns(first, second)):
+        columns = self._columns(first, second)
+        for metric, (column_first, column_second) in zip(self.metrics, columns):
             part = _empty(metric)
             part._update(column_first, column_second)
             parts.append(part)
@@ -936,7 +946,8 @@ class _MultioutputEngine(_Engine):
             metric.merge_state(part)
 
     def compute(self) -> np.ndarray:
-        return np.stack([_to_array(metric.compute(), "MultioutputWrapper") for metric in self.metrics])
+        values = [_to_array(metric.compute(), "MultioutputWrapper") for metric in self.metrics]
+        return np.stack(values)
 
     def forward(self, first: Any, second: Any = None) -> np.ndarray:
         parts = self._update_parts(first, second)
@@ -981,10 +992,14 @@ class MultioutputWrapper(_WrapperMetric):
             "num_outputs", num_outputs, "pass the positive number of outputs"
         )
         if isinstance(output_dim, bool) or not isinstance(output_dim, numbers.Integral):
-            raise ValueError(f"invalid value for `output_dim`: expected an integer, got {output_dim!r}")
+            raise ValueError(
+                f"invalid value for `output_dim`: expected an integer, got {output_dim!r}"
+            )
         remove_nans = _check_flag("remove_nans", remove_nans)
         squeeze_outputs = _check_flag("squeeze_outputs", squeeze_outputs)
-        engine = _MultioutputEngine(base_metric, num_outputs, int(output_dim), remove_nans, squeeze_outputs)
+        engine = _MultioutputEngine(
+            base_metric, num_outputs, int(output_dim), remove_nans, squeeze_outputs
+        )
         options = {
             "num_outputs": num_outputs,
             "output_dim": int(output_dim),
@@ -1122,7 +1137,9 @@ class MultitaskWrapper(_WrapperMetric):
             )
         for name, metric in task_metrics.items():
             if not isinstance(name, str):
-                raise ValueError(f"invalid value for `task_metrics`: task names must be strings, got {name!r}")
+                raise ValueError(
+                    f"invalid value for `task_metrics`: task names must be strings, got {name!r}"
+                )
             _check_tracked(f"task_metrics[{name!r}]", metric)
         for argument, value in (("prefix", prefix), ("postfix", postfix)):
             if value is not None and not isinstance(value, str):
@@ -1137,11 +1154,15 @@ class MultitaskWrapper(_WrapperMetric):
         """The metric or collection of each task."""
         return dict(self._native.tasks)
 
-    def update(self, task_preds: Dict[str, Any], task_targets: Dict[str, Any]) -> None:  # type: ignore[override]
+    def update(  # type: ignore[override]
+        self, task_preds: Dict[str, Any], task_targets: Dict[str, Any]
+    ) -> None:
         """Add one batch per task: ``task_preds[name]`` and ``task_targets[name]``."""
         self._update(task_preds, task_targets)
 
-    def forward(self, task_preds: Dict[str, Any], task_targets: Dict[str, Any]) -> Dict[str, Any]:  # type: ignore[override]
+    def forward(  # type: ignore[override]
+        self, task_preds: Dict[str, Any], task_targets: Dict[str, Any]
+    ) -> Dict[str, Any]:
         """Return each task's value on this batch alone and add the batch to the states."""
         return self._forward(task_preds, task_targets)
 
@@ -1191,7 +1212,8 @@ class MetricTracker:
                 )
         elif not isinstance(maximize, bool):
             raise ValueError(
-                f"invalid value for `maximize`: expected a bool or a list of bools, got {maximize!r}"
+                "invalid value for `maximize`: expected a bool or a list of bools, got "
+                f"{maximize!r}"
             )
         self._base = _empty_any(metric)
         self._steps: List[Tracked] = []
@@ -1241,7 +1263,9 @@ class MetricTracker:
             raise ValueError("no step has started; call increment() before compute_all()")
         values = [step.compute() for step in self._steps]
         if isinstance(values[0], dict):
-            return {key: np.stack([np.asarray(value[key]) for value in values]) for key in values[0]}
+            return {
+                key: np.stack([np.asarray(value[key]) for value in values]) for key in values[0]
+            }
         return np.stack([np.asarray(value) for value in values])
 
     def best_metric(self, return_step: bool = False) -> Any:

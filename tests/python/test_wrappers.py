@@ -389,7 +389,9 @@ def test_minmax_array_base_rejected():
 
 
 def test_collection_two_minmax_members_prefixed():
-    collection = MetricCollection({"sum": MinMaxMetric(SumMetric()), "mean": MinMaxMetric(MeanMetric())})
+    collection = MetricCollection(
+        {"sum": MinMaxMetric(SumMetric()), "mean": MinMaxMetric(MeanMetric())}
+    )
     collection.update([1.0, 3.0])
     assert collection.compute() == {
         "mean_raw": 2.0, "mean_max": 2.0, "mean_min": 2.0,
@@ -461,7 +463,12 @@ def test_classwise_default_keys():
 
 @pytest.mark.parametrize(
     ("prefix", "postfix", "key"),
-    [("acc-", None, "acc-1"), (None, "-acc", "1-acc"), ("p_", "_q", "p_1_q"), ("", "", "catmetric_1")],
+    [
+        ("acc-", None, "acc-1"),
+        (None, "-acc", "1-acc"),
+        ("p_", "_q", "p_1_q"),
+        ("", "", "catmetric_1"),
+    ],
 )
 def test_classwise_prefix_postfix(prefix, postfix, key):
     metric = ClasswiseWrapper(CatMetric(), prefix=prefix, postfix=postfix)
@@ -619,7 +626,9 @@ def test_tracker_collection_default_directions():
     for preds in ([0, 1, 0, 1], [0, 0, 1, 1]):
         tracker.increment()
         tracker.update(preds, [0, 0, 1, 1])
-    assert tracker.best_metric(return_step=True) == ({"rand": 1.0, "wrapped": 1.0}, {"rand": 1, "wrapped": 1})
+    best, steps = tracker.best_metric(return_step=True)
+    assert best == {"rand": 1.0, "wrapped": 1.0}
+    assert steps == {"rand": 1, "wrapped": 1}
 
 
 def test_tracker_without_direction_rejected():
