@@ -6,7 +6,7 @@ use ndarray::{ArrayD, Axis, IxDyn};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::resample::{poisson_one_thresholds, Resample, SplitMix64};
+use super::resample::{poisson_one_count, poisson_one_thresholds, Resample, SplitMix64};
 use super::value_to_array;
 use crate::error::{Error, Result};
 use crate::metric::{check_same_config, Input, Metric, MetricInfo};
@@ -452,19 +452,47 @@ pub fn bootstrap_indices(
 ) -> Vec<usize> {
     let mut rng = SplitMix64::for_stream(seed, replicate, batch);
     match strategy {
-        SamplingStrategy::Poisson => {
-            let thresholds = poisson_one_thresholds();
-            let mut indices = Vec::with_capacity(samples + samples / 8);
-            for sample in 0..samples {
-                for _ in 0..rng.next_poisson_one(thresholds) {
-                    indices.push(sample);
-                }
-            }
-            indices
-        }
+        SamplingStrategy::Poisson => poisson_indices(&mut rng, samples),
         SamplingStrategy::Multinomial => (0..samples).map(|_| rng.next_index(samples)).collect(),
     }
 }
+
+/// Returns each index of `0..samples` repeated `k ~ Poisson(1)` times, in increasing order.
+///
+/// Counts up to [`UNROLLED_COUNT`] are found with branch-free comparisons and written with a
+/// fixed number of stores past the end of the used part of the buffer, because the counts 0, 1
+/// and 2 are too evenly mixed for branch prediction. Larger counts, with probability below
+/// 1e-3, take a loop.
+fn poisson_indices(rng: &mut SplitMix64, samples: usize) -> Vec<usize> {
+    let thresholds = poisson_one_thresholds();
+    let unrolled: [u64; UNROLLED_COUNT] = std::array::from_fn(|k| thresholds[k]);
+
+    // Poisson(1) counts sum to `samples` on average, with a standard deviation of sqrt(samples).
+    let mut buffer = vec![0usize; samples + samples / 8 + 2 * UNROLLED_COUNT];
+    let mut used = 0;
+    for sample in 0..samples {
+        if used + 2 * UNROLLED_COUNT > buffer.len() {
+            buffer.resize(buffer.len() * 2, 0);
+        }
+        let draw = rng.next_u64();
+        let mut count = 0;
+        for threshold in unrolled {
+            count += usize::from(draw >= threshold);
+        }
+        buffer[used..used + UNROLLED_COUNT].fill(sample);
+        if count == UNROLLED_COUNT {
+            count = poisson_one_count(draw, thresholds);
+            buffer.resize(buffer.len().max(used + count + 2 * UNROLLED_COUNT), 0);
+            buffer[used..used + count].fill(sample);
+        }
+        used += count;
+    }
+    buffer.truncate(used);
+    buffer
+}
+
+/// The largest Poisson count that [`poisson_indices`] handles without a loop.
+const UNROLLED_COUNT: usize = 6;
 
 /// Applies `statistic` to each element's column of replicate values along the first axis of
 /// `raw`, returning a scalar for 0-d base values.
@@ -554,6 +582,26 @@ mod tests {
     #[test]
     fn quantile_nan_propagates() {
         assert!(quantile_of(&[1.0, f64::NAN], 0.5).is_nan());
+    }
+
+    #[test]
+    fn poisson_indices_match_simple_expansion() {
+        let thresholds = poisson_one_thresholds();
+        for samples in [0, 1, 5, 10_000] {
+            let mut simple_rng = SplitMix64::for_stream(3, 1, 2);
+            let mut expected = Vec::new();
+            for sample in 0..samples {
+                for _ in 0..simple_rng.next_poisson_one(thresholds) {
+                    expected.push(sample);
+                }
+            }
+            let mut rng = SplitMix64::for_stream(3, 1, 2);
+            assert_eq!(
+                poisson_indices(&mut rng, samples),
+                expected,
+                "{samples} samples"
+            );
+        }
     }
 
     #[test]

@@ -321,14 +321,19 @@ impl SplitMix64 {
 
     /// Returns a draw of the Poisson distribution with mean 1, by inversion of its cumulative
     /// distribution function, given as [`poisson_one_thresholds`].
+    #[cfg(test)]
     pub(crate) fn next_poisson_one(&mut self, thresholds: &[u64]) -> usize {
-        let draw = self.next_u64();
-        let mut k = 0;
-        while k < thresholds.len() && draw >= thresholds[k] {
-            k += 1;
-        }
-        k
+        poisson_one_count(self.next_u64(), thresholds)
     }
+}
+
+/// Returns the Poisson(1) count of a uniform 64-bit `draw`: the number of `thresholds` (from
+/// [`poisson_one_thresholds`]) at or below it.
+pub(crate) fn poisson_one_count(draw: u64, thresholds: &[u64]) -> usize {
+    thresholds
+        .iter()
+        .take_while(|&&threshold| draw >= threshold)
+        .count()
 }
 
 /// Returns `P(K <= k) * 2^64` for `K ~ Poisson(1)` and `k = 0, 1, ...`, until it rounds to
