@@ -577,6 +577,17 @@ def test_multitask_collection_task_and_state():
     assert pickle.loads(pickle.dumps(metric)).compute() == expected
 
 
+def test_multitask_in_collection():
+    collection = MetricCollection(
+        {
+            "first": MultitaskWrapper({"a": SumMetric()}),
+            "second": MultitaskWrapper({"a": SumMetric()}),
+        }
+    )
+    collection.update(task_preds={"a": [1.0, 2.0]}, task_targets={"a": None})
+    assert collection.compute() == {"first_a": 3.0, "second_a": 3.0}
+
+
 def test_multitask_bad_arguments_rejected():
     with pytest.raises(ValueError, match="`task_metrics`"):
         MultitaskWrapper({})

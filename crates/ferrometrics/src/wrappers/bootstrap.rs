@@ -13,7 +13,7 @@ use crate::metric::{check_same_config, Input, Metric, MetricInfo};
 use crate::numerics::compensated_sum;
 use crate::value::Value;
 
-/// How [`BootStrapper`] draws the samples of each replicate from a batch.
+/// The sampling scheme by which [`BootStrapper`] draws each replicate's samples from a batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum SamplingStrategy {
     /// Each sample enters each replicate `k ~ Poisson(1)` times, independently of the other
@@ -460,9 +460,9 @@ pub fn bootstrap_indices(
 /// Returns each index of `0..samples` repeated `k ~ Poisson(1)` times, in increasing order.
 ///
 /// Counts up to [`UNROLLED_COUNT`] are found with branch-free comparisons and written with a
-/// fixed number of stores past the end of the used part of the buffer, because the counts 0, 1
-/// and 2 are too evenly mixed for branch prediction. Larger counts, with probability below
-/// 1e-3, take a loop.
+/// fixed number of stores past the end of the used part of the buffer. A branch per count would
+/// mispredict often, because the counts 0, 1 and 2 are about equally likely. Larger counts, with
+/// probability below 1e-3, take a loop.
 fn poisson_indices(rng: &mut SplitMix64, samples: usize) -> Vec<usize> {
     let thresholds = poisson_one_thresholds();
     let unrolled: [u64; UNROLLED_COUNT] = std::array::from_fn(|k| thresholds[k]);

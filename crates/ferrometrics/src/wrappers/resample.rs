@@ -288,8 +288,8 @@ fn reborrow_targets<'b>(image: &'b ImageTargets<'_>) -> ImageTargets<'b> {
     }
 }
 
-/// SplitMix64 (Steele, Lea and Flood, 2014): a small generator whose output passes BigCrush,
-/// written out here so that a seed gives the same draws in every version of the library.
+/// SplitMix64, a small 64-bit generator, written out here so that a seed gives the same draws
+/// in every version of the library.
 #[derive(Debug, Clone)]
 pub(crate) struct SplitMix64 {
     state: u64,
@@ -313,8 +313,8 @@ impl SplitMix64 {
         z ^ (z >> 31)
     }
 
-    /// Returns an index uniform on `0..n` by the multiply-shift of Lemire (2019). The bias is
-    /// below `n / 2^64`, far under what a bootstrap can resolve.
+    /// Returns an index uniform on `0..n`: the high 64 bits of a 64-bit draw times `n`. The
+    /// bias is below `n / 2^64`, far under what a bootstrap can resolve.
     pub(crate) fn next_index(&mut self, n: usize) -> usize {
         ((u128::from(self.next_u64()) * n as u128) >> 64) as usize
     }
