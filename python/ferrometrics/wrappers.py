@@ -52,10 +52,16 @@ def _check_metric(argument: str, metric: Any) -> Metric:
 
 
 def _empty(metric: Metric) -> Metric:
-    """Return a copy of ``metric`` with the same configuration and an empty state."""
-    copied = copy.deepcopy(metric)
+    """Return a copy of ``metric`` with the same configuration and an empty state.
+
+    The state is never copied, so the cost does not grow with the data a metric has seen. The
+    attributes other than the state are configuration and are shared with ``metric``.
+    """
+    copied = type(metric).__new__(type(metric))
+    copied.__dict__.update(metric.__dict__)
+    copied._native = metric._native.empty_copy()
     copied._state_owner = None
-    copied.reset()
+    copied._update_count = 0
     return copied
 
 
