@@ -1035,6 +1035,8 @@ Tracked = Union[Metric, MetricCollection]
 def _empty_any(metric: Tracked) -> Tracked:
     if isinstance(metric, Metric):
         return _empty(metric)
+    # NOTE: a collection is deep-copied before it is cleared, so this costs a copy of its
+    # members' states, which grows with the data for members that keep every sample.
     copied = copy.deepcopy(metric)
     copied.reset()
     return copied
