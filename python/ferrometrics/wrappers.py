@@ -519,10 +519,16 @@ class BootStrapper(_WrapperMetric):
             )
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % (1 << 63))
-        elif isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        elif (
+            isinstance(seed, bool)
+            or not isinstance(seed, numbers.Integral)
+            or not 0 <= seed < 1 << 64
+        ):
             raise ValueError(
-                f"invalid value for `seed`: expected a non-negative integer or None, got {seed!r}"
+                "invalid value for `seed`: expected None or an integer in [0, 2**64), got "
+                f"{seed!r}"
             )
+
         options = {
             "num_bootstraps": _check_positive_int(
                 "num_bootstraps", num_bootstraps, "pass a positive number of replicates"
@@ -533,6 +539,7 @@ class BootStrapper(_WrapperMetric):
             "raw": _check_flag("raw", raw),
             "sampling_strategy": sampling_strategy,
         }
+
         engine = _BootstrapEngine(base_metric, {**options, "seed": int(seed)})
         self._init_wrapper(engine, {**options, "seed": int(seed)}, base_metric)
         self.num_bootstraps = options["num_bootstraps"]

@@ -289,6 +289,8 @@ def test_bootstrap_detection_resamples_images():
         ({"quantile": []}, "quantile"),
         ({"sampling_strategy": "uniform"}, "sampling_strategy"),
         ({"seed": -1}, "seed"),
+        ({"seed": 2**64}, "seed"),
+        ({"seed": 1.5}, "seed"),
         ({"mean": "yes"}, "mean"),
     ],
 )
