@@ -957,3 +957,50 @@ fn tracker_skips_nan_steps() {
     let best = tracker.best_metric().unwrap();
     assert_eq!((best[0].value, best[0].step), (3.0, 1));
 }
+
+#[test]
+fn bootstrap_detection_resamples_images() {
+    use ferrometrics::detection::{ImagePredictions, ImageTargets, IntersectionOverUnion};
+
+    let boxes = [
+        array![[0.0, 0.0, 10.0, 10.0]],
+        array![[5.0, 5.0, 20.0, 20.0]],
+        array![[1.0, 1.0, 4.0, 4.0]],
+    ];
+    let shifted: Vec<_> = boxes.iter().map(|boxes| boxes + 1.0).collect();
+    let (labels, scores) = (array![0_i64], array![0.9]);
+    let preds: Vec<ImagePredictions<'_>> = shifted
+        .iter()
+        .map(|boxes| ImagePredictions {
+            boxes: Some(boxes.view()),
+            scores: scores.view(),
+            labels: labels.view(),
+            masks: None,
+        })
+        .collect();
+    let targets: Vec<ImageTargets<'_>> = boxes
+        .iter()
+        .map(|boxes| ImageTargets {
+            boxes: Some(boxes.view()),
+            labels: labels.view(),
+            iscrowd: None,
+            area: None,
+            masks: None,
+        })
+        .collect();
+
+    let mut metric = BootStrapper::new(IntersectionOverUnion::default(), options(6, 2)).unwrap();
+    metric.update((&preds, &targets)).unwrap();
+
+    // Each replicate matched whole images: its image count is its number of draws.
+    for (replicate, &drawn) in metric.replicates().iter().zip(metric.drawn()) {
+        if drawn > 0 {
+            let value = replicate.compute().unwrap();
+            let iou = value.as_map().unwrap()[0].1.as_scalar().unwrap();
+            assert!(iou > 0.0 && iou < 1.0, "{iou}");
+        }
+    }
+    // The value is a map, which has no mean or std.
+    let error = metric.compute().unwrap_err();
+    assert!(error.to_string().contains("map"), "{error}");
+}
