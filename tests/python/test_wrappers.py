@@ -256,6 +256,23 @@ def test_bootstrap_clustering_near_full_value():
     assert abs(output["mean"] - adjusted_rand_score(target, preds)) < 3 * output["std"]
 
 
+def test_bootstrap_intrinsic_resamples_labels_with_rows():
+    from sklearn.metrics import calinski_harabasz_score
+
+    from ferrometrics.clustering import CalinskiHarabaszScore
+
+    rng = np.random.default_rng(32)
+    labels = rng.integers(0, 3, 600)
+    data = rng.normal(size=(600, 2)) + labels[:, None] * 2.0
+    metric = BootStrapper(CalinskiHarabaszScore(), num_bootstraps=40, seed=3)
+    metric.update(data, labels)
+    output = metric.compute()
+
+    full = calinski_harabasz_score(data, labels)
+    assert output["std"] > 0
+    assert abs(output["mean"] - full) < 4 * output["std"]
+
+
 def test_bootstrap_detection_resamples_images():
     rng = np.random.default_rng(31)
     preds, target = [], []

@@ -9,6 +9,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from ferrometrics._native import bootstrap_sample_indices
+from ferrometrics.collection import _INPUT_NAMES
 from ferrometrics.metric import Metric
 from ferrometrics.wrappers._base import (
     _check_flag,
@@ -50,13 +51,16 @@ def _take(value: Any, indices: np.ndarray) -> Any:
     return value[indices]
 
 
-def _is_per_sample(second: Any, first: Any) -> bool:
-    """Return whether the second input has one entry per sample along the first axis, rather
-    than broadcasting over the samples (a scalar weight, or a first axis of length 1)."""
-    if isinstance(second, list):
+def _is_per_sample(second: Any, first: Any, input_kind: str) -> bool:
+    """Return whether the second input has one entry per sample along the first axis.
+
+    Labels and targets always do. A weight does unless it broadcasts over the samples: a
+    scalar, fewer axes than the values, or a first axis of length 1.
+    """
+    if input_kind != "weighted_values":
         return True
-    if isinstance(first, list):
-        return False
+    if isinstance(second, list) or isinstance(first, list):
+        return isinstance(second, list)
     return second.ndim == first.ndim and second.ndim > 0 and second.shape[0] != 1
 
 
@@ -95,14 +99,17 @@ class _BootstrapEngine(_Engine):
         probe = _empty(self._base)
         probe._update(first, second)
         first = _as_samples(first)
-        samples = _num_samples(first, "preds")
-        per_sample = second is not None and _is_per_sample(_as_samples(second), first)
+        first_name, second_name = _INPUT_NAMES.get(self.input_kind, ("preds", "target"))
+        samples = _num_samples(first, first_name)
+        input_kind = self.input_kind
+        per_sample = second is not None and _is_per_sample(_as_samples(second), first, input_kind)
         if per_sample:
             second = _as_samples(second)
-            if _num_samples(second, "target") != samples:
+            second_samples = _num_samples(second, second_name)
+            if second_samples != samples:
                 raise ValueError(
-                    f"invalid input `target`: it has {_num_samples(second, 'target')} samples "
-                    f"but the first input has {samples}; pass inputs of equal length"
+                    f"invalid input `{second_name}`: it has {second_samples} samples but "
+                    f"`{first_name}` has {samples}; pass inputs of equal length"
                 )
 
         parts: List[Optional[Tuple[Metric, int]]] = []
