@@ -722,3 +722,25 @@ def test_reset_clears_every_wrapper():
     assert tracker.compute() == 0.0
     tracker.reset_all()
     assert tracker.n_steps == 0
+
+
+def test_collection_of_wrappers_merges_and_restores():
+    def make() -> MetricCollection:
+        return MetricCollection(
+            {
+                "extremes": MinMaxMetric(SumMetric()),
+                "window": Running(SumMetric(), window=2),
+            }
+        )
+
+    first, second = make(), make()
+    first.update([1.0, 2.0])
+    second.update([5.0])
+    first.merge_state(second)
+    expected = {"raw": 8.0, "max": 8.0, "min": 8.0, "window": 8.0}
+    assert first.compute() == expected
+
+    restored = make()
+    restored.load_state_dict(first.state_dict())
+    assert restored.compute() == expected
+    assert pickle.loads(pickle.dumps(first)).compute() == expected
