@@ -7,7 +7,15 @@ Porting code from TorchMetrics means changing the import: ``ferrometrics.cluster
 sequences or CPU torch tensors. Results are Python floats, numpy arrays and dicts of them.
 """
 
-from ferrometrics import aggregation, clustering, detection, distributed, functional, regression
+from ferrometrics import (
+    aggregation,
+    clustering,
+    detection,
+    distributed,
+    functional,
+    regression,
+    wrappers,
+)
 from ferrometrics._native import __version__
 from ferrometrics.collection import MetricCollection
 from ferrometrics.metric import Metric
@@ -22,4 +30,5 @@ __all__ = [
     "distributed",
     "functional",
     "regression",
+    "wrappers",
 ]

@@ -418,4 +418,5 @@ _INPUT_NAMES = {
     "detection": ("preds", "target"),
     "regression": ("preds", "target"),
     "distributions": ("p", "q"),
+    "multitask": ("task_preds", "task_targets"),
 }

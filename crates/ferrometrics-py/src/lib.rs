@@ -14,6 +14,7 @@ mod functional;
 mod iou;
 mod metric;
 mod regression;
+mod wrappers;
 
 use pyo3::prelude::*;
 
@@ -28,5 +29,6 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     iou::register(module)?;
     coco::register(module)?;
     coco_details::register(module)?;
+    wrappers::register(module)?;
     Ok(())
 }

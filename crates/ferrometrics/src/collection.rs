@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use crate::dynamic::DynMetric;
 use crate::error::{Error, Result};
-use crate::metric::InputKind;
+use crate::metric::{InputKind, MetricInfo};
 use crate::value::Value;
 
 /// One member of a collection.
@@ -169,6 +169,14 @@ impl<K: InputKind> MetricCollection<K> {
         self.members
             .iter()
             .map(|member| member.name.as_str())
+            .collect()
+    }
+
+    /// Returns each member's name and facts, in insertion order.
+    pub fn member_infos(&self) -> Vec<(&str, MetricInfo)> {
+        self.members
+            .iter()
+            .map(|member| (member.name.as_str(), member.metric.info()))
             .collect()
     }
 

@@ -33,6 +33,7 @@ mod metric;
 pub mod numerics;
 pub mod regression;
 mod value;
+pub mod wrappers;
 
 pub use collection::MetricCollection;
 pub use dynamic::DynMetric;

@@ -23,3 +23,6 @@ mod detection_iou;
 
 #[path = "integration/distributed.rs"]
 mod distributed;
+
+#[path = "integration/wrappers.rs"]
+mod wrappers;
