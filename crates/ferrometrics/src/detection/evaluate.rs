@@ -569,13 +569,13 @@ fn group_annotations(
 
 /// The position of each id in a sorted id list: a direct table when the ids span a range at
 /// most a few times their count (COCO's ids usually do), else a binary search.
-enum IdPositions<'a> {
+pub(crate) enum IdPositions<'a> {
     Table { first: i64, positions: Vec<u32> },
     Search(&'a [i64]),
 }
 
 impl<'a> IdPositions<'a> {
-    fn new(sorted_ids: &'a [i64]) -> Self {
+    pub(crate) fn new(sorted_ids: &'a [i64]) -> Self {
         let (Some(&first), Some(&last)) = (sorted_ids.first(), sorted_ids.last()) else {
             return IdPositions::Search(sorted_ids);
         };
@@ -590,7 +590,7 @@ impl<'a> IdPositions<'a> {
         IdPositions::Table { first, positions }
     }
 
-    fn get(&self, id: i64) -> Option<usize> {
+    pub(crate) fn get(&self, id: i64) -> Option<usize> {
         match self {
             IdPositions::Table { first, positions } => {
                 if id < *first {

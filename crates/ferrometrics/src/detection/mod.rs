@@ -39,6 +39,7 @@ mod iou_family;
 pub mod mask;
 mod metric;
 mod params;
+mod results_scan;
 mod summarize;
 
 pub use accumulate::Accumulation;
