@@ -275,6 +275,11 @@ pub struct DetectionArgs {
     /// Output format of the report on stdout.
     #[arg(long, value_enum, default_value_t = DetectionFormat::Table)]
     pub format: DetectionFormat,
+
+    /// Print the wall-clock seconds of each step (read, parse, evaluate, accumulate,
+    /// summarize) to stderr.
+    #[arg(long)]
+    pub timings: bool,
 }
 
 /// Output format of the `detection` report.

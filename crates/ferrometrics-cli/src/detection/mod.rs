@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
+use std::time::Instant;
 
 use ferrometrics::detection::{
     default_iou_thresholds, evaluate, pairwise_sum, Accumulation, CocoDataset, IouType, Params,
@@ -46,16 +47,22 @@ pub fn run(args: &DetectionArgs) -> Result<Printout, CliError> {
     let params = params(args)?;
     let iou_type = IouType::from(args.iou_type);
 
+    let mut timings = Timings::new(args.timings);
+
     let truth_text = read_text(&args.gt)?;
+    let results_text = read_text(&args.dt)?;
+    timings.lap("read files");
     let truth = CocoDataset::from_json_str(&truth_text)
         .map_err(|error| file_error(&args.gt, &truth_text, error))?;
-    let results_text = read_text(&args.dt)?;
+    timings.lap("parse ground truth");
     let results = truth
         .load_results_str(&results_text)
         .map_err(|error| file_error(&args.dt, &results_text, error))?;
+    timings.lap("parse results");
     drop((truth_text, results_text));
 
-    let report = compute_report(args, &truth, &results, iou_type, &params)?;
+    let report = compute_report(args, &truth, &results, iou_type, &params, &mut timings)?;
+    timings.print();
     let stdout = match args.format {
         DetectionFormat::Table => render::table(&report),
         DetectionFormat::Json => render::json(&report),
@@ -64,6 +71,47 @@ pub fn run(args: &DetectionArgs) -> Result<Printout, CliError> {
         stdout,
         warnings: Vec::new(),
     })
+}
+
+/// Wall-clock seconds of the steps of one run, printed to stderr with `--timings`.
+struct Timings {
+    enabled: bool,
+    start: Instant,
+    last: Instant,
+    steps: Vec<(&'static str, f64)>,
+}
+
+impl Timings {
+    fn new(enabled: bool) -> Self {
+        let now = Instant::now();
+        Self {
+            enabled,
+            start: now,
+            last: now,
+            steps: Vec::new(),
+        }
+    }
+
+    /// Records the time since the previous step under `step`.
+    fn lap(&mut self, step: &'static str) {
+        if self.enabled {
+            let now = Instant::now();
+            self.steps
+                .push((step, now.duration_since(self.last).as_secs_f64()));
+            self.last = now;
+        }
+    }
+
+    fn print(&self) {
+        if !self.enabled {
+            return;
+        }
+        for (step, seconds) in &self.steps {
+            eprintln!("{step:>20}: {seconds:.4} s");
+        }
+        let total = self.last.duration_since(self.start).as_secs_f64();
+        eprintln!("{:>20}: {total:.4} s", "total");
+    }
 }
 
 /// Builds and checks the evaluation parameters before any file is read.
@@ -175,11 +223,12 @@ fn compute_report(
     results: &CocoDataset,
     iou_type: IouType,
     params: &Params,
+    timings: &mut Timings,
 ) -> Result<Report, CliError> {
     let micro = args.average == AverageArg::Micro;
     let bar = progress::metrics_bar(truth.annotations.len() + results.annotations.len());
     bar.set_length(2 + u64::from(micro && args.per_class));
-    let evaluated = evaluate_with_progress(args, truth, results, iou_type, params, &bar);
+    let evaluated = evaluate_with_progress(args, truth, results, iou_type, params, &bar, timings);
     // Cleared before any error is printed, so that the message starts on a clean line.
     bar.finish_and_clear();
     let (summary, classes) = evaluated?;
@@ -212,6 +261,7 @@ fn evaluate_with_progress(
     iou_type: IouType,
     params: &Params,
     bar: &ProgressBar,
+    timings: &mut Timings,
 ) -> Result<(Summary, Option<Vec<ClassResult>>), CliError> {
     let micro = args.average == AverageArg::Micro;
 
@@ -222,12 +272,15 @@ fn evaluate_with_progress(
     };
     let evaluation = evaluate(truth, results, iou_type, &headline_params)
         .map_err(|error| evaluation_error(args, error))?;
+    timings.lap("evaluate");
     bar.inc(1);
 
     bar.set_message("precision and recall");
     let accumulation = evaluation.accumulate();
+    timings.lap("accumulate");
     drop(evaluation);
     let summary = accumulation.summarize();
+    timings.lap("summarize");
     bar.inc(1);
 
     if !args.per_class {
