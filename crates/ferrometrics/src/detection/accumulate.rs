@@ -180,16 +180,15 @@ fn accumulate_category(params: &Params, images: &[&ImageEvaluation]) -> Category
     for (i, &(_, image, rank)) in detections.iter().enumerate() {
         let evaluation = images[image as usize];
         let detections_in_image = evaluation.scores.len();
-        let (word, bit) = (i / 64, 1u64 << (i % 64));
+        let (word, shift) = (i / 64, i % 64);
         for a in 0..a_count {
             let source = evaluation.area_outcomes(a, t_count);
             for t in 0..t_count {
                 let at = (a * t_count + t) * words + word;
-                match source[t * detections_in_image + rank as usize] {
-                    Outcome::TruePositive => true_bits[at] |= bit,
-                    Outcome::FalsePositive => false_bits[at] |= bit,
-                    Outcome::Ignored => {}
-                }
+                // Branch-free, because outcomes follow no pattern a predictor could learn.
+                let outcome = source[t * detections_in_image + rank as usize];
+                true_bits[at] |= u64::from(outcome == Outcome::TruePositive) << shift;
+                false_bits[at] |= u64::from(outcome == Outcome::FalsePositive) << shift;
             }
         }
     }
