@@ -49,20 +49,32 @@ pub fn run(args: &DetectionArgs) -> Result<Printout, CliError> {
 
     let mut timings = Timings::new(args.timings);
 
-    let truth_text = read_text(&args.gt)?;
-    let results_text = read_text(&args.dt)?;
-    timings.lap("read files");
-    let truth = CocoDataset::from_json_str(&truth_text)
-        .map_err(|error| file_error(&args.gt, &truth_text, error))?;
-    timings.lap("parse ground truth");
+    // The ground truth is read and parsed while the (usually much larger) results file is read.
+    let (truth, results_text) = std::thread::scope(|scope| {
+        let truth = scope.spawn(|| {
+            let truth_text = read_text(&args.gt)?;
+            CocoDataset::from_json_str(&truth_text)
+                .map_err(|error| file_error(&args.gt, &truth_text, error))
+        });
+        let results_text = read_text(&args.dt);
+        let truth = truth
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (truth, results_text)
+    });
+    let truth = truth?;
+    let results_text = results_text?;
+    timings.lap("read files, parse ground truth");
     let results = truth
         .load_results_str(&results_text)
         .map_err(|error| file_error(&args.dt, &results_text, error))?;
     timings.lap("parse results");
-    drop((truth_text, results_text));
 
     let report = compute_report(args, &truth, &results, iou_type, &params, &mut timings)?;
     timings.print();
+    // Freeing a million small allocations one by one takes longer than the process exit that
+    // follows, which releases them all at once.
+    std::mem::forget((truth, results, results_text));
     let stdout = match args.format {
         DetectionFormat::Table => render::table(&report),
         DetectionFormat::Json => render::json(&report),
@@ -278,7 +290,8 @@ fn evaluate_with_progress(
     bar.set_message("precision and recall");
     let accumulation = evaluation.accumulate();
     timings.lap("accumulate");
-    drop(evaluation);
+    // Left to the process exit, which frees the per-image evaluations faster than dropping them.
+    std::mem::forget(evaluation);
     let summary = accumulation.summarize();
     timings.lap("summarize");
     bar.inc(1);
