@@ -102,7 +102,7 @@ pub(crate) fn scan_results<T: Send>(
     match stop {
         Stop::End(end) => {
             reader.position = end;
-            return reader.at_end().then_some(entries);
+            reader.at_end().then_some(entries)
         }
         Stop::Before(position) => {
             // The second half is usable only if it began exactly where the first half's next
