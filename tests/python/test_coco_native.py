@@ -36,6 +36,8 @@ def coco_data() -> Path:
 
 
 def evaluate(truth: Any, detections: Any, iou_type: str, **params: Any) -> Any:
+    if not isinstance(detections, COCO) and isinstance(truth, COCO):
+        detections = truth.loadRes(detections)
     evaluation = type_of_eval(truth)(truth, detections, iou_type)
     for name, value in params.items():
         setattr(evaluation.params, name, value)
@@ -214,3 +216,41 @@ def test_results_file_of_unknown_image(tmp_path):
 
     with pytest.raises(ValueError, match="resFile"):
         truth.loadRes(str(results_path))
+
+
+def test_native_and_dict_paths_agree(tmp_path):
+    dataset = {
+        "images": [{"id": 1, "height": 40, "width": 40}, {"id": 2, "height": 40, "width": 40}],
+        "categories": [{"id": 1, "name": "a"}, {"id": 2, "name": "b"}],
+        "annotations": [
+            {"id": 1, "image_id": 1, "category_id": 1, "bbox": [2, 2, 10, 10], "area": 100},
+            {"id": 2, "image_id": 1, "category_id": 2, "bbox": [20, 20, 8, 6], "area": 48},
+            {"id": 3, "image_id": 2, "category_id": 1, "bbox": [0, 0, 30, 30], "area": 900,
+             "iscrowd": 1},
+            {"id": 4, "image_id": 2, "category_id": 2, "bbox": [5, 5, 5, 5], "area": 25},
+        ],
+    }
+    results = [
+        {"image_id": 1, "category_id": 1, "bbox": [3, 2, 10, 10], "score": 0.9},
+        {"image_id": 1, "category_id": 2, "bbox": [20, 21, 8, 6], "score": 0.4},
+        {"image_id": 2, "category_id": 1, "bbox": [1, 1, 10, 10], "score": 0.7},
+        {"image_id": 2, "category_id": 2, "bbox": [5, 6, 5, 5], "score": 0.8},
+        {"image_id": 2, "category_id": 2, "bbox": [30, 30, 4, 4], "score": 0.95},
+    ]
+    truth_path = tmp_path / "truth.json"
+    truth_path.write_text(json.dumps(dataset), encoding="utf-8")
+    results_path = tmp_path / "results.json"
+    results_path.write_text(json.dumps(results), encoding="utf-8")
+    truth = COCO(str(truth_path))
+    detections = truth.loadRes(str(results_path))
+    assert truth.native is not None
+    assert detections.native is not None
+    expected = evaluate(COCO(copy.deepcopy(dataset)), copy.deepcopy(results), "bbox")
+
+    ours = evaluate(truth, detections, "bbox")
+
+    assert ours.stats.tolist() == expected.stats.tolist()
+    assert np.array_equal(ours.eval["precision"], expected.eval["precision"])
+    ours.accumulate()
+    assert np.array_equal(ours.eval["precision"], expected.eval["precision"])
+    assert np.array_equal(ours.eval["recall"], expected.eval["recall"])

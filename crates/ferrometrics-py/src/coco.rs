@@ -174,9 +174,13 @@ fn params_from(
 }
 
 /// A COCO evaluation of one IoU type, after `evaluate` and, once called, `accumulate`.
+///
+/// The per-image evaluations are dropped once accumulated, because nothing reads them later
+/// and on large datasets they take more memory than both datasets.
 #[pyclass(module = "ferrometrics._native", name = "NativeCocoEvaluation")]
 pub(crate) struct NativeCocoEvaluation {
-    evaluation: Evaluation,
+    evaluation: Option<Evaluation>,
+    category_ids: Vec<i64>,
     accumulation: Option<Accumulation>,
 }
 
@@ -213,7 +217,8 @@ impl NativeCocoEvaluation {
             })
             .map_err(to_py_err)?;
         Ok(Self {
-            evaluation,
+            category_ids: evaluation.category_ids.clone(),
+            evaluation: Some(evaluation),
             accumulation: None,
         })
     }
@@ -253,7 +258,8 @@ impl NativeCocoEvaluation {
             })
             .map_err(to_py_err)?;
         Ok(Self {
-            evaluation,
+            category_ids: evaluation.category_ids.clone(),
+            evaluation: Some(evaluation),
             accumulation: None,
         })
     }
@@ -261,7 +267,7 @@ impl NativeCocoEvaluation {
     /// The category ids of the `K` axis, sorted.
     #[getter]
     fn category_ids(&self) -> Vec<i64> {
-        self.evaluation.category_ids.clone()
+        self.category_ids.clone()
     }
 
     /// Accumulates precision and recall over all images, as pycocotools' `accumulate`, and
@@ -270,16 +276,28 @@ impl NativeCocoEvaluation {
     fn accumulate<'py>(
         &mut self,
         py: Python<'py>,
-    ) -> (Bound<'py, PyAny>, Bound<'py, PyAny>, Bound<'py, PyAny>) {
-        let evaluation = &self.evaluation;
-        let accumulation = py.detach(|| evaluation.accumulate());
+    ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+        let accumulation = match (self.evaluation.take(), self.accumulation.take()) {
+            (Some(evaluation), _) => py.detach(|| {
+                let accumulation = evaluation.accumulate();
+                drop(evaluation);
+                accumulation
+            }),
+            (None, Some(accumulation)) => accumulation,
+            (None, None) => {
+                return Err(value_error(
+                    "evaluation",
+                    "the evaluation holds no results; call evaluate() again",
+                ))
+            }
+        };
         let arrays = (
             PyArray::from_array(py, &accumulation.precision).into_any(),
             PyArray::from_array(py, &accumulation.recall).into_any(),
             PyArray::from_array(py, &accumulation.scores).into_any(),
         );
         self.accumulation = Some(accumulation);
-        arrays
+        Ok(arrays)
     }
 
     /// Computes the twelve summary numbers and pycocotools' printed layout of them.

@@ -48,9 +48,11 @@ class COCO:
         self._cat_to_imgs: Dict[Any, List[Any]] = defaultdict(list)
         self._result_entries: Optional[List[Annotation]] = None
         # The dataset parsed in Rust, while the Python views are not built, and the function
-        # that builds them.
+        # that builds them. The function gets the instance as its argument, because a closure
+        # over it would form a reference cycle that keeps the native dataset alive until the
+        # garbage collector runs.
         self._native: Optional[NativeCocoDataset] = None
-        self._build_views: Optional[Callable[[], None]] = None
+        self._build_views: Optional[Callable[["COCO"], None]] = None
         if annotation_file is None:
             return
         if isinstance(annotation_file, dict):
@@ -66,7 +68,7 @@ class COCO:
             self._set_dataset(_read_json(path))
             return
         self._native = native
-        self._build_views = lambda: self._set_dataset(_read_json(path))
+        self._build_views = lambda coco: coco._set_dataset(_read_json(path))
 
     def __getstate__(self) -> Dict[str, Any]:
         """Return the state for pickling and copying, with the Python views built, because the
@@ -89,7 +91,7 @@ class COCO:
         if build is not None:
             self._build_views = None
             self._native = None
-            build()
+            build(self)
 
     @property
     def native(self) -> Optional[NativeCocoDataset]:
@@ -316,7 +318,7 @@ class COCO:
         access."""
         results = COCO()
         results._native = native
-        results._build_views = lambda: self._python_results(entries(), results)
+        results._build_views = lambda target: self._python_results(entries(), target)
         return results
 
     def _python_results(self, anns: Any, results: "COCO") -> None:

@@ -167,7 +167,7 @@ pub(crate) fn truth(text: &str) -> Option<CocoDataset> {
 /// returns `None` for the tree-based loader to report.
 pub(crate) fn results(truth: &CocoDataset, text: &str) -> Option<CocoDataset> {
     let annotations = match scanned_results(truth, text) {
-        Some(annotations) => annotations,
+        Some(halves) => join_results(halves),
         None => typed_results(truth, text)?,
     };
     Some(CocoDataset {
@@ -178,7 +178,10 @@ pub(crate) fn results(truth: &CocoDataset, text: &str) -> Option<CocoDataset> {
 }
 
 /// Reads results with `scan_results` and converts them with the rules of `typed_results`.
-fn scanned_results(truth: &CocoDataset, text: &str) -> Option<Vec<Annotation>> {
+pub(crate) fn scanned_results(
+    truth: &CocoDataset,
+    text: &str,
+) -> Option<results_scan::Halves<Annotation>> {
     let mut image_ids: Vec<i64> = truth.images.iter().map(|image| image.id).collect();
     image_ids.sort_unstable();
     let image_positions = IdPositions::new(&image_ids);
@@ -231,9 +234,12 @@ fn scanned_results(truth: &CocoDataset, text: &str) -> Option<Vec<Annotation>> {
             score: entry.score,
         })
     };
-    results_scan::scan_results(text, convert, |annotation, before| {
-        annotation.id += before as i64
-    })
+    results_scan::scan_results(text, convert)
+}
+
+/// Joins the halves that `scanned_results` returns, numbering the annotations `1, 2, ...`.
+pub(crate) fn join_results(halves: results_scan::Halves<Annotation>) -> Vec<Annotation> {
+    halves.join(|annotation, before| annotation.id += before as i64)
 }
 
 /// Returns whether the first entry of a results list has a non-empty `bbox` (true for an empty

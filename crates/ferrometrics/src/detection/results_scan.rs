@@ -54,17 +54,40 @@ impl ScannedResult {
 /// Lists shorter than this are read on one thread; splitting costs more than it saves there.
 const PARALLEL_BYTES: usize = 1 << 20;
 
+/// The converted entries of a results list, in two halves when it was read on two threads.
+pub(crate) struct Halves<T> {
+    first: Vec<T>,
+    second: Vec<T>,
+}
+
+impl<T: Send> Halves<T> {
+    /// Joins the halves into one list. `renumber` receives each record of the second half with
+    /// the number of entries before it, to correct what depends on the entry's position.
+    pub(crate) fn join(self, renumber: impl Fn(&mut T, usize) + Sync) -> Vec<T> {
+        let Self {
+            mut first,
+            mut second,
+        } = self;
+        let before = first.len();
+        second
+            .par_iter_mut()
+            .with_min_len(4096)
+            .for_each(|record| renumber(record, before));
+        first.append(&mut second);
+        first
+    }
+}
+
 /// Reads a results list and converts each entry with `convert`, in file order, or returns
 /// `None` for the serde loaders to handle when the text or one conversion fails.
 ///
 /// `convert` gets the entry's position in the list, except on the second half of a list read
-/// on two threads, where it gets the position within that half; `renumber` then receives each
-/// record of that half with the number of entries before it, to correct what depends on it.
+/// on two threads, where it gets the position within that half until [`Halves::join`] fixes
+/// it. The halves are returned unjoined, so that the caller can free the text first.
 pub(crate) fn scan_results<T: Send>(
     text: &str,
     convert: impl Fn(usize, &ScannedResult) -> Option<T> + Sync,
-    renumber: impl Fn(&mut T, usize) + Sync,
-) -> Option<Vec<T>> {
+) -> Option<Halves<T>> {
     let bytes = text.as_bytes();
     let mut reader = Reader {
         text,
@@ -76,7 +99,10 @@ pub(crate) fn scan_results<T: Send>(
     reader.skip_whitespace();
     if reader.peek()? == b']' {
         reader.position += 1;
-        return reader.at_end().then(Vec::new);
+        return reader.at_end().then(|| Halves {
+            first: Vec::new(),
+            second: Vec::new(),
+        });
     }
 
     let middle = reader.position + (bytes.len() - reader.position) / 2;
@@ -98,16 +124,19 @@ pub(crate) fn scan_results<T: Send>(
         ),
         None => (reader.clone().entries_until(usize::MAX, &convert), None),
     };
-    let (mut entries, stop) = first?;
+    let (entries, stop) = first?;
     match stop {
         Stop::End(end) => {
             reader.position = end;
-            reader.at_end().then_some(entries)
+            reader.at_end().then_some(Halves {
+                first: entries,
+                second: Vec::new(),
+            })
         }
         Stop::Before(position) => {
             // The second half is usable only if it began exactly where the first half's next
             // entry begins; a guess inside a string or a nested value starts elsewhere.
-            let mut rest = match second {
+            let rest = match second {
                 Some((rest, Stop::End(end))) if speculative_start == Some(position) => {
                     reader.position = end;
                     rest
@@ -126,12 +155,10 @@ pub(crate) fn scan_results<T: Send>(
                     rest
                 }
             };
-            let before = entries.len();
-            rest.par_iter_mut()
-                .with_min_len(4096)
-                .for_each(|record| renumber(record, before));
-            entries.extend(rest);
-            reader.at_end().then_some(entries)
+            reader.at_end().then_some(Halves {
+                first: entries,
+                second: rest,
+            })
         }
     }
 }
@@ -542,11 +569,8 @@ mod tests {
 
     /// Scans `text` and checks that each entry gets its position in the list.
     fn scan(text: &str) -> Option<Vec<ScannedResult>> {
-        let entries = scan_results(
-            text,
-            |index, entry| Some((index, entry.clone())),
-            |(index, _), before| *index += before,
-        )?;
+        let entries = scan_results(text, |index, entry| Some((index, entry.clone())))?
+            .join(|(index, _), before| *index += before);
         for (position, (index, _)) in entries.iter().enumerate() {
             assert_eq!(*index, position, "entry position");
         }
