@@ -443,7 +443,8 @@ impl<'a> Reader<'a> {
     /// Reads an integer that fits in an `i64`, as serde reads an `i64` field.
     fn integer(&mut self) -> Option<i64> {
         let number = self.number_token()?;
-        if !number.integer {
+        // serde_json reads `-0` as the float -0.0, which an integer field rejects.
+        if !number.integer || number.text.starts_with("-0") {
             return None;
         }
         number.text.parse().ok()
@@ -596,6 +597,7 @@ mod tests {
     fn scan_rejects_what_serde_must_judge() {
         let cases = [
             r#"[{"image_id": 1.0, "category_id": 1, "score": 1, "bbox": [0, 0, 1, 1]}]"#,
+            r#"[{"image_id": -0, "category_id": 1, "score": 1, "bbox": [0, 0, 1, 1]}]"#,
             r#"[{"image_id": 1, "image_id": 1, "category_id": 1, "score": 1}]"#,
             r#"[{"image\u005fid": 1, "category_id": 1, "score": 1}]"#,
             r#"[{"image_id": 1, "category_id": 1, "score": 01}]"#,
