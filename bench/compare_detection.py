@@ -59,9 +59,10 @@ def peer_api(peer):
 def child_cli(gt_path, dt_path, iou_type, repeats):
     """Time the `ferrometrics detection` command, which loads and evaluates in one run.
 
-    Its load and evaluation times are the best of the steps that ``--timings`` prints (reading
-    and parsing; evaluate, accumulate and summarize), and its load+eval time is the best wall
-    time of the whole process, which also includes starting, printing and exiting."""
+    Its load time is the best of the reading and parsing steps that ``--timings`` prints, and
+    its evaluation time the best of evaluate, accumulate and summarize. Its load+eval time is
+    the best wall time of the whole process, which also includes starting, printing and
+    exiting."""
     binary = os.environ.get("FERROMETRICS_CLI", "target/release/ferrometrics")
     command = [binary, "detection", "--gt", gt_path, "--dt", dt_path, "--iou-type", iou_type,
                "--format", "json", "--timings"]
