@@ -335,6 +335,11 @@ pub struct DetectionArgs {
     /// print the result of all images once, from rank 0. Needs a build with `--features mpi`.
     #[arg(long)]
     pub shard: bool,
+
+    /// Print the wall-clock seconds of each step (read, parse, evaluate, accumulate,
+    /// summarize) to stderr.
+    #[arg(long)]
+    pub timings: bool,
 }
 
 /// Output format of the `detection` report.

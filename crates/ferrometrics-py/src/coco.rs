@@ -1,5 +1,6 @@
-//! The native side of `ferrometrics.coco`: COCO evaluation over JSON datasets and the mask API
-//! of pycocotools (`encode`, `decode`, `area`, `toBbox`, `iou`, `merge`, `frPyObjects`).
+//! The native side of `ferrometrics.coco`: COCO datasets loaded in Rust, COCO evaluation over
+//! them or over JSON datasets, and the mask API of pycocotools (`encode`, `decode`, `area`,
+//! `toBbox`, `iou`, `merge`, `frPyObjects`).
 //!
 //! Masks cross the boundary as `(height, width, counts)` with counts in COCO's compressed
 //! string form, the same bytes that pycocotools stores in an RLE dict.
@@ -8,6 +9,10 @@ use ferrometrics::detection::mask::{box_to_rle, mask_iou, merge, polygon_to_rle,
 use ferrometrics::detection::{
     box_iou, evaluate, Accumulation, AreaRange, CocoDataset, Evaluation, IouType, Params,
 };
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::path::PathBuf;
+
 use ndarray::{Array2, Array3, ShapeBuilder};
 use numpy::{PyArray, PyReadonlyArray2, PyReadonlyArray3};
 use pyo3::prelude::*;
@@ -18,10 +23,174 @@ use crate::errors::{to_py_err, value_error};
 /// An RLE as it crosses the boundary: height, width and compressed counts.
 type RleParts = (u32, u32, Vec<u8>);
 
+/// A COCO dataset parsed in Rust: ground truth, or results loaded against a ground truth.
+#[pyclass(module = "ferrometrics._native", name = "NativeCocoDataset", frozen)]
+pub(crate) struct NativeCocoDataset {
+    dataset: CocoDataset,
+}
+
+#[pymethods]
+impl NativeCocoDataset {
+    /// Reads a ground-truth file. The GIL is released meanwhile.
+    ///
+    /// # Errors
+    ///
+    /// Raises `ValueError` naming the file, the entry and the problem.
+    #[staticmethod]
+    fn from_path(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
+        let dataset = py
+            .detach(|| CocoDataset::from_path(&path))
+            .map_err(to_py_err)?;
+        Ok(Self { dataset })
+    }
+
+    /// Reads a results file against this ground truth, with the rules of pycocotools'
+    /// `loadRes`. The GIL is released meanwhile.
+    ///
+    /// # Errors
+    ///
+    /// Raises `ValueError` naming the file, the entry and the problem.
+    fn load_results_path(&self, py: Python<'_>, path: PathBuf) -> PyResult<Self> {
+        let truth = &self.dataset;
+        let dataset = py
+            .detach(|| truth.load_results_path(&path))
+            .map_err(to_py_err)?;
+        Ok(Self { dataset })
+    }
+
+    /// Parses a results list given as JSON text against this ground truth.
+    ///
+    /// # Errors
+    ///
+    /// Raises `ValueError` naming the entry and the problem.
+    fn load_results_json(&self, py: Python<'_>, text: &str) -> PyResult<Self> {
+        let truth = &self.dataset;
+        let dataset = py
+            .detach(|| truth.load_results_str(text))
+            .map_err(to_py_err)?;
+        Ok(Self { dataset })
+    }
+
+    /// Returns the image ids in file order.
+    fn image_ids(&self) -> Vec<i64> {
+        self.dataset.images.iter().map(|image| image.id).collect()
+    }
+
+    /// Returns the category ids in file order.
+    fn category_ids(&self) -> Vec<i64> {
+        self.dataset.categories.iter().map(|c| c.id).collect()
+    }
+
+    /// Returns the number of annotations.
+    fn annotation_count(&self) -> usize {
+        self.dataset.annotations.len()
+    }
+}
+
+/// Restricts both datasets to `image_ids` and, unless `category_ids` is `None`, to
+/// `category_ids`, as pycocotools' `params.imgIds` and `params.catIds` select what is evaluated.
+/// Returns the datasets themselves when the selection keeps everything.
+fn select<'a>(
+    truth: &'a CocoDataset,
+    results: &'a CocoDataset,
+    image_ids: &[i64],
+    category_ids: Option<&[i64]>,
+) -> (Cow<'a, CocoDataset>, Cow<'a, CocoDataset>) {
+    let images: HashSet<i64> = image_ids.iter().copied().collect();
+    let categories: Option<HashSet<i64>> = category_ids.map(|ids| ids.iter().copied().collect());
+    let all_images = truth.images.iter().all(|image| images.contains(&image.id));
+    let all_categories = categories.as_ref().is_none_or(|categories| {
+        truth
+            .categories
+            .iter()
+            .all(|category| categories.contains(&category.id))
+    });
+    if all_images && all_categories {
+        return (Cow::Borrowed(truth), Cow::Borrowed(results));
+    }
+
+    let keep = |image_id: i64, category_id: i64| {
+        images.contains(&image_id)
+            && categories
+                .as_ref()
+                .is_none_or(|categories| categories.contains(&category_id))
+    };
+    let selected_truth = CocoDataset {
+        images: truth
+            .images
+            .iter()
+            .filter(|image| images.contains(&image.id))
+            .cloned()
+            .collect(),
+        categories: truth
+            .categories
+            .iter()
+            .filter(|category| {
+                categories
+                    .as_ref()
+                    .is_none_or(|categories| categories.contains(&category.id))
+            })
+            .cloned()
+            .collect(),
+        annotations: truth
+            .annotations
+            .iter()
+            .filter(|a| keep(a.image_id, a.category_id))
+            .cloned()
+            .collect(),
+    };
+    // The results keep every image, whose sizes rasterize box and polygon results.
+    let selected_results = CocoDataset {
+        images: results.images.clone(),
+        categories: results.categories.clone(),
+        annotations: results
+            .annotations
+            .iter()
+            .filter(|a| keep(a.image_id, a.category_id))
+            .cloned()
+            .collect(),
+    };
+    (Cow::Owned(selected_truth), Cow::Owned(selected_results))
+}
+
+/// Frees `value` on a new thread, because freeing the per-image evaluations of a large dataset
+/// (hundreds of thousands of small allocations) takes longer than the rest of `accumulate`.
+/// If no thread can be started, `value` is freed here.
+fn drop_in_background<T: Send + 'static>(value: T) {
+    // On failure the builder drops the closure, and `value` with it, on this thread.
+    let _ = std::thread::Builder::new()
+        .name("ferrometrics-free".to_owned())
+        .spawn(move || drop(value));
+}
+
+/// Builds evaluation parameters from pycocotools' fields.
+fn params_from(
+    iou_thresholds: Vec<f64>,
+    rec_thresholds: Vec<f64>,
+    max_detections: Vec<usize>,
+    area_ranges: Vec<(String, f64, f64)>,
+    use_categories: bool,
+) -> Params {
+    Params {
+        iou_thresholds,
+        rec_thresholds,
+        max_detections,
+        area_ranges: area_ranges
+            .into_iter()
+            .map(|(label, min, max)| AreaRange::new(label, min, max))
+            .collect(),
+        use_categories,
+    }
+}
+
 /// A COCO evaluation of one IoU type, after `evaluate` and, once called, `accumulate`.
+///
+/// The per-image evaluations are dropped once accumulated, because nothing reads them later
+/// and on large datasets they take more memory than both datasets.
 #[pyclass(module = "ferrometrics._native", name = "NativeCocoEvaluation")]
 pub(crate) struct NativeCocoEvaluation {
-    evaluation: Evaluation,
+    evaluation: Option<Evaluation>,
+    category_ids: Vec<i64>,
     accumulation: Option<Accumulation>,
 }
 
@@ -43,16 +212,13 @@ impl NativeCocoEvaluation {
         use_categories: bool,
     ) -> PyResult<Self> {
         let iou_type = iou_type.parse::<IouType>().map_err(to_py_err)?;
-        let params = Params {
+        let params = params_from(
             iou_thresholds,
             rec_thresholds,
             max_detections,
-            area_ranges: area_ranges
-                .into_iter()
-                .map(|(label, min, max)| AreaRange::new(label, min, max))
-                .collect(),
+            area_ranges,
             use_categories,
-        };
+        );
         let evaluation = py
             .detach(|| {
                 let truth = CocoDataset::from_json_str(truth_json)?;
@@ -61,7 +227,49 @@ impl NativeCocoEvaluation {
             })
             .map_err(to_py_err)?;
         Ok(Self {
-            evaluation,
+            category_ids: evaluation.category_ids.clone(),
+            evaluation: Some(evaluation),
+            accumulation: None,
+        })
+    }
+
+    /// Matches every image and category of two native datasets, restricted to `image_ids` and,
+    /// with `use_categories`, to `category_ids`, as pycocotools' `COCOeval.evaluate`. The GIL is
+    /// released meanwhile.
+    #[staticmethod]
+    #[allow(clippy::too_many_arguments)]
+    fn from_datasets(
+        py: Python<'_>,
+        truth: &NativeCocoDataset,
+        results: &NativeCocoDataset,
+        iou_type: &str,
+        iou_thresholds: Vec<f64>,
+        rec_thresholds: Vec<f64>,
+        max_detections: Vec<usize>,
+        area_ranges: Vec<(String, f64, f64)>,
+        use_categories: bool,
+        image_ids: Vec<i64>,
+        category_ids: Vec<i64>,
+    ) -> PyResult<Self> {
+        let iou_type = iou_type.parse::<IouType>().map_err(to_py_err)?;
+        let params = params_from(
+            iou_thresholds,
+            rec_thresholds,
+            max_detections,
+            area_ranges,
+            use_categories,
+        );
+        let (truth, results) = (&truth.dataset, &results.dataset);
+        let evaluation = py
+            .detach(|| {
+                let selected_categories = use_categories.then_some(category_ids.as_slice());
+                let (truth, results) = select(truth, results, &image_ids, selected_categories);
+                evaluate(&truth, &results, iou_type, &params)
+            })
+            .map_err(to_py_err)?;
+        Ok(Self {
+            category_ids: evaluation.category_ids.clone(),
+            evaluation: Some(evaluation),
             accumulation: None,
         })
     }
@@ -69,7 +277,7 @@ impl NativeCocoEvaluation {
     /// The category ids of the `K` axis, sorted.
     #[getter]
     fn category_ids(&self) -> Vec<i64> {
-        self.evaluation.category_ids.clone()
+        self.category_ids.clone()
     }
 
     /// Accumulates precision and recall over all images, as pycocotools' `accumulate`, and
@@ -78,16 +286,28 @@ impl NativeCocoEvaluation {
     fn accumulate<'py>(
         &mut self,
         py: Python<'py>,
-    ) -> (Bound<'py, PyAny>, Bound<'py, PyAny>, Bound<'py, PyAny>) {
-        let evaluation = &self.evaluation;
-        let accumulation = py.detach(|| evaluation.accumulate());
+    ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+        let accumulation = match (self.evaluation.take(), self.accumulation.take()) {
+            (Some(evaluation), _) => {
+                let accumulation = py.detach(|| evaluation.accumulate());
+                drop_in_background(evaluation);
+                accumulation
+            }
+            (None, Some(accumulation)) => accumulation,
+            (None, None) => {
+                return Err(value_error(
+                    "evaluation",
+                    "the evaluation holds no results; call evaluate() again",
+                ))
+            }
+        };
         let arrays = (
             PyArray::from_array(py, &accumulation.precision).into_any(),
             PyArray::from_array(py, &accumulation.recall).into_any(),
             PyArray::from_array(py, &accumulation.scores).into_any(),
         );
         self.accumulation = Some(accumulation);
-        arrays
+        Ok(arrays)
     }
 
     /// Computes the twelve summary numbers and pycocotools' printed layout of them.
@@ -294,6 +514,7 @@ fn mask_from_counts<'py>(
 
 /// Adds the COCO classes and mask functions to the native module.
 pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_class::<NativeCocoDataset>()?;
     module.add_class::<NativeCocoEvaluation>()?;
     module.add_function(wrap_pyfunction!(mask_encode, module)?)?;
     module.add_function(wrap_pyfunction!(mask_decode, module)?)?;

@@ -7,10 +7,11 @@ import itertools
 import json
 import os
 from collections import defaultdict
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Union
 
 import numpy as np
 
+from ferrometrics._native import NativeCocoDataset
 from ferrometrics.coco import mask as mask_utils
 
 __all__ = ["COCO"]
@@ -31,50 +32,155 @@ class COCO:
     ``annotation_file`` is the path of a COCO JSON file or an already loaded dict. Without it the
     dataset is empty: set ``dataset`` and call ``createIndex``, as with pycocotools. Nothing is
     printed while loading.
+
+    A file path is parsed in Rust, and ``COCOeval`` evaluates that native copy directly. The
+    Python views (``dataset``, ``anns``, ``imgs``, ``cats``, ``imgToAnns``, ``catToImgs``) are
+    built from the file on first access. From then on ``COCOeval`` reads the Python views, so
+    edits to them count, as with pycocotools.
     """
 
     def __init__(self, annotation_file: Union[str, os.PathLike, Dict[str, Any], None] = None):
-        self.dataset: Dict[str, Any] = {}
-        self.anns: Dict[Any, Annotation] = {}
-        self.cats: Dict[Any, Dict[str, Any]] = {}
-        self.imgs: Dict[Any, Dict[str, Any]] = {}
-        self.imgToAnns: Dict[Any, List[Annotation]] = defaultdict(list)
-        self.catToImgs: Dict[Any, List[Any]] = defaultdict(list)
+        self._dataset: Dict[str, Any] = {}
+        self._anns: Dict[Any, Annotation] = {}
+        self._cats: Dict[Any, Dict[str, Any]] = {}
+        self._imgs: Dict[Any, Dict[str, Any]] = {}
+        self._img_to_anns: Dict[Any, List[Annotation]] = defaultdict(list)
+        self._cat_to_imgs: Dict[Any, List[Any]] = defaultdict(list)
         self._result_entries: Optional[List[Annotation]] = None
+        # The dataset parsed in Rust, while the Python views are not built, and the function
+        # that builds them. The function gets the instance as its argument, because a closure
+        # over it would form a reference cycle that keeps the native dataset alive until the
+        # garbage collector runs.
+        self._native: Optional[NativeCocoDataset] = None
+        self._build_views: Optional[Callable[["COCO"], None]] = None
         if annotation_file is None:
             return
         if isinstance(annotation_file, dict):
-            dataset = annotation_file
-        else:
-            with open(annotation_file, "r", encoding="utf-8") as handle:
-                dataset = json.load(handle)
+            self._set_dataset(annotation_file)
+            return
+        path = os.fspath(annotation_file)
+        try:
+            native = NativeCocoDataset.from_path(path)
+        except ValueError:
+            # pycocotools loads any JSON object and fails later, in the evaluation, on what it
+            # cannot use. The Python loader keeps that behaviour; the evaluation then reports
+            # the problem.
+            self._set_dataset(_read_json(path))
+            return
+        self._native = native
+        self._build_views = lambda coco: coco._set_dataset(_read_json(path))
+
+    def __getstate__(self) -> Dict[str, Any]:
+        """Return the state for pickling and copying, with the Python views built, because the
+        native copy and the view builder cannot be pickled."""
+        self._views()
+        return dict(self.__dict__)
+
+    def _set_dataset(self, dataset: Any) -> None:
         if not isinstance(dataset, dict):
             raise ValueError(
                 f"invalid input `annotation_file`: the top level must be an object with "
                 f"'images', 'categories' and 'annotations', got {type(dataset).__name__}"
             )
-        self.dataset = dataset
+        self._dataset = dataset
         self.createIndex()
+
+    def _views(self) -> None:
+        """Build the Python views from the source, once, and stop using the native copy."""
+        build = self._build_views
+        if build is not None:
+            self._build_views = None
+            self._native = None
+            build(self)
+
+    @property
+    def native(self) -> Optional[NativeCocoDataset]:
+        """The dataset parsed in Rust, or ``None`` once the Python views are in use."""
+        return self._native
+
+    @property
+    def dataset(self) -> Dict[str, Any]:
+        self._views()
+        return self._dataset
+
+    @dataset.setter
+    def dataset(self, value: Dict[str, Any]) -> None:
+        self._build_views = None
+        self._native = None
+        self._dataset = value
+
+    @property
+    def anns(self) -> Dict[Any, Annotation]:
+        self._views()
+        return self._anns
+
+    @anns.setter
+    def anns(self, value: Dict[Any, Annotation]) -> None:
+        self._views()
+        self._anns = value
+
+    @property
+    def imgs(self) -> Dict[Any, Dict[str, Any]]:
+        self._views()
+        return self._imgs
+
+    @imgs.setter
+    def imgs(self, value: Dict[Any, Dict[str, Any]]) -> None:
+        self._views()
+        self._imgs = value
+
+    @property
+    def cats(self) -> Dict[Any, Dict[str, Any]]:
+        self._views()
+        return self._cats
+
+    @cats.setter
+    def cats(self, value: Dict[Any, Dict[str, Any]]) -> None:
+        self._views()
+        self._cats = value
+
+    @property
+    def imgToAnns(self) -> Dict[Any, List[Annotation]]:  # noqa: N802 (pycocotools' name)
+        self._views()
+        return self._img_to_anns
+
+    @imgToAnns.setter
+    def imgToAnns(self, value: Dict[Any, List[Annotation]]) -> None:  # noqa: N802
+        self._views()
+        self._img_to_anns = value
+
+    @property
+    def catToImgs(self) -> Dict[Any, List[Any]]:  # noqa: N802 (pycocotools' name)
+        self._views()
+        return self._cat_to_imgs
+
+    @catToImgs.setter
+    def catToImgs(self, value: Dict[Any, List[Any]]) -> None:  # noqa: N802
+        self._views()
+        self._cat_to_imgs = value
 
     def createIndex(self) -> None:  # noqa: N802 (pycocotools' name)
         """Build the id indexes ``anns``, ``imgs``, ``cats``, ``imgToAnns`` and ``catToImgs``."""
+        self._views()
+        self._native = None
         anns: Dict[Any, Annotation] = {}
         cats: Dict[Any, Dict[str, Any]] = {}
         imgs: Dict[Any, Dict[str, Any]] = {}
         img_to_anns: Dict[Any, List[Annotation]] = defaultdict(list)
         cat_to_imgs: Dict[Any, List[Any]] = defaultdict(list)
-        for ann in self.dataset.get("annotations", []):
+        dataset = self._dataset
+        for ann in dataset.get("annotations", []):
             img_to_anns[ann["image_id"]].append(ann)
             anns[ann["id"]] = ann
-        for img in self.dataset.get("images", []):
+        for img in dataset.get("images", []):
             imgs[img["id"]] = img
-        for cat in self.dataset.get("categories", []):
+        for cat in dataset.get("categories", []):
             cats[cat["id"]] = cat
-        if "annotations" in self.dataset and "categories" in self.dataset:
-            for ann in self.dataset["annotations"]:
+        if "annotations" in dataset and "categories" in dataset:
+            for ann in dataset["annotations"]:
                 cat_to_imgs[ann["category_id"]].append(ann["image_id"])
-        self.anns, self.imgs, self.cats = anns, imgs, cats
-        self.imgToAnns, self.catToImgs = img_to_anns, cat_to_imgs
+        self._anns, self._imgs, self._cats = anns, imgs, cats
+        self._img_to_anns, self._cat_to_imgs = img_to_anns, cat_to_imgs
 
     def info(self) -> None:
         """Print the dataset's ``info`` entries."""
@@ -119,6 +225,8 @@ class COCO:
         names = _as_list(catNms)
         supercategories = _as_list(supNms)
         ids = _as_list(catIds)
+        if not names and not supercategories and not ids and self._native is not None:
+            return self._native.category_ids()
         cats = self.dataset.get("categories", [])
         if names:
             cats = [cat for cat in cats if cat.get("name") in names]
@@ -134,6 +242,9 @@ class COCO:
         img_ids = _as_list(imgIds)
         cat_ids = _as_list(catIds)
         if not img_ids and not cat_ids:
+            if self._native is not None:
+                # The native loader rejects repeated ids, so this is the order of `imgs`' keys.
+                return self._native.image_ids()
             return list(self.imgs.keys())
         ids = set(img_ids)
         for index, cat_id in enumerate(cat_ids):
@@ -166,18 +277,58 @@ class COCO:
         get ids 1, 2, ... and are never crowds.
         """
         if isinstance(resFile, (str, os.PathLike)):
-            with open(resFile, "r", encoding="utf-8") as handle:
-                anns = json.load(handle)
+            path = os.fspath(resFile)
+            native = self._native_results(lambda native: native.load_results_path(path))
+            if native is not None:
+                return self._lazy_results(native, lambda: _read_json(path))
+            anns = _read_json(path)
         elif isinstance(resFile, np.ndarray):
             anns = self.loadNumpyAnnotations(resFile)
         else:
             anns = resFile
+        if isinstance(anns, list):
+            entries = anns
+            native = self._native_results(
+                lambda native: native.load_results_json(_to_json(entries))
+            )
+            if native is not None:
+                return self._lazy_results(native, lambda: entries)
+        results = COCO()
+        self._python_results(anns, results)
+        return results
+
+    def _native_results(
+        self, load: Callable[[NativeCocoDataset], NativeCocoDataset]
+    ) -> Optional[NativeCocoDataset]:
+        """Load results in Rust against the native ground truth, or return ``None`` if there is
+        none or the native loader rejects the results.
+
+        On ``None`` the Python loader takes over. It raises pycocotools' error, or accepts what
+        only fails later in the evaluation.
+        """
+        if self._native is None:
+            return None
+        try:
+            return load(self._native)
+        except (ValueError, TypeError):
+            return None
+
+    def _lazy_results(self, native: NativeCocoDataset, entries: Callable[[], Any]) -> "COCO":
+        """Return results held in Rust, whose Python views are built from ``entries()`` on first
+        access."""
+        results = COCO()
+        results._native = native
+        results._build_views = lambda target: self._python_results(entries(), target)
+        return results
+
+    def _python_results(self, anns: Any, results: "COCO") -> None:
+        """Fill ``results`` with the detections ``anns`` over this dataset's images and
+        categories, adding the fields that pycocotools' ``loadRes`` adds."""
         if not isinstance(anns, list):
             raise ValueError(
                 f"invalid input `resFile`: results must be a list of dicts, got "
                 f"{type(anns).__name__}"
             )
-
         known = set(self.getImgIds())
         unknown = {ann["image_id"] for ann in anns} - known
         if unknown:
@@ -187,12 +338,13 @@ class COCO:
                 "ground truth; evaluate against the dataset the detections were made on"
             )
 
-        results = COCO()
         # The engine of COCOeval derives areas and boxes from the results as given, so it reads
         # these copies, taken before the fields below are added.
         results._result_entries = [dict(ann) for ann in anns]
-        results.dataset["images"] = list(self.dataset.get("images", []))
-        results.dataset["categories"] = copy.deepcopy(self.dataset.get("categories", []))
+        dataset: Dict[str, Any] = {
+            "images": list(self.dataset.get("images", [])),
+            "categories": copy.deepcopy(self.dataset.get("categories", [])),
+        }
         if anns and "bbox" in anns[0] and len(anns[0]["bbox"]) > 0:
             for index, ann in enumerate(anns):
                 x, y, width, height = ann["bbox"]
@@ -216,9 +368,9 @@ class COCO:
                 "invalid input `resFile`: the first result has neither a non-empty 'bbox' nor a "
                 "'segmentation'; captions and keypoints are not supported"
             )
-        results.dataset["annotations"] = anns
+        dataset["annotations"] = anns
+        results._dataset = dataset
         results.createIndex()
-        return results
 
     def _result_rle(self, ann: Annotation) -> Dict[str, Any]:
         segmentation = ann["segmentation"]
@@ -260,3 +412,24 @@ class COCO:
     def annToMask(self, ann: Annotation) -> np.ndarray:  # noqa: N802
         """Return the annotation's binary mask ``(H, W)`` as uint8."""
         return mask_utils.decode(self.annToRLE(ann))
+
+
+def _read_json(path: Union[str, os.PathLike]) -> Any:
+    with open(path, "r", encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def _to_json(value: Any) -> str:
+    """Write COCO data as JSON, with numpy numbers and arrays as plain ones and RLE bytes as
+    text."""
+    return json.dumps(value, default=_json_default)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.decode("ascii")
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"cannot write a {type(value).__name__} to COCO JSON")

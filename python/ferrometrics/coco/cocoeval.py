@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Optional
 import numpy as np
 
 from ferrometrics._native import NativeCocoEvaluation, coco_evaluation_details
-from ferrometrics.coco.coco import COCO
+from ferrometrics.coco.coco import COCO, _to_json
 
 __all__ = ["COCOeval", "Params"]
 
@@ -67,7 +67,7 @@ class COCOeval:
     ) -> None:
         self.cocoGt = cocoGt
         self.cocoDt = cocoDt
-        self._details_request: Optional[tuple] = None
+        self._details_settings: Optional[tuple] = None
         self.evalImgs: List[Any] = []
         self.eval: Dict[str, Any] = {}
         self.params = Params(iouType=iouType)
@@ -99,13 +99,7 @@ class COCOeval:
                 f"{len(p.areaRng)} area ranges; give one label per range"
             )
 
-        truth, results = self._selected_datasets()
-        # NOTE: the datasets reach the native engine as JSON text rebuilt from Python dicts. On
-        # large result sets this takes most of evaluate()'s time, so this API is slower than
-        # the `ferrometrics detection` command and MeanAveragePrecision on the same data.
-        arguments = (
-            _to_json(truth),
-            _to_json(results),
+        settings = (
             p.iouType,
             [float(t) for t in p.iouThrs],
             [float(t) for t in p.recThrs],
@@ -113,10 +107,23 @@ class COCOeval:
             [(str(label), float(r[0]), float(r[1])) for label, r in zip(p.areaRngLbl, p.areaRng)],
             bool(p.useCats),
         )
-        self._native = NativeCocoEvaluation(*arguments)
+        truth_native, results_native = self.cocoGt.native, self.cocoDt.native
+        if truth_native is not None and results_native is not None:
+            self._native = NativeCocoEvaluation.from_datasets(
+                truth_native,
+                results_native,
+                *settings,
+                [int(i) for i in p.imgIds],
+                [int(c) for c in p.catIds] if p.useCats else [],
+            )
+        else:
+            # NOTE: datasets built from Python dicts reach the native engine as JSON text, which
+            # on large result sets takes most of evaluate()'s time.
+            truth, results = self._selected_datasets()
+            self._native = NativeCocoEvaluation(_to_json(truth), _to_json(results), *settings)
         self._paramsEval = copy.deepcopy(p)
         self.eval = {}
-        self._details_request = arguments
+        self._details_settings = settings
         self._evalImgs = None
         self._ious = None
 
@@ -146,7 +153,11 @@ class COCOeval:
 
     def _load_details(self) -> None:
         """Compute ``ious`` and ``evalImgs`` for the parameters of the last ``evaluate``."""
-        ious, records = coco_evaluation_details(*self._details_request)
+        # The details come from the selected datasets as JSON, built only when they are read.
+        truth, results = self._selected_datasets()
+        ious, records = coco_evaluation_details(
+            _to_json(truth), _to_json(results), *self._details_settings
+        )
         p = self._paramsEval
         # The ids are returned as the objects of params (numpy integers after evaluate's
         # np.unique), as pycocotools returns them.
@@ -184,11 +195,13 @@ class COCOeval:
             "categories": categories,
             "annotations": [ann for ann in gt.get("annotations", []) if keep(ann)],
         }
+        # Building the views of results loaded in Rust also keeps their entries as given.
+        detections = self.cocoDt.dataset
         results = self.cocoDt._result_entries
         if results is None:
             # NOTE: a cocoDt that loadRes did not build gets its areas and boxes derived again
             # with loadRes' rules, where pycocotools would read its stored `area` fields.
-            results = [_result_entry(ann) for ann in self.cocoDt.dataset.get("annotations", [])]
+            results = [_result_entry(ann) for ann in detections.get("annotations", [])]
         return truth, [entry for entry in results if keep(entry)]
 
     def accumulate(self, p: Optional[Params] = None) -> None:
@@ -253,17 +266,3 @@ def _result_entry(ann: Dict[str, Any]) -> Dict[str, Any]:
     if "segmentation" in ann:
         entry["segmentation"] = ann["segmentation"]
     return entry
-
-
-def _to_json(value: Any) -> str:
-    return json.dumps(value, default=_json_default)
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return value.decode("ascii")
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"cannot write a {type(value).__name__} to COCO JSON")

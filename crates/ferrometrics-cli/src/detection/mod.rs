@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
+use std::time::Instant;
 
 use ferrometrics::detection::{
     default_iou_thresholds, default_rec_thresholds, evaluate, pairwise_sum, shard_images,
@@ -65,7 +66,8 @@ pub fn run(args: &DetectionArgs) -> Result<Printout, CliError> {
         });
     }
 
-    let (truth, results) = read_inputs(args)?;
+    let mut timings = Timings::new(args.timings);
+    let (truth, results, results_text) = read_inputs(args, &mut timings)?;
     if args.iou_metrics {
         let report = iou_metrics::compute(args, &truth, &results)?;
         return Ok(Printout {
@@ -80,7 +82,11 @@ pub fn run(args: &DetectionArgs) -> Result<Printout, CliError> {
             .map(Some)
             .map_err(|error| evaluation_error(args, error))
     };
-    let report = compute_report(args, &truth, &results, &params, &evaluator)?;
+    let report = compute_report(args, &truth, &results, &params, &evaluator, &mut timings)?;
+    timings.print();
+    // Freeing a million small allocations one by one takes longer than the process exit that
+    // follows, which releases them all at once.
+    std::mem::forget((truth, results, results_text));
     Ok(render(args, report))
 }
 
@@ -93,7 +99,9 @@ fn run_sharded(
     group: &ShardGroup,
 ) -> Result<Printout, CliError> {
     let communicator = group.communicator();
-    let (truth, results) = agree(communicator, read_inputs(args))?;
+    let mut timings = Timings::new(args.timings);
+    let read = read_inputs(args, &mut timings).map(|(truth, results, _)| (truth, results));
+    let (truth, results) = agree(communicator, read)?;
     let iou_type = IouType::from(args.iou_type);
     let (rank, size) = (communicator.rank(), communicator.size());
 
@@ -107,7 +115,9 @@ fn run_sharded(
         let shard = agree(communicator, local)?;
         shard.synced_to_root(communicator).map_err(sync_error)
     };
-    match compute_report(args, &truth, &results, params, &evaluator)? {
+    let report = compute_report(args, &truth, &results, params, &evaluator, &mut timings)?;
+    timings.print();
+    match report {
         Some(report) => Ok(render(args, Some(report))),
         None => Ok(Printout {
             stdout: String::new(),
@@ -116,18 +126,33 @@ fn run_sharded(
     }
 }
 
-/// Reads and parses the ground-truth and results files.
-fn read_inputs(args: &DetectionArgs) -> Result<(CocoDataset, CocoDataset), CliError> {
-    let truth_text = read_text(&args.gt)?;
-    let truth = CocoDataset::from_json_str(&truth_text)
-        .map_err(|error| file_error(&args.gt, &truth_text, error))?;
-    drop(truth_text);
-
-    let results_text = read_text(&args.dt)?;
+/// Reads and parses the ground-truth and results files, and returns the results file's text
+/// too, so that the caller decides when to free it.
+fn read_inputs(
+    args: &DetectionArgs,
+    timings: &mut Timings,
+) -> Result<(CocoDataset, CocoDataset, String), CliError> {
+    // The ground truth is read and parsed while the (usually much larger) results file is read.
+    let (truth, results_text) = std::thread::scope(|scope| {
+        let truth = scope.spawn(|| {
+            let truth_text = read_text(&args.gt)?;
+            CocoDataset::from_json_str(&truth_text)
+                .map_err(|error| file_error(&args.gt, &truth_text, error))
+        });
+        let results_text = read_text(&args.dt);
+        let truth = truth
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (truth, results_text)
+    });
+    let truth = truth?;
+    let results_text = results_text?;
+    timings.lap("read files, parse ground truth");
     let results = truth
         .load_results_str(&results_text)
         .map_err(|error| file_error(&args.dt, &results_text, error))?;
-    Ok((truth, results))
+    timings.lap("parse results");
+    Ok((truth, results, results_text))
 }
 
 /// Formats the report, or nothing on the ranks of `--shard` other than rank 0.
@@ -140,6 +165,47 @@ fn render(args: &DetectionArgs, report: Option<Report>) -> Printout {
     Printout {
         stdout,
         warnings: Vec::new(),
+    }
+}
+
+/// Wall-clock seconds of the steps of one run, printed to stderr with `--timings`.
+struct Timings {
+    enabled: bool,
+    start: Instant,
+    last: Instant,
+    steps: Vec<(&'static str, f64)>,
+}
+
+impl Timings {
+    fn new(enabled: bool) -> Self {
+        let now = Instant::now();
+        Self {
+            enabled,
+            start: now,
+            last: now,
+            steps: Vec::new(),
+        }
+    }
+
+    /// Records the time since the previous step under `step`.
+    fn lap(&mut self, step: &'static str) {
+        if self.enabled {
+            let now = Instant::now();
+            self.steps
+                .push((step, now.duration_since(self.last).as_secs_f64()));
+            self.last = now;
+        }
+    }
+
+    fn print(&self) {
+        if !self.enabled {
+            return;
+        }
+        for (step, seconds) in &self.steps {
+            eprintln!("{step:>20}: {seconds:.4} s");
+        }
+        let total = self.last.duration_since(self.start).as_secs_f64();
+        eprintln!("{:>20}: {total:.4} s", "total");
     }
 }
 
@@ -260,12 +326,13 @@ fn compute_report(
     results: &CocoDataset,
     params: &Params,
     evaluator: &Evaluator<'_>,
+    timings: &mut Timings,
 ) -> Result<Option<Report>, CliError> {
     let micro = args.average == AverageArg::Micro;
     let iou_type = IouType::from(args.iou_type);
     let bar = progress::metrics_bar(truth.annotations.len() + results.annotations.len());
     bar.set_length(2 + u64::from(micro && args.per_class));
-    let evaluated = evaluate_with_progress(args, truth, results, params, evaluator, &bar);
+    let evaluated = evaluate_with_progress(args, truth, results, params, evaluator, &bar, timings);
     // Cleared before any error is printed, so that the message starts on a clean line.
     bar.finish_and_clear();
     let Some((summary, classes)) = evaluated? else {
@@ -308,6 +375,7 @@ fn evaluate_with_progress(
     params: &Params,
     evaluator: &Evaluator<'_>,
     bar: &ProgressBar,
+    timings: &mut Timings,
 ) -> Result<Option<Evaluated>, CliError> {
     let micro = args.average == AverageArg::Micro;
 
@@ -317,6 +385,7 @@ fn evaluate_with_progress(
         ..params.clone()
     };
     let evaluation = evaluator(&headline_params)?;
+    timings.lap("evaluate");
     bar.inc(1);
 
     // Per-class values come from per-category matching, also under micro averaging.
@@ -338,8 +407,11 @@ fn evaluate_with_progress(
 
     bar.set_message("precision and recall");
     let accumulation = evaluation.accumulate();
-    drop(evaluation);
+    timings.lap("accumulate");
+    // Left to the process exit, which frees the per-image evaluations faster than dropping them.
+    std::mem::forget(evaluation);
     let summary = accumulation.summarize();
+    timings.lap("summarize");
     bar.inc(1);
 
     if !args.per_class {

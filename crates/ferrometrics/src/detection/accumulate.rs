@@ -146,70 +146,89 @@ fn accumulate_category(params: &Params, images: &[&ImageEvaluation]) -> Category
         .collect();
     detections.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(std::cmp::Ordering::Equal));
 
-    // For each max detection, the positions in the sorted list whose rank is below it.
-    let within_max: Vec<Vec<u32>> = params
+    let count = detections.len();
+    let words = count.div_ceil(64);
+    let a_count = params.area_ranges.len();
+
+    // For each max detection, the bit set of the positions in the sorted list whose rank is
+    // below it, with their number and the first of them.
+    let within_max: Vec<Subset> = params
         .max_detections
         .iter()
         .map(|&max_detections| {
-            (0..detections.len() as u32)
-                .filter(|&i| (detections[i as usize].2 as usize) < max_detections)
-                .collect()
+            let mut mask = vec![0u64; words];
+            let mut first = None;
+            let mut size = 0;
+            for (i, detection) in detections.iter().enumerate() {
+                if (detection.2 as usize) < max_detections {
+                    mask[i / 64] |= 1 << (i % 64);
+                    first.get_or_insert(i);
+                    size += 1;
+                }
+            }
+            Subset { mask, size, first }
         })
         .collect();
 
-    let count = detections.len();
-    let a_count = params.area_ranges.len();
-
-    // The outcomes in sorted order, one contiguous row per area range and threshold, so the
-    // scans below read memory in order. One pass reads each detection's outcomes at every area
-    // range together, because they sit close in its image's evaluation.
-    let mut outcomes = vec![Outcome::Ignored; a_count * t_count * count];
+    // The outcomes in sorted order as two bit sets per area range and threshold, true positives
+    // and false positives, so the scans below visit 64 detections per step. One pass reads each
+    // detection's outcomes at every area range together, because they sit close in its image's
+    // evaluation.
+    let rows = a_count * t_count;
+    let mut true_bits = vec![0u64; rows * words];
+    let mut false_bits = vec![0u64; rows * words];
     for (i, &(_, image, rank)) in detections.iter().enumerate() {
         let evaluation = images[image as usize];
         let detections_in_image = evaluation.scores.len();
+        let (word, shift) = (i / 64, i % 64);
         for a in 0..a_count {
             let source = evaluation.area_outcomes(a, t_count);
             for t in 0..t_count {
-                outcomes[(a * t_count + t) * count + i] =
-                    source[t * detections_in_image + rank as usize];
+                let at = (a * t_count + t) * words + word;
+                // Branch-free, because outcomes follow no pattern a predictor could learn.
+                let outcome = source[t * detections_in_image + rank as usize];
+                true_bits[at] |= u64::from(outcome == Outcome::TruePositive) << shift;
+                false_bits[at] |= u64::from(outcome == Outcome::FalsePositive) << shift;
             }
         }
     }
 
     let mut scan = Scan::default();
+    let am = params.area_ranges.len() * params.max_detections.len();
     for a in 0..a_count {
         let positives: usize = images.iter().map(|e| e.positives[a]).sum();
         if positives == 0 {
             continue;
         }
         let targets = RecallTargets::new(&params.rec_thresholds, positives);
-        let outcomes = &outcomes[a * t_count * count..(a + 1) * t_count * count];
-
-        let am = params.area_ranges.len() * params.max_detections.len();
-        for (m, ranked) in within_max.iter().enumerate() {
+        for (m, subset) in within_max.iter().enumerate() {
             let cell = a * params.max_detections.len() + m;
             for t in 0..t_count {
-                let row = &outcomes[t * count..(t + 1) * count];
+                let row = (a * t_count + t) * words..(a * t_count + t + 1) * words;
                 for r in 0..r_count {
                     let at = (t * r_count + r) * am + cell;
                     curves.precision[at] = 0.0;
                     curves.scores[at] = 0.0;
                 }
-                if ranked.len() == count {
-                    scan.run(row.iter().copied());
-                } else {
-                    scan.run(ranked.iter().map(|&i| row[i as usize]));
-                }
+                scan.run(&true_bits[row.clone()], &false_bits[row], subset);
                 curves.recall[t * am + cell] =
                     scan.sample(&targets, positives, |r, precision, position| {
                         let at = (t * r_count + r) * am + cell;
                         curves.precision[at] = precision;
-                        curves.scores[at] = detections[ranked[position] as usize].0;
+                        curves.scores[at] = detections[position].0;
                     });
             }
         }
     }
     curves
+}
+
+/// The detections of a category that one max detection keeps, as positions in the sorted list.
+struct Subset {
+    /// Bit `i % 64` of word `i / 64` is set for each kept position `i`.
+    mask: Vec<u64>,
+    size: usize,
+    first: Option<usize>,
 }
 
 /// For each recall threshold, where pycocotools' `searchsorted(recall, threshold, 'left')`
@@ -255,31 +274,42 @@ struct Scan {
     positions: Vec<usize>,
     /// Precision at each true positive, then its running max from the right.
     precision: Vec<f64>,
+    /// The number of kept detections.
     count: usize,
+    /// The position of the first kept detection.
+    first: usize,
 }
 
 impl Scan {
     /// Records the position and precision `tp / ((fp + tp) + eps)`, `eps = 2^-52`, of every true
-    /// positive, as pycocotools computes precision from its cumulative sums.
-    fn run(&mut self, outcomes: impl Iterator<Item = Outcome>) {
+    /// positive among the kept detections, as pycocotools computes precision from its cumulative
+    /// sums. Bit `i` of `true_bits` and `false_bits` marks detection `i` as a true or a false
+    /// positive; a detection with neither bit is ignored.
+    fn run(&mut self, true_bits: &[u64], false_bits: &[u64], subset: &Subset) {
         self.positions.clear();
         self.precision.clear();
         let (mut tp, mut fp) = (0u64, 0u64);
-        let mut count = 0;
-        for (position, outcome) in outcomes.enumerate() {
-            count = position + 1;
-            match outcome {
-                Outcome::TruePositive => {
-                    tp += 1;
-                    let (tp, fp) = (tp as f64, fp as f64);
-                    self.positions.push(position);
-                    self.precision.push(tp / (fp + tp + f64::EPSILON));
-                }
-                Outcome::FalsePositive => fp += 1,
-                Outcome::Ignored => {}
+        for (word, ((&truths, &falses), &kept)) in true_bits
+            .iter()
+            .zip(false_bits)
+            .zip(&subset.mask)
+            .enumerate()
+        {
+            let falses = falses & kept;
+            let mut truths = truths & kept;
+            while truths != 0 {
+                let bit = truths.trailing_zeros();
+                let fp_before = fp + u64::from((falses & ((1u64 << bit) - 1)).count_ones());
+                tp += 1;
+                self.positions.push(word * 64 + bit as usize);
+                self.precision
+                    .push(tp as f64 / (fp_before as f64 + tp as f64 + f64::EPSILON));
+                truths &= truths - 1;
             }
+            fp += u64::from(falses.count_ones());
         }
-        self.count = count;
+        self.count = subset.size;
+        self.first = subset.first.unwrap_or(0);
     }
 
     /// Writes the interpolated precision at each recall threshold and the score there, and
@@ -306,7 +336,11 @@ impl Scan {
         for (r, target) in targets.0.iter().enumerate() {
             match *target {
                 RecallTarget::First if self.count > 0 => {
-                    write(r, self.precision.first().copied().unwrap_or(0.0), 0);
+                    write(
+                        r,
+                        self.precision.first().copied().unwrap_or(0.0),
+                        self.first,
+                    );
                 }
                 RecallTarget::TruePositive(k) if k <= true_positives => {
                     write(r, self.precision[k - 1], self.positions[k - 1]);
@@ -331,8 +365,23 @@ mod tests {
         positives: usize,
         rec_thresholds: &[f64],
     ) -> (f64, Vec<f64>) {
+        let words = outcomes.len().div_ceil(64);
+        let mut true_bits = vec![0u64; words];
+        let mut false_bits = vec![0u64; words];
+        for (i, outcome) in outcomes.iter().enumerate() {
+            match outcome {
+                Outcome::TruePositive => true_bits[i / 64] |= 1 << (i % 64),
+                Outcome::FalsePositive => false_bits[i / 64] |= 1 << (i % 64),
+                Outcome::Ignored => {}
+            }
+        }
+        let subset = Subset {
+            mask: vec![u64::MAX; words],
+            size: outcomes.len(),
+            first: (!outcomes.is_empty()).then_some(0),
+        };
         let mut scan = Scan::default();
-        scan.run(outcomes.iter().copied());
+        scan.run(&true_bits, &false_bits, &subset);
         let targets = RecallTargets::new(rec_thresholds, positives);
         let mut sampled = vec![0.0; rec_thresholds.len()];
         let recall = scan.sample(&targets, positives, |r, precision, _| {

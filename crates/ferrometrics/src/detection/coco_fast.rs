@@ -11,7 +11,9 @@ use std::collections::{HashMap, HashSet};
 use serde::Deserialize;
 
 use super::coco::{Annotation, Category, CocoDataset, Image};
+use super::evaluate::IdPositions;
 use super::mask::{Rle, Segmentation};
+use super::results_scan::{self, BoxField, ScannedResult};
 
 #[derive(Deserialize)]
 struct RawDataset {
@@ -62,20 +64,20 @@ struct RawResult {
 
 #[derive(Deserialize)]
 #[serde(untagged)]
-enum RawSegmentation {
+pub(crate) enum RawSegmentation {
     Polygons(Vec<Vec<f64>>),
     Rle { size: [u32; 2], counts: RawCounts },
 }
 
 #[derive(Deserialize)]
 #[serde(untagged)]
-enum RawCounts {
+pub(crate) enum RawCounts {
     Text(String),
     Runs(Vec<u32>),
 }
 
 impl RawSegmentation {
-    fn convert(self) -> Option<Segmentation> {
+    pub(crate) fn convert(self) -> Option<Segmentation> {
         match self {
             RawSegmentation::Polygons(polygons) => {
                 let finite = polygons.iter().flatten().all(|value| value.is_finite());
@@ -164,6 +166,91 @@ pub(crate) fn truth(text: &str) -> Option<CocoDataset> {
 /// Reads a valid results file against `truth` with the rules of `load_results_str`, or
 /// returns `None` for the tree-based loader to report.
 pub(crate) fn results(truth: &CocoDataset, text: &str) -> Option<CocoDataset> {
+    let annotations = match scanned_results(truth, text) {
+        Some(halves) => join_results(halves),
+        None => typed_results(truth, text)?,
+    };
+    Some(CocoDataset {
+        images: truth.images.clone(),
+        categories: truth.categories.clone(),
+        annotations,
+    })
+}
+
+/// Reads results with `scan_results` and converts them with the rules of `typed_results`.
+pub(crate) fn scanned_results(
+    truth: &CocoDataset,
+    text: &str,
+) -> Option<results_scan::Halves<Annotation>> {
+    let mut image_ids: Vec<i64> = truth.images.iter().map(|image| image.id).collect();
+    image_ids.sort_unstable();
+    let image_positions = IdPositions::new(&image_ids);
+    let mut image_sizes = vec![(None, None); image_ids.len()];
+    for image in &truth.images {
+        let position = image_positions.get(image.id)?;
+        image_sizes[position] = (image.height, image.width);
+    }
+    let mut category_ids: Vec<i64> = truth.categories.iter().map(|c| c.id).collect();
+    category_ids.sort_unstable();
+    let category_positions = IdPositions::new(&category_ids);
+    // The first entry decides whether every entry is a box or a mask result. It is known before
+    // the scan starts, because entry 0 is read first; a list that does not start with a valid
+    // entry fails the scan anyway.
+    let boxes = first_entry_has_box(text)?;
+
+    let convert = |index: usize, entry: &ScannedResult| {
+        let (height, width) = image_sizes[image_positions.get(entry.image_id)?];
+        category_positions.get(entry.category_id)?;
+        let segmentation = match entry.segmentation(text).ok()? {
+            Some(raw) => Some(raw.convert()?),
+            None => None,
+        };
+        let (bbox, area) = if boxes {
+            let BoxField::Four(values) = entry.bbox else {
+                return None;
+            };
+            let bbox = valid_box(&values)?;
+            (bbox, bbox[2] * bbox[3])
+        } else {
+            let rle = segmentation
+                .as_ref()?
+                .to_rle(height.unwrap_or(0), width.unwrap_or(0))
+                .ok()?;
+            let bbox = match entry.bbox {
+                BoxField::Absent | BoxField::Null => rle.to_bbox(),
+                BoxField::Four(values) => valid_box(&values)?,
+                BoxField::Empty | BoxField::WrongLength => return None,
+            };
+            (bbox, rle.area() as f64)
+        };
+        Some(Annotation {
+            id: index as i64 + 1,
+            image_id: entry.image_id,
+            category_id: entry.category_id,
+            bbox: Some(bbox),
+            area,
+            is_crowd: false,
+            segmentation,
+            score: entry.score,
+        })
+    };
+    results_scan::scan_results(text, convert)
+}
+
+/// Joins the halves that `scanned_results` returns, numbering the annotations `1, 2, ...`.
+pub(crate) fn join_results(halves: results_scan::Halves<Annotation>) -> Vec<Annotation> {
+    halves.join(|annotation, before| annotation.id += before as i64)
+}
+
+/// Returns whether the first entry of a results list has a non-empty `bbox` (true for an empty
+/// list), or `None` if the list does not start with an entry that `scan_results` reads.
+fn first_entry_has_box(text: &str) -> Option<bool> {
+    let first = results_scan::scan_first(text)?;
+    Some(first.is_none_or(|entry| matches!(entry.bbox, BoxField::Four(_) | BoxField::WrongLength)))
+}
+
+/// Reads a results file through serde's derived deserializers, or returns `None`.
+fn typed_results(truth: &CocoDataset, text: &str) -> Option<Vec<Annotation>> {
     let raw: Vec<RawResult> = serde_json::from_str(text).ok()?;
     let boxes = raw
         .first()
@@ -214,9 +301,5 @@ pub(crate) fn results(truth: &CocoDataset, text: &str) -> Option<CocoDataset> {
         })
         .collect::<Option<Vec<_>>>()?;
 
-    Some(CocoDataset {
-        images: truth.images.clone(),
-        categories: truth.categories.clone(),
-        annotations,
-    })
+    Some(annotations)
 }

@@ -469,36 +469,46 @@ pub fn evaluate(
     // The tables are in group order, so a group's rows are a range of these positions.
     let positions: Vec<usize> =
         (0..truth_table.areas.len().max(result_table.areas.len())).collect();
-    let evaluated: Vec<(usize, Option<ImageEvaluation>)> = groups
-        .par_iter()
-        .map_init(
-            Scratch::default,
-            |scratch, &(key, truth_range, result_range)| {
-                let truths = Objects {
-                    table: &truth_table,
-                    indices: &positions[truth_range.0..truth_range.1],
-                };
-                let detections = Objects {
-                    table: &result_table,
-                    indices: &positions[result_range.0..result_range.1],
-                };
-                let evaluation = evaluate_group(&truths, &detections, &params, iou_type, scratch);
-                (key.0, evaluation)
-            },
-        )
-        .collect();
-
-    let category_count = if params.use_categories {
-        category_ids.len()
-    } else {
-        1
+    let evaluate_one = |scratch: &mut Scratch, &(_, truth_range, result_range): &GroupRanges| {
+        let truths = Objects {
+            table: &truth_table,
+            indices: &positions[truth_range.0..truth_range.1],
+        };
+        let detections = Objects {
+            table: &result_table,
+            indices: &positions[result_range.0..result_range.1],
+        };
+        evaluate_group(&truths, &detections, &params, iou_type, scratch)
     };
-    let mut images: Vec<Vec<ImageEvaluation>> = vec![Vec::new(); category_count];
-    for (category, evaluation) in evaluated {
-        if let Some(evaluation) = evaluation {
-            images[category].push(evaluation);
+
+    // Groups are sorted by category, so each category's evaluations are a run of groups, and
+    // every group holds an annotation, so every group yields an evaluation. Categories are
+    // evaluated in parallel, or the groups of the one pooled category.
+    let images: Vec<Vec<ImageEvaluation>> = if params.use_categories {
+        let mut category_starts = vec![0; category_ids.len() + 1];
+        for &((category, _), _, _) in &groups {
+            category_starts[category + 1] += 1;
         }
-    }
+        for k in 0..category_ids.len() {
+            category_starts[k + 1] += category_starts[k];
+        }
+        (0..category_ids.len())
+            .into_par_iter()
+            .map_init(Scratch::default, |scratch, k| {
+                groups[category_starts[k]..category_starts[k + 1]]
+                    .iter()
+                    .filter_map(|group| evaluate_one(scratch, group))
+                    .collect()
+            })
+            .collect()
+    } else {
+        vec![groups
+            .par_iter()
+            .with_min_len(256)
+            .map_init(Scratch::default, evaluate_one)
+            .flatten()
+            .collect()]
+    };
     let category_ids = if params.use_categories {
         category_ids
     } else {
@@ -569,13 +579,13 @@ fn group_annotations(
 
 /// The position of each id in a sorted id list: a direct table when the ids span a range at
 /// most a few times their count (COCO's ids usually do), else a binary search.
-enum IdPositions<'a> {
+pub(crate) enum IdPositions<'a> {
     Table { first: i64, positions: Vec<u32> },
     Search(&'a [i64]),
 }
 
 impl<'a> IdPositions<'a> {
-    fn new(sorted_ids: &'a [i64]) -> Self {
+    pub(crate) fn new(sorted_ids: &'a [i64]) -> Self {
         let (Some(&first), Some(&last)) = (sorted_ids.first(), sorted_ids.last()) else {
             return IdPositions::Search(sorted_ids);
         };
@@ -590,7 +600,7 @@ impl<'a> IdPositions<'a> {
         IdPositions::Table { first, positions }
     }
 
-    fn get(&self, id: i64) -> Option<usize> {
+    pub(crate) fn get(&self, id: i64) -> Option<usize> {
         match self {
             IdPositions::Table { first, positions } => {
                 if id < *first {

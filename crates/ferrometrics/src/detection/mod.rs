@@ -40,6 +40,7 @@ mod iou_family;
 pub mod mask;
 mod metric;
 mod params;
+mod results_scan;
 mod shard;
 mod summarize;
 
