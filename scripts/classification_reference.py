@@ -167,6 +167,90 @@ def main():
     emit("SW_F1", [skm.f1_score(t, p, zero_division=0) for t, p in zip(sw_target, sw_preds)])
     emit("SW_ACCURACY", [skm.accuracy_score(t, p) for t, p in zip(sw_target, sw_preds)])
 
+    curves(rng, probs, target)
+
+
+def operating_points(y_true, y_score, minimum):
+    """Return recall@precision, precision@recall, sensitivity@specificity and
+    specificity@sensitivity as (value, threshold) pairs from scikit-learn's curves."""
+    precision, recall, thresholds = skm.precision_recall_curve(y_true, y_score)
+    fpr, tpr, roc_thresholds = skm.roc_curve(y_true, y_score, drop_intermediate=False)
+    rows = list(zip(precision[:-1], recall[:-1], thresholds))
+
+    def best(candidates):
+        if not candidates or candidates[0][0] == 0:
+            return (0.0, float("nan"))
+        return (candidates[0][0], candidates[0][2])
+
+    rap = sorted(((r, p, t) for p, r, t in rows if p >= minimum), reverse=True)
+    par = sorted(((p, r, t) for p, r, t in rows if r >= minimum), reverse=True)
+    sens = [(tpr[i], roc_thresholds[i]) for i in range(len(fpr)) if 1 - fpr[i] >= minimum]
+    spec = [(1 - fpr[i], roc_thresholds[i]) for i in range(len(fpr)) if tpr[i] >= minimum]
+
+    def first_max(pairs):
+        if not pairs:
+            return (0.0, float("nan"))
+        top = max(v for v, _ in pairs)
+        threshold = next(t for v, t in pairs if v == top)
+        if top == 0 or not np.isfinite(threshold):
+            return (top if top > 0 else 0.0, float("nan"))
+        return (top, threshold)
+
+    return [best(rap), best(par), first_max(sens), first_max(spec)]
+
+
+def curves(rng, probs, target):
+    precision, recall, thresholds = skm.precision_recall_curve(target, probs)
+    emit("CURVE_PRECISION", precision)
+    emit("CURVE_RECALL", recall)
+    emit("CURVE_PR_THRESHOLDS", thresholds)
+    fpr, tpr, roc_thresholds = skm.roc_curve(target, probs, drop_intermediate=False)
+    emit("CURVE_FPR", fpr)
+    emit("CURVE_TPR", tpr)
+    emit("CURVE_ROC_THRESHOLDS", roc_thresholds[1:])
+    emit_scalar("CURVE_AUROC", skm.roc_auc_score(target, probs))
+    emit_scalar("CURVE_AUROC_MAX_FPR", skm.roc_auc_score(target, probs, max_fpr=0.3))
+    emit_scalar("CURVE_AP", skm.average_precision_score(target, probs))
+    points = operating_points(target, probs, 0.6)
+    emit("CURVE_POINTS_AT_0_6", [x for pair in points for x in pair])
+
+    # Multiclass logits: the softmax makes probabilities; one-vs-rest per class.
+    n, c = 50, 4
+    logits = np.round(rng.normal(0, 1.5, (n, c)), 2)
+    y = rng.integers(0, c, n)
+    softmax = np.exp(logits - logits.max(axis=1, keepdims=True))
+    softmax /= softmax.sum(axis=1, keepdims=True)
+    onehot = np.eye(c, dtype=int)[y]
+    emit("MC_CURVE_LOGITS", logits)
+    emit("MC_CURVE_TARGET", y, "i64")
+    for average in ["macro", "weighted", "micro"]:
+        tag = average.upper()
+        emit_scalar(f"MC_CURVE_AUROC_{tag}", skm.roc_auc_score(onehot, softmax, average=average))
+        emit_scalar(
+            f"MC_CURVE_AP_{tag}", skm.average_precision_score(onehot, softmax, average=average)
+        )
+    emit_scalar(
+        "MC_CURVE_AUROC_OVR", skm.roc_auc_score(y, softmax, multi_class="ovr", average="macro")
+    )
+    emit("MC_CURVE_AUROC_NONE", skm.roc_auc_score(onehot, softmax, average=None))
+
+    # Multilabel: label 2 has no positive, so its AUROC is NaN and so is the macro mean.
+    ml_probs = np.round(rng.random((30, 3)), 2)
+    ml_target = rng.integers(0, 2, (30, 3))
+    ml_target[:, 2] = 0
+    emit("ML_CURVE_PROBS", ml_probs)
+    emit("ML_CURVE_TARGET", ml_target, "i64")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        emit("ML_CURVE_AUROC_NONE", skm.roc_auc_score(ml_target, ml_probs, average=None))
+        emit_scalar("ML_CURVE_AUROC_MACRO", skm.roc_auc_score(ml_target, ml_probs, average="macro"))
+        emit("ML_CURVE_AP_NONE", skm.average_precision_score(ml_target, ml_probs, average=None))
+        emit_scalar(
+            "ML_CURVE_AP_MICRO", skm.average_precision_score(ml_target, ml_probs, average="micro")
+        )
+
 
 if __name__ == "__main__":
     main()

@@ -69,7 +69,7 @@ pub(crate) fn position(shape: &[usize], mut flat: usize) -> String {
 }
 
 /// Returns an error naming the first NaN score.
-fn check_no_nan(scores: &[f64], shape: &[usize]) -> Result<()> {
+pub(crate) fn check_no_nan(scores: &[f64], shape: &[usize]) -> Result<()> {
     if let Some(flat) = scores.iter().position(|x| x.is_nan()) {
         return Err(Error::NonFinite {
             argument: "preds".to_owned(),
@@ -159,7 +159,7 @@ pub(crate) fn format_batch(
     }
 }
 
-fn shape_text(shape: &[usize]) -> String {
+pub(crate) fn shape_text(shape: &[usize]) -> String {
     let parts: Vec<String> = shape.iter().map(ToString::to_string).collect();
     format!("({})", parts.join(", "))
 }
@@ -183,7 +183,10 @@ fn check_samplewise_rank(
 }
 
 /// Converts binary or multilabel targets, rejecting values other than 0, 1 and `ignore_index`.
-fn binary_targets(config: &TaskConfig, target: &ArrayViewD<'_, i64>) -> Result<Vec<Option<bool>>> {
+pub(crate) fn binary_targets(
+    config: &TaskConfig,
+    target: &ArrayViewD<'_, i64>,
+) -> Result<Vec<Option<bool>>> {
     let ignore_index = config.ignore_index();
     let mut converted = Vec::with_capacity(target.len());
     for (flat, &value) in target.iter().enumerate() {
@@ -240,7 +243,7 @@ fn binary_preds(config: &TaskConfig, preds: &Preds<'_>) -> Result<Vec<bool>> {
     }
 }
 
-fn check_same_shape(preds: &[usize], target: &[usize]) -> Result<()> {
+pub(crate) fn check_same_shape(preds: &[usize], target: &[usize]) -> Result<()> {
     if preds != target {
         return Err(Error::invalid_input(
             "preds",
@@ -308,7 +311,7 @@ fn format_multilabel(
 
 /// Converts multiclass targets, rejecting indices outside `[0, num_classes)` that are not
 /// `ignore_index`.
-fn multiclass_targets(
+pub(crate) fn multiclass_targets(
     config: &TaskConfig,
     target: &ArrayViewD<'_, i64>,
 ) -> Result<Vec<Option<u32>>> {

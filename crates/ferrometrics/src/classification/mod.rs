@@ -45,6 +45,9 @@
 
 mod config;
 mod confusion;
+mod curve_metrics;
+mod curve_state;
+mod curves;
 mod exact_match;
 mod format;
 mod scores;
@@ -58,6 +61,11 @@ pub use config::{Average, MultidimAverage, Task, TaskConfig};
 pub use confusion::{
     CohenKappa, ConfusionCounts, ConfusionMatrix, KappaWeights, MatthewsCorrCoef, Normalize,
 };
+pub use curve_metrics::{
+    Auroc, AveragePrecision, Eer, LogAuc, PrecisionAtFixedRecall, PrecisionRecallCurve,
+    RecallAtFixedPrecision, Roc, SensitivityAtSpecificity, SpecificityAtSensitivity,
+};
+pub use curve_state::{CurveState, Thresholds};
 pub use exact_match::ExactMatch;
 pub use format::Preds;
 pub use scores::{

@@ -3,10 +3,11 @@
 //! cases, undefined cases, bad inputs and the state contract.
 
 use ferrometrics::classification::{
-    Accuracy, Average, CohenKappa, ConfusionMatrix, ExactMatch, F1Score, FBetaScore,
-    HammingDistance, JaccardIndex, KappaWeights, MatthewsCorrCoef, MultidimAverage,
-    NegativePredictiveValue, Normalize, Precision, Preds, Recall, Specificity, StatScores,
-    TaskConfig,
+    Accuracy, Auroc, Average, AveragePrecision, CohenKappa, ConfusionMatrix, Eer, ExactMatch,
+    F1Score, FBetaScore, HammingDistance, JaccardIndex, KappaWeights, LogAuc, MatthewsCorrCoef,
+    MultidimAverage, NegativePredictiveValue, Normalize, Precision, PrecisionAtFixedRecall,
+    PrecisionRecallCurve, Preds, Recall, RecallAtFixedPrecision, Roc, SensitivityAtSpecificity,
+    Specificity, SpecificityAtSensitivity, StatScores, TaskConfig, Thresholds,
 };
 use ferrometrics::{Error, Metric, MetricCollection, Value};
 use ndarray::{ArrayD, IxDyn};
@@ -950,4 +951,444 @@ proptest::proptest! {
         split_equals_whole(ExactMatch::new(config).unwrap(), &preds, &target, split);
         split_equals_whole(MatthewsCorrCoef::new(config).unwrap(), &preds, &target, split);
     }
+}
+
+fn map_entry<'a>(value: &'a Value, key: &str) -> &'a Value {
+    value
+        .as_map()
+        .expect("a map")
+        .iter()
+        .find(|(name, _)| name == key)
+        .map(|(_, entry)| entry)
+        .unwrap_or_else(|| panic!("no entry {key}"))
+}
+
+#[test]
+fn binary_pr_curve_matches_sklearn() {
+    let (preds, target) = binary_data();
+    let curve = run(
+        PrecisionRecallCurve::new(TaskConfig::binary(), Thresholds::Exact).unwrap(),
+        &preds,
+        &target,
+    );
+    assert_all_close(
+        map_entry(&curve, "precision"),
+        reference::CURVE_PRECISION,
+        "precision",
+    );
+    assert_all_close(
+        map_entry(&curve, "recall"),
+        reference::CURVE_RECALL,
+        "recall",
+    );
+    assert_all_close(
+        map_entry(&curve, "thresholds"),
+        reference::CURVE_PR_THRESHOLDS,
+        "thresholds",
+    );
+}
+
+#[test]
+fn binary_roc_matches_sklearn() {
+    let (preds, target) = binary_data();
+    let roc = run(
+        Roc::new(TaskConfig::binary(), Thresholds::Exact).unwrap(),
+        &preds,
+        &target,
+    );
+    assert_all_close(map_entry(&roc, "fpr"), reference::CURVE_FPR, "fpr");
+    assert_all_close(map_entry(&roc, "tpr"), reference::CURVE_TPR, "tpr");
+    let Value::Array(thresholds) = map_entry(&roc, "thresholds") else {
+        panic!("thresholds are an array");
+    };
+    assert_eq!(thresholds[0], f64::INFINITY);
+    let finite: Vec<f64> = thresholds.iter().skip(1).copied().collect();
+    assert_eq!(finite, reference::CURVE_ROC_THRESHOLDS);
+}
+
+#[test]
+fn binary_areas_match_sklearn() {
+    let (preds, target) = binary_data();
+    let config = TaskConfig::binary();
+    let auroc = run(
+        Auroc::new(config, Thresholds::Exact, Average::Macro, None).unwrap(),
+        &preds,
+        &target,
+    );
+    assert_close(scalar(auroc), reference::CURVE_AUROC, "auroc");
+    let partial = run(
+        Auroc::new(config, Thresholds::Exact, Average::Macro, Some(0.3)).unwrap(),
+        &preds,
+        &target,
+    );
+    assert_close(
+        scalar(partial),
+        reference::CURVE_AUROC_MAX_FPR,
+        "auroc max_fpr",
+    );
+    let ap = run(
+        AveragePrecision::new(config, Thresholds::Exact, Average::Macro).unwrap(),
+        &preds,
+        &target,
+    );
+    assert_close(scalar(ap), reference::CURVE_AP, "average precision");
+}
+
+#[test]
+fn binary_operating_points_match_definition() {
+    let (preds, target) = binary_data();
+    let config = TaskConfig::binary();
+    let values = [
+        run(
+            RecallAtFixedPrecision::new(config, Thresholds::Exact, 0.6).unwrap(),
+            &preds,
+            &target,
+        ),
+        run(
+            PrecisionAtFixedRecall::new(config, Thresholds::Exact, 0.6).unwrap(),
+            &preds,
+            &target,
+        ),
+        run(
+            SensitivityAtSpecificity::new(config, Thresholds::Exact, 0.6).unwrap(),
+            &preds,
+            &target,
+        ),
+        run(
+            SpecificityAtSensitivity::new(config, Thresholds::Exact, 0.6).unwrap(),
+            &preds,
+            &target,
+        ),
+    ];
+    for (index, value) in values.iter().enumerate() {
+        let parts = value.as_map().unwrap();
+        let expected = &reference::CURVE_POINTS_AT_0_6[2 * index..2 * index + 2];
+        assert_close(
+            parts[0].1.as_scalar().unwrap(),
+            expected[0],
+            &format!("value {index}"),
+        );
+        assert_close(
+            parts[1].1.as_scalar().unwrap(),
+            expected[1],
+            &format!("threshold {index}"),
+        );
+    }
+}
+
+#[test]
+fn unreachable_operating_point_is_zero_nan() {
+    // Every score of a negative is above every score of a positive, so precision never
+    // reaches 0.9 with a positive recall.
+    let preds = floats(&[0.9, 0.8, 0.2, 0.1], &[4]);
+    let target = ints(&[0, 0, 1, 1], &[4]);
+    let value = run(
+        RecallAtFixedPrecision::new(TaskConfig::binary(), Thresholds::Exact, 0.9).unwrap(),
+        &preds,
+        &target,
+    );
+    let parts = value.as_map().unwrap();
+    assert_eq!(parts[0].1.as_scalar(), Some(0.0));
+    assert!(parts[1].1.as_scalar().unwrap().is_nan());
+}
+
+#[test]
+fn multiclass_logit_areas_match_sklearn() {
+    let n = reference::MC_CURVE_TARGET.len();
+    let preds = floats(reference::MC_CURVE_LOGITS, &[n, 4]);
+    let target = ints(reference::MC_CURVE_TARGET, &[n]);
+    let config = TaskConfig::multiclass(4);
+    let cases = [
+        (
+            Average::Macro,
+            reference::MC_CURVE_AUROC_MACRO,
+            reference::MC_CURVE_AP_MACRO,
+        ),
+        (
+            Average::Weighted,
+            reference::MC_CURVE_AUROC_WEIGHTED,
+            reference::MC_CURVE_AP_WEIGHTED,
+        ),
+        (
+            Average::Micro,
+            reference::MC_CURVE_AUROC_MICRO,
+            reference::MC_CURVE_AP_MICRO,
+        ),
+    ];
+    for (average, auroc, ap) in cases {
+        let got = run(
+            Auroc::new(config, Thresholds::Exact, average, None).unwrap(),
+            &preds,
+            &target,
+        );
+        assert_close(scalar(got), auroc, &format!("auroc {average:?}"));
+        let got = run(
+            AveragePrecision::new(config, Thresholds::Exact, average).unwrap(),
+            &preds,
+            &target,
+        );
+        assert_close(scalar(got), ap, &format!("ap {average:?}"));
+    }
+    let per_class = run(
+        Auroc::new(config, Thresholds::Exact, Average::None, None).unwrap(),
+        &preds,
+        &target,
+    );
+    assert_all_close(&per_class, reference::MC_CURVE_AUROC_NONE, "auroc none");
+    assert_close(
+        reference::MC_CURVE_AUROC_OVR,
+        reference::MC_CURVE_AUROC_MACRO,
+        "one-vs-rest equals the binarized macro",
+    );
+}
+
+#[test]
+fn multilabel_undefined_auroc_is_nan() {
+    let n = reference::ML_CURVE_TARGET.len() / 3;
+    let preds = floats(reference::ML_CURVE_PROBS, &[n, 3]);
+    let target = ints(reference::ML_CURVE_TARGET, &[n, 3]);
+    let config = TaskConfig::multilabel(3);
+
+    let per_label = run(
+        Auroc::new(config, Thresholds::Exact, Average::None, None).unwrap(),
+        &preds,
+        &target,
+    );
+    assert_all_close(&per_label, reference::ML_CURVE_AUROC_NONE, "auroc none");
+    let macro_auroc = run(
+        Auroc::new(config, Thresholds::Exact, Average::Macro, None).unwrap(),
+        &preds,
+        &target,
+    );
+    assert!(scalar(macro_auroc).is_nan());
+    assert!(reference::ML_CURVE_AUROC_MACRO.is_nan());
+
+    let ap = run(
+        AveragePrecision::new(config, Thresholds::Exact, Average::None).unwrap(),
+        &preds,
+        &target,
+    );
+    assert_all_close(&ap, reference::ML_CURVE_AP_NONE, "ap none");
+    let micro = run(
+        AveragePrecision::new(config, Thresholds::Exact, Average::Micro).unwrap(),
+        &preds,
+        &target,
+    );
+    assert_close(scalar(micro), reference::ML_CURVE_AP_MICRO, "ap micro");
+}
+
+#[test]
+fn binned_at_every_score_equals_exact() {
+    // With a threshold at every distinct score and one above them all, the binned curve has
+    // the exact curve's points, so the areas agree.
+    let (preds, target) = binary_data();
+    let mut list: Vec<f64> = reference::BINARY_PROBS.to_vec();
+    list.push(1.0);
+    list.sort_by(f64::total_cmp);
+    list.dedup();
+    let config = TaskConfig::binary();
+    for thresholds in [Thresholds::Exact, Thresholds::List(list)] {
+        let auroc = run(
+            Auroc::new(config, thresholds.clone(), Average::Macro, None).unwrap(),
+            &preds,
+            &target,
+        );
+        assert_close(
+            scalar(auroc),
+            reference::CURVE_AUROC,
+            &format!("auroc {thresholds:?}"),
+        );
+        let ap = run(
+            AveragePrecision::new(config, thresholds.clone(), Average::Macro).unwrap(),
+            &preds,
+            &target,
+        );
+        assert_close(
+            scalar(ap),
+            reference::CURVE_AP,
+            &format!("ap {thresholds:?}"),
+        );
+    }
+}
+
+#[test]
+fn binned_curve_hand_worked() {
+    // Three thresholds 0, 0.5, 1: positives at or above them are 2, 1, 0 and negatives 2, 1, 0.
+    let preds = floats(&[0.1, 0.4, 0.6, 0.8], &[4]);
+    let target = ints(&[0, 1, 0, 1], &[4]);
+    let curve = run(
+        PrecisionRecallCurve::new(TaskConfig::binary(), Thresholds::Bins(3)).unwrap(),
+        &preds,
+        &target,
+    );
+    assert_all_close(
+        map_entry(&curve, "precision"),
+        &[0.5, 0.5, 1.0, 1.0],
+        "precision",
+    );
+    assert_all_close(map_entry(&curve, "recall"), &[1.0, 0.5, 0.0, 0.0], "recall");
+    assert_all_close(
+        map_entry(&curve, "thresholds"),
+        &[0.0, 0.5, 1.0],
+        "thresholds",
+    );
+
+    let roc = run(
+        Roc::new(TaskConfig::binary(), Thresholds::Bins(3)).unwrap(),
+        &preds,
+        &target,
+    );
+    assert_all_close(map_entry(&roc, "fpr"), &[0.0, 0.5, 1.0], "fpr");
+    assert_all_close(map_entry(&roc, "tpr"), &[0.0, 0.5, 1.0], "tpr");
+}
+
+#[test]
+fn curve_batches_equal_one_update() {
+    let n = reference::MC_CURVE_TARGET.len();
+    let preds = floats(reference::MC_CURVE_LOGITS, &[n, 4]);
+    let target = ints(reference::MC_CURVE_TARGET, &[n]);
+    let config = TaskConfig::multiclass(4);
+    // Softmax is applied per batch, and every row of these logits has a value outside [0, 1],
+    // so each batch takes the softmax path.
+    for thresholds in [Thresholds::Exact, Thresholds::Bins(11)] {
+        for split in [0, 17, n] {
+            split_equals_whole(
+                AveragePrecision::new(config, thresholds.clone(), Average::Macro).unwrap(),
+                &preds,
+                &target,
+                split,
+            );
+        }
+    }
+}
+
+#[test]
+fn curve_rejects_labels_and_bad_options() {
+    let labels = ints(&[0, 1], &[2]);
+    let mut metric = Auroc::new(
+        TaskConfig::binary(),
+        Thresholds::Exact,
+        Average::Macro,
+        None,
+    )
+    .unwrap();
+    let error = metric
+        .update((Preds::Labels(labels.view()), labels.view()))
+        .unwrap_err();
+    assert!(error.to_string().contains("float scores"), "{error}");
+
+    let cases = [
+        (
+            Auroc::new(
+                TaskConfig::binary(),
+                Thresholds::Bins(1),
+                Average::Macro,
+                None,
+            )
+            .err(),
+            "thresholds",
+        ),
+        (
+            Auroc::new(
+                TaskConfig::binary(),
+                Thresholds::List(vec![0.5, 1.5]),
+                Average::Macro,
+                None,
+            )
+            .err(),
+            "thresholds",
+        ),
+        (
+            Auroc::new(
+                TaskConfig::binary(),
+                Thresholds::Exact,
+                Average::Macro,
+                Some(0.0),
+            )
+            .err(),
+            "max_fpr",
+        ),
+        (
+            Auroc::new(
+                TaskConfig::multiclass(3),
+                Thresholds::Exact,
+                Average::Macro,
+                Some(0.5),
+            )
+            .err(),
+            "max_fpr",
+        ),
+        (
+            RecallAtFixedPrecision::new(TaskConfig::binary(), Thresholds::Exact, 1.5).err(),
+            "min_precision",
+        ),
+        (
+            LogAuc::new(
+                TaskConfig::binary(),
+                Thresholds::Exact,
+                (0.1, 0.01),
+                Average::Macro,
+            )
+            .err(),
+            "fpr_range",
+        ),
+        (
+            Eer::new(TaskConfig::binary(), Thresholds::Exact, Average::Micro).err(),
+            "average",
+        ),
+    ];
+    for (error, argument) in cases {
+        let Some(Error::InvalidArgument { argument: got, .. }) = error else {
+            panic!("expected an invalid {argument}, got {error:?}");
+        };
+        assert_eq!(got, argument);
+    }
+}
+
+#[test]
+fn curve_bytes_round_trip() {
+    let (preds, target) = binary_data();
+    let mut metric = Auroc::new(
+        TaskConfig::binary(),
+        Thresholds::Bins(5),
+        Average::Macro,
+        Some(0.5),
+    )
+    .unwrap();
+    metric
+        .update((Preds::F64(preds.view()), target.view()))
+        .unwrap();
+    let restored = Auroc::from_bytes(&metric.to_bytes().unwrap()).unwrap();
+    assert_eq!(restored, metric);
+    assert_eq!(restored.compute().unwrap(), metric.compute().unwrap());
+}
+
+#[test]
+fn collection_shares_curve_state() {
+    let (preds, target) = binary_data();
+    let config = TaskConfig::binary();
+    let mut collection = MetricCollection::new();
+    collection
+        .add(
+            "auroc",
+            Auroc::new(config, Thresholds::Exact, Average::Macro, None).unwrap(),
+        )
+        .unwrap();
+    collection
+        .add(
+            "ap",
+            AveragePrecision::new(config, Thresholds::Exact, Average::Macro).unwrap(),
+        )
+        .unwrap();
+    assert_eq!(collection.compute_groups(), vec![vec!["auroc", "ap"]]);
+    collection
+        .update((Preds::F64(preds.view()), target.view()))
+        .unwrap();
+    let values = collection.compute().unwrap();
+    assert_close(
+        values[0].1.as_scalar().unwrap(),
+        reference::CURVE_AUROC,
+        "auroc",
+    );
+    assert_close(values[1].1.as_scalar().unwrap(), reference::CURVE_AP, "ap");
 }
