@@ -168,6 +168,82 @@ def main():
     emit("SW_ACCURACY", [skm.accuracy_score(t, p) for t, p in zip(sw_target, sw_preds)])
 
     curves(rng, probs, target)
+    others(rng)
+
+
+def calibration_error(confidences, accuracies, n_bins, norm):
+    """Bin as torch.bucketize(right=True) does: a confidence of 1 gets a bin of its own.
+
+    The boundaries are i / n_bins, correctly rounded, which np.linspace does not give.
+    """
+    boundaries = np.arange(n_bins + 1) / n_bins
+    bins = np.searchsorted(boundaries, confidences, side="right") - 1
+    total = len(confidences)
+    gaps, shares = [], []
+    for b in np.unique(bins):
+        inside = bins == b
+        gaps.append(abs(accuracies[inside].mean() - confidences[inside].mean()))
+        shares.append(inside.sum() / total)
+    gaps, shares = np.array(gaps), np.array(shares)
+    if norm == "l1":
+        return float((gaps * shares).sum())
+    if norm == "l2":
+        return float(np.sqrt((gaps**2 * shares).sum()))
+    return float(gaps.max())
+
+
+def others(rng):
+    # Hinge loss of decision values.
+    n = 30
+    decision = np.round(rng.normal(0, 1.5, n), 3)
+    y = rng.integers(0, 2, n)
+    emit("HINGE_DECISION", decision)
+    emit("HINGE_TARGET", y, "i64")
+    emit_scalar("HINGE_BINARY", skm.hinge_loss(y, decision))
+    margins = np.where(y == 1, decision, -decision)
+    emit_scalar("HINGE_BINARY_SQUARED", float(np.mean(np.clip(1 - margins, 0, None) ** 2)))
+    mc_decision = np.round(rng.normal(0, 1.5, (n, 4)), 3)
+    mc_y = rng.integers(0, 4, n)
+    emit("HINGE_MC_DECISION", mc_decision)
+    emit("HINGE_MC_TARGET", mc_y, "i64")
+    emit_scalar("HINGE_MC", skm.hinge_loss(mc_y, mc_decision, labels=[0, 1, 2, 3]))
+    signs = np.where(np.eye(4)[mc_y] == 1, 1.0, -1.0)
+    emit("HINGE_MC_ONE_VS_ALL", np.mean(np.clip(1 - signs * mc_decision, 0, None), axis=0))
+
+    # Multilabel ranking with tied scores and rows without true labels.
+    scores = np.round(rng.random((25, 5)), 1)
+    labels = rng.integers(0, 2, (25, 5))
+    labels[0] = 0
+    labels[1] = 1
+    emit("RANK_SCORES", scores)
+    emit("RANK_TARGET", labels, "i64")
+    emit_scalar("RANK_COVERAGE", skm.coverage_error(labels, scores))
+    emit_scalar("RANK_LRAP", skm.label_ranking_average_precision_score(labels, scores))
+    emit_scalar("RANK_LOSS", skm.label_ranking_loss(labels, scores))
+
+    # Calibration error, binary and multiclass (probabilities, with a confidence of exactly 1).
+    cal_probs = np.round(rng.random(40), 2)
+    cal_probs[0] = 1.0
+    cal_target = rng.integers(0, 2, 40)
+    emit("CAL_PROBS", cal_probs)
+    emit("CAL_TARGET", cal_target, "i64")
+    for norm in ["l1", "l2", "max"]:
+        emit_scalar(
+            f"CAL_BINARY_{norm.upper()}",
+            calibration_error(cal_probs, cal_target.astype(float), 10, norm),
+        )
+    cal_logits = np.round(rng.normal(0, 2, (40, 3)), 2)
+    cal_mc_target = rng.integers(0, 3, 40)
+    softmax = np.exp(cal_logits - cal_logits.max(axis=1, keepdims=True))
+    softmax /= softmax.sum(axis=1, keepdims=True)
+    emit("CAL_MC_LOGITS", cal_logits)
+    emit("CAL_MC_TARGET", cal_mc_target, "i64")
+    emit_scalar(
+        "CAL_MC_L1",
+        calibration_error(
+            softmax.max(axis=1), (softmax.argmax(axis=1) == cal_mc_target).astype(float), 15, "l1"
+        ),
+    )
 
 
 def operating_points(y_true, y_score, minimum):

@@ -13,7 +13,8 @@ use super::format::{
 use crate::error::{Error, Result};
 use crate::metric::check_same_config;
 
-/// Where the curve metrics evaluate the scores, as TorchMetrics' `thresholds` argument.
+/// The thresholds at which curve metrics evaluate the scores, as TorchMetrics' `thresholds`
+/// argument.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Thresholds {
     /// Every distinct score is a threshold. The state keeps every score, so it grows with the

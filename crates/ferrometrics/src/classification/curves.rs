@@ -150,7 +150,7 @@ pub(crate) fn auroc(curve: &ClassCurve, max_fpr: Option<f64>) -> f64 {
 /// Returns the numbers of positive and negative positions of a curve.
 fn totals(curve: &ClassCurve) -> (f64, f64) {
     if curve.binned {
-        // Every binned threshold sees all positions: tp + fn and fp + tn are the totals.
+        // Every binned threshold counts all positions, so tp + fn and fp + tn are the totals.
         return match curve.tps.first() {
             Some(&tp) => (tp + curve.fns[0], curve.fps[0] + curve.tns[0]),
             None => (0.0, 0.0),

@@ -23,7 +23,12 @@
 //! [`FBetaScore`], [`Specificity`], [`NegativePredictiveValue`], [`HammingDistance`],
 //! [`JaccardIndex`]) reads one [`StatCounts`] state, and [`ConfusionMatrix`], [`CohenKappa`] and
 //! [`MatthewsCorrCoef`] read one [`ConfusionCounts`] state, so metrics with equal configurations
-//! share their state in a [`MetricCollection`](crate::MetricCollection). Values follow
+//! share their state in a [`MetricCollection`](crate::MetricCollection). The curve metrics
+//! ([`PrecisionRecallCurve`], [`Roc`], [`Auroc`], [`AveragePrecision`], the four operating-point
+//! metrics, [`LogAuc`], [`Eer`]) share one [`CurveState`]: every score for
+//! [`Thresholds::Exact`], counts per threshold for binned curves. [`CalibrationError`],
+//! [`HingeLoss`], the multilabel ranking metrics and the group fairness metrics (which take
+//! [`GroupedBatch`] batches) keep their own states. Values follow
 //! scikit-learn's conventions for undefined cases; the places where TorchMetrics returns
 //! something else are listed in `docs/differences-from-torchmetrics.md`.
 //!
@@ -43,13 +48,17 @@
 //! # Ok::<(), ferrometrics::Error>(())
 //! ```
 
+mod calibration;
 mod config;
 mod confusion;
 mod curve_metrics;
 mod curve_state;
 mod curves;
 mod exact_match;
+mod fairness;
 mod format;
+mod hinge;
+mod ranking;
 mod scores;
 mod stat_scores;
 
@@ -57,6 +66,7 @@ use ndarray::ArrayViewD;
 
 use crate::metric::InputKind;
 
+pub use calibration::{CalibrationError, CalibrationNorm};
 pub use config::{Average, MultidimAverage, Task, TaskConfig};
 pub use confusion::{
     CohenKappa, ConfusionCounts, ConfusionMatrix, KappaWeights, MatthewsCorrCoef, Normalize,
@@ -67,7 +77,10 @@ pub use curve_metrics::{
 };
 pub use curve_state::{CurveState, Thresholds};
 pub use exact_match::ExactMatch;
+pub use fairness::{BinaryFairness, BinaryGroupStatRates, FairnessTask, GroupedBatch};
 pub use format::Preds;
+pub use hinge::{HingeLoss, MulticlassMode};
+pub use ranking::{CoverageError, RankingAveragePrecision, RankingLoss};
 pub use scores::{
     Accuracy, F1Score, FBetaScore, HammingDistance, JaccardIndex, NegativePredictiveValue,
     Precision, Recall, Specificity, StatScores,

@@ -9,6 +9,10 @@ use ferrometrics::classification::{
     PrecisionRecallCurve, Preds, Recall, RecallAtFixedPrecision, Roc, SensitivityAtSpecificity,
     Specificity, SpecificityAtSensitivity, StatScores, TaskConfig, Thresholds,
 };
+use ferrometrics::classification::{
+    BinaryFairness, BinaryGroupStatRates, CalibrationError, CalibrationNorm, CoverageError,
+    FairnessTask, HingeLoss, MulticlassMode, RankingAveragePrecision, RankingLoss,
+};
 use ferrometrics::{Error, Metric, MetricCollection, Value};
 use ndarray::{ArrayD, IxDyn};
 
@@ -1391,4 +1395,176 @@ fn collection_shares_curve_state() {
         "auroc",
     );
     assert_close(values[1].1.as_scalar().unwrap(), reference::CURVE_AP, "ap");
+}
+
+#[test]
+fn hinge_loss_matches_sklearn() {
+    let n = reference::HINGE_TARGET.len();
+    let preds = floats(reference::HINGE_DECISION, &[n]);
+    let target = ints(reference::HINGE_TARGET, &[n]);
+    let binary = TaskConfig::binary();
+    let plain = run(
+        HingeLoss::new(binary, false, MulticlassMode::CrammerSinger).unwrap(),
+        &preds,
+        &target,
+    );
+    assert_close(scalar(plain), reference::HINGE_BINARY, "binary");
+    let squared = run(
+        HingeLoss::new(binary, true, MulticlassMode::CrammerSinger).unwrap(),
+        &preds,
+        &target,
+    );
+    assert_close(
+        scalar(squared),
+        reference::HINGE_BINARY_SQUARED,
+        "binary squared",
+    );
+
+    let preds = floats(reference::HINGE_MC_DECISION, &[n, 4]);
+    let target = ints(reference::HINGE_MC_TARGET, &[n]);
+    let multiclass = TaskConfig::multiclass(4);
+    let crammer_singer = run(
+        HingeLoss::new(multiclass, false, MulticlassMode::CrammerSinger).unwrap(),
+        &preds,
+        &target,
+    );
+    assert_close(
+        scalar(crammer_singer),
+        reference::HINGE_MC,
+        "crammer-singer",
+    );
+    let one_vs_all = run(
+        HingeLoss::new(multiclass, false, MulticlassMode::OneVsAll).unwrap(),
+        &preds,
+        &target,
+    );
+    assert_all_close(&one_vs_all, reference::HINGE_MC_ONE_VS_ALL, "one-vs-all");
+}
+
+#[test]
+fn ranking_metrics_match_sklearn() {
+    let n = reference::RANK_TARGET.len() / 5;
+    let preds = floats(reference::RANK_SCORES, &[n, 5]);
+    let target = ints(reference::RANK_TARGET, &[n, 5]);
+    let config = TaskConfig::multilabel(5);
+    let coverage = run(CoverageError::new(config).unwrap(), &preds, &target);
+    assert_close(scalar(coverage), reference::RANK_COVERAGE, "coverage");
+    let lrap = run(
+        RankingAveragePrecision::new(config).unwrap(),
+        &preds,
+        &target,
+    );
+    assert_close(scalar(lrap), reference::RANK_LRAP, "lrap");
+    let loss = run(RankingLoss::new(config).unwrap(), &preds, &target);
+    assert_close(scalar(loss), reference::RANK_LOSS, "ranking loss");
+    for split in [0, 9, n] {
+        split_equals_whole(RankingLoss::new(config).unwrap(), &preds, &target, split);
+    }
+}
+
+#[test]
+fn calibration_error_matches_binning() {
+    let n = reference::CAL_TARGET.len();
+    let preds = floats(reference::CAL_PROBS, &[n]);
+    let target = ints(reference::CAL_TARGET, &[n]);
+    let cases = [
+        (CalibrationNorm::L1, reference::CAL_BINARY_L1),
+        (CalibrationNorm::L2, reference::CAL_BINARY_L2),
+        (CalibrationNorm::Max, reference::CAL_BINARY_MAX),
+    ];
+    for (norm, expected) in cases {
+        let value = run(
+            CalibrationError::new(TaskConfig::binary(), 10, norm).unwrap(),
+            &preds,
+            &target,
+        );
+        assert_close(scalar(value), expected, &format!("{norm:?}"));
+    }
+
+    let preds = floats(reference::CAL_MC_LOGITS, &[n, 3]);
+    let target = ints(reference::CAL_MC_TARGET, &[n]);
+    let value = run(
+        CalibrationError::new(TaskConfig::multiclass(3), 15, CalibrationNorm::L1).unwrap(),
+        &preds,
+        &target,
+    );
+    assert_close(scalar(value), reference::CAL_MC_L1, "multiclass l1");
+}
+
+#[test]
+fn fairness_hand_worked() {
+    // Group 0: tp 1, fp 1, tn 1, fn 1. Group 1: tp 2, fp 0, tn 1, fn 0. Group 2: tp 0, fn 1.
+    let preds = ints(&[1, 1, 0, 0, 1, 1, 0, 0], &[8]);
+    let target = ints(&[1, 0, 0, 1, 1, 1, 0, 1], &[8]);
+    let groups = ints(&[0, 0, 0, 0, 1, 1, 1, 2], &[8]);
+    let mut fairness = BinaryFairness::new(TaskConfig::binary(), 3, FairnessTask::All).unwrap();
+    fairness
+        .update((Preds::Labels(preds.view()), target.view(), groups.view()))
+        .unwrap();
+    let result = fairness.compute().unwrap();
+    let entries = result.as_map().unwrap();
+    // Positive rates 2/4, 2/3, 0: DP = 0 / (2/3), argmin 2, argmax 1.
+    assert_eq!(entries[0].0, "DP_2_1");
+    assert_eq!(entries[0].1.as_scalar(), Some(0.0));
+    // True positive rates 1/2, 1, 0: EO = 0, argmin 2, argmax 1.
+    assert_eq!(entries[1].0, "EO_2_1");
+    assert_eq!(entries[1].1.as_scalar(), Some(0.0));
+
+    let mut rates = BinaryGroupStatRates::new(TaskConfig::binary(), 3).unwrap();
+    rates
+        .update((Preds::Labels(preds.view()), target.view(), groups.view()))
+        .unwrap();
+    let result = rates.compute().unwrap();
+    let entries = result.as_map().unwrap();
+    assert_all_close(&entries[0].1, &[0.25, 0.25, 0.25, 0.25], "group 0");
+    assert_all_close(&entries[1].1, &[2.0 / 3.0, 0.0, 1.0 / 3.0, 0.0], "group 1");
+    assert_all_close(&entries[2].1, &[0.0, 0.0, 0.0, 1.0], "group 2");
+
+    let bad_groups = ints(&[0, 0, 0, 0, 1, 1, 1, 3], &[8]);
+    let before = rates.clone();
+    let error = rates
+        .update((
+            Preds::Labels(preds.view()),
+            target.view(),
+            bad_groups.view(),
+        ))
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("group 3 at index [7]"),
+        "{error}"
+    );
+    assert_eq!(rates, before);
+}
+
+#[test]
+fn layer_four_rejects_bad_options() {
+    let cases = [
+        (
+            CalibrationError::new(TaskConfig::binary(), 0, CalibrationNorm::L1).err(),
+            "n_bins",
+        ),
+        (
+            CalibrationError::new(TaskConfig::multilabel(2), 5, CalibrationNorm::L1).err(),
+            "task",
+        ),
+        (
+            HingeLoss::new(TaskConfig::multilabel(2), false, MulticlassMode::OneVsAll).err(),
+            "task",
+        ),
+        (CoverageError::new(TaskConfig::binary()).err(), "task"),
+        (
+            RankingLoss::new(TaskConfig::multilabel(3).with_ignore_index(-1)).err(),
+            "ignore_index",
+        ),
+        (
+            BinaryFairness::new(TaskConfig::binary(), 0, FairnessTask::All).err(),
+            "num_groups",
+        ),
+    ];
+    for (error, argument) in cases {
+        let Some(Error::InvalidArgument { argument: got, .. }) = error else {
+            panic!("expected an invalid {argument}, got {error:?}");
+        };
+        assert_eq!(got, argument);
+    }
 }
