@@ -6,7 +6,7 @@ Porting code from TorchMetrics means changing the import: ``ferrometrics.cluster
 sequences or CPU torch tensors. Results are Python floats, numpy arrays and dicts of them.
 """
 
-from ferrometrics import aggregation, clustering, detection, functional
+from ferrometrics import aggregation, classification, clustering, detection, functional
 from ferrometrics._native import __version__
 from ferrometrics.collection import MetricCollection
 from ferrometrics.metric import Metric
@@ -16,6 +16,7 @@ __all__ = [
     "MetricCollection",
     "__version__",
     "aggregation",
+    "classification",
     "clustering",
     "detection",
     "functional",

@@ -413,4 +413,5 @@ _INPUT_NAMES = {
     "data_labels": ("data", "labels"),
     "weighted_values": ("value", "weight"),
     "detection": ("preds", "target"),
+    "classification": ("preds", "target"),
 }

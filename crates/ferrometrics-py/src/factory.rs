@@ -4,6 +4,7 @@
 use ferrometrics::aggregation::{
     CatMetric, MaxMetric, MeanMetric, MinMetric, NanStrategy, RunningMean, RunningSum, SumMetric,
 };
+use ferrometrics::classification::ClassificationBatch;
 use ferrometrics::clustering::{
     AdjustedMutualInfoScore, AdjustedRandScore, AverageMethod, CalinskiHarabaszScore,
     ClusterAccuracy, CompletenessScore, DaviesBouldinScore, DunnDefinition, DunnIndex,
@@ -16,6 +17,7 @@ use ferrometrics::{DynMetric, Result};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyDictMethods, PyFloat, PyString};
 
+use crate::classification::{split_name, ClassificationSpec};
 use crate::conversion::Precision;
 use crate::errors::{argument_error, argument_type_error, to_py_err};
 
@@ -25,6 +27,7 @@ pub(crate) enum Kind {
     LabelPairs,
     DataLabels,
     WeightedValues,
+    Classification,
 }
 
 impl Kind {
@@ -34,6 +37,7 @@ impl Kind {
             Kind::LabelPairs => ("preds", "target"),
             Kind::DataLabels => ("data", "labels"),
             Kind::WeightedValues => ("value", "weight"),
+            Kind::Classification => ("preds", "target"),
         }
     }
 
@@ -43,6 +47,7 @@ impl Kind {
             Kind::LabelPairs => "label_pairs",
             Kind::DataLabels => "data_labels",
             Kind::WeightedValues => "weighted_values",
+            Kind::Classification => "classification",
         }
     }
 }
@@ -53,6 +58,7 @@ pub(crate) enum Inner {
     DataF32(Box<dyn DynMetric<DataLabels<f32>>>),
     DataF64(Box<dyn DynMetric<DataLabels<f64>>>),
     WeightedValues(Box<dyn DynMetric<WeightedValues>>),
+    Classification(Box<dyn DynMetric<ClassificationBatch>>),
 }
 
 /// A metric's class and parsed configuration, enough to build it for either precision.
@@ -79,6 +85,7 @@ pub(crate) enum Config {
     CatMetric(NanStrategy),
     RunningMean(usize, NanStrategy),
     RunningSum(usize, NanStrategy),
+    Classification(Box<ClassificationSpec>),
 }
 
 impl Config {
@@ -121,12 +128,17 @@ impl Config {
             "RunningSum" => {
                 Config::RunningSum(options.count("window", 5)?, options.nan_strategy()?)
             }
-            _ => {
-                return Err(argument_error(
-                    "name",
-                    format!("{name:?} is not a metric class"),
-                ))
-            }
+            _ => match split_name(name) {
+                Some((task, family)) => Config::Classification(Box::new(
+                    ClassificationSpec::parse(task, family, &options)?,
+                )),
+                None => {
+                    return Err(argument_error(
+                        "name",
+                        format!("{name:?} is not a metric class"),
+                    ))
+                }
+            },
         };
         options.reject_unused(name)?;
         Ok(config)
@@ -156,6 +168,7 @@ impl Config {
             | Config::CatMetric(_)
             | Config::RunningMean(..)
             | Config::RunningSum(..) => Kind::WeightedValues,
+            Config::Classification(_) => Kind::Classification,
         }
     }
 
@@ -209,6 +222,7 @@ impl Config {
             Config::RunningSum(window, strategy) => {
                 Inner::WeightedValues(Box::new(RunningSum::new(*window, *strategy)?))
             }
+            Config::Classification(spec) => Inner::Classification(spec.build()?),
         };
         Ok(inner)
     }
@@ -242,7 +256,7 @@ impl<'a, 'py> Options<'a, 'py> {
     }
 
     /// Returns the value of `name`, or `None` if it is absent or `None`.
-    fn get(&self, name: &'static str) -> PyResult<Option<Bound<'py, PyAny>>> {
+    pub(crate) fn get(&self, name: &'static str) -> PyResult<Option<Bound<'py, PyAny>>> {
         self.read.borrow_mut().push(name);
         let Some(dict) = self.dict else {
             return Ok(None);
@@ -265,7 +279,7 @@ impl<'a, 'py> Options<'a, 'py> {
         }
     }
 
-    fn string(&self, name: &'static str, default: &str) -> PyResult<String> {
+    pub(crate) fn string(&self, name: &'static str, default: &str) -> PyResult<String> {
         match self.get(name)? {
             None => Ok(default.to_owned()),
             Some(value) => match value.cast::<PyString>() {
@@ -298,7 +312,7 @@ impl<'a, 'py> Options<'a, 'py> {
         }
     }
 
-    fn integer(&self, name: &'static str) -> PyResult<Option<i128>> {
+    pub(crate) fn integer(&self, name: &'static str) -> PyResult<Option<i128>> {
         let Some(value) = self.get(name)? else {
             return Ok(None);
         };
@@ -316,7 +330,7 @@ impl<'a, 'py> Options<'a, 'py> {
         })
     }
 
-    fn count(&self, name: &'static str, default: usize) -> PyResult<usize> {
+    pub(crate) fn count(&self, name: &'static str, default: usize) -> PyResult<usize> {
         self.reject_none(name, "a positive integer")?;
         Ok(self.optional_count(name)?.unwrap_or(default))
     }
@@ -385,7 +399,7 @@ impl<'a, 'py> Options<'a, 'py> {
     }
 
     /// Rejects keywords that no parser read, as TorchMetrics rejects unexpected keywords.
-    fn reject_unused(&self, metric: &str) -> PyResult<()> {
+    pub(crate) fn reject_unused(&self, metric: &str) -> PyResult<()> {
         let Some(dict) = self.dict else {
             return Ok(());
         };

@@ -19,6 +19,7 @@ macro_rules! with_metric {
             Inner::DataF32($metric) => $body,
             Inner::DataF64($metric) => $body,
             Inner::WeightedValues($metric) => $body,
+            Inner::Classification($metric) => $body,
         }
     };
 }
@@ -140,6 +141,15 @@ impl NativeMetric {
                 );
                 py.detach(|| apply(metric.as_mut(), input, step))
             }
+            Kind::Classification => {
+                let preds = conversion::class_preds(first_name, first)?;
+                let target = conversion::class_target(second_name, required_second()?)?;
+                let Inner::Classification(metric) = &mut self.inner else {
+                    unreachable!("a classification configuration builds a classification metric")
+                };
+                let input = (preds.as_preds(), target.as_array());
+                py.detach(|| apply(metric.as_mut(), input, step))
+            }
         };
 
         let value = result.map_err(to_py_err)?;
@@ -162,6 +172,7 @@ impl NativeMetric {
             Inner::DataF32(metric) => Inner::DataF32(metric.clone_box()),
             Inner::DataF64(metric) => Inner::DataF64(metric.clone_box()),
             Inner::WeightedValues(metric) => Inner::WeightedValues(metric.clone_box()),
+            Inner::Classification(metric) => Inner::Classification(metric.clone_box()),
         }
     }
 
@@ -197,6 +208,9 @@ impl NativeMetric {
             (Inner::WeightedValues(ours), Inner::WeightedValues(theirs)) => {
                 py.detach(|| ours.merge_dyn(theirs.as_ref()))
             }
+            (Inner::Classification(ours), Inner::Classification(theirs)) => {
+                py.detach(|| ours.merge_dyn(theirs.as_ref()))
+            }
             (ours, theirs) => Err(Error::incompatible_state(format!(
                 "cannot merge a {} state{} into a {} state{}",
                 with_metric!(theirs, metric => metric.info().name),
@@ -227,6 +241,9 @@ impl NativeMetric {
             (Inner::WeightedValues(ours), Inner::WeightedValues(theirs)) => {
                 py.detach(|| compute_from_state(ours.as_ref(), theirs.as_ref()))
             }
+            (Inner::Classification(ours), Inner::Classification(theirs)) => {
+                py.detach(|| compute_from_state(ours.as_ref(), theirs.as_ref()))
+            }
             _ => Err(Error::incompatible_state(format!(
                 "{} cannot read the state of {}, which takes another kind of input",
                 self.info().name,
@@ -252,7 +269,8 @@ impl NativeMetric {
         self.info().name
     }
 
-    /// The kind of batch: `"label_pairs"`, `"data_labels"` or `"weighted_values"`.
+    /// The kind of batch: `"label_pairs"`, `"data_labels"`, `"weighted_values"` or
+    /// `"classification"`.
     #[getter(input_kind)]
     fn input_kind(&self) -> &'static str {
         self.kind().as_str()
@@ -437,6 +455,9 @@ impl NativeMetric {
             (Inner::DataF32(probe), Inner::DataF32(loaded)) => probe.merge_dyn(loaded.as_ref()),
             (Inner::DataF64(probe), Inner::DataF64(loaded)) => probe.merge_dyn(loaded.as_ref()),
             (Inner::WeightedValues(probe), Inner::WeightedValues(loaded)) => {
+                probe.merge_dyn(loaded.as_ref())
+            }
+            (Inner::Classification(probe), Inner::Classification(loaded)) => {
                 probe.merge_dyn(loaded.as_ref())
             }
             _ => unreachable!("both were built from one configuration and precision"),

@@ -1,5 +1,5 @@
 """Functional forms of the metrics: plain functions over whole inputs."""
 
-from ferrometrics.functional import clustering
+from ferrometrics.functional import classification, clustering
 
-__all__ = ["clustering"]
+__all__ = ["classification", "clustering"]
