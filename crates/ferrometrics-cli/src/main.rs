@@ -1,5 +1,6 @@
 //! `ferrometrics`: evaluation metrics from the command line.
 
+mod classification;
 mod cli;
 mod clustering;
 mod detection;
@@ -30,6 +31,7 @@ fn main() -> ExitCode {
     let printout = match &cli.command {
         Command::Clustering(args) => clustering::run(args),
         Command::Detection(args) => detection::run(args),
+        Command::Classification(args) => classification::run(args),
     };
     match printout {
         Ok(printout) => {

@@ -90,7 +90,7 @@ fn metric_options(args: &ClusteringArgs) -> Result<MetricOptions, CliError> {
     })
 }
 
-fn csv_delimiter(delimiter: char) -> Result<u8, CliError> {
+pub(crate) fn csv_delimiter(delimiter: char) -> Result<u8, CliError> {
     u8::try_from(delimiter)
         .ok()
         .filter(u8::is_ascii)
