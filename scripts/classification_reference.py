@@ -287,6 +287,15 @@ def curves(rng, probs, target):
     emit_scalar("CURVE_AUROC", skm.roc_auc_score(target, probs))
     emit_scalar("CURVE_AUROC_MAX_FPR", skm.roc_auc_score(target, probs, max_fpr=0.3))
     emit_scalar("CURVE_AP", skm.average_precision_score(target, probs))
+    # LogAUC over fpr in (0.05, 0.5), bounds that fall between ROC points, and the EER.
+    low, high = 0.05, 0.5
+    inside = (fpr > low) & (fpr < high)
+    x = np.log10(np.r_[low, fpr[inside], high])
+    y = np.r_[np.interp(low, fpr, tpr), tpr[inside], np.interp(high, fpr, tpr)]
+    emit_scalar("CURVE_LOGAUC", np.trapezoid(y, x) / (np.log10(high) - np.log10(low)))
+    fnr = 1 - tpr
+    best = np.argmin(np.abs(fnr - fpr))
+    emit_scalar("CURVE_EER", (fpr[best] + fnr[best]) / 2)
     points = operating_points(target, probs, 0.6)
     emit("CURVE_POINTS_AT_0_6", [x for pair in points for x in pair])
 

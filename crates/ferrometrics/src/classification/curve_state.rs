@@ -365,12 +365,15 @@ impl CurveState {
     fn pairs(&self, class: Option<usize>) -> Vec<(f64, bool)> {
         let classes = self.classes();
         let multiclass = self.config.task() == Task::Multiclass;
-        let mut pairs = Vec::new();
-        for (index, &score) in self.scores.iter().enumerate() {
+        // One class reads every `classes`-th score from its column; pooling reads them all.
+        let (start, step) = match class {
+            Some(c) => (c, classes),
+            None => (0, 1),
+        };
+        let mut pairs = Vec::with_capacity(self.scores.len() / step);
+        for index in (start..self.scores.len()).step_by(step) {
+            let score = self.scores[index];
             let (position, column) = (index / classes, index % classes);
-            if class.is_some_and(|c| c != column) {
-                continue;
-            }
             let label = if multiclass {
                 self.targets[position]
             } else {

@@ -1568,3 +1568,77 @@ fn layer_four_rejects_bad_options() {
         assert_eq!(got, argument);
     }
 }
+
+#[test]
+fn log_auc_and_eer_match_definition() {
+    let (preds, target) = binary_data();
+    let config = TaskConfig::binary();
+    let log_auc = run(
+        LogAuc::new(config, Thresholds::Exact, (0.05, 0.5), Average::Macro).unwrap(),
+        &preds,
+        &target,
+    );
+    assert_close(scalar(log_auc), reference::CURVE_LOGAUC, "logauc");
+    let eer = run(
+        Eer::new(config, Thresholds::Exact, Average::Macro).unwrap(),
+        &preds,
+        &target,
+    );
+    assert_close(scalar(eer), reference::CURVE_EER, "eer");
+}
+
+fn assert_round_trip<M>(mut metric: M, preds: &ArrayD<f64>, target: &ArrayD<i64>)
+where
+    M: Metric<Kind = ferrometrics::classification::ClassificationBatch, Output = Value>
+        + PartialEq
+        + std::fmt::Debug,
+{
+    metric
+        .update((Preds::F64(preds.view()), target.view()))
+        .unwrap();
+    let restored = M::from_bytes(&metric.to_bytes().unwrap()).unwrap();
+    assert_eq!(restored, metric);
+    assert_eq!(
+        format!("{:?}", restored.compute().unwrap()),
+        format!("{:?}", metric.compute().unwrap())
+    );
+}
+
+#[test]
+fn other_states_round_trip() {
+    let (preds, target) = binary_data();
+    let binary = TaskConfig::binary();
+    assert_round_trip(
+        CalibrationError::new(binary, 10, CalibrationNorm::L2).unwrap(),
+        &preds,
+        &target,
+    );
+    assert_round_trip(
+        HingeLoss::new(binary, true, MulticlassMode::CrammerSinger).unwrap(),
+        &preds,
+        &target,
+    );
+    assert_round_trip(
+        PrecisionRecallCurve::new(binary, Thresholds::Bins(7)).unwrap(),
+        &preds,
+        &target,
+    );
+
+    let (ml_preds, ml_target) = multilabel_data();
+    let multilabel = TaskConfig::multilabel(3);
+    assert_round_trip(
+        CoverageError::new(multilabel).unwrap(),
+        &ml_preds,
+        &ml_target,
+    );
+    assert_round_trip(
+        ExactMatch::new(multilabel.with_multidim_average(MultidimAverage::Global)).unwrap(),
+        &ml_preds,
+        &ml_target,
+    );
+    assert_round_trip(
+        ConfusionMatrix::new(multilabel, Normalize::Pred).unwrap(),
+        &ml_preds,
+        &ml_target,
+    );
+}
