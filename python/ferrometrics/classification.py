@@ -273,3 +273,69 @@ for _family, _tasks in _FAMILY_TASKS.items():
 __all__ = sorted(
     list(_CLASSES) + [family for family, tasks in _FAMILY_TASKS.items() if len(tasks) > 1]
 )
+
+
+class _GroupMetric(Metric):
+    """A binary metric over predictions, targets and the group of each sample.
+
+    Group metrics take three inputs, so they cannot join a ``MetricCollection``.
+    """
+
+    def update(self, preds: Any, target: Any, groups: Any) -> None:
+        """Add a batch of predictions, targets and integer groups in ``[0, num_groups)``."""
+        self._native.update(preds, target, groups)
+        self._update_count += 1
+
+    def forward(self, preds: Any, target: Any, groups: Any) -> Any:
+        """Return the batch's own value and add the batch to the state."""
+        value = self._native.forward(preds, target, groups)
+        self._update_count += 1
+        return value
+
+
+class BinaryGroupStatRates(_GroupMetric):
+    """TorchMetrics' ``BinaryGroupStatRates(num_groups, threshold=0.5, ignore_index=None,
+    validate_args=True)``: ``{"group_i": [tp, fp, tn, fn] / n_i}`` for each group."""
+
+    _native_name = "BinaryGroupStatRates"
+
+    def __init__(
+        self,
+        num_groups: int,
+        threshold: float = 0.5,
+        ignore_index: Optional[int] = None,
+        validate_args: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        del validate_args
+        options = {"num_groups": num_groups, "threshold": threshold, "ignore_index": ignore_index}
+        super().__init__(options, kwargs)
+
+
+class BinaryFairness(_GroupMetric):
+    """TorchMetrics' ``BinaryFairness(num_groups, task="all", threshold=0.5, ignore_index=None,
+    validate_args=True)``: demographic parity ``DP_{min}_{max}`` and equal opportunity
+    ``EO_{min}_{max}``, each the lowest group rate over the highest."""
+
+    _native_name = "BinaryFairness"
+
+    def __init__(
+        self,
+        num_groups: int,
+        task: str = "all",
+        threshold: float = 0.5,
+        ignore_index: Optional[int] = None,
+        validate_args: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        del validate_args
+        options = {
+            "num_groups": num_groups,
+            "task": task,
+            "threshold": threshold,
+            "ignore_index": ignore_index,
+        }
+        super().__init__(options, kwargs)
+
+
+__all__ = sorted(__all__ + ["BinaryFairness", "BinaryGroupStatRates"])

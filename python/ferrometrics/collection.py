@@ -414,4 +414,5 @@ _INPUT_NAMES = {
     "weighted_values": ("value", "weight"),
     "detection": ("preds", "target"),
     "classification": ("preds", "target"),
+    "grouped": ("preds", "target"),
 }

@@ -315,3 +315,29 @@ def test_collection_shares_counts(rng):
     preds = logits.argmax(axis=1)
     assert_close(values["precision"], sk.precision_score(target, preds, average="macro"))
     assert_close(values["recall"], sk.recall_score(target, preds, average="macro"))
+
+
+def test_fairness_rates_by_group(rng):
+    preds = rng.integers(0, 2, 60)
+    target = rng.integers(0, 2, 60)
+    groups = rng.integers(0, 3, 60)
+    rates = functional.binary_groups_stat_rates(preds, target, groups, 3)
+    for group in range(3):
+        inside = groups == group
+        tn, fp, fn, tp = sk.confusion_matrix(target[inside], preds[inside], labels=[0, 1]).ravel()
+        expected = np.array([tp, fp, tn, fn]) / inside.sum()
+        np.testing.assert_allclose(rates[f"group_{group}"], expected, rtol=1e-12)
+
+    result = functional.binary_fairness(preds, target, groups, 3, task="demographic_parity")
+    positive_rates = [preds[groups == g].mean() for g in range(3)]
+    low, high = int(np.argmin(positive_rates)), int(np.argmax(positive_rates))
+    assert list(result) == [f"DP_{low}_{high}"]
+    assert_close(result[f"DP_{low}_{high}"], positive_rates[low] / positive_rates[high])
+
+
+def test_fairness_rejects_bad_group():
+    metric = classification.BinaryFairness(2)
+    with pytest.raises(ValueError, match="group 2 at index"):
+        metric.update(np.array([0, 1]), np.array([0, 1]), np.array([0, 2]))
+    with pytest.raises(TypeError, match="groups"):
+        metric._native.update(np.array([0, 1]), np.array([0, 1]))

@@ -4,7 +4,10 @@
 use ferrometrics::aggregation::{
     CatMetric, MaxMetric, MeanMetric, MinMetric, NanStrategy, RunningMean, RunningSum, SumMetric,
 };
-use ferrometrics::classification::ClassificationBatch;
+use ferrometrics::classification::{
+    BinaryFairness, BinaryGroupStatRates, ClassificationBatch, FairnessTask, GroupedBatch,
+    TaskConfig,
+};
 use ferrometrics::clustering::{
     AdjustedMutualInfoScore, AdjustedRandScore, AverageMethod, CalinskiHarabaszScore,
     ClusterAccuracy, CompletenessScore, DaviesBouldinScore, DunnDefinition, DunnIndex,
@@ -28,6 +31,7 @@ pub(crate) enum Kind {
     DataLabels,
     WeightedValues,
     Classification,
+    Grouped,
 }
 
 impl Kind {
@@ -37,7 +41,7 @@ impl Kind {
             Kind::LabelPairs => ("preds", "target"),
             Kind::DataLabels => ("data", "labels"),
             Kind::WeightedValues => ("value", "weight"),
-            Kind::Classification => ("preds", "target"),
+            Kind::Classification | Kind::Grouped => ("preds", "target"),
         }
     }
 
@@ -48,6 +52,7 @@ impl Kind {
             Kind::DataLabels => "data_labels",
             Kind::WeightedValues => "weighted_values",
             Kind::Classification => "classification",
+            Kind::Grouped => "grouped",
         }
     }
 }
@@ -59,6 +64,7 @@ pub(crate) enum Inner {
     DataF64(Box<dyn DynMetric<DataLabels<f64>>>),
     WeightedValues(Box<dyn DynMetric<WeightedValues>>),
     Classification(Box<dyn DynMetric<ClassificationBatch>>),
+    Grouped(Box<dyn DynMetric<GroupedBatch>>),
 }
 
 /// A metric's class and parsed configuration, enough to build it for either precision.
@@ -86,6 +92,9 @@ pub(crate) enum Config {
     RunningMean(usize, NanStrategy),
     RunningSum(usize, NanStrategy),
     Classification(Box<ClassificationSpec>),
+    /// A group fairness metric: `Some(task)` for `BinaryFairness`, `None` for
+    /// `BinaryGroupStatRates`, with the number of groups and the task configuration.
+    Fairness(Option<FairnessTask>, usize, TaskConfig),
 }
 
 impl Config {
@@ -128,6 +137,37 @@ impl Config {
             "RunningSum" => {
                 Config::RunningSum(options.count("window", 5)?, options.nan_strategy()?)
             }
+            "BinaryFairness" | "BinaryGroupStatRates" => {
+                let task = if name == "BinaryFairness" {
+                    Some(match options.string("task", "all")?.as_str() {
+                        "all" => FairnessTask::All,
+                        "demographic_parity" => FairnessTask::DemographicParity,
+                        "equal_opportunity" => FairnessTask::EqualOpportunity,
+                        other => {
+                            return Err(argument_error(
+                                "task",
+                                format!(
+                                    "{other:?} is not one of \"all\", \"demographic_parity\", \
+                                     \"equal_opportunity\""
+                                ),
+                            ))
+                        }
+                    })
+                } else {
+                    None
+                };
+                let num_groups = options.count("num_groups", 2)?;
+                let mut config =
+                    TaskConfig::binary().with_threshold(options.float("threshold", 0.5)?);
+                if let Some(ignore_index) = options.integer("ignore_index")? {
+                    let ignore_index = i64::try_from(ignore_index).map_err(|_| {
+                        argument_error("ignore_index", format!("{ignore_index} is outside int64"))
+                    })?;
+                    config = config.with_ignore_index(ignore_index);
+                }
+                options.get("validate_args")?;
+                Config::Fairness(task, num_groups, config)
+            }
             _ => match split_name(name) {
                 Some((task, family)) => Config::Classification(Box::new(
                     ClassificationSpec::parse(task, family, &options)?,
@@ -169,6 +209,7 @@ impl Config {
             | Config::RunningMean(..)
             | Config::RunningSum(..) => Kind::WeightedValues,
             Config::Classification(_) => Kind::Classification,
+            Config::Fairness(..) => Kind::Grouped,
         }
     }
 
@@ -223,6 +264,12 @@ impl Config {
                 Inner::WeightedValues(Box::new(RunningSum::new(*window, *strategy)?))
             }
             Config::Classification(spec) => Inner::Classification(spec.build()?),
+            Config::Fairness(Some(task), num_groups, config) => {
+                Inner::Grouped(Box::new(BinaryFairness::new(*config, *num_groups, *task)?))
+            }
+            Config::Fairness(None, num_groups, config) => {
+                Inner::Grouped(Box::new(BinaryGroupStatRates::new(*config, *num_groups)?))
+            }
         };
         Ok(inner)
     }

@@ -67,5 +67,40 @@ for _family, _tasks in _classes._FAMILY_TASKS.items():
     if len(_tasks) > 1:
         _function = _make_dispatch(_family)
         _FUNCTIONS[_function.__name__] = _function
+
+
+def binary_fairness(
+    preds: Any,
+    target: Any,
+    groups: Any,
+    num_groups: int,
+    task: str = "all",
+    threshold: float = 0.5,
+    ignore_index: Any = None,
+    validate_args: bool = True,
+) -> Dict[str, float]:
+    """Compute ``BinaryFairness`` over ``preds``, ``target`` and ``groups`` in one call."""
+    metric = _classes.BinaryFairness(num_groups, task, threshold, ignore_index, validate_args)
+    metric.update(preds, target, groups)
+    return metric.compute()
+
+
+def binary_groups_stat_rates(
+    preds: Any,
+    target: Any,
+    groups: Any,
+    num_groups: int,
+    threshold: float = 0.5,
+    ignore_index: Any = None,
+    validate_args: bool = True,
+) -> Dict[str, Any]:
+    """Compute ``BinaryGroupStatRates`` over ``preds``, ``target`` and ``groups`` in one call."""
+    metric = _classes.BinaryGroupStatRates(num_groups, threshold, ignore_index, validate_args)
+    metric.update(preds, target, groups)
+    return metric.compute()
+
+
+_FUNCTIONS["binary_fairness"] = binary_fairness
+_FUNCTIONS["binary_groups_stat_rates"] = binary_groups_stat_rates
 globals().update(_FUNCTIONS)
 __all__ = sorted(_FUNCTIONS)
