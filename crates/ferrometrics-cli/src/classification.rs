@@ -193,7 +193,7 @@ fn preds_input(
                     &args.file,
                     format!(
                         "line {}, column \"{}\": {value} is not a class index; one multiclass \
-                         prediction column holds integer labels",
+                         prediction column contains integer labels",
                         row + 2,
                         args.preds[0]
                     ),

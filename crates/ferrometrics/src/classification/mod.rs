@@ -88,7 +88,12 @@ pub use scores::{
 pub use stat_scores::StatCounts;
 
 /// Predictions and true labels of the same samples: `(preds, target)`, the classification
-/// input. The shapes each task accepts are listed on [`TaskConfig`]'s tasks.
+/// input.
+///
+/// Binary: `preds` and `target` of one shape `(N, ...)`. Multiclass: `target` of shape
+/// `(N, ...)` with class indices, and `preds` of the same shape with class indices or of shape
+/// `(N, C, ...)` with class scores. Multilabel: `preds` and `target` of one shape
+/// `(N, L, ...)`. Samplewise counting needs at least one dimension beyond these.
 #[derive(Debug, Clone, Copy)]
 pub struct ClassificationBatch;
 

@@ -1642,3 +1642,35 @@ fn other_states_round_trip() {
         &ml_target,
     );
 }
+
+#[test]
+fn curves_without_positives_follow_sklearn() {
+    // scikit-learn: recall is 1 at every threshold, average_precision_score gives 0 and
+    // roc_auc_score gives NaN with an UndefinedMetricWarning.
+    let preds = floats(&[0.2, 0.6, 0.9], &[3]);
+    let target = ints(&[0, 0, 0], &[3]);
+    let config = TaskConfig::binary();
+    let curve = run(
+        PrecisionRecallCurve::new(config, Thresholds::Exact).unwrap(),
+        &preds,
+        &target,
+    );
+    assert_all_close(map_entry(&curve, "recall"), &[1.0, 1.0, 1.0, 0.0], "recall");
+    assert_all_close(
+        map_entry(&curve, "precision"),
+        &[0.0, 0.0, 0.0, 1.0],
+        "precision",
+    );
+    let ap = run(
+        AveragePrecision::new(config, Thresholds::Exact, Average::Macro).unwrap(),
+        &preds,
+        &target,
+    );
+    assert_eq!(scalar(ap), 0.0);
+    let auroc = run(
+        Auroc::new(config, Thresholds::Exact, Average::Macro, None).unwrap(),
+        &preds,
+        &target,
+    );
+    assert!(scalar(auroc).is_nan());
+}
