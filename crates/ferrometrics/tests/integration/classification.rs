@@ -1674,3 +1674,73 @@ fn curves_without_positives_follow_sklearn() {
     );
     assert!(scalar(auroc).is_nan());
 }
+
+/// Updates a metric with integer predictions and targets and returns its value.
+fn run_labels<M>(mut metric: M, preds: &[i64], target: &[i64]) -> Value
+where
+    M: Metric<Kind = ferrometrics::classification::ClassificationBatch, Output = Value>,
+{
+    let preds = ints(preds, &[preds.len()]);
+    let target = ints(target, &[target.len()]);
+    metric
+        .update((Preds::Labels(preds.view()), target.view()))
+        .unwrap();
+    metric.compute().unwrap()
+}
+
+#[test]
+fn torchmetrics_documented_examples() {
+    // The examples of TorchMetrics' classification docs (1.x), with their printed values.
+    let binary = TaskConfig::binary();
+    let accuracy = run_labels(
+        Accuracy::new(binary, Average::Micro).unwrap(),
+        &[0, 0, 1, 1, 0, 1],
+        &[0, 1, 0, 1, 0, 1],
+    );
+    assert_close(scalar(accuracy), 2.0 / 3.0, "BinaryAccuracy");
+
+    let multiclass = TaskConfig::multiclass(3);
+    let (preds, target) = ([2, 1, 0, 1], [2, 1, 0, 0]);
+    let macro_accuracy = run_labels(
+        Accuracy::new(multiclass, Average::Macro).unwrap(),
+        &preds,
+        &target,
+    );
+    assert_close(scalar(macro_accuracy), 5.0 / 6.0, "MulticlassAccuracy");
+    let f1 = run_labels(
+        F1Score::new(multiclass, Average::Macro).unwrap(),
+        &preds,
+        &target,
+    );
+    assert_close(scalar(f1), 7.0 / 9.0, "MulticlassF1Score");
+    let matrix = run_labels(
+        ConfusionMatrix::new(multiclass, Normalize::None).unwrap(),
+        &preds,
+        &target,
+    );
+    assert_all_close(
+        &matrix,
+        &[1.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0],
+        "MulticlassConfusionMatrix",
+    );
+
+    let mcc = run_labels(
+        MatthewsCorrCoef::new(binary).unwrap(),
+        &[0, 1, 0, 0],
+        &[1, 1, 0, 0],
+    );
+    assert_close(scalar(mcc), 1.0 / 3.0_f64.sqrt(), "BinaryMatthewsCorrCoef");
+    let kappa = run_labels(
+        CohenKappa::new(binary, KappaWeights::None).unwrap(),
+        &[0, 1, 0, 0],
+        &[1, 1, 0, 0],
+    );
+    assert_close(scalar(kappa), 0.5, "BinaryCohenKappa");
+
+    let auroc = run(
+        Auroc::new(binary, Thresholds::Exact, Average::Macro, None).unwrap(),
+        &floats(&[0.0, 0.5, 0.7, 0.8], &[4]),
+        &ints(&[0, 1, 1, 0], &[4]),
+    );
+    assert_close(scalar(auroc), 0.5, "BinaryAUROC");
+}
