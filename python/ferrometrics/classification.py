@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+import numpy as np
+
 from ferrometrics.metric import Metric
 
 _REQUIRED = object()
@@ -125,10 +127,12 @@ def _bind(
     options = {key: value for key, value in values.items() if key != "validate_args"}
     if "average" in options and options["average"] is None:
         options["average"] = "none"
-    if isinstance(options.get("thresholds"), (list, tuple)) or hasattr(
-        options.get("thresholds"), "tolist"
-    ):
-        options["thresholds"] = [float(x) for x in list(options["thresholds"])]
+    thresholds = options.get("thresholds")
+    if isinstance(thresholds, np.integer):
+        options["thresholds"] = int(thresholds)
+    elif isinstance(thresholds, (list, tuple, np.ndarray)) or hasattr(thresholds, "tolist"):
+        # Tensors and arrays become a list of floats, the form the native parser reads.
+        options["thresholds"] = [float(x) for x in np.asarray(thresholds).ravel()]
     return options, rest
 
 

@@ -341,3 +341,16 @@ def test_fairness_rejects_bad_group():
         metric.update(np.array([0, 1]), np.array([0, 1]), np.array([0, 2]))
     with pytest.raises(TypeError, match="groups"):
         metric._native.update(np.array([0, 1]), np.array([0, 1]))
+
+
+def test_thresholds_forms_agree(rng):
+    probs, target = binary_data(rng)
+    # i / 10 rounded once, as the native bins; np.linspace rounds 0.3 up to 0.30000000000000004.
+    grid = np.arange(11) / 10
+    from_int = functional.binary_average_precision(probs, target, thresholds=11)
+    from_numpy_int = functional.binary_average_precision(probs, target, thresholds=np.int64(11))
+    from_array = functional.binary_average_precision(probs, target, thresholds=grid)
+    from_list = functional.binary_average_precision(probs, target, thresholds=list(grid))
+    assert from_int == from_numpy_int
+    assert from_array == from_int
+    assert from_array == from_list
