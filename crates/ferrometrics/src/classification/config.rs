@@ -246,6 +246,19 @@ impl TaskConfig {
     }
 }
 
+/// Returns an error unless a deserialized configuration is valid, so that a corrupted state
+/// is rejected instead of indexing out of bounds.
+pub(crate) fn check_restored(config: &TaskConfig, consistent: bool) -> Result<()> {
+    let binary_width = config.task() != Task::Binary || config.num_classes() == 1;
+    if config.validate().is_err() || !binary_width || !consistent {
+        return Err(Error::incompatible_state(
+            "the state's arrays do not match its configuration; restore it from bytes that \
+             to_bytes wrote",
+        ));
+    }
+    Ok(())
+}
+
 /// Checks a `zero_division` value: 0, 1 or NaN, as scikit-learn accepts.
 pub(crate) fn check_zero_division(zero_division: f64) -> Result<()> {
     if zero_division == 0.0 || zero_division == 1.0 || zero_division.is_nan() {

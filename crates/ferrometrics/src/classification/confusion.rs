@@ -6,7 +6,7 @@ use std::any::Any;
 use ndarray::{Array2, Array3, ArrayViewD};
 use serde::{Deserialize, Serialize};
 
-use super::config::{MultidimAverage, Task, TaskConfig};
+use super::config::{check_restored, MultidimAverage, Task, TaskConfig};
 use super::format::{format_batch, Formatted, Preds};
 use super::ClassificationBatch;
 use crate::error::{Error, Result};
@@ -64,7 +64,13 @@ impl ConfusionCounts {
         &self.config
     }
 
+    /// Returns an error if the matrix does not fit the configuration, as in a corrupted state.
+    fn check_consistent(&self) -> Result<()> {
+        check_restored(&self.config, self.matrix.len() == Self::cells(&self.config))
+    }
+
     fn update(&mut self, preds: Preds<'_>, target: ArrayViewD<'_, i64>) -> Result<()> {
+        self.check_consistent()?;
         let formatted = format_batch(&self.config, &preds, &target)?;
 
         match formatted {
@@ -91,6 +97,8 @@ impl ConfusionCounts {
 
     fn merge(&mut self, metric: &str, other: &Self) -> Result<()> {
         check_same_config(metric, "config", &self.config, &other.config)?;
+        self.check_consistent()?;
+        other.check_consistent()?;
         for (mine, theirs) in self.matrix.iter_mut().zip(&other.matrix) {
             *mine += theirs;
         }
@@ -104,6 +112,7 @@ impl ConfusionCounts {
     }
 
     fn check_not_empty(&self, metric: &str) -> Result<()> {
+        self.check_consistent()?;
         if self.positions == 0 {
             return Err(Error::not_enough_data(
                 metric,

@@ -5,7 +5,7 @@ use ndarray::ArrayViewD;
 use rayon::slice::ParallelSliceMut;
 use serde::{Deserialize, Serialize};
 
-use super::config::{MultidimAverage, Task, TaskConfig};
+use super::config::{check_restored, MultidimAverage, Task, TaskConfig};
 use super::format::{
     binary_targets, check_no_nan, check_same_shape, multiclass_targets, shape_text,
     to_probabilities, Preds,
@@ -151,8 +151,27 @@ impl CurveState {
         self.config.num_classes()
     }
 
+    /// Returns an error if the arrays do not fit the configuration, as in a corrupted state.
+    fn check_consistent(&self) -> Result<()> {
+        let classes = self.classes().max(1);
+        let cells = self.thresholds.as_ref().map_or(0, |t| t.len() * classes);
+        let targets = if self.config.task() == Task::Multiclass {
+            self.scores.len() / classes
+        } else {
+            self.scores.len()
+        };
+        let consistent = self.scores.len() % classes == 0
+            && self.targets.len() == targets
+            && self.positives_above.len() == cells
+            && self.negatives_above.len() == cells
+            && self.positives.len() == classes
+            && self.negatives.len() == classes;
+        check_restored(&self.config, consistent)
+    }
+
     /// Validates a batch and adds it; a rejected batch changes nothing.
     pub(crate) fn update(&mut self, preds: &Preds<'_>, target: &ArrayViewD<'_, i64>) -> Result<()> {
+        self.check_consistent()?;
         let (scores, targets) = self.format(preds, target)?;
 
         self.positions += targets.len() as u64;
@@ -312,6 +331,8 @@ impl CurveState {
     pub(crate) fn merge(&mut self, metric: &str, other: &Self) -> Result<()> {
         check_same_config(metric, "config", &self.config, &other.config)?;
         check_same_config(metric, "thresholds", &self.thresholds, &other.thresholds)?;
+        self.check_consistent()?;
+        other.check_consistent()?;
         self.scores.extend_from_slice(&other.scores);
         self.targets.extend_from_slice(&other.targets);
         for (mine, theirs) in [
@@ -339,6 +360,7 @@ impl CurveState {
     }
 
     pub(crate) fn check_not_empty(&self, metric: &str) -> Result<()> {
+        self.check_consistent()?;
         if self.positions == 0 {
             return Err(Error::not_enough_data(
                 metric,

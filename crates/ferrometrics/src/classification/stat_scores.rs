@@ -3,7 +3,7 @@
 use ndarray::{Array1, Array2, Array3};
 use serde::{Deserialize, Serialize};
 
-use super::config::{Average, MultidimAverage, Task, TaskConfig};
+use super::config::{check_restored, Average, MultidimAverage, Task, TaskConfig};
 use super::format::{format_batch, Formatted, Preds};
 use crate::error::{Error, Result};
 use crate::metric::check_same_config;
@@ -86,8 +86,21 @@ impl StatCounts {
         }
     }
 
+    /// Returns an error if the arrays do not fit the configuration, as in a corrupted state.
+    fn check_consistent(&self) -> Result<()> {
+        let cells = self.rows * self.config.num_classes();
+        let global_rows =
+            self.config.multidim_average() == MultidimAverage::Samplewise || self.rows == 1;
+        let consistent = global_rows
+            && [&self.tp, &self.fp, &self.tn, &self.fn_]
+                .iter()
+                .all(|column| column.len() == cells);
+        check_restored(&self.config, consistent)
+    }
+
     /// Validates a batch and adds its counts; a rejected batch changes nothing.
     pub(crate) fn update(&mut self, preds: Preds<'_>, target: ArrayViewD<'_, i64>) -> Result<()> {
+        self.check_consistent()?;
         let formatted = format_batch(&self.config, &preds, &target)?;
         let batch = Self::from_batch(self.config, &formatted);
         self.merge_counts(&batch);
@@ -196,6 +209,8 @@ impl StatCounts {
     /// Folds another state in after checking that the configurations agree.
     pub(crate) fn merge(&mut self, metric: &str, other: &Self) -> Result<()> {
         check_same_config(metric, "config", &self.config, &other.config)?;
+        self.check_consistent()?;
+        other.check_consistent()?;
         self.merge_counts(other);
         Ok(())
     }
@@ -206,6 +221,7 @@ impl StatCounts {
 
     /// Returns an error for a state that has counted nothing.
     pub(crate) fn check_not_empty(&self, metric: &str) -> Result<()> {
+        self.check_consistent()?;
         if self.is_empty() {
             return Err(Error::not_enough_data(
                 metric,

@@ -1744,3 +1744,43 @@ fn torchmetrics_documented_examples() {
     );
     assert_close(scalar(auroc), 0.5, "BinaryAUROC");
 }
+
+#[test]
+fn corrupted_state_errors_instead_of_panicking() {
+    let (preds, target) = multiclass_data();
+    let mut metric = Recall::new(TaskConfig::multiclass(5), Average::Macro).unwrap();
+    metric
+        .update((Preds::F64(preds.view()), target.view()))
+        .unwrap();
+    let mut json = serde_json::to_value(&metric).unwrap();
+    json["counts"]["tp"] = serde_json::json!([1, 2]);
+    let mut corrupted: Recall = serde_json::from_value(json).unwrap();
+
+    assert!(matches!(
+        corrupted.compute(),
+        Err(Error::IncompatibleState { .. })
+    ));
+    assert!(matches!(
+        corrupted.update((Preds::F64(preds.view()), target.view())),
+        Err(Error::IncompatibleState { .. })
+    ));
+    assert!(metric.merge(&corrupted).is_err());
+
+    let mut curve = Auroc::new(
+        TaskConfig::multiclass(5),
+        Thresholds::Bins(4),
+        Average::Macro,
+        None,
+    )
+    .unwrap();
+    curve
+        .update((Preds::F64(preds.view()), target.view()))
+        .unwrap();
+    let mut json = serde_json::to_value(&curve).unwrap();
+    json["state"]["positives"] = serde_json::json!([]);
+    let corrupted: Auroc = serde_json::from_value(json).unwrap();
+    assert!(matches!(
+        corrupted.compute(),
+        Err(Error::IncompatibleState { .. })
+    ));
+}
