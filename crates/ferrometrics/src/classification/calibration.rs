@@ -3,7 +3,7 @@
 use ndarray::ArrayViewD;
 use serde::{Deserialize, Serialize};
 
-use super::config::{MultidimAverage, Task, TaskConfig};
+use super::config::{check_restored, MultidimAverage, Task, TaskConfig};
 use super::format::{
     binary_targets, check_no_nan, check_same_shape, multiclass_targets, shape_text,
     to_probabilities, Preds,
@@ -193,6 +193,16 @@ impl CalibrationError {
     /// NOTE: the boundaries are correctly rounded quotients, while TorchMetrics takes them from
     /// `torch.linspace`, whose float32 values can differ in the last bit. A confidence equal to
     /// a boundary may therefore land one bin apart from TorchMetrics.
+    /// Returns an error if the bins do not fit `n_bins`, as in a corrupted state.
+    fn check_consistent(&self) -> Result<()> {
+        let bins = self.n_bins + 1;
+        let consistent = self.n_bins > 0
+            && self.counts.len() == bins
+            && self.confidence_sums.len() == bins
+            && self.accuracy_sums.len() == bins;
+        check_restored(&self.config, consistent)
+    }
+
     fn bin_of(&self, confidence: f64) -> usize {
         let n = self.n_bins;
         let mut bin = ((confidence * n as f64).floor() as usize).min(n);
@@ -222,6 +232,7 @@ impl Metric for CalibrationError {
 
     fn update(&mut self, input: Input<'_, Self>) -> Result<()> {
         let (preds, target) = input;
+        self.check_consistent()?;
         let pairs = self.confidences(&preds, &target)?;
 
         for (confidence, accuracy) in pairs {
@@ -234,6 +245,7 @@ impl Metric for CalibrationError {
     }
 
     fn compute(&self) -> Result<Value> {
+        self.check_consistent()?;
         let total: u64 = self.counts.iter().sum();
         if total == 0 {
             return Err(Error::not_enough_data(
@@ -274,6 +286,8 @@ impl Metric for CalibrationError {
         check_same_config(self.name(), "config", &self.config, &other.config)?;
         check_same_config(self.name(), "n_bins", &self.n_bins, &other.n_bins)?;
         check_same_config(self.name(), "norm", &self.norm, &other.norm)?;
+        self.check_consistent()?;
+        other.check_consistent()?;
         for bin in 0..self.counts.len() {
             self.counts[bin] += other.counts[bin];
             self.confidence_sums[bin].merge(&other.confidence_sums[bin]);

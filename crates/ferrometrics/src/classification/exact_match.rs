@@ -3,7 +3,7 @@
 use ndarray::Array1;
 use serde::{Deserialize, Serialize};
 
-use super::config::{MultidimAverage, Task, TaskConfig};
+use super::config::{check_restored, MultidimAverage, Task, TaskConfig};
 use super::format::{format_batch, Formatted};
 use super::ClassificationBatch;
 use crate::error::{Error, Result};
@@ -96,6 +96,7 @@ impl Metric for ExactMatch {
 
     fn update(&mut self, input: Input<'_, Self>) -> Result<()> {
         let (preds, target) = input;
+        check_restored(&self.config, true)?;
         let formatted = format_batch(&self.config, &preds, &target)?;
 
         let matched: Vec<bool> = match &formatted {

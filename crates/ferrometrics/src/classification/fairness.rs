@@ -4,7 +4,7 @@
 use ndarray::{Array1, ArrayViewD};
 use serde::{Deserialize, Serialize};
 
-use super::config::{MultidimAverage, Task, TaskConfig};
+use super::config::{check_restored, MultidimAverage, Task, TaskConfig};
 use super::format::{format_batch, position, Formatted, Preds};
 use crate::error::{Error, Result};
 use crate::metric::{check_same_config, Input, InputKind, Metric, MetricInfo};
@@ -52,10 +52,17 @@ impl GroupCounts {
         })
     }
 
+    /// Returns an error if the counts do not fit `num_groups`, as in a corrupted state.
+    fn check_consistent(&self) -> Result<()> {
+        let consistent = self.num_groups > 0 && self.counts.len() == self.num_groups;
+        check_restored(&self.config, consistent)
+    }
+
     fn update(
         &mut self,
         input: (Preds<'_>, ArrayViewD<'_, i64>, ArrayViewD<'_, i64>),
     ) -> Result<()> {
+        self.check_consistent()?;
         let (preds, target, groups) = input;
         if groups.shape() != target.shape() {
             return Err(Error::invalid_input(
@@ -103,6 +110,8 @@ impl GroupCounts {
     fn merge(&mut self, metric: &str, other: &Self) -> Result<()> {
         check_same_config(metric, "config", &self.config, &other.config)?;
         check_same_config(metric, "num_groups", &self.num_groups, &other.num_groups)?;
+        self.check_consistent()?;
+        other.check_consistent()?;
         for (mine, theirs) in self.counts.iter_mut().zip(&other.counts) {
             for (a, b) in mine.iter_mut().zip(theirs) {
                 *a += b;
@@ -112,6 +121,7 @@ impl GroupCounts {
     }
 
     fn check_not_empty(&self, metric: &str) -> Result<()> {
+        self.check_consistent()?;
         if self.counts.iter().flatten().all(|&c| c == 0) {
             return Err(Error::not_enough_data(
                 metric,

@@ -3,7 +3,7 @@
 use ndarray::{Array1, ArrayViewD};
 use serde::{Deserialize, Serialize};
 
-use super::config::{MultidimAverage, Task, TaskConfig};
+use super::config::{check_restored, MultidimAverage, Task, TaskConfig};
 use super::format::{
     binary_targets, check_no_nan, check_same_shape, multiclass_targets, shape_text, Preds,
 };
@@ -102,6 +102,15 @@ impl HingeLoss {
         }
     }
 
+    /// Returns an error if the sums do not fit the mode, as in a corrupted state.
+    fn check_consistent(&self) -> Result<()> {
+        let outputs = match (self.config.task(), self.mode) {
+            (Task::Multiclass, MulticlassMode::OneVsAll) => self.config.num_classes(),
+            _ => 1,
+        };
+        check_restored(&self.config, self.sums.len() == outputs)
+    }
+
     fn loss(&self, margin: f64) -> f64 {
         let hinge = (1.0 - margin).max(0.0);
         if self.squared {
@@ -190,6 +199,7 @@ impl Metric for HingeLoss {
 
     fn update(&mut self, input: Input<'_, Self>) -> Result<()> {
         let (preds, target) = input;
+        self.check_consistent()?;
         let losses = self.losses(&preds, &target)?;
 
         let outputs = self.sums.len();
@@ -203,6 +213,7 @@ impl Metric for HingeLoss {
     }
 
     fn compute(&self) -> Result<Value> {
+        self.check_consistent()?;
         if self.count == 0 {
             return Err(Error::not_enough_data(
                 self.name(),
@@ -230,6 +241,8 @@ impl Metric for HingeLoss {
         check_same_config(self.name(), "config", &self.config, &other.config)?;
         check_same_config(self.name(), "squared", &self.squared, &other.squared)?;
         check_same_config(self.name(), "multiclass_mode", &self.mode, &other.mode)?;
+        self.check_consistent()?;
+        other.check_consistent()?;
         for (mine, theirs) in self.sums.iter_mut().zip(&other.sums) {
             mine.merge(theirs);
         }

@@ -4,7 +4,7 @@
 use ndarray::ArrayViewD;
 use serde::{Deserialize, Serialize};
 
-use super::config::{MultidimAverage, Task, TaskConfig};
+use super::config::{check_restored, MultidimAverage, Task, TaskConfig};
 use super::format::{binary_targets, check_no_nan, check_same_shape, shape_text, Preds};
 use super::ClassificationBatch;
 use crate::error::{Error, Result};
@@ -174,6 +174,7 @@ macro_rules! ranking_metric {
 
             fn update(&mut self, input: Input<'_, Self>) -> Result<()> {
                 let (preds, target) = input;
+                check_restored(&self.config, true)?;
                 let values = sample_values(&self.config, &preds, &target, $kernel)?;
 
                 for value in &values {
