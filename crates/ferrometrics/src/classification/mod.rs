@@ -14,9 +14,9 @@
 //! - dimensions beyond the class axis are flattened (`Global`) or kept per sample
 //!   (`Samplewise`).
 //!
-//! Every batch is validated whatever TorchMetrics' `validate_args` would be: a class index out
+//! Every batch is validated, whatever TorchMetrics' `validate_args` would be. A class index out
 //! of range, a score vector of the wrong width, a binary target other than 0 or 1, or a NaN
-//! score is an error naming the argument, the index and the expected range, and a rejected batch
+//! score is an error naming the argument, the index and the expected range. A rejected batch
 //! leaves the state untouched.
 //!
 //! The stat-score family ([`StatScores`], [`Accuracy`], [`Precision`], [`Recall`], [`F1Score`],

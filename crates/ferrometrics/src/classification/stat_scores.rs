@@ -236,9 +236,10 @@ impl StatCounts {
         format!("classification.stat_scores {:?}", self.config)
     }
 
-    /// Returns whether class `class` of row `row` enters a macro or weighted average: every
-    /// label in multilabel tasks; in multiclass tasks, classes seen in the target or the
-    /// predictions (the target alone for `top_k > 1`), except the ignored class.
+    /// Returns whether class `class` of row `row` enters a macro or weighted average.
+    ///
+    /// Every multilabel label does. A multiclass class does when it occurs in the target or
+    /// the predictions (in the target alone for `top_k > 1`), unless it is the ignored class.
     fn is_averaged(&self, row: usize, class: usize) -> bool {
         if self.config.task() != Task::Multiclass {
             return true;
