@@ -9,6 +9,7 @@ sequences or CPU torch tensors. Results are Python floats, numpy arrays and dict
 
 from ferrometrics import (
     aggregation,
+    classification,
     clustering,
     detection,
     distributed,
@@ -25,6 +26,7 @@ __all__ = [
     "MetricCollection",
     "__version__",
     "aggregation",
+    "classification",
     "clustering",
     "detection",
     "distributed",

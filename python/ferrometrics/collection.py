@@ -419,4 +419,6 @@ _INPUT_NAMES = {
     "regression": ("preds", "target"),
     "distributions": ("p", "q"),
     "multitask": ("task_preds", "task_targets"),
+    "classification": ("preds", "target"),
+    "grouped": ("preds", "target"),
 }

@@ -40,7 +40,8 @@ class Metric:
         super().__init_subclass__(**kwargs)
         if cls.__dict__.get("_native_name") is None:
             return
-        facts = NativeMetric(cls._native_name)
+        # Classes whose native form needs arguments (such as num_classes) give probe values.
+        facts = NativeMetric(cls._native_name, cls.__dict__.get("_probe_options"))
         cls.higher_is_better = facts.higher_is_better
         cls.is_differentiable = facts.is_differentiable
         cls.plot_lower_bound = facts.lower_bound if math.isfinite(facts.lower_bound) else None

@@ -69,6 +69,106 @@ pub enum Command {
     /// Score predicted values against true values with every applicable regression metric.
     #[command(after_help = REGRESSION_AFTER_HELP)]
     Regression(RegressionArgs),
+
+    /// Score binary, multiclass or multilabel predictions against true labels.
+    #[command(after_help = CLASSIFICATION_AFTER_HELP)]
+    Classification(ClassificationArgs),
+}
+
+const CLASSIFICATION_AFTER_HELP: &str = "\
+Inputs:
+  FILE is a CSV file with a header row. --target names the columns of true labels: one column
+  of 0/1 labels (binary), one column of class indices (multiclass), or one 0/1 column per label
+  (multilabel). --preds names the prediction columns: for binary, one column of 0/1 labels or
+  scores; for multiclass, one column of class indices or one score column per class; for
+  multilabel, one column per label, in the order of the target columns. Scores outside [0, 1]
+  are logits and pass through the sigmoid (binary, multilabel) or the softmax (multiclass).
+
+Metrics:
+  accuracy, precision, recall, f1_score, specificity, jaccard_index, hamming_distance, and
+  matthews_corrcoef; cohen_kappa for binary and multiclass; exact_match for multilabel; auroc
+  and average_precision when the predictions are scores. Multiclass and multilabel values are
+  averaged with --average. An undefined value (such as AUROC without positives) is shown as
+  NaN in the table and null in JSON.
+
+Exit status:
+  0 on success, 2 on invalid usage or invalid input, with a one-line message on stderr, and 1
+  when stdout cannot be written.
+
+Examples:
+  ferrometrics classification scores.csv --task binary --preds prob --target label
+  ferrometrics classification iris.csv --task multiclass --num-classes 3 \\
+      --preds p0,p1,p2 --target species --format json";
+
+/// Options of the `classification` subcommand.
+#[derive(Debug, Args)]
+pub struct ClassificationArgs {
+    /// CSV file with a header row. Columns are selected by their header names.
+    #[arg(value_name = "FILE.csv")]
+    pub file: PathBuf,
+
+    /// The classification task.
+    #[arg(long, value_enum)]
+    pub task: TaskArg,
+
+    /// Comma-separated prediction columns of FILE: labels or scores.
+    #[arg(long, value_name = "COL,...", value_delimiter = ',', required = true)]
+    pub preds: Vec<String>,
+
+    /// Comma-separated target columns of FILE: integer labels.
+    #[arg(long, value_name = "COL,...", value_delimiter = ',', required = true)]
+    pub target: Vec<String>,
+
+    /// Number of classes of the multiclass task (2 or more).
+    #[arg(long, value_name = "N")]
+    pub num_classes: Option<usize>,
+
+    /// Probability above which a binary or multilabel prediction is positive, in [0, 1].
+    #[arg(
+        long,
+        value_name = "T",
+        default_value_t = 0.5,
+        allow_negative_numbers = true
+    )]
+    pub threshold: f64,
+
+    /// Reduction of per-class values for the multiclass and multilabel tasks.
+    #[arg(long, value_enum, default_value_t = ClassAverageArg::Macro)]
+    pub average: ClassAverageArg,
+
+    /// Target value whose rows (or labels) are left out of every metric.
+    #[arg(long, value_name = "I", allow_negative_numbers = true)]
+    pub ignore_index: Option<i64>,
+
+    /// Field delimiter of FILE, one ASCII character.
+    #[arg(long, value_name = "CHAR", default_value_t = ',')]
+    pub delimiter: char,
+
+    /// Output format: a table for reading, or one JSON object keyed by metric name.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// The classification task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TaskArg {
+    /// One positive class: 0/1 targets.
+    Binary,
+    /// One of --num-classes classes per row.
+    Multiclass,
+    /// Several independent 0/1 labels per row.
+    Multilabel,
+}
+
+/// The reduction of per-class values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClassAverageArg {
+    /// Sum the counts over classes, then compute.
+    Micro,
+    /// The unweighted mean over classes.
+    Macro,
+    /// The mean over classes weighted by their number of true samples.
+    Weighted,
 }
 
 /// Options of the `clustering` subcommand.

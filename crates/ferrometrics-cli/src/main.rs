@@ -1,5 +1,6 @@
 //! `ferrometrics`: evaluation metrics from the command line.
 
+mod classification;
 mod cli;
 mod clustering;
 mod detection;
@@ -33,6 +34,7 @@ fn main() -> ExitCode {
         Command::Clustering(args) => clustering::run(args),
         Command::Detection(args) => detection::run(args),
         Command::Regression(args) => regression::run(args),
+        Command::Classification(args) => classification::run(args),
     };
     match printout {
         Ok(printout) => {

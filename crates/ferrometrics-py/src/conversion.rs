@@ -5,6 +5,7 @@
 //! torch is never imported. Arrays that already have the dtype the library takes are borrowed
 //! without a copy.
 
+use ferrometrics::classification::Preds;
 use ferrometrics::Value;
 use ndarray::{Array2, Dimension};
 use numpy::{
@@ -251,6 +252,100 @@ pub(crate) fn reals<'py>(
             ),
         )),
     }
+}
+
+/// Classification predictions borrowed from an integer, float32 or float64 array.
+pub(crate) enum ClassPreds<'py> {
+    Labels(PyReadonlyArrayDyn<'py, i64>),
+    F32(PyReadonlyArrayDyn<'py, f32>),
+    F64(PyReadonlyArrayDyn<'py, f64>),
+}
+
+impl ClassPreds<'_> {
+    /// Returns the library's view of the predictions.
+    pub(crate) fn as_preds(&self) -> Preds<'_> {
+        match self {
+            ClassPreds::Labels(array) => Preds::Labels(array.as_array()),
+            ClassPreds::F32(array) => Preds::F32(array.as_array()),
+            ClassPreds::F64(array) => Preds::F64(array.as_array()),
+        }
+    }
+}
+
+/// Reads classification predictions: integer or boolean labels (as int64), or float scores
+/// (float16 and float32 as float32, float64 as is).
+///
+/// # Errors
+///
+/// Raises `TypeError` for complex and non-numeric dtypes.
+pub(crate) fn class_preds<'py>(
+    argument: &str,
+    object: &Bound<'py, PyAny>,
+) -> PyResult<ClassPreds<'py>> {
+    let array = to_numpy(argument, object)?;
+    let dtype = array.dtype();
+    match dtype.kind() {
+        b'i' | b'u' | b'b' => {
+            if dtype.kind() == b'u' && dtype.itemsize() == 8 {
+                check_fits_int64_dyn(argument, &array)?;
+            }
+            Ok(ClassPreds::Labels(readonly_as(&array, "int64")?))
+        }
+        b'f' if dtype.itemsize() <= 4 => Ok(ClassPreds::F32(readonly_as(&array, "float32")?)),
+        b'f' => Ok(ClassPreds::F64(readonly_as(&array, "float64")?)),
+        _ => Err(type_error(
+            argument,
+            format!(
+                "expected integer labels or float scores, got dtype {}",
+                dtype_text(&array)
+            ),
+        )),
+    }
+}
+
+/// Reads classification targets: integer or boolean labels of any shape, as int64.
+///
+/// # Errors
+///
+/// Raises `TypeError` for float, complex and non-numeric dtypes.
+pub(crate) fn class_target<'py>(
+    argument: &str,
+    object: &Bound<'py, PyAny>,
+) -> PyResult<PyReadonlyArrayDyn<'py, i64>> {
+    let array = to_numpy(argument, object)?;
+    let dtype = array.dtype();
+    match dtype.kind() {
+        b'i' | b'u' | b'b' => {
+            if dtype.kind() == b'u' && dtype.itemsize() == 8 {
+                check_fits_int64_dyn(argument, &array)?;
+            }
+            readonly_as(&array, "int64")
+        }
+        _ => Err(type_error(
+            argument,
+            format!(
+                "expected integer labels, got dtype {}; cast whole-number floats with \
+                 `.astype(int)`",
+                dtype_text(&array)
+            ),
+        )),
+    }
+}
+
+/// Rejects uint64 values above `i64::MAX`, which a cast to int64 would wrap.
+fn check_fits_int64_dyn(argument: &str, array: &Bound<'_, PyUntypedArray>) -> PyResult<()> {
+    let unsigned = readonly_as::<u64, ndarray::IxDyn>(array, "uint64")?;
+    if let Some(&label) = unsigned
+        .as_array()
+        .iter()
+        .find(|&&label| i64::try_from(label).is_err())
+    {
+        return Err(value_error(
+            argument,
+            format!("label {label} exceeds the int64 range"),
+        ));
+    }
+    Ok(())
 }
 
 /// Converts a metric value into Python: a float, a float64 numpy array, or a dict in the

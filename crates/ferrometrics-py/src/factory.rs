@@ -4,6 +4,10 @@
 use ferrometrics::aggregation::{
     CatMetric, MaxMetric, MeanMetric, MinMetric, NanStrategy, RunningMean, RunningSum, SumMetric,
 };
+use ferrometrics::classification::{
+    BinaryFairness, BinaryGroupStatRates, ClassificationBatch, FairnessTask, GroupedBatch,
+    TaskConfig,
+};
 use ferrometrics::clustering::{
     AdjustedMutualInfoScore, AdjustedRandScore, AverageMethod, CalinskiHarabaszScore,
     ClusterAccuracy, CompletenessScore, DaviesBouldinScore, DunnDefinition, DunnIndex,
@@ -17,6 +21,7 @@ use ferrometrics::{DynMetric, Result};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyDictMethods, PyFloat, PyString};
 
+use crate::classification::{split_name, ClassificationSpec};
 use crate::conversion::Precision;
 use crate::errors::{argument_error, argument_type_error, to_py_err};
 use crate::regression::RegressionConfig;
@@ -31,6 +36,8 @@ pub(crate) enum Kind {
     Regression,
     /// Two distributions, `p` and `q`, of a divergence.
     Distributions,
+    Classification,
+    Grouped,
 }
 
 impl Kind {
@@ -42,6 +49,7 @@ impl Kind {
             Kind::WeightedValues => ("value", "weight"),
             Kind::Regression => ("preds", "target"),
             Kind::Distributions => ("p", "q"),
+            Kind::Classification | Kind::Grouped => ("preds", "target"),
         }
     }
 
@@ -53,6 +61,8 @@ impl Kind {
             Kind::WeightedValues => "weighted_values",
             Kind::Regression => "regression",
             Kind::Distributions => "distributions",
+            Kind::Classification => "classification",
+            Kind::Grouped => "grouped",
         }
     }
 }
@@ -64,6 +74,8 @@ pub(crate) enum Inner {
     DataF64(Box<dyn DynMetric<DataLabels<f64>>>),
     WeightedValues(Box<dyn DynMetric<WeightedValues>>),
     Regression(Box<dyn DynMetric<PredsTarget<f64>>>),
+    Classification(Box<dyn DynMetric<ClassificationBatch>>),
+    Grouped(Box<dyn DynMetric<GroupedBatch>>),
 }
 
 /// A metric's class and parsed configuration, enough to build it for either precision.
@@ -91,6 +103,10 @@ pub(crate) enum Config {
     RunningMean(usize, NanStrategy),
     RunningSum(usize, NanStrategy),
     Regression(RegressionConfig),
+    Classification(Box<ClassificationSpec>),
+    /// A group fairness metric: `Some(task)` for `BinaryFairness`, `None` for
+    /// `BinaryGroupStatRates`, with the number of groups and the task configuration.
+    Fairness(Option<FairnessTask>, usize, TaskConfig),
 }
 
 impl Config {
@@ -133,14 +149,50 @@ impl Config {
             "RunningSum" => {
                 Config::RunningSum(options.count("window", 5)?, options.nan_strategy()?)
             }
+            "BinaryFairness" | "BinaryGroupStatRates" => {
+                let task = if name == "BinaryFairness" {
+                    Some(match options.string("task", "all")?.as_str() {
+                        "all" => FairnessTask::All,
+                        "demographic_parity" => FairnessTask::DemographicParity,
+                        "equal_opportunity" => FairnessTask::EqualOpportunity,
+                        other => {
+                            return Err(argument_error(
+                                "task",
+                                format!(
+                                    "{other:?} is not one of \"all\", \"demographic_parity\", \
+                                     \"equal_opportunity\""
+                                ),
+                            ))
+                        }
+                    })
+                } else {
+                    None
+                };
+                let num_groups = options.count("num_groups", 2)?;
+                let mut config =
+                    TaskConfig::binary().with_threshold(options.float("threshold", 0.5)?);
+                if let Some(ignore_index) = options.integer("ignore_index")? {
+                    let ignore_index = i64::try_from(ignore_index).map_err(|_| {
+                        argument_error("ignore_index", format!("{ignore_index} is outside int64"))
+                    })?;
+                    config = config.with_ignore_index(ignore_index);
+                }
+                options.get("validate_args")?;
+                Config::Fairness(task, num_groups, config)
+            }
             _ => match RegressionConfig::parse(name, &options)? {
                 Some(config) => Config::Regression(config),
-                None => {
-                    return Err(argument_error(
-                        "name",
-                        format!("{name:?} is not a metric class"),
-                    ))
-                }
+                None => match split_name(name) {
+                    Some((task, family)) => Config::Classification(Box::new(
+                        ClassificationSpec::parse(task, family, &options)?,
+                    )),
+                    None => {
+                        return Err(argument_error(
+                            "name",
+                            format!("{name:?} is not a metric class"),
+                        ))
+                    }
+                },
             },
         };
         options.reject_unused(name)?;
@@ -173,6 +225,8 @@ impl Config {
             | Config::RunningSum(..) => Kind::WeightedValues,
             Config::Regression(config) if config.takes_distributions() => Kind::Distributions,
             Config::Regression(_) => Kind::Regression,
+            Config::Classification(_) => Kind::Classification,
+            Config::Fairness(..) => Kind::Grouped,
         }
     }
 
@@ -227,6 +281,13 @@ impl Config {
                 Inner::WeightedValues(Box::new(RunningSum::new(*window, *strategy)?))
             }
             Config::Regression(config) => Inner::Regression(config.build()?),
+            Config::Classification(spec) => Inner::Classification(spec.build()?),
+            Config::Fairness(Some(task), num_groups, config) => {
+                Inner::Grouped(Box::new(BinaryFairness::new(*config, *num_groups, *task)?))
+            }
+            Config::Fairness(None, num_groups, config) => {
+                Inner::Grouped(Box::new(BinaryGroupStatRates::new(*config, *num_groups)?))
+            }
         };
         Ok(inner)
     }
@@ -260,7 +321,7 @@ impl<'a, 'py> Options<'a, 'py> {
     }
 
     /// Returns the value of `name`, or `None` if it is absent or `None`.
-    fn get(&self, name: &'static str) -> PyResult<Option<Bound<'py, PyAny>>> {
+    pub(crate) fn get(&self, name: &'static str) -> PyResult<Option<Bound<'py, PyAny>>> {
         self.read.borrow_mut().push(name);
         let Some(dict) = self.dict else {
             return Ok(None);
@@ -316,7 +377,7 @@ impl<'a, 'py> Options<'a, 'py> {
         }
     }
 
-    fn integer(&self, name: &'static str) -> PyResult<Option<i128>> {
+    pub(crate) fn integer(&self, name: &'static str) -> PyResult<Option<i128>> {
         let Some(value) = self.get(name)? else {
             return Ok(None);
         };

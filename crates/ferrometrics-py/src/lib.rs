@@ -4,6 +4,7 @@
 //! name and keyword arguments, and the functional forms. The Python package `ferrometrics`
 //! wraps them in classes with TorchMetrics' names and signatures.
 
+mod classification;
 mod coco;
 mod coco_details;
 mod conversion;

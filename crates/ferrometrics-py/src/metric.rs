@@ -20,6 +20,8 @@ macro_rules! with_metric {
             Inner::DataF64($metric) => $body,
             Inner::WeightedValues($metric) => $body,
             Inner::Regression($metric) => $body,
+            Inner::Classification($metric) => $body,
+            Inner::Grouped($metric) => $body,
         }
     };
 }
@@ -84,8 +86,15 @@ impl NativeMetric {
         py: Python<'_>,
         first: &Bound<'_, PyAny>,
         second: Option<&Bound<'_, PyAny>>,
+        third: Option<&Bound<'_, PyAny>>,
         step: Step,
     ) -> PyResult<Option<Value>> {
+        if third.is_some() && self.kind() != Kind::Grouped {
+            return Err(PyTypeError::new_err(format!(
+                "{} takes two inputs, got a third",
+                self.info().name
+            )));
+        }
         let (first_name, second_name) = self.kind().argument_names();
         let required_second = || {
             second.ok_or_else(|| {
@@ -150,6 +159,31 @@ impl NativeMetric {
                 let input = (first.as_array(), second.as_array());
                 py.detach(|| apply(metric.as_mut(), input, step))
             }
+            Kind::Classification => {
+                let preds = conversion::class_preds(first_name, first)?;
+                let target = conversion::class_target(second_name, required_second()?)?;
+                let Inner::Classification(metric) = &mut self.inner else {
+                    unreachable!("a classification configuration builds a classification metric")
+                };
+                let input = (preds.as_preds(), target.as_array());
+                py.detach(|| apply(metric.as_mut(), input, step))
+            }
+            Kind::Grouped => {
+                let preds = conversion::class_preds(first_name, first)?;
+                let target = conversion::class_target(second_name, required_second()?)?;
+                let groups = third.ok_or_else(|| {
+                    PyTypeError::new_err(format!(
+                        "{} is missing the input `groups`; pass `preds`, `target` and `groups`",
+                        self.info().name
+                    ))
+                })?;
+                let groups = conversion::class_target("groups", groups)?;
+                let Inner::Grouped(metric) = &mut self.inner else {
+                    unreachable!("a fairness configuration builds a grouped metric")
+                };
+                let input = (preds.as_preds(), target.as_array(), groups.as_array());
+                py.detach(|| apply(metric.as_mut(), input, step))
+            }
         };
 
         let value = result.map_err(to_py_err)?;
@@ -173,6 +207,8 @@ impl NativeMetric {
             Inner::DataF64(metric) => Inner::DataF64(metric.clone_box()),
             Inner::WeightedValues(metric) => Inner::WeightedValues(metric.clone_box()),
             Inner::Regression(metric) => Inner::Regression(metric.clone_box()),
+            Inner::Classification(metric) => Inner::Classification(metric.clone_box()),
+            Inner::Grouped(metric) => Inner::Grouped(metric.clone_box()),
         }
     }
 
@@ -211,6 +247,12 @@ impl NativeMetric {
             (Inner::Regression(ours), Inner::Regression(theirs)) => {
                 py.detach(|| ours.merge_dyn(theirs.as_ref()))
             }
+            (Inner::Classification(ours), Inner::Classification(theirs)) => {
+                py.detach(|| ours.merge_dyn(theirs.as_ref()))
+            }
+            (Inner::Grouped(ours), Inner::Grouped(theirs)) => {
+                py.detach(|| ours.merge_dyn(theirs.as_ref()))
+            }
             (ours, theirs) => Err(Error::incompatible_state(format!(
                 "cannot merge a {} state{} into a {} state{}",
                 with_metric!(theirs, metric => metric.info().name),
@@ -244,6 +286,12 @@ impl NativeMetric {
             (Inner::Regression(ours), Inner::Regression(theirs)) => {
                 py.detach(|| compute_from_state(ours.as_ref(), theirs.as_ref()))
             }
+            (Inner::Classification(ours), Inner::Classification(theirs)) => {
+                py.detach(|| compute_from_state(ours.as_ref(), theirs.as_ref()))
+            }
+            (Inner::Grouped(ours), Inner::Grouped(theirs)) => {
+                py.detach(|| compute_from_state(ours.as_ref(), theirs.as_ref()))
+            }
             _ => Err(Error::incompatible_state(format!(
                 "{} cannot read the state of {}, which takes another kind of input",
                 self.info().name,
@@ -269,8 +317,8 @@ impl NativeMetric {
         self.info().name
     }
 
-    /// The kind of batch: `"label_pairs"`, `"data_labels"`, `"weighted_values"`, `"regression"`
-    /// or `"distributions"`.
+    /// The kind of batch: `"label_pairs"`, `"data_labels"`, `"weighted_values"`, `"regression"`,
+    /// `"distributions"`, `"classification"` or `"grouped"`.
     #[getter(input_kind)]
     fn input_kind(&self) -> &'static str {
         self.kind().as_str()
@@ -312,27 +360,29 @@ impl NativeMetric {
         }
     }
 
-    /// Folds one batch into the state.
-    #[pyo3(signature = (first, second = None))]
+    /// Folds one batch into the state. `third` is the `groups` input of the fairness metrics.
+    #[pyo3(signature = (first, second = None, third = None))]
     fn update(
         &mut self,
         py: Python<'_>,
         first: &Bound<'_, PyAny>,
         second: Option<&Bound<'_, PyAny>>,
+        third: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        self.step(py, first, second, Step::Update)?;
+        self.step(py, first, second, third, Step::Update)?;
         Ok(())
     }
 
     /// Computes the batch's own value and folds the batch into the state.
-    #[pyo3(signature = (first, second = None))]
+    #[pyo3(signature = (first, second = None, third = None))]
     fn forward<'py>(
         &mut self,
         py: Python<'py>,
         first: &Bound<'py, PyAny>,
         second: Option<&Bound<'py, PyAny>>,
+        third: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let value = self.step(py, first, second, Step::Forward)?;
+        let value = self.step(py, first, second, third, Step::Forward)?;
         let value = value.expect("a forward step returns the batch value");
         conversion::value_to_py(py, value)
     }
@@ -460,6 +510,10 @@ impl NativeMetric {
             (Inner::Regression(probe), Inner::Regression(loaded)) => {
                 probe.merge_dyn(loaded.as_ref())
             }
+            (Inner::Classification(probe), Inner::Classification(loaded)) => {
+                probe.merge_dyn(loaded.as_ref())
+            }
+            (Inner::Grouped(probe), Inner::Grouped(loaded)) => probe.merge_dyn(loaded.as_ref()),
             _ => unreachable!("both were built from one configuration and precision"),
         };
         check.map_err(to_py_err)?;

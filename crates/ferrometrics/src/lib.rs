@@ -22,6 +22,7 @@
 //! ```
 
 pub mod aggregation;
+pub mod classification;
 pub mod clustering;
 mod collection;
 pub mod detection;

@@ -1,5 +1,10 @@
 //! The integration tests of the ferrometrics crate, one module per metric family.
 
+#[path = "integration/classification.rs"]
+mod classification;
+#[path = "integration/classification_reference.rs"]
+mod classification_reference;
+
 #[path = "integration/clustering_extrinsic.rs"]
 mod clustering_extrinsic;
 

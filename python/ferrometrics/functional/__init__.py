@@ -1,5 +1,5 @@
 """Functional forms of the metrics: plain functions over whole inputs."""
 
-from ferrometrics.functional import clustering, detection, regression
+from ferrometrics.functional import classification, clustering, detection, regression
 
-__all__ = ["clustering", "detection", "regression"]
+__all__ = ["classification", "clustering", "detection", "regression"]

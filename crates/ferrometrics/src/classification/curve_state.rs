@@ -1,0 +1,517 @@
+//! The state of the curve metrics: every score (exact curves) or counts per threshold (binned
+//! curves).
+
+use ndarray::ArrayViewD;
+use rayon::slice::ParallelSliceMut;
+use serde::{Deserialize, Serialize};
+
+use super::config::{check_restored, MultidimAverage, Task, TaskConfig};
+use super::format::{
+    binary_targets, check_no_nan, check_same_shape, multiclass_targets, shape_text,
+    to_probabilities, Preds,
+};
+use crate::error::{Error, Result};
+use crate::metric::check_same_config;
+
+/// The thresholds at which curve metrics evaluate the scores, as TorchMetrics' `thresholds`
+/// argument.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Thresholds {
+    /// Every distinct score is a threshold. The state keeps every score, so it grows with the
+    /// data.
+    Exact,
+    /// `n` thresholds evenly spaced over [0, 1]. The state keeps counts per threshold.
+    Bins(usize),
+    /// The given thresholds, each in [0, 1]. The state keeps counts per threshold.
+    List(Vec<f64>),
+}
+
+impl Thresholds {
+    /// Returns the thresholds of binned curves in increasing order, or `None` for exact curves.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`Error::InvalidArgument`] naming `thresholds` for fewer than 2 bins, an empty
+    /// list, or a list entry that is not a finite value in [0, 1].
+    pub(crate) fn resolve(&self) -> Result<Option<Vec<f64>>> {
+        match self {
+            Thresholds::Exact => Ok(None),
+            Thresholds::Bins(n) if *n < 2 => Err(Error::invalid_argument(
+                "thresholds",
+                format!("{n} bins cannot span [0, 1]; pass 2 or more"),
+            )),
+            Thresholds::Bins(n) => Ok(Some((0..*n).map(|i| i as f64 / (*n - 1) as f64).collect())),
+            Thresholds::List(list) => {
+                if list.is_empty() {
+                    return Err(Error::invalid_argument(
+                        "thresholds",
+                        "the list is empty; pass at least one threshold",
+                    ));
+                }
+                if let Some(bad) = list.iter().find(|t| !(0.0..=1.0).contains(*t)) {
+                    return Err(Error::invalid_argument(
+                        "thresholds",
+                        format!("{bad} is outside [0, 1]; pass probabilities"),
+                    ));
+                }
+                let mut sorted = list.clone();
+                sorted.sort_by(f64::total_cmp);
+                Ok(Some(sorted))
+            }
+        }
+    }
+}
+
+/// Scores and targets of one class against the rest, sorted by decreasing score and reduced to
+/// cumulative counts at each distinct score, as scikit-learn's `_binary_clf_curve`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ClassCurve {
+    /// True positives with a score at or above each threshold.
+    pub tps: Vec<f64>,
+    /// False positives with a score at or above each threshold.
+    pub fps: Vec<f64>,
+    /// Distinct scores in decreasing order (exact), or the bins in increasing order (binned).
+    pub thresholds: Vec<f64>,
+    /// False negatives at each threshold, kept for binned curves only.
+    pub fns: Vec<f64>,
+    /// True negatives at each threshold, kept for binned curves only.
+    pub tns: Vec<f64>,
+    /// Whether the curve comes from binned counts.
+    pub binned: bool,
+}
+
+/// The state of the curve metrics.
+///
+/// Exact curves keep every probability and target, because the curve depends on all scores:
+/// memory grows by 8 bytes per score plus 4 per target. Binned curves keep, per class and
+/// threshold, the number of positive and negative positions whose probability is at or above
+/// the threshold, so their state has a fixed size.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CurveState {
+    config: TaskConfig,
+    thresholds: Option<Vec<f64>>,
+    /// Probabilities laid out as `[position][class]` (exact curves).
+    scores: Vec<f64>,
+    /// Targets: 0/1 per score (binary, multilabel) or a class index per position (multiclass),
+    /// -1 where ignored (exact curves).
+    targets: Vec<i32>,
+    /// Positives and negatives at or above each threshold, laid out `[class][threshold]`.
+    positives_above: Vec<u64>,
+    negatives_above: Vec<u64>,
+    /// Positives and negatives per class.
+    positives: Vec<u64>,
+    negatives: Vec<u64>,
+    positions: u64,
+}
+
+impl CurveState {
+    /// Creates an empty state.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`Error::InvalidArgument`] if the configuration is invalid, sets options that
+    /// curves do not take (`threshold`, `top_k`, samplewise counting), or `thresholds` is
+    /// invalid.
+    pub(crate) fn new(config: TaskConfig, thresholds: &Thresholds) -> Result<Self> {
+        config.validate()?;
+        if config.top_k() != 1 {
+            return Err(Error::invalid_argument(
+                "top_k",
+                format!("{} does not apply to curves; pass 1", config.top_k()),
+            ));
+        }
+        if config.multidim_average() != MultidimAverage::Global {
+            return Err(Error::invalid_argument(
+                "multidim_average",
+                "\"samplewise\" does not apply to curves; pass \"global\"",
+            ));
+        }
+        let thresholds = thresholds.resolve()?;
+        let classes = config.num_classes();
+        let cells = thresholds.as_ref().map_or(0, |t| t.len() * classes);
+        Ok(Self {
+            config,
+            thresholds,
+            scores: Vec::new(),
+            targets: Vec::new(),
+            positives_above: vec![0; cells],
+            negatives_above: vec![0; cells],
+            positives: vec![0; classes],
+            negatives: vec![0; classes],
+            positions: 0,
+        })
+    }
+
+    /// Returns the configuration.
+    pub fn config(&self) -> &TaskConfig {
+        &self.config
+    }
+
+    pub(crate) fn classes(&self) -> usize {
+        self.config.num_classes()
+    }
+
+    /// Returns an error if the arrays do not fit the configuration, as in a corrupted state.
+    fn check_consistent(&self) -> Result<()> {
+        let classes = self.classes().max(1);
+        let cells = self.thresholds.as_ref().map_or(0, |t| t.len() * classes);
+        let targets = if self.config.task() == Task::Multiclass {
+            self.scores.len() / classes
+        } else {
+            self.scores.len()
+        };
+        let consistent = self.scores.len() % classes == 0
+            && self.targets.len() == targets
+            && self.positives_above.len() == cells
+            && self.negatives_above.len() == cells
+            && self.positives.len() == classes
+            && self.negatives.len() == classes;
+        check_restored(&self.config, consistent)
+    }
+
+    /// Validates a batch and adds it; a rejected batch changes nothing.
+    pub(crate) fn update(&mut self, preds: &Preds<'_>, target: &ArrayViewD<'_, i64>) -> Result<()> {
+        self.check_consistent()?;
+        let (scores, targets) = self.format(preds, target)?;
+
+        self.positions += targets.len() as u64;
+        let classes = self.classes();
+        let per_position = if self.config.task() == Task::Multiclass {
+            classes
+        } else {
+            1
+        };
+        // Count positives and negatives per class.
+        for (index, &label) in targets.iter().enumerate() {
+            if label < 0 {
+                continue;
+            }
+            for class in 0..per_position {
+                let class_index = if per_position == 1 {
+                    index % classes
+                } else {
+                    class
+                };
+                let positive = if per_position == 1 {
+                    label == 1
+                } else {
+                    label as usize == class
+                };
+                if positive {
+                    self.positives[class_index] += 1;
+                } else {
+                    self.negatives[class_index] += 1;
+                }
+            }
+        }
+
+        match &self.thresholds {
+            None => {
+                self.scores.extend_from_slice(&scores);
+                self.targets.extend_from_slice(&targets);
+            }
+            Some(thresholds) => {
+                let n_thresholds = thresholds.len();
+                for (index, &score) in scores.iter().enumerate() {
+                    let (position, class) = (index / classes, index % classes);
+                    let label = if per_position == 1 {
+                        targets[index]
+                    } else {
+                        targets[position]
+                    };
+                    if label < 0 {
+                        continue;
+                    }
+                    let positive = if per_position == 1 {
+                        label == 1
+                    } else {
+                        label as usize == class
+                    };
+                    // Thresholds are sorted, so those at or below the score form a prefix.
+                    let count = thresholds.partition_point(|&t| t <= score);
+                    let row = &mut if positive {
+                        &mut self.positives_above
+                    } else {
+                        &mut self.negatives_above
+                    }[class * n_thresholds..class * n_thresholds + count];
+                    for cell in row.iter_mut() {
+                        *cell += 1;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Converts a batch into probabilities laid out `[position][class]` and targets (one per
+    /// score for binary and multilabel, one per position for multiclass; -1 where ignored).
+    fn format(
+        &self,
+        preds: &Preds<'_>,
+        target: &ArrayViewD<'_, i64>,
+    ) -> Result<(Vec<f64>, Vec<i32>)> {
+        let Some(mut scores) = preds.scores() else {
+            return Err(Error::invalid_input(
+                "preds",
+                "curves need float scores (probabilities or logits), but preds holds integer \
+                 labels; pass the scores",
+            ));
+        };
+        check_no_nan(&scores, preds.shape())?;
+        if target.ndim() == 0 {
+            return Err(Error::invalid_input(
+                "target",
+                "a 0-dimensional array has no samples; pass an array of shape (N, ...)",
+            ));
+        }
+
+        match self.config.task() {
+            Task::Binary | Task::Multilabel => {
+                check_same_shape(preds.shape(), target.shape())?;
+                let classes = self.classes();
+                let layout_shape = target.shape();
+                if self.config.task() == Task::Multilabel
+                    && (layout_shape.len() < 2 || layout_shape[1] != classes)
+                {
+                    return Err(Error::invalid_input(
+                        "target",
+                        format!(
+                            "shape {} does not have num_labels = {classes} entries along \
+                             dimension 1; pass arrays of shape (N, {classes}, ...)",
+                            shape_text(layout_shape)
+                        ),
+                    ));
+                }
+                let labels = binary_targets(&self.config, target)?;
+                to_probabilities(&mut scores);
+                let mut targets: Vec<i32> = labels
+                    .iter()
+                    .map(|label| label.map_or(-1, i32::from))
+                    .collect();
+                if self.config.task() == Task::Multilabel && layout_shape.len() > 2 {
+                    // (N, L, extra...) becomes [position][label].
+                    let extra: usize = layout_shape[2..].iter().product();
+                    scores = move_class_axis_last(&scores, layout_shape[0], classes, extra);
+                    targets = move_class_axis_last(&targets, layout_shape[0], classes, extra);
+                }
+                Ok((scores, targets))
+            }
+            Task::Multiclass => {
+                let classes = self.classes();
+                let target_shape = target.shape();
+                let preds_shape = preds.shape();
+                let fits = preds_shape.len() == target_shape.len() + 1
+                    && preds_shape[0] == target_shape[0]
+                    && preds_shape[2..] == target_shape[1..];
+                if !fits || preds_shape[1] != classes {
+                    return Err(Error::invalid_input(
+                        "preds",
+                        format!(
+                            "scores of shape {} do not fit targets of shape {}; pass scores of \
+                             shape (N, num_classes = {classes}, ...) for targets of shape (N, ...)",
+                            shape_text(preds_shape),
+                            shape_text(target_shape)
+                        ),
+                    ));
+                }
+                let labels = multiclass_targets(&self.config, target)?;
+                let extra: usize = target_shape[1..].iter().product();
+                let mut scores = move_class_axis_last(&scores, target_shape[0], classes, extra);
+                softmax_unless_probabilities(&mut scores, classes);
+                let targets = labels
+                    .iter()
+                    .map(|label| label.map_or(-1, |class| class as i32))
+                    .collect();
+                Ok((scores, targets))
+            }
+        }
+    }
+
+    /// Folds another state in after checking that the configurations agree.
+    pub(crate) fn merge(&mut self, metric: &str, other: &Self) -> Result<()> {
+        check_same_config(metric, "config", &self.config, &other.config)?;
+        check_same_config(metric, "thresholds", &self.thresholds, &other.thresholds)?;
+        self.check_consistent()?;
+        other.check_consistent()?;
+        self.scores.extend_from_slice(&other.scores);
+        self.targets.extend_from_slice(&other.targets);
+        for (mine, theirs) in [
+            (&mut self.positives_above, &other.positives_above),
+            (&mut self.negatives_above, &other.negatives_above),
+            (&mut self.positives, &other.positives),
+            (&mut self.negatives, &other.negatives),
+        ] {
+            for (a, b) in mine.iter_mut().zip(theirs) {
+                *a += b;
+            }
+        }
+        self.positions += other.positions;
+        Ok(())
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.scores.clear();
+        self.targets.clear();
+        self.positives_above.fill(0);
+        self.negatives_above.fill(0);
+        self.positives.fill(0);
+        self.negatives.fill(0);
+        self.positions = 0;
+    }
+
+    pub(crate) fn check_not_empty(&self, metric: &str) -> Result<()> {
+        self.check_consistent()?;
+        if self.positions == 0 {
+            return Err(Error::not_enough_data(
+                metric,
+                "no samples were seen; call update with at least one sample before compute",
+            ));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn shared_key(&self) -> String {
+        format!(
+            "classification.curve {:?} {:?}",
+            self.config, self.thresholds
+        )
+    }
+
+    /// Returns the number of positive positions of `class`.
+    pub(crate) fn support(&self, class: usize) -> u64 {
+        self.positives[class]
+    }
+
+    /// Returns the (score, is positive) pairs of `class` against the rest, or of every class
+    /// pooled when `class` is `None` (micro averaging), ignored positions left out.
+    fn pairs(&self, class: Option<usize>) -> Vec<(f64, bool)> {
+        let classes = self.classes();
+        let multiclass = self.config.task() == Task::Multiclass;
+        // One class reads every `classes`-th score from its column; pooling reads them all.
+        let (start, step) = match class {
+            Some(c) => (c, classes),
+            None => (0, 1),
+        };
+        let mut pairs = Vec::with_capacity(self.scores.len() / step);
+        for index in (start..self.scores.len()).step_by(step) {
+            let score = self.scores[index];
+            let (position, column) = (index / classes, index % classes);
+            let label = if multiclass {
+                self.targets[position]
+            } else {
+                self.targets[index]
+            };
+            if label < 0 {
+                continue;
+            }
+            let positive = if multiclass {
+                label as usize == column
+            } else {
+                label == 1
+            };
+            pairs.push((score, positive));
+        }
+        pairs
+    }
+
+    /// Returns the cumulative counts of `class` (or of every class pooled for `None`).
+    pub(crate) fn class_curve(&self, class: Option<usize>) -> ClassCurve {
+        match &self.thresholds {
+            None => exact_curve(self.pairs(class)),
+            Some(thresholds) => self.binned_curve(thresholds, class),
+        }
+    }
+
+    fn binned_curve(&self, thresholds: &[f64], class: Option<usize>) -> ClassCurve {
+        let n = thresholds.len();
+        let classes: Vec<usize> = match class {
+            Some(c) => vec![c],
+            None => (0..self.classes()).collect(),
+        };
+        let mut curve = ClassCurve {
+            thresholds: thresholds.to_vec(),
+            binned: true,
+            tps: vec![0.0; n],
+            fps: vec![0.0; n],
+            fns: vec![0.0; n],
+            tns: vec![0.0; n],
+        };
+        for c in classes {
+            for t in 0..n {
+                let tp = self.positives_above[c * n + t] as f64;
+                let fp = self.negatives_above[c * n + t] as f64;
+                curve.tps[t] += tp;
+                curve.fps[t] += fp;
+                curve.fns[t] += self.positives[c] as f64 - tp;
+                curve.tns[t] += self.negatives[c] as f64 - fp;
+            }
+        }
+        curve
+    }
+}
+
+/// Reorders `(N, C, extra)` values into `(N, extra, C)`, so each position's classes are
+/// contiguous.
+fn move_class_axis_last<T: Copy + Default>(
+    values: &[T],
+    n: usize,
+    classes: usize,
+    extra: usize,
+) -> Vec<T> {
+    let mut moved = vec![T::default(); values.len()];
+    for sample in 0..n {
+        for class in 0..classes {
+            for pos in 0..extra {
+                moved[(sample * extra + pos) * classes + class] =
+                    values[(sample * classes + class) * extra + pos];
+            }
+        }
+    }
+    moved
+}
+
+/// Applies the softmax over each position's classes unless every score of the batch lies in
+/// [0, 1], as TorchMetrics does for multiclass curves.
+///
+/// NOTE: the choice is made per batch, as in TorchMetrics, so a stream that mixes logits and
+/// probabilities across batches gives values that depend on the batch split.
+fn softmax_unless_probabilities(scores: &mut [f64], classes: usize) {
+    if scores.iter().all(|x| (0.0..=1.0).contains(x)) {
+        return;
+    }
+    for row in scores.chunks_mut(classes) {
+        let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let mut total = 0.0;
+        for x in row.iter_mut() {
+            *x = (*x - max).exp();
+            total += *x;
+        }
+        for x in row.iter_mut() {
+            *x /= total;
+        }
+    }
+}
+
+/// Sorts the pairs by decreasing score and returns the cumulative counts at each distinct
+/// score, as scikit-learn's `_binary_clf_curve`. Ties share one threshold, so their order does
+/// not matter and an unstable parallel sort gives the same curve as a stable one.
+fn exact_curve(mut pairs: Vec<(f64, bool)>) -> ClassCurve {
+    pairs.par_sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
+
+    let mut curve = ClassCurve::default();
+    let (mut tp, mut fp) = (0.0, 0.0);
+    for (index, &(score, positive)) in pairs.iter().enumerate() {
+        if positive {
+            tp += 1.0;
+        } else {
+            fp += 1.0;
+        }
+        let last_of_tie = pairs.get(index + 1).is_none_or(|next| next.0 != score);
+        if last_of_tie {
+            curve.tps.push(tp);
+            curve.fps.push(fp);
+            curve.thresholds.push(score);
+        }
+    }
+    curve
+}
