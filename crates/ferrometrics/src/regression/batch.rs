@@ -1,6 +1,8 @@
 //! Validation of `(preds, target)` batches and their conversion to `f64` columns, one column per
 //! output.
 
+use std::borrow::Cow;
+
 use ndarray::{Array2, ArrayViewD, Axis};
 
 use super::Real;
@@ -104,6 +106,33 @@ pub(crate) fn to_columns<F: Real>(
     check_finite("target", target)?;
 
     Ok((columns(preds, num_outputs), columns(target, num_outputs)))
+}
+
+/// Validates a one-output batch and returns its values in row-major order, borrowed when the
+/// input is contiguous and copied otherwise. The values keep their type, so `f32` inputs are
+/// widened to `f64` one term at a time instead of in a copy of the batch.
+///
+/// # Errors
+///
+/// As [`to_columns`] with `num_outputs` 1.
+pub(crate) fn to_flat<'a, F: Real>(
+    preds: &'a ArrayViewD<'_, F>,
+    target: &'a ArrayViewD<'_, F>,
+    layout: Layout,
+) -> Result<(Cow<'a, [F]>, Cow<'a, [F]>)> {
+    check_same_shape(preds, target)?;
+    check_column_shape(preds.shape(), 1, layout)?;
+    check_finite("preds", preds)?;
+    check_finite("target", target)?;
+
+    Ok((row_major(preds), row_major(target)))
+}
+
+fn row_major<'a, F: Real>(values: &'a ArrayViewD<'_, F>) -> Cow<'a, [F]> {
+    match values.as_slice() {
+        Some(slice) => Cow::Borrowed(slice),
+        None => Cow::Owned(values.iter().copied().collect()),
+    }
 }
 
 fn check_column_shape(shape: &[usize], num_outputs: usize, layout: Layout) -> Result<()> {

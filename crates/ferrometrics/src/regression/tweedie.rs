@@ -3,10 +3,10 @@
 
 use std::marker::PhantomData;
 
-use ndarray::{Array2, ArrayView, Dimension};
+use ndarray::{ArrayView, Dimension};
 use serde::{Deserialize, Serialize};
 
-use super::batch::{to_columns, Layout};
+use super::batch::{to_flat, Layout};
 use super::mean_error::single;
 use super::sums::ErrorSums;
 use super::{PredsTarget, Real};
@@ -28,22 +28,21 @@ fn check_power(power: f64) -> Result<()> {
 
 /// Checks the value domain of the Tweedie deviance of `power`: `preds > 0` unless the power is
 /// 0, `target >= 0` for powers in `[1, 2)` and `target > 0` for powers `>= 2`.
-fn check_domain(power: f64, preds: &Array2<f64>, target: &Array2<f64>) -> Result<()> {
-    let check =
-        |argument: &str, values: &Array2<f64>, valid: fn(f64) -> bool, rule: &str| match values
-            .iter()
-            .enumerate()
-            .find(|(_, x)| !valid(**x))
-        {
-            Some((index, value)) => Err(Error::invalid_input(
-                argument,
-                format!(
-                    "value {value} at index {index} is outside the domain of the Tweedie \
+fn check_domain<F: Real>(power: f64, preds: &[F], target: &[F]) -> Result<()> {
+    let check = |argument: &str, values: &[F], valid: fn(f64) -> bool, rule: &str| match values
+        .iter()
+        .enumerate()
+        .find(|(_, x)| !valid(x.to_f64()))
+    {
+        Some((index, value)) => Err(Error::invalid_input(
+            argument,
+            format!(
+                "value {value} at index {index} is outside the domain of the Tweedie \
                      deviance with power {power}, which needs {argument} {rule}"
-                ),
-            )),
-            None => Ok(()),
-        };
+            ),
+        )),
+        None => Ok(()),
+    };
 
     if power != 0.0 {
         check("preds", preds, |x| x > 0.0, "> 0")?;
@@ -189,11 +188,11 @@ impl<F: Real> Metric for TweedieDevianceScore<F> {
     /// deviance's domain, and the errors of [`MeanSquaredError`](super::MeanSquaredError)'s
     /// `update`. A rejected batch changes nothing.
     fn update(&mut self, (preds, target): Input<'_, Self>) -> Result<()> {
-        let (preds, target) = to_columns(&preds, &target, 1, Layout::Flatten)?;
+        let (preds, target) = to_flat(&preds, &target, Layout::Flatten)?;
         check_domain(self.power, &preds, &target)?;
 
         let power = self.power;
-        let batch = ErrorSums::of_batch(&preds, &target, |mu, y| unit_deviance(power, mu, y));
+        let batch = ErrorSums::of_flat(&preds, &target, |mu, y| unit_deviance(power, mu, y));
         self.sums.merge("TweedieDevianceScore", &batch)
     }
 
