@@ -67,7 +67,7 @@ fn error_sums<F: Real>(
     preds: &ArrayViewD<'_, F>,
     target: &ArrayViewD<'_, F>,
     num_outputs: usize,
-    term: fn(f64, f64) -> f64,
+    term: impl Fn(f64, f64) -> f64,
 ) -> Result<ErrorSums> {
     if num_outputs == 1 {
         let (preds, target) = to_flat(preds, target, Layout::Flatten)?;

@@ -68,9 +68,16 @@ fn unit_deviance(power: f64, mu: f64, y: f64) -> f64 {
     } else {
         let one_minus = 1.0 - power;
         let two_minus = 2.0 - power;
-        2.0 * (y.max(0.0).powf(two_minus) / (one_minus * two_minus)
-            - y * mu.powf(one_minus) / one_minus
-            + mu.powf(two_minus) / two_minus)
+        let mu_one_minus = mu.powf(one_minus);
+        // One power fewer per sample: mu^(2-p) = mu * mu^(1-p), within a rounding of the direct
+        // power, unless mu^(1-p) overflows where mu^(2-p) need not.
+        let mu_two_minus = if mu_one_minus.is_finite() {
+            mu * mu_one_minus
+        } else {
+            mu.powf(two_minus)
+        };
+        2.0 * (y.max(0.0).powf(two_minus) / (one_minus * two_minus) - y * mu_one_minus / one_minus
+            + mu_two_minus / two_minus)
     }
 }
 
