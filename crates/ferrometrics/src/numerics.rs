@@ -230,8 +230,8 @@ impl LaneSum {
     /// Adds one term to each lane.
     #[inline(always)]
     pub(crate) fn add(&mut self, terms: [f64; LANES]) {
-        for lane in 0..LANES {
-            let (sum, term) = (self.sum[lane], terms[lane]);
+        for (lane, term) in terms.into_iter().enumerate() {
+            let sum = self.sum[lane];
             let total = sum + term;
             let term_part = total - sum;
             self.compensation[lane] += (sum - (total - term_part)) + (term - term_part);

@@ -98,6 +98,9 @@ fn unravel(mut position: usize, shape: &[usize]) -> Vec<usize> {
 
 /// Validates a batch and returns it as `f64` arrays of shape `(N, num_outputs)`.
 ///
+/// NOTE: this copies the batch. One-output metrics borrow it through [`to_flat`] instead, but
+/// batches of several outputs still take this slower path.
+///
 /// # Errors
 ///
 /// Returns an error naming the argument if the shapes differ, if the shape does not match
@@ -127,7 +130,7 @@ pub(crate) fn to_flat<'a, F: Real>(
     preds: &'a ArrayViewD<'_, F>,
     target: &'a ArrayViewD<'_, F>,
     layout: Layout,
-) -> Result<(Cow<'a, [F]>, Cow<'a, [F]>)> {
+) -> Result<(FlatValues<'a, F>, FlatValues<'a, F>)> {
     check_same_shape(preds, target)?;
     check_column_shape(preds.shape(), 1, layout)?;
     check_finite("preds", preds)?;
@@ -136,7 +139,10 @@ pub(crate) fn to_flat<'a, F: Real>(
     Ok((row_major(preds), row_major(target)))
 }
 
-fn row_major<'a, F: Real>(values: &'a ArrayViewD<'_, F>) -> Cow<'a, [F]> {
+/// One output's values in row-major order, borrowed from the input or copied from it.
+pub(crate) type FlatValues<'a, F> = Cow<'a, [F]>;
+
+fn row_major<'a, F: Real>(values: &'a ArrayViewD<'_, F>) -> FlatValues<'a, F> {
     match values.as_slice() {
         Some(slice) => Cow::Borrowed(slice),
         None => Cow::Owned(values.iter().copied().collect()),
