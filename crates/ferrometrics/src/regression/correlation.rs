@@ -6,7 +6,7 @@ use std::marker::PhantomData;
 use ndarray::{ArrayView, Dimension};
 use serde::{Deserialize, Serialize};
 
-use super::batch::{check_num_outputs, per_output, to_columns, Layout};
+use super::batch::{check_num_outputs, per_output, to_columns, to_flat, Layout};
 use super::moments::Comoments;
 use super::{PredsTarget, Real};
 use crate::error::{Error, Result};
@@ -28,6 +28,11 @@ fn moments_of_batch<F: Real>(
     target: &ndarray::ArrayViewD<'_, F>,
     num_outputs: usize,
 ) -> Result<Vec<Comoments>> {
+    if num_outputs == 1 {
+        let (preds, target) = to_flat(preds, target, Layout::Outputs)?;
+        let moments = Comoments::of_mapped(&preds, &target, |p: F, t: F| (p.to_f64(), t.to_f64()));
+        return Ok(vec![moments]);
+    }
     let (preds, target) = to_columns(preds, target, num_outputs, Layout::Outputs)?;
     let moments = preds
         .columns()

@@ -3,10 +3,10 @@
 
 use std::marker::PhantomData;
 
-use ndarray::{Array2, ArrayView, ArrayViewD, Dimension};
+use ndarray::{ArrayView, ArrayViewD, Dimension};
 use serde::{Deserialize, Serialize};
 
-use super::batch::{check_num_outputs, per_output, to_columns, Layout};
+use super::batch::{check_num_outputs, per_output, to_columns, to_flat, Layout};
 use super::sums::{check_not_empty, CompensatedSum, ErrorSums};
 use super::{PredsTarget, Real};
 use crate::error::{Error, Result};
@@ -47,10 +47,12 @@ fn symmetric_percentage_error(p: f64, t: f64) -> f64 {
 }
 
 /// Returns an error naming `argument` for the first value `<= -1`, where `ln(1 + x)` is undefined.
-fn check_log_domain(argument: &str, values: &Array2<f64>) -> Result<()> {
-    let Some(((row, column), value)) = values.indexed_iter().find(|(_, x)| **x <= -1.0) else {
+/// `values` is one output in row-major order, so the index is the row and the column is 0.
+fn check_log_domain<F: Real>(argument: &str, values: &[F]) -> Result<()> {
+    let Some((row, value)) = values.iter().enumerate().find(|(_, x)| x.to_f64() <= -1.0) else {
         return Ok(());
     };
+    let column = 0;
     Err(Error::invalid_input(
         argument,
         format!(
@@ -65,8 +67,12 @@ fn error_sums<F: Real>(
     preds: &ArrayViewD<'_, F>,
     target: &ArrayViewD<'_, F>,
     num_outputs: usize,
-    term: fn(f64, f64) -> f64,
+    term: impl Fn(f64, f64) -> f64,
 ) -> Result<ErrorSums> {
+    if num_outputs == 1 {
+        let (preds, target) = to_flat(preds, target, Layout::Flatten)?;
+        return Ok(ErrorSums::of_flat(&preds, &target, term));
+    }
     let (preds, target) = to_columns(preds, target, num_outputs, Layout::Flatten)?;
     Ok(ErrorSums::of_batch(&preds, &target, term))
 }
@@ -75,10 +81,10 @@ fn squared_log_sums<F: Real>(
     preds: &ArrayViewD<'_, F>,
     target: &ArrayViewD<'_, F>,
 ) -> Result<ErrorSums> {
-    let (preds, target) = to_columns(preds, target, 1, Layout::Flatten)?;
+    let (preds, target) = to_flat(preds, target, Layout::Flatten)?;
     check_log_domain("preds", &preds)?;
     check_log_domain("target", &target)?;
-    Ok(ErrorSums::of_batch(&preds, &target, squared_log_error))
+    Ok(ErrorSums::of_flat(&preds, &target, squared_log_error))
 }
 
 fn root_if(squared: bool, means: Vec<f64>) -> Vec<f64> {

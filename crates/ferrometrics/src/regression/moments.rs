@@ -6,6 +6,7 @@ use ndarray::ArrayView1;
 use serde::{Deserialize, Serialize};
 
 use super::sums::CompensatedSum;
+use crate::numerics::{LaneSum, LANES};
 
 /// A mean as an unevaluated sum `high + low` of two doubles.
 #[derive(Debug, Clone, Copy)]
@@ -106,6 +107,101 @@ impl Comoments {
         Self::of_weighted_batch(x, y, None)
     }
 
+    /// Computes the unweighted moments of the pairs `map(a[i], b[i])` over slices of equal
+    /// length, with the same two passes as [`Comoments::of_batch`]. Each pass keeps [`LANES`]
+    /// compensated sums per quantity, so the compiler can vectorize it, and the second pass
+    /// computes all three second moments at once.
+    pub(crate) fn of_mapped<A: Copy, B: Copy>(
+        a: &[A],
+        b: &[B],
+        map: impl Fn(A, B) -> (f64, f64),
+    ) -> Self {
+        debug_assert_eq!(a.len(), b.len());
+        let mut moments = Self {
+            count: a.len() as u64,
+            ..Self::default()
+        };
+        if a.is_empty() {
+            return moments;
+        }
+        // Unit weights add up exactly to the count below 2^53 samples.
+        moments.weight.add(a.len() as f64);
+
+        let pairs = || {
+            let a_chunks = a.chunks_exact(LANES);
+            let b_chunks = b.chunks_exact(LANES);
+            let tail = a_chunks.remainder().iter().zip(b_chunks.remainder());
+            (a_chunks.zip(b_chunks), tail)
+        };
+
+        let (chunks, tail) = pairs();
+        let (mut sum_x, mut sum_y) = (LaneSum::default(), LaneSum::default());
+        let (mut min_x, mut max_x) = ([f64::INFINITY; LANES], [f64::NEG_INFINITY; LANES]);
+        let (mut min_y, mut max_y) = ([f64::INFINITY; LANES], [f64::NEG_INFINITY; LANES]);
+        for (a, b) in chunks {
+            let xy: [(f64, f64); LANES] = std::array::from_fn(|lane| map(a[lane], b[lane]));
+            let x = xy.map(|(x, _)| x);
+            let y = xy.map(|(_, y)| y);
+            sum_x.add(x);
+            sum_y.add(y);
+            for lane in 0..LANES {
+                min_x[lane] = min_x[lane].min(x[lane]);
+                max_x[lane] = max_x[lane].max(x[lane]);
+                min_y[lane] = min_y[lane].min(y[lane]);
+                max_y[lane] = max_y[lane].max(y[lane]);
+            }
+        }
+        moments.sum_x = sum_x.total();
+        moments.sum_y = sum_y.total();
+        for (a, b) in tail {
+            let (x, y) = map(*a, *b);
+            moments.sum_x.add(x);
+            moments.sum_y.add(y);
+            min_x[0] = min_x[0].min(x);
+            max_x[0] = max_x[0].max(x);
+            min_y[0] = min_y[0].min(y);
+            max_y[0] = max_y[0].max(y);
+        }
+        let fold_min = |values: [f64; LANES]| values.into_iter().fold(f64::INFINITY, f64::min);
+        let fold_max = |values: [f64; LANES]| values.into_iter().fold(f64::NEG_INFINITY, f64::max);
+        moments.min_x = fold_min(min_x);
+        moments.max_x = fold_max(max_x);
+        moments.min_y = fold_min(min_y);
+        moments.max_y = fold_max(max_y);
+
+        let weight = moments.weight.value();
+        let mean_x = PreciseMean::of(&moments.sum_x, weight);
+        let mean_y = PreciseMean::of(&moments.sum_y, weight);
+        let deviations = |(x, y): (f64, f64)| {
+            let dx = (x - mean_x.high) - mean_x.low;
+            let dy = (y - mean_y.high) - mean_y.low;
+            (dx * dx, dy * dy, dx * dy)
+        };
+
+        let (chunks, tail) = pairs();
+        let (mut m2_x, mut m2_y, mut c_xy) =
+            (LaneSum::default(), LaneSum::default(), LaneSum::default());
+        for (a, b) in chunks {
+            let terms: [(f64, f64, f64); LANES] =
+                std::array::from_fn(|lane| deviations(map(a[lane], b[lane])));
+            m2_x.add(terms.map(|(xx, _, _)| xx));
+            m2_y.add(terms.map(|(_, yy, _)| yy));
+            c_xy.add(terms.map(|(_, _, xy)| xy));
+        }
+        let (mut m2_x, mut m2_y, mut c_xy) = (m2_x.total(), m2_y.total(), c_xy.total());
+        for (a, b) in tail {
+            let (xx, yy, xy) = deviations(map(*a, *b));
+            m2_x.add(xx);
+            m2_y.add(yy);
+            c_xy.add(xy);
+        }
+        moments.m2_x = m2_x.value();
+        moments.m2_y = m2_y.value();
+        moments.c_xy = c_xy.value();
+        moments.zero_constant_variances();
+        moments
+    }
+
     /// Computes the moments of one batch with weights `w` (1 each if `None`), with two passes.
     /// A batch of total weight 0 has no defined mean and counts its samples only.
     pub(crate) fn of_weighted_batch(
@@ -202,6 +298,11 @@ impl Comoments {
         self.min_y = self.min_y.min(other.min_y);
         self.max_y = self.max_y.max(other.max_y);
         self.zero_constant_variances();
+    }
+
+    /// Returns the smallest and largest `y` of positive weight.
+    pub(crate) fn range_y(&self) -> (f64, f64) {
+        (self.min_y, self.max_y)
     }
 
     pub(crate) fn count(&self) -> u64 {

@@ -6,7 +6,7 @@ use std::marker::PhantomData;
 use ndarray::{Array2, ArrayView, ArrayViewD, Dimension, Zip};
 use serde::{Deserialize, Serialize};
 
-use super::batch::{check_num_outputs, per_output, to_columns, Layout};
+use super::batch::{check_num_outputs, per_output, to_columns, to_flat, Layout};
 use super::correlation::outputs_of_shape;
 use super::moments::Comoments;
 use super::options::{Multioutput, Normalization};
@@ -57,6 +57,21 @@ impl ResidualMoments {
             Some(outputs) => outputs,
             None => outputs_of_shape(preds.shape()),
         };
+        if num_outputs == 1 {
+            let (preds, target) = to_flat(preds, target, layout)?;
+            let moments = Comoments::of_mapped(&preds, &target, |p: F, t: F| {
+                let t = t.to_f64();
+                (t - p.to_f64(), t)
+            });
+            let (target_min, target_max) = moments.range_y();
+            return Ok(Self {
+                configured_outputs: self.configured_outputs,
+                num_outputs: Some(num_outputs),
+                moments: vec![moments],
+                target_min: vec![target_min],
+                target_max: vec![target_max],
+            });
+        }
         let (preds, target) = to_columns(preds, target, num_outputs, layout)?;
         let residual: Array2<f64> = Zip::from(&target).and(&preds).map_collect(|t, p| t - p);
 

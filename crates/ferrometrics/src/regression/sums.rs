@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::metric::check_same_config;
 pub(crate) use crate::numerics::CompensatedSum;
+use crate::numerics::{sum_paired, Real};
 
 /// Per-output compensated sums.
 pub(crate) type Sums = Vec<CompensatedSum>;
@@ -51,6 +52,20 @@ impl ErrorSums {
             num_outputs: preds.ncols(),
             sums,
             count: preds.nrows() as u64,
+        }
+    }
+
+    /// Sums `term(pred, target)` over the values of a validated one-output batch.
+    pub(crate) fn of_flat<F: Real>(
+        preds: &[F],
+        target: &[F],
+        term: impl Fn(f64, f64) -> f64,
+    ) -> Self {
+        let sum = sum_paired(preds, target, |p, t| term(p.to_f64(), t.to_f64()));
+        Self {
+            num_outputs: 1,
+            sums: vec![sum],
+            count: preds.len() as u64,
         }
     }
 

@@ -3,10 +3,10 @@
 
 use std::marker::PhantomData;
 
-use ndarray::{Array2, ArrayView, Dimension};
+use ndarray::{ArrayView, Dimension};
 use serde::{Deserialize, Serialize};
 
-use super::batch::{to_columns, Layout};
+use super::batch::{to_flat, Layout};
 use super::mean_error::single;
 use super::sums::ErrorSums;
 use super::{PredsTarget, Real};
@@ -28,22 +28,21 @@ fn check_power(power: f64) -> Result<()> {
 
 /// Checks the value domain of the Tweedie deviance of `power`: `preds > 0` unless the power is
 /// 0, `target >= 0` for powers in `[1, 2)` and `target > 0` for powers `>= 2`.
-fn check_domain(power: f64, preds: &Array2<f64>, target: &Array2<f64>) -> Result<()> {
-    let check =
-        |argument: &str, values: &Array2<f64>, valid: fn(f64) -> bool, rule: &str| match values
-            .iter()
-            .enumerate()
-            .find(|(_, x)| !valid(**x))
-        {
-            Some((index, value)) => Err(Error::invalid_input(
-                argument,
-                format!(
-                    "value {value} at index {index} is outside the domain of the Tweedie \
+fn check_domain<F: Real>(power: f64, preds: &[F], target: &[F]) -> Result<()> {
+    let check = |argument: &str, values: &[F], valid: fn(f64) -> bool, rule: &str| match values
+        .iter()
+        .enumerate()
+        .find(|(_, x)| !valid(x.to_f64()))
+    {
+        Some((index, value)) => Err(Error::invalid_input(
+            argument,
+            format!(
+                "value {value} at index {index} is outside the domain of the Tweedie \
                      deviance with power {power}, which needs {argument} {rule}"
-                ),
-            )),
-            None => Ok(()),
-        };
+            ),
+        )),
+        None => Ok(()),
+    };
 
     if power != 0.0 {
         check("preds", preds, |x| x > 0.0, "> 0")?;
@@ -69,9 +68,16 @@ fn unit_deviance(power: f64, mu: f64, y: f64) -> f64 {
     } else {
         let one_minus = 1.0 - power;
         let two_minus = 2.0 - power;
-        2.0 * (y.max(0.0).powf(two_minus) / (one_minus * two_minus)
-            - y * mu.powf(one_minus) / one_minus
-            + mu.powf(two_minus) / two_minus)
+        let mu_one_minus = mu.powf(one_minus);
+        // One power fewer per sample: mu^(2-p) = mu * mu^(1-p), within a rounding of the direct
+        // power, unless mu^(1-p) overflows where mu^(2-p) need not.
+        let mu_two_minus = if mu_one_minus.is_finite() {
+            mu * mu_one_minus
+        } else {
+            mu.powf(two_minus)
+        };
+        2.0 * (y.max(0.0).powf(two_minus) / (one_minus * two_minus) - y * mu_one_minus / one_minus
+            + mu_two_minus / two_minus)
     }
 }
 
@@ -189,11 +195,11 @@ impl<F: Real> Metric for TweedieDevianceScore<F> {
     /// deviance's domain, and the errors of [`MeanSquaredError`](super::MeanSquaredError)'s
     /// `update`. A rejected batch changes nothing.
     fn update(&mut self, (preds, target): Input<'_, Self>) -> Result<()> {
-        let (preds, target) = to_columns(&preds, &target, 1, Layout::Flatten)?;
+        let (preds, target) = to_flat(&preds, &target, Layout::Flatten)?;
         check_domain(self.power, &preds, &target)?;
 
         let power = self.power;
-        let batch = ErrorSums::of_batch(&preds, &target, |mu, y| unit_deviance(power, mu, y));
+        let batch = ErrorSums::of_flat(&preds, &target, |mu, y| unit_deviance(power, mu, y));
         self.sums.merge("TweedieDevianceScore", &batch)
     }
 
