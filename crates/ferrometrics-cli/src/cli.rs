@@ -413,7 +413,7 @@ Bootstrap intervals:
   Replicate r draws with the seed (0 by default), r and the sampling strategy exactly as a
   BootStrapper from ferrometrics.wrappers (Rust or Python) with the same seed, strategy and
   num_bootstraps that is updated once with all the samples, so the two report the same
-  statistics. Under poisson sampling a replicate can draw no sample, which happens only for a
+  statistics up to rounding. Under poisson sampling a replicate can draw no sample, which happens only for a
   handful of samples: it is left out, and the header line says how many were. A metric that
   has no value on some replicate (a correlation of a resample whose values are all equal) gets
   no interval, with the reason. Replicates run in parallel, and the result does not depend on

@@ -122,7 +122,7 @@ fn check_levels(levels: &[f64]) -> Result<(), CliError> {
     Ok(())
 }
 
-/// What the bootstrap gave for one metric.
+/// The bootstrap result of one metric.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum BootstrapOutcome {
     /// The statistics of the values of the replicates that drew at least one sample.
