@@ -145,3 +145,71 @@ def test_bad_cell_exits_2_with_one_line(tmp_path):
     assert completed.stdout == ""
     assert len(completed.stderr.splitlines()) == 1
     assert "bad.csv: line 3, column \"t\"" in completed.stderr
+
+
+def write_values(path, preds, target):
+    rows = "".join(f"{p!r},{t!r}\n" for p, t in zip(preds.tolist(), target.tolist()))
+    path.write_text("preds,target\n" + rows)
+
+
+@pytest.mark.parametrize("strategy", ["poisson", "multinomial"])
+@pytest.mark.parametrize(
+    "name, metric_class",
+    [
+        ("mean_absolute_error", "MeanAbsoluteError"),
+        ("mean_squared_error", "MeanSquaredError"),
+        ("pearson_corrcoef", "PearsonCorrCoef"),
+        ("spearman_corrcoef", "SpearmanCorrCoef"),
+    ],
+)
+def test_bootstrap_matches_python_bootstrapper(tmp_path, strategy, name, metric_class):
+    pytest.importorskip("ferrometrics")
+    from ferrometrics import regression
+    from ferrometrics.wrappers import BootStrapper
+
+    rng = np.random.default_rng(11)
+    target = rng.normal(3.0, 1.0, 300)
+    preds = target + rng.normal(0.0, 0.4, 300)
+    path = tmp_path / "values.csv"
+    write_values(path, preds, target)
+    levels = [0.1, 0.5, 0.9]
+
+    report = run_json(
+        path, "--preds", "preds", "--target", "target", "--bootstrap", 64, "--seed", 5,
+        "--quantiles", ",".join(map(str, levels)), "--sampling-strategy", strategy,
+    )
+    wrapper = BootStrapper(
+        getattr(regression, metric_class)(), num_bootstraps=64, quantile=levels, raw=True,
+        sampling_strategy=strategy, seed=5,
+    )
+    wrapper.update(preds, target)
+    expected = wrapper.compute()
+    entry = report[name]
+
+    assert entry["replicates"] == len(expected["raw"])
+    assert math.isclose(entry["mean"], float(expected["mean"]), rel_tol=1e-12)
+    assert math.isclose(entry["std"], float(expected["std"]), rel_tol=1e-12)
+    np.testing.assert_allclose(entry["quantiles"], np.asarray(expected["quantile"]), rtol=1e-12)
+    np.testing.assert_allclose(
+        entry["quantiles"], np.quantile(np.asarray(expected["raw"]), levels), rtol=1e-12
+    )
+
+
+def test_bootstrap_mean_near_value_for_large_n(tmp_path):
+    rng = np.random.default_rng(12)
+    target = rng.normal(0.0, 1.0, 20_000)
+    preds = target + rng.normal(0.0, 0.5, 20_000)
+    np.save(tmp_path / "preds.npy", preds)
+    np.save(tmp_path / "target.npy", target)
+
+    report = run_json(
+        "--preds-npy", tmp_path / "preds.npy", "--target-npy", tmp_path / "target.npy",
+        "--bootstrap", 40,
+    )
+
+    for name in ["mean_squared_error", "mean_absolute_error", "pearson_corrcoef", "r2_score"]:
+        entry = report[name]
+        # The bootstrap mean of a smooth statistic differs from the full-data value by
+        # O(1/n), far below its standard error.
+        assert abs(entry["mean"] - entry["value"]) < entry["std"], (name, entry)
+        assert entry["quantiles"][0] <= entry["value"] <= entry["quantiles"][1], (name, entry)

@@ -6,6 +6,7 @@ use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 use ferrometrics::clustering::{AverageMethod, DunnDefinition};
 use ferrometrics::detection::{Average, IouType};
 use ferrometrics::regression::{KendallVariant, Normalization};
+use ferrometrics::wrappers::SamplingStrategy;
 
 /// Largest number of rows for which the silhouette coefficient is computed exactly by default.
 ///
@@ -506,6 +507,23 @@ Outputs:
   correlation of a constant column) or an infinite one is shown in the table and is null in
   JSON, with the reason on stderr.
 
+Bootstrap intervals:
+  With --bootstrap N, every metric with a value is computed again on N resamples of the
+  samples, and the report adds the mean, the standard deviation (one delta degree of freedom)
+  and the quantiles (numpy's linear method) of those N values. The table gains the columns
+  mean, std and one column per level, named q and the level (q0.025, q0.975 by default). In
+  JSON each metric becomes {\"value\", \"mean\", \"std\", \"quantiles\", \"replicates\"}, where
+  quantiles is a list in the order of --quantiles and replicates the number of resamples in the
+  statistics. Skipped and undefined metrics stay so.
+  Replicate r draws with the seed (0 by default), r and the sampling strategy exactly as a
+  BootStrapper from ferrometrics.wrappers (Rust or Python) with the same seed, strategy and
+  num_bootstraps that is updated once with all the samples, so the two report the same
+  statistics up to rounding. Under poisson sampling a replicate can draw no sample, which happens only for a
+  handful of samples: it is left out, and the header line says how many were. A metric that
+  has no value on some replicate (a correlation of a resample whose values are all equal) gets
+  no interval, with the reason. Replicates run in parallel, and the result does not depend on
+  the number of threads.
+
 Exit status:
   0 on success, 2 on invalid usage or invalid input, with a one-line message on stderr, and 1
   when stdout cannot be written.
@@ -513,7 +531,10 @@ Exit status:
 Examples:
   ferrometrics regression predictions.csv --preds predicted --target observed
   ferrometrics regression --preds-npy yhat.npy --target-npy y.npy --format json
-  ferrometrics regression predictions.csv --preds yhat --target y --tweedie-power 2";
+  ferrometrics regression predictions.csv --preds yhat --target y --tweedie-power 2
+  ferrometrics regression predictions.csv --preds yhat --target y --bootstrap 1000
+  ferrometrics regression predictions.csv --preds yhat --target y --bootstrap 1000 \\
+    --quantiles 0.05,0.5,0.95 --seed 7 --sampling-strategy multinomial --format json";
 
 /// Options of the `regression` subcommand.
 #[derive(Debug, Args)]
@@ -593,6 +614,70 @@ pub struct RegressionArgs {
     /// Output format: a table for reading, or one JSON object keyed by metric function name.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+
+    /// Number of bootstrap replicates (at least 1) from which each metric gets its mean,
+    /// standard deviation and quantiles.
+    #[arg(
+        long,
+        value_name = "N",
+        allow_negative_numbers = true,
+        value_parser = parse_replicates
+    )]
+    pub bootstrap: Option<usize>,
+
+    /// Comma-separated quantile levels in [0, 1] of the bootstrap values. Needs --bootstrap.
+    /// [default: 0.025,0.975, a 95% interval]
+    #[arg(
+        long,
+        value_name = "Q,...",
+        value_delimiter = ',',
+        allow_hyphen_values = true
+    )]
+    pub quantiles: Option<Vec<f64>>,
+
+    /// Seed of the bootstrap draws, an integer in [0, 2^64). Needs --bootstrap. [default: 0]
+    #[arg(
+        long,
+        value_name = "S",
+        allow_negative_numbers = true,
+        value_parser = parse_seed
+    )]
+    pub seed: Option<u64>,
+
+    /// How each bootstrap replicate draws its samples: each sample k ~ Poisson(1) times, or n
+    /// draws with replacement. Needs --bootstrap. [default: poisson]
+    #[arg(long, value_enum, value_name = "STRATEGY")]
+    pub sampling_strategy: Option<SamplingStrategyArg>,
+}
+
+/// Parses `--bootstrap`. Zero parses, so that the regression options reject it with their own
+/// message.
+fn parse_replicates(text: &str) -> Result<usize, String> {
+    text.parse()
+        .map_err(|_| "expected a positive integer number of replicates, such as 1000".to_owned())
+}
+
+fn parse_seed(text: &str) -> Result<u64, String> {
+    text.parse()
+        .map_err(|_| "expected an integer in [0, 2^64)".to_owned())
+}
+
+/// The sampling strategy of the bootstrap replicates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SamplingStrategyArg {
+    /// Each sample enters each replicate k ~ Poisson(1) times, so replicate sizes vary.
+    Poisson,
+    /// Each replicate draws n samples uniformly with replacement.
+    Multinomial,
+}
+
+impl From<SamplingStrategyArg> for SamplingStrategy {
+    fn from(strategy: SamplingStrategyArg) -> Self {
+        match strategy {
+            SamplingStrategyArg::Poisson => SamplingStrategy::Poisson,
+            SamplingStrategyArg::Multinomial => SamplingStrategy::Multinomial,
+        }
+    }
 }
 
 /// The variant of Kendall's tau.

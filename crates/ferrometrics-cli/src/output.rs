@@ -85,7 +85,7 @@ pub fn json_null_reasons(results: &[MetricResult]) -> Vec<String> {
         .collect()
 }
 
-fn direction_text(higher_is_better: Option<bool>) -> &'static str {
+pub(crate) fn direction_text(higher_is_better: Option<bool>) -> &'static str {
     match higher_is_better {
         Some(true) => "higher is better",
         Some(false) => "lower is better",
@@ -93,12 +93,12 @@ fn direction_text(higher_is_better: Option<bool>) -> &'static str {
     }
 }
 
-fn json_number(value: f64) -> String {
+pub(crate) fn json_number(value: f64) -> String {
     // serde_json prints a finite f64 with the shortest digits that parse back to it.
     serde_json::to_string(&value).unwrap_or_else(|_| "null".to_owned())
 }
 
-fn json_string(text: &str) -> String {
+pub(crate) fn json_string(text: &str) -> String {
     serde_json::to_string(text).unwrap_or_else(|_| format!("\"{text}\""))
 }
 

@@ -1979,3 +1979,216 @@ fn regression_undefined_and_nan_values() {
     );
     assert_eq!(map["mean_absolute_error"].as_f64(), Some(7.0 / 3.0));
 }
+
+/// 200 samples of a noisy linear relation, from a fixed formula, so that every regression
+/// metric has a value on every resample.
+fn linear_csv(samples: usize) -> String {
+    let mut csv = String::from("preds,target\n");
+    for i in 0..samples {
+        let x = i as f64 / samples as f64;
+        // A deterministic, irregular error in [-0.25, 0.25].
+        let error = ((i * 7919) % 101) as f64 / 200.0 - 0.25;
+        csv.push_str(&format!("{},{}\n", 1.0 + 3.0 * x + error, 1.0 + 3.0 * x));
+    }
+    csv
+}
+
+fn bootstrap_entry<'a>(map: &'a serde_json::Map<String, Value>, name: &str) -> &'a Value {
+    let entry = &map[name];
+    assert!(entry.is_object(), "{name}: {entry}");
+    entry
+}
+
+#[test]
+fn regression_bootstrap_same_seed_same_output() {
+    let dir = TempDir::new("bootstrap-seed");
+    let file = dir.write("values.csv", &linear_csv(200));
+    let args = |seed: &str| {
+        regression_args(
+            &file,
+            &["--bootstrap", "50", "--seed", seed, "--format", "json"],
+        )
+    };
+
+    let first = stdout(&run(args("3")));
+    let second = stdout(&run(args("3")));
+    let other_seed = stdout(&run(args("4")));
+
+    assert_eq!(first, second);
+    assert_ne!(first, other_seed);
+}
+
+#[test]
+fn regression_bootstrap_threads_do_not_change_output() {
+    let dir = TempDir::new("bootstrap-threads");
+    let file = dir.write("values.csv", &linear_csv(200));
+    let args = regression_args(&file, &["--bootstrap", "40", "--format", "json"]);
+    let with_threads = |threads: &str| {
+        Command::new(env!("CARGO_BIN_EXE_ferrometrics"))
+            .args(&args)
+            .env("RAYON_NUM_THREADS", threads)
+            .output()
+            .expect("run the ferrometrics binary")
+    };
+
+    let one = with_threads("1");
+    let three = with_threads("3");
+
+    assert_eq!(one.status.code(), Some(0), "stderr: {}", stderr(&one));
+    assert_eq!(stdout(&one), stdout(&three));
+}
+
+#[test]
+fn regression_bootstrap_interval_brackets_value() {
+    let dir = TempDir::new("bootstrap-brackets");
+    let file = dir.write("values.csv", &linear_csv(200));
+
+    let args = regression_args(&file, &["--bootstrap", "200", "--format", "json"]);
+    let map = parse_json(&run(args));
+
+    for name in &REGRESSION_KEYS[..17] {
+        let entry = bootstrap_entry(&map, name);
+        let value = entry["value"].as_f64().expect("a value");
+        let quantiles = entry["quantiles"].as_array().expect("a list of quantiles");
+        let low = quantiles[0].as_f64().expect("a number");
+        let high = quantiles[1].as_f64().expect("a number");
+        assert_eq!(quantiles.len(), 2, "{name}");
+        assert!(low <= value, "{name}: {low} > {value}");
+        assert!(value <= high, "{name}: {value} > {high}");
+        assert!(entry["std"].as_f64().expect("a std") > 0.0, "{name}");
+        assert_eq!(entry["replicates"].as_u64(), Some(200), "{name}");
+    }
+}
+
+#[test]
+fn regression_bootstrap_skipped_stay_null() {
+    let dir = TempDir::new("bootstrap-skipped");
+    let file = dir.write("values.csv", NEGATIVE_TARGET_CSV);
+
+    let args = regression_args(&file, &["--bootstrap", "20", "--format", "json"]);
+    let output = run(args);
+    let map = parse_json(&output);
+
+    assert!(map["mean_squared_log_error"].is_null());
+    assert!(map["kl_divergence"].is_null());
+    assert!(map["mean_absolute_error"].is_object());
+    assert!(stderr(&output).contains("mean_squared_log_error is null, skipped: log1p"));
+}
+
+#[test]
+fn regression_bootstrap_custom_quantiles_ordered() {
+    let dir = TempDir::new("bootstrap-quantiles");
+    let file = dir.write("values.csv", &linear_csv(200));
+
+    let args = regression_args(
+        &file,
+        &[
+            "--bootstrap",
+            "100",
+            "--quantiles",
+            "0.9,0,0.5,1",
+            "--sampling-strategy",
+            "multinomial",
+            "--format",
+            "json",
+        ],
+    );
+    let map = parse_json(&run(args));
+    let quantiles: Vec<f64> = bootstrap_entry(&map, "mean_absolute_error")["quantiles"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|q| q.as_f64().expect("a number"))
+        .collect();
+
+    assert_eq!(quantiles.len(), 4);
+    // Levels 0 and 1 are the smallest and largest replicate values.
+    assert!(quantiles[1] <= quantiles[2], "{quantiles:?}");
+    assert!(quantiles[2] <= quantiles[0], "{quantiles:?}");
+    assert!(quantiles[0] <= quantiles[3], "{quantiles:?}");
+}
+
+#[test]
+fn regression_bootstrap_table_columns() {
+    let dir = TempDir::new("bootstrap-table");
+    let file = dir.write("values.csv", &linear_csv(50));
+
+    let output = run(regression_args(
+        &file,
+        &["--bootstrap", "10", "--seed", "9"],
+    ));
+    let table = stdout(&output);
+    let header = table.lines().nth(2).expect("a header row");
+    let columns: Vec<&str> = header.split('|').map(str::trim).collect();
+
+    assert!(
+        table
+            .lines()
+            .next()
+            .unwrap()
+            .contains("bootstrap: 10 replicates, poisson sampling, seed 9"),
+        "{table}"
+    );
+    assert_eq!(
+        columns[1..8],
+        [
+            "metric",
+            "value",
+            "mean",
+            "std",
+            "q0.025",
+            "q0.975",
+            "direction"
+        ]
+    );
+}
+
+#[test]
+fn regression_bootstrap_tiny_input_has_no_interval() {
+    let dir = TempDir::new("bootstrap-tiny");
+    let file = dir.write("values.csv", REGRESSION_CSV);
+
+    // Under Poisson sampling, some of 100 replicates of 4 samples draw exactly one sample, on
+    // which a correlation has no value.
+    let args = regression_args(&file, &["--bootstrap", "100", "--format", "json"]);
+    let output = run(args);
+    let map = parse_json(&output);
+    let pearson = bootstrap_entry(&map, "pearson_corrcoef");
+
+    assert_eq!(pearson["value"].as_f64(), Some(0.984_869_618_448_27));
+    assert!(pearson["quantiles"].is_null());
+    assert!(stderr(&output).contains("pearson_corrcoef has null mean, std, quantiles"));
+    assert!(bootstrap_entry(&map, "mean_absolute_error")["mean"].is_number());
+}
+
+#[test]
+fn regression_bootstrap_option_errors() {
+    let dir = TempDir::new("bootstrap-errors");
+    let file = dir.write("values.csv", REGRESSION_CSV);
+    let cases: [(&[&str], &[&str]); 8] = [
+        (&["--bootstrap", "0"], &["--bootstrap", "'0'", "positive"]),
+        (&["--bootstrap", "-3"], &["--bootstrap", "'-3'", "positive"]),
+        (&["--quantiles", "0.1"], &["--quantiles", "--bootstrap N"]),
+        (&["--seed", "1"], &["--seed", "--bootstrap N"]),
+        (
+            &["--sampling-strategy", "multinomial"],
+            &["--sampling-strategy", "--bootstrap N"],
+        ),
+        (
+            &["--bootstrap", "5", "--quantiles", "0.5,1.5"],
+            &["--quantiles", "1.5", "outside [0, 1]"],
+        ),
+        (
+            &["--bootstrap", "5", "--quantiles", "-0.1"],
+            &["--quantiles", "-0.1", "outside [0, 1]"],
+        ),
+        (
+            &["--bootstrap", "5", "--quantiles", "nan"],
+            &["--quantiles", "NaN", "not a finite number"],
+        ),
+    ];
+
+    for (extra, fragments) in cases {
+        assert_input_error(&run(regression_args(&file, extra)), fragments);
+    }
+}

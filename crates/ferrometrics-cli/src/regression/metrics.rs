@@ -52,8 +52,11 @@ impl RegressionOptions {
     }
 }
 
-/// A metric's value as a function of `(preds, target)`.
-type Kernel = Box<dyn Fn(ArrayView1<'_, f64>, ArrayView1<'_, f64>) -> ferrometrics::Result<f64>>;
+/// A metric's value as a function of `(preds, target)`, shared by the threads that evaluate the
+/// bootstrap replicates.
+pub(super) type Kernel = Box<
+    dyn Fn(ArrayView1<'_, f64>, ArrayView1<'_, f64>) -> ferrometrics::Result<f64> + Send + Sync,
+>;
 
 /// The action of the report on one metric.
 pub(super) enum Plan {
@@ -76,7 +79,10 @@ impl RegressionMetric {
     fn compute(
         name: &'static str,
         higher_is_better: Option<bool>,
-        kernel: impl Fn(ArrayView1<'_, f64>, ArrayView1<'_, f64>) -> ferrometrics::Result<f64> + 'static,
+        kernel: impl Fn(ArrayView1<'_, f64>, ArrayView1<'_, f64>) -> ferrometrics::Result<f64>
+            + Send
+            + Sync
+            + 'static,
     ) -> Self {
         Self {
             name,
@@ -93,12 +99,23 @@ impl RegressionMetric {
         }
     }
 
+    /// Returns the function that computes the metric, or `None` if the metric is skipped.
+    pub(super) fn kernel(&self) -> Option<&Kernel> {
+        match &self.plan {
+            Plan::Compute(kernel) => Some(kernel),
+            Plan::Skip(_) => None,
+        }
+    }
+
     /// Computes the metric if the domain check found nothing, and skips it otherwise.
     fn checked(
         name: &'static str,
         higher_is_better: Option<bool>,
         violation: Option<String>,
-        kernel: impl Fn(ArrayView1<'_, f64>, ArrayView1<'_, f64>) -> ferrometrics::Result<f64> + 'static,
+        kernel: impl Fn(ArrayView1<'_, f64>, ArrayView1<'_, f64>) -> ferrometrics::Result<f64>
+            + Send
+            + Sync
+            + 'static,
     ) -> Self {
         match violation {
             Some(reason) => Self::skip(name, higher_is_better, reason),

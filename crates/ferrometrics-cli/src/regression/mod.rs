@@ -1,12 +1,15 @@
 //! The `regression` subcommand: read the predicted and true values, compute every applicable
 //! regression metric and format the report.
 
+mod bootstrap;
+mod bootstrap_output;
 mod metrics;
 
 use std::path::Path;
 
 use ndarray::Array1;
 
+use self::bootstrap::{bootstrap, BootstrapPlan};
 use self::metrics::{evaluate, report_metrics, RegressionOptions};
 use crate::cli::{Format, RegressionArgs};
 use crate::clustering::{csv_delimiter, Printout};
@@ -14,6 +17,7 @@ use crate::error::CliError;
 use crate::input::{csv_reader, npy_reader};
 use crate::output;
 use crate::progress;
+use crate::report::MetricResult;
 
 /// The position of sample `i` in the input files, named in the reasons of skipped metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,29 +49,51 @@ struct Inputs {
 /// Runs the subcommand and returns what to print.
 pub fn run(args: &RegressionArgs) -> Result<Printout, CliError> {
     let options = RegressionOptions::from_args(args)?;
+    let bootstrap_plan = BootstrapPlan::from_args(args)?;
     let delimiter = csv_delimiter(args.delimiter)?;
     let inputs = read_inputs(args, delimiter)?;
     let n = inputs.preds.len();
-    let header = format!("regression metrics of {}; n = {n}", inputs.origin);
+    let mut header = format!("regression metrics of {}; n = {n}", inputs.origin);
 
     let (preds, target) = (inputs.preds.view(), inputs.target.view());
     let metrics = report_metrics(preds, target, inputs.locator, &options);
-    // NOTE: a `--bootstrap N` option would evaluate the same `metrics` on resampled inputs, since
-    // each one is a pure function of (preds, target), and add the quantiles to each result.
     let bar = progress::metrics_bar(n);
     let results = evaluate(&metrics, preds, target, &bar);
 
+    let Some(plan) = bootstrap_plan else {
+        return Ok(printout(args.format, &header, &results));
+    };
+    let bar = progress::metrics_bar(n.saturating_mul(plan.replicates));
+    let report = bootstrap(&metrics, &results, preds, target, &plan, &bar);
+    header.push_str(&format!("; {}", plan.describe(report.empty_replicates)));
     let printout = match args.format {
         Format::Table => Printout {
-            stdout: output::render_table(&header, &results),
+            stdout: bootstrap_output::render_table(&header, &results, &report),
+            warnings: Vec::new(),
+        },
+        Format::Json => {
+            let mut warnings = output::json_null_reasons(&results);
+            warnings.extend(bootstrap_output::json_null_reasons(&results, &report));
+            Printout {
+                stdout: bootstrap_output::render_json(&results, &report),
+                warnings,
+            }
+        }
+    };
+    Ok(printout)
+}
+
+fn printout(format: Format, header: &str, results: &[MetricResult]) -> Printout {
+    match format {
+        Format::Table => Printout {
+            stdout: output::render_table(header, results),
             warnings: Vec::new(),
         },
         Format::Json => Printout {
-            stdout: output::render_json(&results),
-            warnings: output::json_null_reasons(&results),
+            stdout: output::render_json(results),
+            warnings: output::json_null_reasons(results),
         },
-    };
-    Ok(printout)
+    }
 }
 
 fn read_inputs(args: &RegressionArgs, delimiter: u8) -> Result<Inputs, CliError> {

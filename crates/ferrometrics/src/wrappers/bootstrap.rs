@@ -494,6 +494,52 @@ fn poisson_indices(rng: &mut SplitMix64, samples: usize) -> Vec<usize> {
 /// The largest Poisson count that [`poisson_indices`] handles without a loop.
 const UNROLLED_COUNT: usize = 6;
 
+/// The statistics of one metric's replicate values that [`BootStrapper`] reports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplicateSummary {
+    /// Mean of the values.
+    pub mean: f64,
+    /// Standard deviation with one delta degree of freedom, NaN for one value.
+    pub std: f64,
+    /// One quantile per requested level, in the order of the levels.
+    pub quantiles: Vec<f64>,
+}
+
+/// Computes the `mean`, `std` and quantiles at `levels` of replicate values exactly as
+/// [`BootStrapper::compute`] does, for callers that evaluate their own replicates on the draws
+/// of [`bootstrap_indices`].
+///
+/// Quantiles use numpy's default linear interpolation, and a NaN value makes every quantile
+/// NaN. No values give NaN everywhere. The levels are not validated: pass levels in `[0, 1]`.
+///
+/// # Example
+///
+/// ```
+/// use ferrometrics::wrappers::summarize_replicates;
+///
+/// // numpy.quantile([3, 1, 4, 1, 5], [0.25, 0.5, 1]) is [1, 3, 5].
+/// let summary = summarize_replicates(&[3.0, 1.0, 4.0, 1.0, 5.0], &[0.25, 0.5, 1.0]);
+/// assert_eq!(summary.mean, 2.8);
+/// assert_eq!(summary.quantiles, [1.0, 3.0, 5.0]);
+/// ```
+pub fn summarize_replicates(values: &[f64], levels: &[f64]) -> ReplicateSummary {
+    if values.is_empty() {
+        return ReplicateSummary {
+            mean: f64::NAN,
+            std: f64::NAN,
+            quantiles: vec![f64::NAN; levels.len()],
+        };
+    }
+    ReplicateSummary {
+        mean: mean_of(values),
+        std: std_of(values),
+        quantiles: levels
+            .iter()
+            .map(|&level| quantile_of(values, level))
+            .collect(),
+    }
+}
+
 /// Applies `statistic` to each element's column of replicate values along the first axis of
 /// `raw`, returning a scalar for 0-d base values.
 fn per_element(raw: &ArrayD<f64>, statistic: impl Fn(&[f64]) -> f64) -> Value {

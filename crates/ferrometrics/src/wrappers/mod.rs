@@ -30,7 +30,8 @@ mod running;
 mod tracker;
 
 pub use bootstrap::{
-    bootstrap_indices, BootStrapper, BootstrapOptions, Quantile, SamplingStrategy,
+    bootstrap_indices, summarize_replicates, BootStrapper, BootstrapOptions, Quantile,
+    ReplicateSummary, SamplingStrategy,
 };
 pub use classwise::ClasswiseWrapper;
 pub use minmax::MinMaxMetric;
