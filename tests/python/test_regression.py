@@ -758,3 +758,20 @@ def test_class_facts_match_native(factory, first, second):
 def test_crps_wrong_shape_names_preds():
     with pytest.raises(ValueError, match="preds"):
         functional.continuous_ranked_probability_score([0.0, 2.0], [1.0, 3.0])
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda n: regression.MeanSquaredError(num_outputs=n),
+        lambda n: regression.MeanAbsoluteError(num_outputs=n),
+        lambda n: regression.PearsonCorrCoef(num_outputs=n),
+        lambda n: regression.SpearmanCorrCoef(num_outputs=n),
+        lambda n: regression.LogCoshError(num_outputs=n),
+        lambda n: functional.mean_squared_error(np.ones((2, 2)), np.ones((2, 2)), num_outputs=n),
+    ],
+)
+@pytest.mark.parametrize("num_outputs", [2**24 + 1, 10**9, 2**62])
+def test_huge_num_outputs_raises_instead_of_allocating(make, num_outputs):
+    with pytest.raises(ValueError, match=f"num_outputs.*{num_outputs}"):
+        make(num_outputs)

@@ -17,12 +17,26 @@ pub(crate) enum Layout {
     Flatten,
 }
 
-/// Checks that `num_outputs` is at least 1.
+/// The largest `num_outputs` a metric accepts. The state per output is allocated up front, and
+/// this bound keeps that allocation below a few GiB: a larger value is almost always a wrong
+/// argument, and would abort the process when the allocation fails instead of raising an error.
+pub(crate) const MAX_OUTPUTS: usize = 1 << 24;
+
+/// Checks that `num_outputs` is at least 1 and at most [`MAX_OUTPUTS`].
 pub(crate) fn check_num_outputs(num_outputs: usize) -> Result<()> {
     if num_outputs == 0 {
         return Err(Error::invalid_argument(
             "num_outputs",
             "0 outputs requested; pass 1 for inputs of shape (N,) or d for shape (N, d)",
+        ));
+    }
+    if num_outputs > MAX_OUTPUTS {
+        return Err(Error::invalid_argument(
+            "num_outputs",
+            format!(
+                "{num_outputs} outputs requested, more than the {MAX_OUTPUTS} supported; pass the \
+                 size of the last axis of inputs of shape (N, d)"
+            ),
         ));
     }
     Ok(())

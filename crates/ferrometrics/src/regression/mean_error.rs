@@ -191,7 +191,7 @@ impl<F: Real> MeanSquaredError<F> {
     ///
     /// # Errors
     ///
-    /// Returns [`Error::InvalidArgument`] naming `num_outputs` if it is 0.
+    /// Returns [`Error::InvalidArgument`] naming `num_outputs` if it is 0 or above 2^24.
     pub fn new(squared: bool, num_outputs: usize) -> Result<Self> {
         check_num_outputs(num_outputs)?;
         Ok(Self {
@@ -310,7 +310,7 @@ impl<F: Real> MeanAbsoluteError<F> {
     ///
     /// # Errors
     ///
-    /// Returns [`Error::InvalidArgument`] naming `num_outputs` if it is 0.
+    /// Returns [`Error::InvalidArgument`] naming `num_outputs` if it is 0 or above 2^24.
     pub fn new(num_outputs: usize) -> Result<Self> {
         check_num_outputs(num_outputs)?;
         Ok(Self {
@@ -540,7 +540,7 @@ impl<F: Real> LogCoshError<F> {
     ///
     /// # Errors
     ///
-    /// Returns [`Error::InvalidArgument`] naming `num_outputs` if it is 0.
+    /// Returns [`Error::InvalidArgument`] naming `num_outputs` if it is 0 or above 2^24.
     pub fn new(num_outputs: usize) -> Result<Self> {
         check_num_outputs(num_outputs)?;
         Ok(Self {

@@ -626,7 +626,7 @@ impl<F: Real> RelativeSquaredError<F> {
     ///
     /// # Errors
     ///
-    /// Returns [`Error::InvalidArgument`] naming `num_outputs` if it is 0.
+    /// Returns [`Error::InvalidArgument`] naming `num_outputs` if it is 0 or above 2^24.
     pub fn new(num_outputs: usize, squared: bool) -> Result<Self> {
         check_num_outputs(num_outputs)?;
         Ok(Self {
@@ -792,7 +792,7 @@ impl<F: Real> NormalizedRootMeanSquaredError<F> {
     ///
     /// # Errors
     ///
-    /// Returns [`Error::InvalidArgument`] naming `num_outputs` if it is 0.
+    /// Returns [`Error::InvalidArgument`] naming `num_outputs` if it is 0 or above 2^24.
     pub fn new(normalization: Normalization, num_outputs: usize) -> Result<Self> {
         check_num_outputs(num_outputs)?;
         Ok(Self {

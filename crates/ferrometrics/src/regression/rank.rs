@@ -202,7 +202,7 @@ impl<F: Real> SpearmanCorrCoef<F> {
     ///
     /// # Errors
     ///
-    /// Returns [`Error::InvalidArgument`] naming `num_outputs` if it is 0.
+    /// Returns [`Error::InvalidArgument`] naming `num_outputs` if it is 0 or above 2^24.
     pub fn new(num_outputs: usize) -> Result<Self> {
         check_num_outputs(num_outputs)?;
         Ok(Self {
@@ -643,7 +643,7 @@ impl<F: Real> KendallRankCorrCoef<F> {
     ///
     /// # Errors
     ///
-    /// Returns [`Error::InvalidArgument`] naming `num_outputs` if it is 0.
+    /// Returns [`Error::InvalidArgument`] naming `num_outputs` if it is 0 or above 2^24.
     pub fn new(
         variant: KendallVariant,
         t_test: bool,

@@ -1712,6 +1712,28 @@ fn new_zero_outputs_rejected() {
 }
 
 #[test]
+fn new_huge_num_outputs_rejected_before_allocating() {
+    let huge = [(1 << 24) + 1, 1_000_000_000, 1 << 62];
+    for num_outputs in huge {
+        let errors = [
+            PearsonCorrCoef::<f64>::new(num_outputs).unwrap_err(),
+            SpearmanCorrCoef::<f64>::new(num_outputs).unwrap_err(),
+            MeanSquaredError::<f64>::new(true, num_outputs).unwrap_err(),
+            MeanAbsoluteError::<f64>::new(num_outputs).unwrap_err(),
+            LogCoshError::<f64>::new(num_outputs).unwrap_err(),
+        ];
+        for error in errors {
+            assert!(
+                matches!(&error, Error::InvalidArgument { argument, message }
+                    if argument == "num_outputs" && message.contains(&num_outputs.to_string())),
+                "{error}"
+            );
+        }
+    }
+    assert!(PearsonCorrCoef::<f64>::new(1 << 10).is_ok());
+}
+
+#[test]
 fn update_length_mismatch_rejected() {
     let mut metric = PearsonCorrCoef::<f64>::default();
     let error = metric
