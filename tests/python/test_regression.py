@@ -775,3 +775,19 @@ def test_crps_wrong_shape_names_preds():
 def test_huge_num_outputs_raises_instead_of_allocating(make, num_outputs):
     with pytest.raises(ValueError, match=f"num_outputs.*{num_outputs}"):
         make(num_outputs)
+
+
+def test_spearman_equals_scipy_bit_for_bit():
+    rng = np.random.default_rng(11)
+    cases = [
+        (np.array([1.0, 2.0, 3.0, 4.0]), np.array([1.5, 2.0, 2.5, 5.0])),
+        (np.arange(5.0), np.arange(5.0)[::-1].copy()),
+    ]
+    cases += [(np.arange(5.0), np.array(perm, dtype=float))
+              for perm in itertools.permutations(range(5))]
+    for n in (7, 50, 333):
+        cases.append((rng.integers(0, 5, n).astype(float), rng.integers(0, 9, n).astype(float)))
+        cases.append((rng.normal(size=n), rng.normal(size=n)))
+    for preds, target in cases:
+        assert functional.spearman_corrcoef(preds, target) == stats.spearmanr(preds, target)[0]
+

@@ -1258,6 +1258,37 @@ fn spearman_matches_scipy() {
 }
 
 #[test]
+fn spearman_rounds_as_scipy() {
+    // scipy.stats.spearmanr([1, 2, 3, 4], [1.5, 2, 2.5, 5])[0] == 1.0
+    let rho = scalar(
+        spearman_corrcoef(
+            d1(&[1.0, 2.0, 3.0, 4.0]).view(),
+            d1(&[1.5, 2.0, 2.5, 5.0]).view(),
+        )
+        .unwrap(),
+    );
+    assert_eq!(rho, 1.0);
+    // scipy.stats.spearmanr([0, 1, 2, 3, 4], [4, 3, 2, 1, 0])[0] == -0.9999999999999999
+    let rho = scalar(
+        spearman_corrcoef(
+            d1(&[0.0, 1.0, 2.0, 3.0, 4.0]).view(),
+            d1(&[4.0, 3.0, 2.0, 1.0, 0.0]).view(),
+        )
+        .unwrap(),
+    );
+    assert_eq!(rho, -0.999_999_999_999_999_9);
+    // scipy.stats.spearmanr([1, 2, 3, 4], [2, 1, 4, 3])[0] == 0.6000000000000001
+    let rho = scalar(
+        spearman_corrcoef(
+            d1(&[1.0, 2.0, 3.0, 4.0]).view(),
+            d1(&[2.0, 1.0, 4.0, 3.0]).view(),
+        )
+        .unwrap(),
+    );
+    assert_eq!(rho, 0.600_000_000_000_000_1);
+}
+
+#[test]
 fn spearman_multioutput_per_column() {
     let rho = array(spearman_corrcoef(p2().view(), t2().view()).unwrap());
     let first = scalar(spearman_corrcoef(d1(&X).view(), d1(&Y).view()).unwrap());
