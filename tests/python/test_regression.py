@@ -791,3 +791,30 @@ def test_spearman_equals_scipy_bit_for_bit():
     for preds, target in cases:
         assert functional.spearman_corrcoef(preds, target) == stats.spearmanr(preds, target)[0]
 
+
+def test_reduction_none_means_one_value_per_row():
+    rng = np.random.default_rng(5)
+    preds, target = rng.random((4, 3)), rng.random((4, 3))
+    per_row = functional.cosine_similarity(preds, target, reduction="none")
+    assert np.asarray(per_row).shape == (4,)
+    close(functional.cosine_similarity(preds, target, reduction=None), per_row)
+    metric = regression.CosineSimilarity(reduction=None)
+    metric.update(preds, target)
+    close(metric.compute(), per_row)
+    for name in ("kl_divergence", "jensen_shannon_divergence"):
+        divergence = getattr(functional, name)
+        close(divergence(preds, target, reduction=None),
+              divergence(preds, target, reduction="none"))
+
+
+def test_explicit_none_for_a_string_option_raises():
+    preds, target = np.array([1.0, 2.0, 4.0]), np.array([1.0, 3.0, 2.0])
+    with pytest.raises(TypeError, match="`multioutput`.*None"):
+        functional.r2_score(preds, target, multioutput=None)
+    with pytest.raises(TypeError, match="`multioutput`.*None"):
+        regression.ExplainedVariance(multioutput=None)
+    with pytest.raises(TypeError, match="`alternative`.*None"):
+        functional.kendall_rank_corrcoef(preds, target, t_test=True, alternative=None)
+    # Without the test the alternative is unused, and TorchMetrics accepts None there.
+    close(functional.kendall_rank_corrcoef(preds, target, alternative=None),
+          stats.kendalltau(preds, target)[0])
