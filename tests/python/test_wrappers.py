@@ -14,6 +14,7 @@ from ferrometrics import MetricCollection
 from ferrometrics.aggregation import CatMetric, MeanMetric, RunningMean, SumMetric
 from ferrometrics.clustering import AdjustedRandScore, RandScore
 from ferrometrics.detection import MeanAveragePrecision
+from ferrometrics.regression import MeanSquaredError
 from ferrometrics.wrappers import (
     BootStrapper,
     ClasswiseWrapper,
@@ -504,6 +505,13 @@ def test_classwise_labels_and_mismatch():
         metric.compute()
     with pytest.raises(ValueError, match="`labels`"):
         ClasswiseWrapper(CatMetric(), labels="horse")
+
+
+def test_classwise_repeated_labels_rejected():
+    with pytest.raises(ValueError, match="`labels`: 'a' is given twice"):
+        ClasswiseWrapper(MeanSquaredError(num_outputs=2), labels=["a", "a"])
+    with pytest.raises(ValueError, match="`labels`: 'b' is given twice"):
+        ClasswiseWrapper(CatMetric(), labels=["a", "b", "c", "b"])
 
 
 def test_classwise_forward_history_and_collection():
