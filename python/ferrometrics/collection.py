@@ -63,19 +63,25 @@ class MetricCollection:
                     "invalid value for `additional_metrics`: pass further metrics inside the "
                     "dict, because metrics after a dict have no names"
                 )
-            for name in sorted(metrics):
-                self._add_member(name, metrics[name])
+            named = [(name, metrics[name]) for name in sorted(metrics)]
         elif isinstance(metrics, Sequence):
-            for metric in [*metrics, *additional_metrics]:
-                self._add_member(type(metric).__name__, metric)
+            named = [(type(metric).__name__, metric) for metric in [*metrics, *additional_metrics]]
         else:
             raise ValueError(
                 "invalid value for `metrics`: expected a metric, a sequence of metrics or a dict "
                 f"of metrics, got {type(metrics).__name__}"
             )
+        # Every name is checked before the first is added, so that a rejected call leaves the
+        # collection as it was.
+        taken = set(self._members)
+        for name, metric in named:
+            self._check_member(name, metric, taken)
+            taken.add(name)
+        for name, metric in named:
+            self._members[name] = metric
         self._build_groups()
 
-    def _add_member(self, name: str, metric: Any) -> None:
+    def _check_member(self, name: str, metric: Any, taken: Any) -> None:
         if not isinstance(metric, Metric):
             raise ValueError(
                 f"invalid value for `metrics`: {name!r} is a {type(metric).__name__}, "
@@ -85,12 +91,11 @@ class MetricCollection:
             raise ValueError(
                 f"invalid value for `metrics`: member names must be non-empty strings, got {name!r}"
             )
-        if name in self._members:
+        if name in taken:
             raise ValueError(
                 f"invalid value for `metrics`: two metrics are named {name!r}; pass a dict to "
                 "give them distinct names"
             )
-        self._members[name] = metric
 
     def _build_groups(self) -> None:
         for metric in self._members.values():

@@ -39,6 +39,20 @@ def test_duplicate_class_names_raise():
         MetricCollection([clustering.RandScore(), clustering.RandScore()])
 
 
+def test_rejected_add_metrics_adds_nothing():
+    collection = MetricCollection([clustering.RandScore()])
+    with pytest.raises(ValueError, match="'RandScore'"):
+        collection.add_metrics([clustering.MutualInfoScore(), clustering.RandScore()])
+    assert collection.keys() == ["RandScore"]
+    with pytest.raises(ValueError, match="'MutualInfoScore'"):
+        collection.add_metrics([clustering.MutualInfoScore(), clustering.MutualInfoScore()])
+    with pytest.raises(ValueError, match="metrics"):
+        collection.add_metrics({"a": clustering.MutualInfoScore(), "b": "accuracy"})
+    assert collection.keys() == ["RandScore"]
+    collection.add_metrics([clustering.MutualInfoScore()])
+    assert collection.keys() == ["RandScore", "MutualInfoScore"]
+
+
 def test_non_metric_member_raises():
     with pytest.raises(ValueError, match="metrics"):
         MetricCollection([clustering.RandScore(), "accuracy"])
