@@ -818,3 +818,23 @@ def test_explicit_none_for_a_string_option_raises():
     # Without the test the alternative is unused, and TorchMetrics accepts None there.
     close(functional.kendall_rank_corrcoef(preds, target, alternative=None),
           stats.kendalltau(preds, target)[0])
+
+
+@pytest.mark.parametrize("scale", [1e300, 1e200, 1e155, 1e-155, 1e-160, 1e-170, 1e-300])
+def test_pearson_at_extreme_magnitudes(scale):
+    rng = np.random.default_rng(3)
+    preds = rng.normal(size=40)
+    target = preds + rng.normal(size=40)
+    expected = stats.pearsonr(preds, target)[0]
+    close(functional.pearson_corrcoef(preds * scale, target), expected)
+    close(functional.pearson_corrcoef(preds, target * scale), expected)
+    close(functional.pearson_corrcoef(np.array([1.0, 2.0, 3.0]) * scale, np.array([1.0, 2.0, 4.0])),
+          stats.pearsonr([1.0, 2.0, 3.0], [1.0, 2.0, 4.0])[0])
+    # Batches of moderate and extreme magnitude merge to the one-pass value.
+    mixed = np.concatenate([preds[:20], preds[20:] * scale])
+    one_pass = functional.pearson_corrcoef(mixed, target)
+    metric = regression.PearsonCorrCoef()
+    for start in range(0, 40, 7):
+        metric.update(mixed[start:start + 7], target[start:start + 7])
+    close(metric.compute(), one_pass)
+    close(one_pass, stats.pearsonr(mixed, target)[0])

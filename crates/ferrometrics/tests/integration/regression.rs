@@ -96,6 +96,31 @@ fn pearson_matches_scipy() {
 }
 
 #[test]
+fn pearson_extreme_magnitudes() {
+    // scipy.stats.pearsonr([1, 2, 3], [1, 2, 4])[0] == 0.9819805060619655, at any scale of x
+    for scale in [1e300, 1e200, 1e155, 1e-160, 1e-170, 1e-300] {
+        let preds = d1(&[scale, 2.0 * scale, 3.0 * scale]);
+        let target = d1(&[1.0, 2.0, 4.0]);
+        let r = scalar(pearson_corrcoef(preds.view(), target.view()).unwrap());
+        assert_close(r, 0.981_980_506_061_965_5, 1e-15);
+        let mut metric = PearsonCorrCoef::<f64>::default();
+        update(&mut metric, &d1(&[1.0]), &d1(&[1.0]));
+        update(
+            &mut metric,
+            &d1(&[2.0 * scale, 3.0 * scale]),
+            &d1(&[2.0, 4.0]),
+        );
+        let one_pass = pearson_corrcoef(
+            d1(&[1.0, 2.0 * scale, 3.0 * scale]).view(),
+            d1(&[1.0, 2.0, 4.0]).view(),
+        );
+        let one_pass = scalar(one_pass.unwrap());
+        assert!(one_pass.is_finite(), "{scale}: {one_pass}");
+        assert_close(scalar(metric.compute().unwrap()), one_pass, 1e-12);
+    }
+}
+
+#[test]
 fn pearson_torchmetrics_example() {
     // TorchMetrics' docs: pearson_corrcoef(tensor([2.5, 0.0, 2, 8]), tensor([3, -0.5, 2, 7]))
     // gives tensor(0.9849).
