@@ -986,6 +986,48 @@ fn divergences_log_prob_reject_nan_and_positive_infinity() {
 }
 
 #[test]
+fn divergences_log_prob_reject_positive_values() {
+    let good = d2(&[&[-1.0, -0.5]]);
+    let bad = d2(&[&[-1.0, 0.25]]);
+    for (p, q, name) in [(&bad, &good, "p"), (&good, &bad, "q")] {
+        let errors = [
+            kl_divergence(p.view(), q.view(), true, Reduction::Sum).unwrap_err(),
+            jensen_shannon_divergence(p.view(), q.view(), true, Reduction::Sum).unwrap_err(),
+        ];
+        for error in errors {
+            assert!(
+                matches!(&error, Error::InvalidInput { argument, message }
+                    if argument == name && message.contains("0.25")),
+                "{error}"
+            );
+        }
+    }
+}
+
+#[test]
+fn divergences_shape_mismatch_names_p_and_q() {
+    let p = d2(&[&[0.5, 0.5], &[0.2, 0.8]]);
+    let q = d2(&[&[0.5, 0.5]]);
+    let error = kl_divergence(p.view(), q.view(), false, Reduction::Sum).unwrap_err();
+    assert!(
+        matches!(&error, Error::LengthMismatch { left, right, .. } if left == "p" && right == "q"),
+        "{error}"
+    );
+    let error = kl_divergence(
+        p.view(),
+        d2(&[&[1.0], &[1.0]]).view(),
+        false,
+        Reduction::Sum,
+    );
+    let error = error.unwrap_err();
+    assert!(
+        matches!(&error, Error::InvalidInput { argument, message }
+            if argument == "q" && message.contains("`p`")),
+        "{error}"
+    );
+}
+
+#[test]
 fn kl_zero_in_q_is_infinite() {
     let kl = scalar(
         kl_divergence(
