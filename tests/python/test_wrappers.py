@@ -91,6 +91,12 @@ def test_bootstrap_quantiles_match_numpy(quantile):
     np.testing.assert_allclose(output["quantile"], expected, rtol=1e-15)
 
 
+@pytest.mark.parametrize("quantile", ["0.5", ["0.1", "0.9"], True, [0.5, None], b"0.5", [], 1.5])
+def test_bootstrap_quantile_must_be_real_levels(quantile):
+    with pytest.raises(ValueError, match="`quantile`"):
+        BootStrapper(MeanMetric(), quantile=quantile)
+
+
 def test_bootstrap_array_output_per_element():
     metric = BootStrapper(CatMetric(), num_bootstraps=5, quantile=[0.5], raw=True, seed=1,
                           sampling_strategy="multinomial")
