@@ -543,7 +543,15 @@ impl<F: Real> Metric for ExplainedVariance<F> {
 }
 
 fn relative_squared_error_of(state: &ResidualMoments, squared: bool) -> Result<f64> {
-    check_not_empty("RelativeSquaredError", state.count())?;
+    // SS_tot of one sample is 0 whatever the target, so the ratio says nothing: it needs 2
+    // samples, as R2 (of which it is 1 - R2) does.
+    let n = state.count();
+    if n < 2 {
+        return Err(Error::not_enough_data(
+            "RelativeSquaredError",
+            format!("the relative squared error needs at least 2 samples, but {n} were seen"),
+        ));
+    }
     let ratios: Vec<f64> = state
         .residual_sum_of_squares()
         .iter()
@@ -576,7 +584,8 @@ fn relative_squared_error_of(state: &ResidualMoments, squared: bool) -> Result<f
 ///
 /// # Errors
 ///
-/// As [`mean_squared_error`](super::mean_squared_error).
+/// As [`mean_squared_error`](super::mean_squared_error), and [`Error::NotEnoughData`] for
+/// fewer than 2 samples, as [`r2_score`].
 pub fn relative_squared_error<F: Real, D: Dimension>(
     preds: ArrayView<'_, F, D>,
     target: ArrayView<'_, F, D>,

@@ -662,6 +662,20 @@ fn r2_one_sample_not_enough_data() {
 }
 
 #[test]
+fn relative_squared_error_one_sample_not_enough_data() {
+    for squared in [true, false] {
+        let error = relative_squared_error(d1(&[1.0]).view(), d1(&[2.0]).view(), squared, 1);
+        assert!(
+            matches!(error, Err(Error::NotEnoughData { .. })),
+            "{error:?}"
+        );
+    }
+    let two = relative_squared_error(d1(&[1.0, 2.0]).view(), d1(&[2.0, 4.0]).view(), true, 1);
+    // 1 - sklearn.metrics.r2_score([2, 4], [1, 2]) == 2.5
+    assert_close(two.unwrap(), 2.5, 1e-15);
+}
+
+#[test]
 fn r2_column_count_change_rejected() {
     let mut metric = R2Score::<f64>::default();
     update(&mut metric, &p2(), &t2());
