@@ -758,3 +758,41 @@ def test_collection_of_wrappers_merges_and_restores():
     restored.load_state_dict(first.state_dict())
     assert restored.compute() == expected
     assert pickle.loads(pickle.dumps(first)).compute() == expected
+
+
+def test_tracker_state_dict_round_trip():
+    tracker = MetricTracker(MeanMetric(), maximize=True)
+    for step in range(3):
+        tracker.increment()
+        tracker.update(_data(step, 10))
+    state = tracker.state_dict()
+    assert sorted(state) == ["0.state", "1.state", "2.state"]
+    restored = MetricTracker(MeanMetric(), maximize=True)
+    restored.load_state_dict(state)
+    assert restored.n_steps == 3
+    np.testing.assert_array_equal(restored.compute_all(), tracker.compute_all())
+    restored.update(_data(9, 4))
+    tracker.update(_data(9, 4))
+    assert restored.compute() == tracker.compute()
+
+    collection = MetricTracker(MetricCollection([RandScore(), AdjustedRandScore()]))
+    collection.increment()
+    collection.update(np.array([0, 0, 1, 1]), np.array([0, 1, 1, 1]))
+    copy = MetricTracker(MetricCollection([RandScore(), AdjustedRandScore()]))
+    copy.load_state_dict(collection.state_dict(prefix="tracker."), strict=False)
+    assert copy.n_steps == 0
+    copy.load_state_dict(collection.state_dict())
+    assert copy.compute() == collection.compute()
+
+
+def test_tracker_load_state_dict_rejects_bad_keys_and_keeps_steps():
+    tracker = MetricTracker(MeanMetric(), maximize=True)
+    tracker.increment()
+    tracker.update(np.array([1.0, 3.0]))
+    state = tracker.state_dict()
+    for bad in ({"x.state": state["0.state"]}, {"1.state": state["0.state"]},
+                {"0.state": b"garbage"}):
+        with pytest.raises(ValueError):
+            tracker.load_state_dict(bad)
+        assert tracker.n_steps == 1
+        assert tracker.compute() == 2.0
