@@ -487,6 +487,29 @@ fn minkowski_torchmetrics_example() {
 }
 
 #[test]
+fn minkowski_large_p_stays_finite() {
+    // For p = 1000 the distance is within 2^(1/1000) of the largest difference; scipy's
+    // distance.minkowski([10, 0], [0, 0], 1000) overflows to inf.
+    let distance = minkowski_distance(d1(&[10.0, 0.0]).view(), d1(&[0.0, 0.0]).view(), 1000.0);
+    assert_eq!(distance.unwrap(), 10.0);
+    // distance.minkowski([0.5, 0.5], [0, 0], 1000) == 0.5 * 2 ** (1 / 1000)
+    let distance = minkowski_distance(d1(&[0.5, 0.5]).view(), d1(&[0.0, 0.0]).view(), 1000.0);
+    assert_close(distance.unwrap(), 0.5 * 2f64.powf(0.001), 1e-15);
+    // Batches of different largest differences merge to the one-pass value.
+    let (preds, target) = (d1(&[3.0, 1e-3, 250.0, 7.5]), d1(&[0.0, 0.0, 0.0, 0.0]));
+    for p in [1.0, 2.0, 3.5, 1000.0] {
+        let one_pass = minkowski_distance(preds.view(), target.view(), p).unwrap();
+        let mut metric = MinkowskiDistance::<f64>::new(p).unwrap();
+        for i in 0..4 {
+            let row = ndarray::s![i..=i];
+            let (x, y) = (preds.slice(row).to_owned(), target.slice(row).to_owned());
+            update(&mut metric, &x.into_dyn(), &y.into_dyn());
+        }
+        assert_close(metric.compute().unwrap(), one_pass, 1e-14);
+    }
+}
+
+#[test]
 fn minkowski_invalid_p_rejected() {
     for p in [0.0, 0.99, f64::NAN, f64::INFINITY, -1.0] {
         let error = MinkowskiDistance::<f64>::new(p).unwrap_err();
