@@ -838,3 +838,19 @@ def test_pearson_at_extreme_magnitudes(scale):
         metric.update(mixed[start:start + 7], target[start:start + 7])
     close(metric.compute(), one_pass)
     close(one_pass, stats.pearsonr(mixed, target)[0])
+
+
+@pytest.mark.parametrize("scale", [1e200, 1e155, 1e-160, 1e-300])
+def test_r2_and_explained_variance_at_extreme_magnitudes(scale):
+    rng = np.random.default_rng(4)
+    target = rng.normal(size=30)
+    preds = target + 0.3 * rng.normal(size=30)
+    close(functional.r2_score(preds * scale, target * scale), metrics.r2_score(target, preds))
+    close(functional.explained_variance(preds * scale, target * scale),
+          metrics.explained_variance_score(target, preds))
+    close(functional.relative_squared_error(preds * scale, target * scale),
+          1 - metrics.r2_score(target, preds))
+    metric = regression.R2Score()
+    for start in range(0, 30, 8):
+        metric.update(preds[start:start + 8] * scale, target[start:start + 8] * scale)
+    close(metric.compute(), metrics.r2_score(target, preds))

@@ -276,6 +276,26 @@ impl Comoments {
         }
     }
 
+    /// Returns the larger of the two scale exponents: 0 unless the data is of extreme magnitude.
+    pub(crate) fn scale_exponent(&self) -> i32 {
+        self.scale_x.max(self.scale_y)
+    }
+
+    /// Returns `M2_x / 2^(2 * exponent)`.
+    pub(crate) fn m2_x_in(&self, exponent: i32) -> f64 {
+        scale_by_power_of_two(self.m2_x, 2 * (self.scale_x - exponent))
+    }
+
+    /// Returns `M2_y / 2^(2 * exponent)`.
+    pub(crate) fn m2_y_in(&self, exponent: i32) -> f64 {
+        scale_by_power_of_two(self.m2_y, 2 * (self.scale_y - exponent))
+    }
+
+    /// Returns `mean(x) / 2^exponent`.
+    pub(crate) fn mean_x_in(&self, exponent: i32) -> f64 {
+        scale_by_power_of_two(self.mean_x(), -exponent)
+    }
+
     pub(crate) fn count(&self) -> u64 {
         self.count
     }
