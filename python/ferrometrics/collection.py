@@ -63,19 +63,25 @@ class MetricCollection:
                     "invalid value for `additional_metrics`: pass further metrics inside the "
                     "dict, because metrics after a dict have no names"
                 )
-            for name in sorted(metrics):
-                self._add_member(name, metrics[name])
+            named = [(name, metrics[name]) for name in sorted(metrics)]
         elif isinstance(metrics, Sequence):
-            for metric in [*metrics, *additional_metrics]:
-                self._add_member(type(metric).__name__, metric)
+            named = [(type(metric).__name__, metric) for metric in [*metrics, *additional_metrics]]
         else:
             raise ValueError(
                 "invalid value for `metrics`: expected a metric, a sequence of metrics or a dict "
                 f"of metrics, got {type(metrics).__name__}"
             )
+        # Every name is checked before the first is added, so that a rejected call leaves the
+        # collection as it was.
+        taken = set(self._members)
+        for name, metric in named:
+            self._check_member(name, metric, taken)
+            taken.add(name)
+        for name, metric in named:
+            self._members[name] = metric
         self._build_groups()
 
-    def _add_member(self, name: str, metric: Any) -> None:
+    def _check_member(self, name: str, metric: Any, taken: Any) -> None:
         if not isinstance(metric, Metric):
             raise ValueError(
                 f"invalid value for `metrics`: {name!r} is a {type(metric).__name__}, "
@@ -85,12 +91,11 @@ class MetricCollection:
             raise ValueError(
                 f"invalid value for `metrics`: member names must be non-empty strings, got {name!r}"
             )
-        if name in self._members:
+        if name in taken:
             raise ValueError(
                 f"invalid value for `metrics`: two metrics are named {name!r}; pass a dict to "
                 "give them distinct names"
             )
-        self._members[name] = metric
 
     def _build_groups(self) -> None:
         for metric in self._members.values():
@@ -201,12 +206,18 @@ class MetricCollection:
         merged = {}
         for name, metric in self._members.items():
             # A member of a compute group reads its leader's state, so only the members that
-            # own a state merge, and each reads the state that its counterpart reads.
-            # NOTE: merging a collection with compute groups into one without them raises
-            # ValueError and changes nothing, because a grouped member's state lives in a
-            # metric of another class.
+            # own a state merge, and each reads the state that its counterpart reads. A member
+            # that owns its state here but reads a leader's state of another class there cannot
+            # merge it, so those layouts are rejected before any state changes.
             if metric._state_owner is not None:
                 continue
+            owner = incoming._members[name]._state_owner
+            if owner is not None and type(owner) is not type(metric):
+                raise ValueError(
+                    f"cannot merge a collection whose member {name!r} reads the state of "
+                    f"{type(owner).__name__} through a compute group into one where it has its "
+                    "own state; build both collections with the same compute_groups"
+                )
             native = metric._native.clone()
             native.merge(incoming._members[name]._state_native())
             merged[name] = native
@@ -229,14 +240,34 @@ class MetricCollection:
         return destination
 
     def load_state_dict(self, state_dict: Dict[str, Any], strict: bool = True) -> None:
-        """Replace every member's state with the one stored under its name."""
+        """Replace every member's state with the one stored under its name.
+
+        Only the members that own a state load (in a compute group, its first member), and
+        every one is loaded before any state changes, so a rejected dict leaves the collection
+        as it was. A dict saved with ``compute_groups=True`` holds each group's shared state
+        under every member, so it loads only into a collection with the same groups.
+        """
+        loaded = {}
         for name, metric in self._members.items():
+            if metric._state_owner is not None:
+                continue
             member_state = {
                 key[len(name) + 1:]: value
                 for key, value in state_dict.items()
                 if key.startswith(f"{name}.")
             }
-            metric.load_state_dict(member_state, strict=strict)
+            trial = copy.deepcopy(metric)
+            try:
+                trial.load_state_dict(member_state, strict=strict)
+            except ValueError as error:
+                raise ValueError(
+                    f"cannot load the state of member {name!r}: {error}. If the dict comes "
+                    "from a collection with other compute_groups, build this one with the same "
+                    "compute_groups"
+                ) from error
+            loaded[name] = trial._native
+        for name, native in loaded.items():
+            self._members[name]._native = native
 
     def keys(self, keep_base: bool = False) -> List[str]:
         """Return the member names, with the prefix and postfix unless ``keep_base``."""

@@ -39,6 +39,20 @@ def test_duplicate_class_names_raise():
         MetricCollection([clustering.RandScore(), clustering.RandScore()])
 
 
+def test_rejected_add_metrics_adds_nothing():
+    collection = MetricCollection([clustering.RandScore()])
+    with pytest.raises(ValueError, match="'RandScore'"):
+        collection.add_metrics([clustering.MutualInfoScore(), clustering.RandScore()])
+    assert collection.keys() == ["RandScore"]
+    with pytest.raises(ValueError, match="'MutualInfoScore'"):
+        collection.add_metrics([clustering.MutualInfoScore(), clustering.MutualInfoScore()])
+    with pytest.raises(ValueError, match="metrics"):
+        collection.add_metrics({"a": clustering.MutualInfoScore(), "b": "accuracy"})
+    assert collection.keys() == ["RandScore"]
+    collection.add_metrics([clustering.MutualInfoScore()])
+    assert collection.keys() == ["RandScore", "MutualInfoScore"]
+
+
 def test_non_metric_member_raises():
     with pytest.raises(ValueError, match="metrics"):
         MetricCollection([clustering.RandScore(), "accuracy"])
@@ -236,7 +250,7 @@ def test_merge_state_grouped_into_ungrouped_raises():
     ours = extrinsic_collection(compute_groups=False)
     theirs = extrinsic_collection(compute_groups=True)
     theirs.update(PREDS, TARGET)
-    with pytest.raises(ValueError, match="cannot merge"):
+    with pytest.raises(ValueError, match="cannot merge.*compute_groups"):
         ours.merge_state(theirs)
     assert not any(metric.update_called for metric in ours.values())
 
@@ -253,3 +267,27 @@ def test_float64_batch_after_float32_batch():
     assert_close(result["SilhouetteScore"], expected)
     with pytest.raises(ValueError, match="does not fit the float32 precision"):
         collection.update(np.array([[1e300, 0.0], [0.0, 1.0]]), np.array([0, 1]))
+
+
+def test_load_state_dict_across_compute_groups():
+    grouped = extrinsic_collection(compute_groups=True)
+    grouped.update(PREDS, TARGET)
+    ungrouped = extrinsic_collection(compute_groups=False)
+    ungrouped.update(PREDS, TARGET)
+    expected = ungrouped.compute()
+
+    # An ungrouped dict holds every member's own state, so it loads into groups.
+    target = extrinsic_collection(compute_groups=True)
+    target.load_state_dict(ungrouped.state_dict())
+    assert target.compute() == expected
+    target = extrinsic_collection(compute_groups=True)
+    target.load_state_dict(grouped.state_dict())
+    assert target.compute() == expected
+
+    # A grouped dict holds the leader's state under every member.
+    target = extrinsic_collection(compute_groups=False)
+    target.update(PREDS[:4], TARGET[:4])
+    before = target.compute()
+    with pytest.raises(ValueError, match="'MutualInfoScore'.*compute_groups"):
+        target.load_state_dict(grouped.state_dict())
+    assert target.compute() == before

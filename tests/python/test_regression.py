@@ -758,3 +758,99 @@ def test_class_facts_match_native(factory, first, second):
 def test_crps_wrong_shape_names_preds():
     with pytest.raises(ValueError, match="preds"):
         functional.continuous_ranked_probability_score([0.0, 2.0], [1.0, 3.0])
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda n: regression.MeanSquaredError(num_outputs=n),
+        lambda n: regression.MeanAbsoluteError(num_outputs=n),
+        lambda n: regression.PearsonCorrCoef(num_outputs=n),
+        lambda n: regression.SpearmanCorrCoef(num_outputs=n),
+        lambda n: regression.LogCoshError(num_outputs=n),
+        lambda n: functional.mean_squared_error(np.ones((2, 2)), np.ones((2, 2)), num_outputs=n),
+    ],
+)
+@pytest.mark.parametrize("num_outputs", [2**24 + 1, 10**9, 2**62])
+def test_huge_num_outputs_raises_instead_of_allocating(make, num_outputs):
+    with pytest.raises(ValueError, match=f"num_outputs.*{num_outputs}"):
+        make(num_outputs)
+
+
+def test_spearman_equals_scipy_bit_for_bit():
+    rng = np.random.default_rng(11)
+    cases = [
+        (np.array([1.0, 2.0, 3.0, 4.0]), np.array([1.5, 2.0, 2.5, 5.0])),
+        (np.arange(5.0), np.arange(5.0)[::-1].copy()),
+    ]
+    cases += [(np.arange(5.0), np.array(perm, dtype=float))
+              for perm in itertools.permutations(range(5))]
+    for n in (7, 50, 333):
+        cases.append((rng.integers(0, 5, n).astype(float), rng.integers(0, 9, n).astype(float)))
+        cases.append((rng.normal(size=n), rng.normal(size=n)))
+    for preds, target in cases:
+        assert functional.spearman_corrcoef(preds, target) == stats.spearmanr(preds, target)[0]
+
+
+def test_reduction_none_means_one_value_per_row():
+    rng = np.random.default_rng(5)
+    preds, target = rng.random((4, 3)), rng.random((4, 3))
+    per_row = functional.cosine_similarity(preds, target, reduction="none")
+    assert np.asarray(per_row).shape == (4,)
+    close(functional.cosine_similarity(preds, target, reduction=None), per_row)
+    metric = regression.CosineSimilarity(reduction=None)
+    metric.update(preds, target)
+    close(metric.compute(), per_row)
+    for name in ("kl_divergence", "jensen_shannon_divergence"):
+        divergence = getattr(functional, name)
+        close(divergence(preds, target, reduction=None),
+              divergence(preds, target, reduction="none"))
+
+
+def test_explicit_none_for_a_string_option_raises():
+    preds, target = np.array([1.0, 2.0, 4.0]), np.array([1.0, 3.0, 2.0])
+    with pytest.raises(TypeError, match="`multioutput`.*None"):
+        functional.r2_score(preds, target, multioutput=None)
+    with pytest.raises(TypeError, match="`multioutput`.*None"):
+        regression.ExplainedVariance(multioutput=None)
+    with pytest.raises(TypeError, match="`alternative`.*None"):
+        functional.kendall_rank_corrcoef(preds, target, t_test=True, alternative=None)
+    # Without the test the alternative is unused, and TorchMetrics accepts None there.
+    close(functional.kendall_rank_corrcoef(preds, target, alternative=None),
+          stats.kendalltau(preds, target)[0])
+
+
+@pytest.mark.parametrize("scale", [1e300, 1e200, 1e155, 1e-155, 1e-160, 1e-170, 1e-300])
+def test_pearson_at_extreme_magnitudes(scale):
+    rng = np.random.default_rng(3)
+    preds = rng.normal(size=40)
+    target = preds + rng.normal(size=40)
+    expected = stats.pearsonr(preds, target)[0]
+    close(functional.pearson_corrcoef(preds * scale, target), expected)
+    close(functional.pearson_corrcoef(preds, target * scale), expected)
+    close(functional.pearson_corrcoef(np.array([1.0, 2.0, 3.0]) * scale, np.array([1.0, 2.0, 4.0])),
+          stats.pearsonr([1.0, 2.0, 3.0], [1.0, 2.0, 4.0])[0])
+    # Batches of moderate and extreme magnitude merge to the one-pass value.
+    mixed = np.concatenate([preds[:20], preds[20:] * scale])
+    one_pass = functional.pearson_corrcoef(mixed, target)
+    metric = regression.PearsonCorrCoef()
+    for start in range(0, 40, 7):
+        metric.update(mixed[start:start + 7], target[start:start + 7])
+    close(metric.compute(), one_pass)
+    close(one_pass, stats.pearsonr(mixed, target)[0])
+
+
+@pytest.mark.parametrize("scale", [1e200, 1e155, 1e-160, 1e-300])
+def test_r2_and_explained_variance_at_extreme_magnitudes(scale):
+    rng = np.random.default_rng(4)
+    target = rng.normal(size=30)
+    preds = target + 0.3 * rng.normal(size=30)
+    close(functional.r2_score(preds * scale, target * scale), metrics.r2_score(target, preds))
+    close(functional.explained_variance(preds * scale, target * scale),
+          metrics.explained_variance_score(target, preds))
+    close(functional.relative_squared_error(preds * scale, target * scale),
+          1 - metrics.r2_score(target, preds))
+    metric = regression.R2Score()
+    for start in range(0, 30, 8):
+        metric.update(preds[start:start + 8] * scale, target[start:start + 8] * scale)
+    close(metric.compute(), metrics.r2_score(target, preds))

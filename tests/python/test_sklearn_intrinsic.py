@@ -154,3 +154,14 @@ def test_float64_overflow_after_float32_batch(cls):
         with pytest.raises(ValueError, match="does not fit the float32 precision.*float64"):
             metric.update(wide, np.array([0, 1]))
     assert metric.update_count == 1
+
+
+@pytest.mark.parametrize("scale", [2.0**1000, 1e200, 1e-200, 2.0**-1000])
+def test_silhouette_at_extreme_magnitudes(scale):
+    data, labels = blobs(40, 3, 2, 5)
+    expected = sk.silhouette_score(data, labels)
+    assert_close(functional.silhouette_score(data * scale, labels), expected, rel=1e-12)
+    # Values of +-1e308: their difference overflows, yet the clusters are well defined.
+    huge = np.array([[1e308], [-1e308], [1e308], [-1e308]])
+    assert functional.silhouette_score(huge, np.array([0, 1, 0, 1])) == 1.0
+    assert_close(functional.silhouette_score(huge, np.array([0, 1, 1, 0])), -0.5, rel=1e-15)

@@ -14,6 +14,7 @@ from ferrometrics import MetricCollection
 from ferrometrics.aggregation import CatMetric, MeanMetric, RunningMean, SumMetric
 from ferrometrics.clustering import AdjustedRandScore, RandScore
 from ferrometrics.detection import MeanAveragePrecision
+from ferrometrics.regression import MeanSquaredError
 from ferrometrics.wrappers import (
     BootStrapper,
     ClasswiseWrapper,
@@ -88,6 +89,12 @@ def test_bootstrap_quantiles_match_numpy(quantile):
     output = metric.compute()
     expected = np.quantile(output["raw"], quantile, axis=0)
     np.testing.assert_allclose(output["quantile"], expected, rtol=1e-15)
+
+
+@pytest.mark.parametrize("quantile", ["0.5", ["0.1", "0.9"], True, [0.5, None], b"0.5", [], 1.5])
+def test_bootstrap_quantile_must_be_real_levels(quantile):
+    with pytest.raises(ValueError, match="`quantile`"):
+        BootStrapper(MeanMetric(), quantile=quantile)
 
 
 def test_bootstrap_array_output_per_element():
@@ -506,6 +513,13 @@ def test_classwise_labels_and_mismatch():
         ClasswiseWrapper(CatMetric(), labels="horse")
 
 
+def test_classwise_repeated_labels_rejected():
+    with pytest.raises(ValueError, match="`labels`: 'a' is given twice"):
+        ClasswiseWrapper(MeanSquaredError(num_outputs=2), labels=["a", "a"])
+    with pytest.raises(ValueError, match="`labels`: 'b' is given twice"):
+        ClasswiseWrapper(CatMetric(), labels=["a", "b", "c", "b"])
+
+
 def test_classwise_forward_history_and_collection():
     collection = MetricCollection(
         {"first": ClasswiseWrapper(CatMetric(), labels=["a"]),
@@ -744,3 +758,41 @@ def test_collection_of_wrappers_merges_and_restores():
     restored.load_state_dict(first.state_dict())
     assert restored.compute() == expected
     assert pickle.loads(pickle.dumps(first)).compute() == expected
+
+
+def test_tracker_state_dict_round_trip():
+    tracker = MetricTracker(MeanMetric(), maximize=True)
+    for step in range(3):
+        tracker.increment()
+        tracker.update(_data(step, 10))
+    state = tracker.state_dict()
+    assert sorted(state) == ["0.state", "1.state", "2.state"]
+    restored = MetricTracker(MeanMetric(), maximize=True)
+    restored.load_state_dict(state)
+    assert restored.n_steps == 3
+    np.testing.assert_array_equal(restored.compute_all(), tracker.compute_all())
+    restored.update(_data(9, 4))
+    tracker.update(_data(9, 4))
+    assert restored.compute() == tracker.compute()
+
+    collection = MetricTracker(MetricCollection([RandScore(), AdjustedRandScore()]))
+    collection.increment()
+    collection.update(np.array([0, 0, 1, 1]), np.array([0, 1, 1, 1]))
+    copy = MetricTracker(MetricCollection([RandScore(), AdjustedRandScore()]))
+    copy.load_state_dict(collection.state_dict(prefix="tracker."), strict=False)
+    assert copy.n_steps == 0
+    copy.load_state_dict(collection.state_dict())
+    assert copy.compute() == collection.compute()
+
+
+def test_tracker_load_state_dict_rejects_bad_keys_and_keeps_steps():
+    tracker = MetricTracker(MeanMetric(), maximize=True)
+    tracker.increment()
+    tracker.update(np.array([1.0, 3.0]))
+    state = tracker.state_dict()
+    for bad in ({"x.state": state["0.state"]}, {"1.state": state["0.state"]},
+                {"0.state": b"garbage"}):
+        with pytest.raises(ValueError):
+            tracker.load_state_dict(bad)
+        assert tracker.n_steps == 1
+        assert tracker.compute() == 2.0

@@ -344,7 +344,31 @@ impl<'a, 'py> Options<'a, 'py> {
         }
     }
 
+    /// Parses a string option. An explicit `None` is rejected rather than read as the default.
     pub(crate) fn string(&self, name: &'static str, default: &str) -> PyResult<String> {
+        self.reject_none(name, "a string")?;
+        self.string_or_default(name, default)
+    }
+
+    /// Parses `reduction`, where an explicit `None` means `"none"` (one value per row), as
+    /// TorchMetrics' reducing metrics read it.
+    pub(crate) fn reduction(&self, default: &str) -> PyResult<String> {
+        if self.is_explicit_none("reduction")? {
+            self.read.borrow_mut().push("reduction");
+            return Ok("none".to_owned());
+        }
+        self.string("reduction", default)
+    }
+
+    /// Returns whether `name` was passed as `None`.
+    pub(crate) fn is_explicit_none(&self, name: &'static str) -> PyResult<bool> {
+        let Some(dict) = self.dict else {
+            return Ok(false);
+        };
+        Ok(dict.get_item(name)?.is_some_and(|value| value.is_none()))
+    }
+
+    pub(crate) fn string_or_default(&self, name: &'static str, default: &str) -> PyResult<String> {
         match self.get(name)? {
             None => Ok(default.to_owned()),
             Some(value) => match value.cast::<PyString>() {

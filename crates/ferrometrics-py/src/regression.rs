@@ -58,12 +58,22 @@ impl RegressionConfig {
         let config = match name {
             "PearsonCorrCoef" => Self::PearsonCorrCoef(options.count("num_outputs", 1)?),
             "SpearmanCorrCoef" => Self::SpearmanCorrCoef(options.count("num_outputs", 1)?),
-            "KendallRankCorrCoef" => Self::KendallRankCorrCoef(
-                parse_option(options.string("variant", "b")?)?,
-                options.boolean("t_test", false)?,
-                parse_option(options.string("alternative", "two-sided")?)?,
-                options.count("num_outputs", 1)?,
-            ),
+            "KendallRankCorrCoef" => {
+                let variant = parse_option(options.string("variant", "b")?)?;
+                let t_test = options.boolean("t_test", false)?;
+                // TorchMetrics accepts `alternative=None` without the test, where it is unused.
+                let alternative = if !t_test && options.is_explicit_none("alternative")? {
+                    options.string_or_default("alternative", "two-sided")?
+                } else {
+                    options.string("alternative", "two-sided")?
+                };
+                Self::KendallRankCorrCoef(
+                    variant,
+                    t_test,
+                    parse_option(alternative)?,
+                    options.count("num_outputs", 1)?,
+                )
+            }
             "ConcordanceCorrCoef" => Self::ConcordanceCorrCoef(options.count("num_outputs", 1)?),
             "R2Score" => Self::R2Score(
                 options.non_negative("adjusted", 0)?,
@@ -91,17 +101,15 @@ impl RegressionConfig {
                 options.count("num_outputs", 1)?,
                 options.boolean("squared", true)?,
             ),
-            "CosineSimilarity" => {
-                Self::CosineSimilarity(parse_option(options.string("reduction", "sum")?)?)
-            }
+            "CosineSimilarity" => Self::CosineSimilarity(parse_option(options.reduction("sum")?)?),
             "TweedieDevianceScore" => Self::TweedieDevianceScore(options.float("power", 0.0)?),
             "KLDivergence" => Self::KLDivergence(
                 options.boolean("log_prob", false)?,
-                parse_option(options.string("reduction", "mean")?)?,
+                parse_option(options.reduction("mean")?)?,
             ),
             "JensenShannonDivergence" => Self::JensenShannonDivergence(
                 options.boolean("log_prob", false)?,
-                parse_option(options.string("reduction", "mean")?)?,
+                parse_option(options.reduction("mean")?)?,
             ),
             "CriticalSuccessIndex" => Self::CriticalSuccessIndex(
                 options.float("threshold", 0.5)?,

@@ -199,7 +199,15 @@ class _BootstrapEngine(_Engine):
 def _check_quantile(quantile: Any) -> Optional[Union[float, List[float]]]:
     if quantile is None:
         return None
-    levels = np.asarray(quantile, dtype=np.float64) if not isinstance(quantile, bool) else None
+    # Only real numbers are levels: numpy would also parse the string "0.5" or read True as 1.
+    try:
+        levels = np.asarray(quantile)
+    except (TypeError, ValueError):
+        levels = None
+    if levels is not None and levels.dtype.kind in "iuf":
+        levels = levels.astype(np.float64)
+    else:
+        levels = None
     if levels is None or levels.ndim > 1 or levels.size == 0:
         raise ValueError(
             f"invalid value for `quantile`: expected a float or a 1-D sequence of floats in "

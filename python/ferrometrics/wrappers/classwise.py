@@ -112,6 +112,12 @@ class ClasswiseWrapper(_WrapperMetric):
             raise ValueError(
                 f"invalid value for `labels`: expected None or a list of strings, got {labels!r}"
             )
+        if labels is not None and len(set(labels)) != len(labels):
+            repeated = next(label for i, label in enumerate(labels) if label in labels[:i])
+            raise ValueError(
+                f"invalid value for `labels`: {repeated!r} is given twice, so two classes would "
+                "share one key; pass distinct labels"
+            )
         for argument, value in (("prefix", prefix), ("postfix", postfix)):
             if value is not None and not isinstance(value, str):
                 raise ValueError(

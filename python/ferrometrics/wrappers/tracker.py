@@ -97,6 +97,50 @@ class MetricTracker:
         """Remove every step."""
         self._steps = []
 
+    def state_dict(
+        self,
+        destination: Optional[Dict[str, Any]] = None,
+        prefix: str = "",
+        keep_vars: bool = False,
+    ) -> Dict[str, Any]:
+        """Return every step's state under ``prefix + str(step) + "."``, steps counted from 0."""
+        if destination is None:
+            destination = {}
+        for index, step in enumerate(self._steps):
+            step.state_dict(destination, prefix=f"{prefix}{index}.", keep_vars=keep_vars)
+        return destination
+
+    def load_state_dict(self, state_dict: Dict[str, Any], strict: bool = True) -> None:
+        """Replace the steps with those of ``state_dict``, from a tracker of the same metric.
+
+        The number of steps is read from the keys. Every step is loaded before any replaces the
+        current ones, so a rejected dict leaves the tracker as it was. With ``strict``, a key
+        that belongs to no step raises ``ValueError``.
+        """
+        by_step: Dict[int, Dict[str, Any]] = {}
+        for key, value in state_dict.items():
+            index, dot, rest = str(key).partition(".")
+            if not (dot and index.isdigit() and str(int(index)) == index):
+                if strict:
+                    raise ValueError(
+                        f"invalid value for `state_dict`: key {key!r} is not of the form "
+                        "'<step>.<name>'; pass the dict returned by MetricTracker.state_dict()"
+                    )
+                continue
+            by_step.setdefault(int(index), {})[rest] = value
+        missing = [index for index in range(len(by_step)) if index not in by_step]
+        if missing:
+            raise ValueError(
+                f"invalid value for `state_dict`: steps {sorted(by_step)} are not numbered from 0 "
+                f"without gaps (step {missing[0]} is missing)"
+            )
+        steps = []
+        for index in range(len(by_step)):
+            step = _empty_any(self._base)
+            step.load_state_dict(by_step[index], strict=strict)
+            steps.append(step)
+        self._steps = steps
+
     def compute_all(self) -> Any:
         """Return every step's value: an array over the steps, or a dict of such arrays."""
         if not self._steps:

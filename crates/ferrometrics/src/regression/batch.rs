@@ -19,12 +19,26 @@ pub(crate) enum Layout {
     Flatten,
 }
 
-/// Checks that `num_outputs` is at least 1.
+/// The largest `num_outputs` a metric accepts. The state per output is allocated up front, and
+/// this bound keeps that allocation below a few GiB: a larger value is almost always a wrong
+/// argument, and would abort the process when the allocation fails instead of raising an error.
+pub(crate) const MAX_OUTPUTS: usize = 1 << 24;
+
+/// Checks that `num_outputs` is at least 1 and at most [`MAX_OUTPUTS`].
 pub(crate) fn check_num_outputs(num_outputs: usize) -> Result<()> {
     if num_outputs == 0 {
         return Err(Error::invalid_argument(
             "num_outputs",
             "0 outputs requested; pass 1 for inputs of shape (N,) or d for shape (N, d)",
+        ));
+    }
+    if num_outputs > MAX_OUTPUTS {
+        return Err(Error::invalid_argument(
+            "num_outputs",
+            format!(
+                "{num_outputs} outputs requested, more than the {MAX_OUTPUTS} supported; pass the \
+                 size of the last axis of inputs of shape (N, d)"
+            ),
         ));
     }
     Ok(())
@@ -35,23 +49,31 @@ pub(crate) fn check_same_shape<F>(
     preds: &ArrayViewD<'_, F>,
     target: &ArrayViewD<'_, F>,
 ) -> Result<()> {
-    if preds.shape() == target.shape() {
+    check_same_shape_of(("preds", preds), ("target", target))
+}
+
+/// As [`check_same_shape`], for inputs named `first_name` and `second_name`.
+pub(crate) fn check_same_shape_of<F>(
+    (first_name, first): (&str, &ArrayViewD<'_, F>),
+    (second_name, second): (&str, &ArrayViewD<'_, F>),
+) -> Result<()> {
+    if first.shape() == second.shape() {
         return Ok(());
     }
-    if preds.ndim() >= 1 && target.ndim() >= 1 && preds.shape()[1..] == target.shape()[1..] {
+    if first.ndim() >= 1 && second.ndim() >= 1 && first.shape()[1..] == second.shape()[1..] {
         crate::check_same_length(
-            "preds",
-            preds.len_of(Axis(0)),
-            "target",
-            target.len_of(Axis(0)),
+            first_name,
+            first.len_of(Axis(0)),
+            second_name,
+            second.len_of(Axis(0)),
         )?;
     }
     Err(Error::invalid_input(
-        "target",
+        second_name,
         format!(
-            "shape {:?} differs from the `preds` shape {:?}; pass arrays of the same shape",
-            target.shape(),
-            preds.shape()
+            "shape {:?} differs from the `{first_name}` shape {:?}; pass arrays of the same shape",
+            second.shape(),
+            first.shape()
         ),
     ))
 }

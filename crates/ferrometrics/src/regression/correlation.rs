@@ -244,7 +244,7 @@ impl<F: Real> PearsonCorrCoef<F> {
     ///
     /// # Errors
     ///
-    /// Returns [`Error::InvalidArgument`] naming `num_outputs` if it is 0.
+    /// Returns [`Error::InvalidArgument`] naming `num_outputs` if it is 0 or above 2^24.
     pub fn new(num_outputs: usize) -> Result<Self> {
         Ok(Self {
             state: MomentsState::new(num_outputs)?,
@@ -353,7 +353,7 @@ impl<F: Real> ConcordanceCorrCoef<F> {
     ///
     /// # Errors
     ///
-    /// Returns [`Error::InvalidArgument`] naming `num_outputs` if it is 0.
+    /// Returns [`Error::InvalidArgument`] naming `num_outputs` if it is 0 or above 2^24.
     pub fn new(num_outputs: usize) -> Result<Self> {
         Ok(Self {
             state: MomentsState::new(num_outputs)?,

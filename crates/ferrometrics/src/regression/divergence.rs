@@ -38,6 +38,20 @@ fn normalize_rows(argument: &str, mut rows: Array2<f64>) -> Result<Array2<f64>> 
     Ok(rows)
 }
 
+/// Checks that every log-probability is `<= 0`, the log of a probability of at most 1.
+fn check_log_probabilities(argument: &str, rows: &Array2<f64>) -> Result<()> {
+    if let Some(((row, column), value)) = rows.indexed_iter().find(|(_, x)| **x > 0.0) {
+        return Err(Error::invalid_input(
+            argument,
+            format!(
+                "value {value} at row {row}, column {column} is positive; log-probabilities must \
+                 be <= 0, or pass log_prob = false for probabilities"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Validates `(p, q)` and returns them as probabilities, or as log-probabilities if `log_prob`.
 fn distributions<F: Real>(
     p: &ArrayViewD<'_, F>,
@@ -47,6 +61,8 @@ fn distributions<F: Real>(
     // A log-probability of -inf is a probability of 0, which is valid.
     let (p, q) = to_rows(("p", p), ("q", q), log_prob)?;
     if log_prob {
+        check_log_probabilities("p", &p)?;
+        check_log_probabilities("q", &q)?;
         return Ok((p, q));
     }
     Ok((normalize_rows("p", p)?, normalize_rows("q", q)?))

@@ -197,7 +197,7 @@ impl<F: Real> MeanSquaredError<F> {
     ///
     /// # Errors
     ///
-    /// Returns [`Error::InvalidArgument`] naming `num_outputs` if it is 0.
+    /// Returns [`Error::InvalidArgument`] naming `num_outputs` if it is 0 or above 2^24.
     pub fn new(squared: bool, num_outputs: usize) -> Result<Self> {
         check_num_outputs(num_outputs)?;
         Ok(Self {
@@ -316,7 +316,7 @@ impl<F: Real> MeanAbsoluteError<F> {
     ///
     /// # Errors
     ///
-    /// Returns [`Error::InvalidArgument`] naming `num_outputs` if it is 0.
+    /// Returns [`Error::InvalidArgument`] naming `num_outputs` if it is 0 or above 2^24.
     pub fn new(num_outputs: usize) -> Result<Self> {
         check_num_outputs(num_outputs)?;
         Ok(Self {
@@ -546,7 +546,7 @@ impl<F: Real> LogCoshError<F> {
     ///
     /// # Errors
     ///
-    /// Returns [`Error::InvalidArgument`] naming `num_outputs` if it is 0.
+    /// Returns [`Error::InvalidArgument`] naming `num_outputs` if it is 0 or above 2^24.
     pub fn new(num_outputs: usize) -> Result<Self> {
         check_num_outputs(num_outputs)?;
         Ok(Self {
@@ -1005,8 +1005,29 @@ pub fn minkowski_distance<F: Real, D: Dimension>(
     metric.compute()
 }
 
+/// Returns `(difference / scale)^p`, with 1 for an infinite difference (the distance is then
+/// infinite) and 0 for a zero scale (every difference is then 0).
+fn scaled_power(difference: f64, scale: f64, p: f64) -> f64 {
+    if scale == 0.0 {
+        0.0
+    } else if scale.is_infinite() {
+        if difference.is_infinite() {
+            1.0
+        } else {
+            0.0
+        }
+    } else {
+        (difference / scale).powf(p)
+    }
+}
+
 /// Minkowski distance over every batch seen, as TorchMetrics' `MinkowskiDistance`. See
-/// [`minkowski_distance`]. The state is a compensated sum of `|preds - target|^p`.
+/// [`minkowski_distance`].
+///
+/// The state is the largest `|preds - target|` seen, `m`, and a compensated sum of
+/// `(|preds - target| / m)^p`, so that the distance is `m * sum^(1/p)`. The powers are at most 1,
+/// so a large `p` (1000) neither overflows for differences above 1 nor underflows to 0 for
+/// differences below 1, where the plain `sum(|d|^p)^(1/p)` gives inf or 0.
 ///
 /// # Example
 ///
@@ -1025,7 +1046,10 @@ pub fn minkowski_distance<F: Real, D: Dimension>(
 #[serde(bound = "")]
 pub struct MinkowskiDistance<F: Real = f64> {
     p: f64,
-    sums: ErrorSums,
+    /// The largest `|preds - target|` seen, 0 before any.
+    scale: f64,
+    /// Sum of `(|preds - target| / scale)^p`.
+    scaled_sum: CompensatedSum,
     #[serde(skip)]
     element: PhantomData<F>,
 }
@@ -1049,7 +1073,8 @@ impl<F: Real> MinkowskiDistance<F> {
         check_minkowski_p(p)?;
         Ok(Self {
             p,
-            sums: ErrorSums::new(1),
+            scale: 0.0,
+            scaled_sum: CompensatedSum::default(),
             element: PhantomData,
         })
     }
@@ -1063,28 +1088,58 @@ impl<F: Real> Metric for MinkowskiDistance<F> {
         error_info("MinkowskiDistance", f64::INFINITY)
     }
 
-    /// Adds the batch's `|preds - target|^p` to the sum.
+    /// Adds the batch's `|preds - target|^p`, relative to the largest difference, to the sum.
     ///
     /// # Errors
     ///
     /// As [`MeanSquaredError`]'s `update`.
     fn update(&mut self, (preds, target): Input<'_, Self>) -> Result<()> {
         let (preds, target) = to_columns(&preds, &target, 1, Layout::Flatten)?;
-        let p = self.p;
-        let batch = ErrorSums::of_batch(&preds, &target, |x, y| (x - y).abs().powf(p));
-        self.sums.merge("MinkowskiDistance", &batch)
+        let differences: Vec<f64> = preds
+            .iter()
+            .zip(&target)
+            .map(|(x, y)| (x - y).abs())
+            .collect();
+        let scale = differences.iter().copied().fold(0.0, f64::max);
+        let mut batch = Self {
+            p: self.p,
+            scale,
+            scaled_sum: CompensatedSum::default(),
+            element: PhantomData,
+        };
+        for difference in differences {
+            batch
+                .scaled_sum
+                .add(scaled_power(difference, scale, self.p));
+        }
+        self.merge(&batch)
     }
 
     fn compute(&self) -> Result<f64> {
-        Ok(single(self.sums.totals()).powf(1.0 / self.p))
+        if self.scale == 0.0 || self.scale.is_infinite() {
+            return Ok(self.scale);
+        }
+        Ok(self.scale * self.scaled_sum.value().powf(1.0 / self.p))
     }
 
     fn reset(&mut self) {
-        self.sums = ErrorSums::new(1);
+        self.scale = 0.0;
+        self.scaled_sum = CompensatedSum::default();
     }
 
     fn merge(&mut self, other: &Self) -> Result<()> {
         check_same_config("MinkowskiDistance", "p", &self.p, &other.p)?;
-        self.sums.merge("MinkowskiDistance", &other.sums)
+        // The sum of the smaller scale is brought to the larger one.
+        let (mut larger, smaller) = if other.scale > self.scale {
+            (other.scaled_sum, &self.scaled_sum)
+        } else {
+            (self.scaled_sum, &other.scaled_sum)
+        };
+        let (high, low) = (self.scale.max(other.scale), self.scale.min(other.scale));
+        let factor = scaled_power(low, high, self.p);
+        larger.add(smaller.value() * factor);
+        self.scaled_sum = larger;
+        self.scale = high;
+        Ok(())
     }
 }

@@ -49,6 +49,40 @@ fn add_product(sum: &mut CompensatedSum, w: f64, x: f64) {
     }
 }
 
+/// Magnitudes from `2^-MODERATE_EXPONENT` to `2^MODERATE_EXPONENT` keep a scale of 1: their squared
+/// deviations and the sums of them stay far from overflow and from subnormal numbers.
+const MODERATE_EXPONENT: i32 = 256;
+
+/// Bound of the scale exponents, so that `2^-scale` is a normal or exact subnormal double.
+const MAX_SCALE_EXPONENT: i32 = 1000;
+
+/// Returns `x * 2^exponent` for any `exponent`, in steps that keep the factor representable.
+/// Multiplying by a power of two is exact unless the result overflows or becomes subnormal.
+fn scale_by_power_of_two(mut x: f64, mut exponent: i32) -> f64 {
+    while exponent != 0 {
+        let step = exponent.clamp(-MAX_SCALE_EXPONENT, MAX_SCALE_EXPONENT);
+        x *= 2f64.powi(step);
+        exponent -= step;
+    }
+    x
+}
+
+/// Returns the scale exponent of values from `min` to `max`: 0 for moderate magnitudes, else
+/// the binary exponent of the largest magnitude, so that deviations divided by `2^exponent` are
+/// near 1 and their squares neither overflow nor lose precision as subnormal numbers.
+fn scale_exponent(min: f64, max: f64) -> i32 {
+    let magnitude = min.abs().max(max.abs());
+    if !magnitude.is_finite() || magnitude == 0.0 {
+        return 0;
+    }
+    let exponent = magnitude.log2().floor() as i32;
+    if exponent.abs() <= MODERATE_EXPONENT {
+        0
+    } else {
+        exponent.clamp(-MAX_SCALE_EXPONENT, MAX_SCALE_EXPONENT)
+    }
+}
+
 /// Count, total weight, weighted sums, weighted sums of squared deviations (M2) and weighted sum
 /// of co-deviations of paired values `(x, y)`. Unweighted samples have weight 1 each, so the
 /// total weight equals the count.
@@ -60,6 +94,11 @@ fn add_product(sum: &mut CompensatedSum, w: f64, x: f64) {
 /// keep their deviations, and a mean that nearly cancels (values of both signs) keeps its
 /// relative precision after any number of merges. The merge squares the difference of two
 /// means, which is accurate because it is taken from those precise means.
+///
+/// Data of extreme magnitude (1e200, or 1e-160) would overflow or underflow when squared, so the
+/// deviations of `x` are divided by `2^scale_x` before they are squared, and those of `y` by
+/// `2^scale_y`. The scales are 0 for moderate data, so that the sums there are plain ones, and a
+/// merge brings both sides to the larger scale by exact multiplications by powers of two.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Comoments {
     count: u64,
@@ -80,6 +119,10 @@ pub(crate) struct Comoments {
     m2_y: f64,
     /// Sum of `w * (x - mean(x)) * (y - mean(y))`.
     c_xy: f64,
+    /// `m2_x` is kept divided by `2^(2 * scale_x)`, `m2_y` by `2^(2 * scale_y)` and `c_xy` by
+    /// `2^(scale_x + scale_y)`.
+    scale_x: i32,
+    scale_y: i32,
 }
 
 impl Default for Comoments {
@@ -96,6 +139,8 @@ impl Default for Comoments {
             m2_x: 0.0,
             m2_y: 0.0,
             c_xy: 0.0,
+            scale_x: 0,
+            scale_y: 0,
         }
     }
 }
@@ -172,9 +217,15 @@ impl Comoments {
         let weight = moments.weight.value();
         let mean_x = PreciseMean::of(&moments.sum_x, weight);
         let mean_y = PreciseMean::of(&moments.sum_y, weight);
+        moments.scale_x = scale_exponent(moments.min_x, moments.max_x);
+        moments.scale_y = scale_exponent(moments.min_y, moments.max_y);
+        let (unit_x, unit_y) = (
+            scale_by_power_of_two(1.0, -moments.scale_x),
+            scale_by_power_of_two(1.0, -moments.scale_y),
+        );
         let deviations = |(x, y): (f64, f64)| {
-            let dx = (x - mean_x.high) - mean_x.low;
-            let dy = (y - mean_y.high) - mean_y.low;
+            let dx = ((x - mean_x.high) - mean_x.low) * unit_x;
+            let dy = ((y - mean_y.high) - mean_y.low) * unit_y;
             (dx * dx, dy * dy, dx * dy)
         };
 
@@ -233,12 +284,18 @@ impl Comoments {
 
         let mean_x = PreciseMean::of(&moments.sum_x, weight);
         let mean_y = PreciseMean::of(&moments.sum_y, weight);
+        moments.scale_x = scale_exponent(moments.min_x, moments.max_x);
+        moments.scale_y = scale_exponent(moments.min_y, moments.max_y);
+        let (unit_x, unit_y) = (
+            scale_by_power_of_two(1.0, -moments.scale_x),
+            scale_by_power_of_two(1.0, -moments.scale_y),
+        );
         let mut m2_x = CompensatedSum::default();
         let mut m2_y = CompensatedSum::default();
         let mut c_xy = CompensatedSum::default();
         for (i, (xi, yi)) in x.iter().zip(&y).enumerate() {
-            let dx = (xi - mean_x.high) - mean_x.low;
-            let dy = (yi - mean_y.high) - mean_y.low;
+            let dx = ((xi - mean_x.high) - mean_x.low) * unit_x;
+            let dy = ((yi - mean_y.high) - mean_y.low) * unit_y;
             let wi = weight_of(i);
             m2_x.add(wi * dx * dx);
             m2_y.add(wi * dy * dy);
@@ -282,8 +339,15 @@ impl Comoments {
             return;
         }
 
+        // Both sides move to the larger scale; the smaller side's moments only shrink.
+        let scale_x = self.scale_x.max(other.scale_x);
+        let scale_y = self.scale_y.max(other.scale_y);
+        let other = other.rescaled(scale_x, scale_y);
+        *self = self.rescaled(scale_x, scale_y);
         let dx = PreciseMean::of(&other.sum_x, w_b).minus(PreciseMean::of(&self.sum_x, w_a));
         let dy = PreciseMean::of(&other.sum_y, w_b).minus(PreciseMean::of(&self.sum_y, w_a));
+        let dx = scale_by_power_of_two(dx, -scale_x);
+        let dy = scale_by_power_of_two(dy, -scale_y);
         let spread_weight = w_a * w_b / (w_a + w_b);
 
         self.m2_x += other.m2_x + dx * dx * spread_weight;
@@ -305,20 +369,54 @@ impl Comoments {
         (self.min_y, self.max_y)
     }
 
+    /// Returns these moments with the scales `scale_x` and `scale_y`, no smaller than the
+    /// current ones.
+    fn rescaled(&self, scale_x: i32, scale_y: i32) -> Self {
+        let (shift_x, shift_y) = (self.scale_x - scale_x, self.scale_y - scale_y);
+        Self {
+            m2_x: scale_by_power_of_two(self.m2_x, 2 * shift_x),
+            m2_y: scale_by_power_of_two(self.m2_y, 2 * shift_y),
+            c_xy: scale_by_power_of_two(self.c_xy, shift_x + shift_y),
+            scale_x,
+            scale_y,
+            ..*self
+        }
+    }
+
+    /// Returns the larger of the two scale exponents: 0 unless the data is of extreme magnitude.
+    pub(crate) fn scale_exponent(&self) -> i32 {
+        self.scale_x.max(self.scale_y)
+    }
+
+    /// Returns `M2_x / 2^(2 * exponent)`.
+    pub(crate) fn m2_x_in(&self, exponent: i32) -> f64 {
+        scale_by_power_of_two(self.m2_x, 2 * (self.scale_x - exponent))
+    }
+
+    /// Returns `M2_y / 2^(2 * exponent)`.
+    pub(crate) fn m2_y_in(&self, exponent: i32) -> f64 {
+        scale_by_power_of_two(self.m2_y, 2 * (self.scale_y - exponent))
+    }
+
+    /// Returns `mean(x) / 2^exponent`.
+    pub(crate) fn mean_x_in(&self, exponent: i32) -> f64 {
+        scale_by_power_of_two(self.mean_x(), -exponent)
+    }
+
     pub(crate) fn count(&self) -> u64 {
         self.count
     }
 
     pub(crate) fn m2_x(&self) -> f64 {
-        self.m2_x
+        scale_by_power_of_two(self.m2_x, 2 * self.scale_x)
     }
 
     pub(crate) fn m2_y(&self) -> f64 {
-        self.m2_y
+        scale_by_power_of_two(self.m2_y, 2 * self.scale_y)
     }
 
     pub(crate) fn c_xy(&self) -> f64 {
-        self.c_xy
+        scale_by_power_of_two(self.c_xy, self.scale_x + self.scale_y)
     }
 
     fn precise_mean_x(&self) -> PreciseMean {
@@ -345,7 +443,8 @@ impl Comoments {
     }
 
     /// Returns Pearson's `r = C_xy / sqrt(M2_x * M2_y)`, clamped to `[-1, 1]` against rounding,
-    /// and NaN when either variable has zero variance.
+    /// and NaN when either variable has zero variance. The scales cancel in the ratio, so it is
+    /// taken from the scaled moments.
     pub(crate) fn pearson(&self) -> f64 {
         if self.m2_x == 0.0 || self.m2_y == 0.0 {
             return f64::NAN;

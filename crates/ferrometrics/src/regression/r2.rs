@@ -143,22 +143,37 @@ impl ResidualMoments {
         self.moments.first().map_or(0, Comoments::count)
     }
 
-    /// Returns the per-output sums of squared residuals.
-    fn residual_sum_of_squares(&self) -> Vec<f64> {
+    /// Returns the exponent `e` of the common unit `2^(2e)` of the sums below: 0 unless an output
+    /// is of extreme magnitude, so that the ratios of those sums neither overflow nor underflow.
+    fn common_exponent(&self) -> i32 {
         self.moments
             .iter()
-            .map(|m| m.m2_x() + m.count() as f64 * m.mean_x() * m.mean_x())
+            .map(Comoments::scale_exponent)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Returns the per-output sums of squared residuals, in units of `2^(2 * exponent)`.
+    fn residual_sum_of_squares(&self, exponent: i32) -> Vec<f64> {
+        self.moments
+            .iter()
+            .map(|m| {
+                let mean = m.mean_x_in(exponent);
+                m.m2_x_in(exponent) + m.count() as f64 * mean * mean
+            })
             .collect()
     }
 
-    /// Returns the per-output total sums of squares of the target.
-    fn total_sum_of_squares(&self) -> Vec<f64> {
-        self.moments.iter().map(Comoments::m2_y).collect()
+    /// Returns the per-output total sums of squares of the target, in units of
+    /// `2^(2 * exponent)`.
+    fn total_sum_of_squares(&self, exponent: i32) -> Vec<f64> {
+        self.moments.iter().map(|m| m.m2_y_in(exponent)).collect()
     }
 
-    /// Returns the per-output sums of squared deviations of the residual from its mean.
-    fn residual_variation(&self) -> Vec<f64> {
-        self.moments.iter().map(Comoments::m2_x).collect()
+    /// Returns the per-output sums of squared deviations of the residual from its mean, in
+    /// units of `2^(2 * exponent)`.
+    fn residual_variation(&self, exponent: i32) -> Vec<f64> {
+        self.moments.iter().map(|m| m.m2_x_in(exponent)).collect()
     }
 }
 
@@ -233,9 +248,10 @@ fn r2_of(state: &ResidualMoments, adjusted: usize, multioutput: Multioutput) -> 
         ));
     }
 
-    let total = state.total_sum_of_squares();
+    let exponent = state.common_exponent();
+    let total = state.total_sum_of_squares(exponent);
     let scores = state
-        .residual_sum_of_squares()
+        .residual_sum_of_squares(exponent)
         .iter()
         .zip(&total)
         .map(|(residual, total)| one_minus_ratio(*residual, *total))
@@ -417,9 +433,10 @@ impl<F: Real> Metric for R2Score<F> {
 
 fn explained_variance_of(state: &ResidualMoments, multioutput: Multioutput) -> Result<Value> {
     check_not_empty("ExplainedVariance", state.count())?;
-    let total = state.total_sum_of_squares();
+    let exponent = state.common_exponent();
+    let total = state.total_sum_of_squares(exponent);
     let scores = state
-        .residual_variation()
+        .residual_variation(exponent)
         .iter()
         .zip(&total)
         .map(|(residual, total)| one_minus_ratio(*residual, *total))
@@ -558,11 +575,19 @@ impl<F: Real> Metric for ExplainedVariance<F> {
 }
 
 fn relative_squared_error_of(state: &ResidualMoments, squared: bool) -> Result<f64> {
-    check_not_empty("RelativeSquaredError", state.count())?;
+    // SS_tot of one sample is 0 whatever the target, so the ratio says nothing: it needs 2
+    // samples, as R2 (of which it is 1 - R2) does.
+    let n = state.count();
+    if n < 2 {
+        return Err(Error::not_enough_data(
+            "RelativeSquaredError",
+            format!("the relative squared error needs at least 2 samples, but {n} were seen"),
+        ));
+    }
     let ratios: Vec<f64> = state
-        .residual_sum_of_squares()
+        .residual_sum_of_squares(state.common_exponent())
         .iter()
-        .zip(state.total_sum_of_squares())
+        .zip(state.total_sum_of_squares(state.common_exponent()))
         .map(|(residual, total)| 1.0 - one_minus_ratio(*residual, total))
         .map(|ratio| if squared { ratio } else { ratio.sqrt() })
         .collect();
@@ -591,7 +616,8 @@ fn relative_squared_error_of(state: &ResidualMoments, squared: bool) -> Result<f
 ///
 /// # Errors
 ///
-/// As [`mean_squared_error`](super::mean_squared_error).
+/// As [`mean_squared_error`](super::mean_squared_error), and [`Error::NotEnoughData`] for
+/// fewer than 2 samples, as [`r2_score`].
 pub fn relative_squared_error<F: Real, D: Dimension>(
     preds: ArrayView<'_, F, D>,
     target: ArrayView<'_, F, D>,
@@ -641,7 +667,7 @@ impl<F: Real> RelativeSquaredError<F> {
     ///
     /// # Errors
     ///
-    /// Returns [`Error::InvalidArgument`] naming `num_outputs` if it is 0.
+    /// Returns [`Error::InvalidArgument`] naming `num_outputs` if it is 0 or above 2^24.
     pub fn new(num_outputs: usize, squared: bool) -> Result<Self> {
         check_num_outputs(num_outputs)?;
         Ok(Self {
@@ -708,7 +734,7 @@ fn nrmse_of(state: &ResidualMoments, normalization: Normalization) -> Result<Val
 
     let ranges = state.target_min.iter().zip(&state.target_max);
     let values = state
-        .residual_sum_of_squares()
+        .residual_sum_of_squares(0)
         .iter()
         .zip(&state.moments)
         .zip(ranges)
@@ -807,7 +833,7 @@ impl<F: Real> NormalizedRootMeanSquaredError<F> {
     ///
     /// # Errors
     ///
-    /// Returns [`Error::InvalidArgument`] naming `num_outputs` if it is 0.
+    /// Returns [`Error::InvalidArgument`] naming `num_outputs` if it is 0 or above 2^24.
     pub fn new(normalization: Normalization, num_outputs: usize) -> Result<Self> {
         check_num_outputs(num_outputs)?;
         Ok(Self {

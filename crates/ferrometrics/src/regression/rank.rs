@@ -8,21 +8,21 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::str::FromStr;
 
-use ndarray::{Array1, ArrayView, ArrayViewD, Dimension};
+use ndarray::{ArrayView, ArrayViewD, Dimension};
 use serde::{Deserialize, Serialize};
 
 use super::batch::{check_num_outputs, per_output, to_columns, Layout};
 use super::correlation::outputs_of_shape;
-use super::moments::Comoments;
 use super::normal::normal_cdf;
 use super::{PredsTarget, Real};
 use crate::error::{Error, Result};
 use crate::metric::{check_same_config, Input, Metric, MetricInfo};
 use crate::Value;
 
-/// Returns the 1-based ranks of `values`, tied values getting the mean of their ranks, as
-/// `scipy.stats.rankdata(values, method="average")`.
-fn average_ranks(values: &[f64]) -> Vec<f64> {
+/// Returns twice the 1-based ranks of `values`, tied values getting the mean of their ranks, as
+/// `2 * scipy.stats.rankdata(values, method="average")`. A mean rank is a multiple of 1/2, so
+/// the doubled ranks are integers.
+fn doubled_average_ranks(values: &[f64]) -> Vec<i64> {
     // Sorting (value, index) pairs reads memory in order, where sorting indices by their values
     // jumps through `values` at every comparison. Tied values share one rank, so their order
     // does not matter and an unstable sort suffices. Adding 0.0 turns -0.0 into 0.0, so that
@@ -34,15 +34,15 @@ fn average_ranks(values: &[f64]) -> Vec<f64> {
         .collect();
     order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
 
-    let mut ranks = vec![0.0; values.len()];
+    let mut ranks = vec![0; values.len()];
     let mut start = 0;
     while start < order.len() {
         let mut end = start + 1;
         while end < order.len() && order[end].0 == order[start].0 {
             end += 1;
         }
-        // Positions start..end hold ranks start + 1 ..= end, whose mean is this.
-        let rank = (start + end + 1) as f64 / 2.0;
+        // Positions start..end hold ranks start + 1 ..= end, whose mean is half this.
+        let rank = (start + end + 1) as i64;
         for &(_, index) in &order[start..end] {
             ranks[index] = rank;
         }
@@ -112,11 +112,36 @@ impl Samples {
     }
 }
 
-/// Returns Spearman's rho of one output: Pearson's r of the average ranks.
+/// Returns Spearman's rho of one output: Pearson's r of the average ranks, rounded as scipy's.
+///
+/// The ranks of `n` samples sum to `n * (n + 1) / 2` whatever the ties, so their mean is exactly
+/// `(n + 1) / 2` and each deviation from it is a multiple of 1/2. With doubled ranks the
+/// deviations are integers and the sums of their products are exact in 128 bits. scipy's
+/// `spearmanr` computes these sums exactly too (the products of half-integers add without
+/// rounding while below 2^53), then `np.corrcoef` multiplies them by `1 / (n - 1)` and divides
+/// the co-moment by the target's and then by the prediction's standard deviation. The same
+/// steps here give the same double, 1 ulp included.
 fn spearman(preds: &[f64], target: &[f64]) -> f64 {
-    let preds = Array1::from(average_ranks(preds));
-    let target = Array1::from(average_ranks(target));
-    Comoments::of_batch(preds.view(), target.view()).pearson()
+    let a = doubled_average_ranks(preds);
+    let b = doubled_average_ranks(target);
+    let doubled_mean = a.len() as i64 + 1;
+    let (mut sum_aa, mut sum_bb, mut sum_ab) = (0i128, 0i128, 0i128);
+    for (&ai, &bi) in a.iter().zip(&b) {
+        let da = i128::from(ai - doubled_mean);
+        let db = i128::from(bi - doubled_mean);
+        sum_aa += da * da;
+        sum_bb += db * db;
+        sum_ab += da * db;
+    }
+    if sum_aa == 0 || sum_bb == 0 {
+        return f64::NAN;
+    }
+    // The doubled deviations make each sum 4 times the true one; dividing by 4 is exact.
+    let scale = 1.0 / (a.len() - 1) as f64;
+    let std_a = (sum_aa as f64 / 4.0 * scale).sqrt();
+    let std_b = (sum_bb as f64 / 4.0 * scale).sqrt();
+    let r = sum_ab as f64 / 4.0 * scale / std_b / std_a;
+    r.clamp(-1.0, 1.0)
 }
 
 fn spearman_of(samples: &Samples) -> Result<Value> {
@@ -202,7 +227,7 @@ impl<F: Real> SpearmanCorrCoef<F> {
     ///
     /// # Errors
     ///
-    /// Returns [`Error::InvalidArgument`] naming `num_outputs` if it is 0.
+    /// Returns [`Error::InvalidArgument`] naming `num_outputs` if it is 0 or above 2^24.
     pub fn new(num_outputs: usize) -> Result<Self> {
         check_num_outputs(num_outputs)?;
         Ok(Self {
@@ -643,7 +668,7 @@ impl<F: Real> KendallRankCorrCoef<F> {
     ///
     /// # Errors
     ///
-    /// Returns [`Error::InvalidArgument`] naming `num_outputs` if it is 0.
+    /// Returns [`Error::InvalidArgument`] naming `num_outputs` if it is 0 or above 2^24.
     pub fn new(
         variant: KendallVariant,
         t_test: bool,

@@ -4,7 +4,7 @@
 use ndarray::{Array1, Array2, ArrayViewD, Dimension};
 use serde::{Deserialize, Serialize};
 
-use super::batch::{check_finite, check_same_shape};
+use super::batch::{check_finite, check_same_shape_of};
 use super::options::Reduction;
 use super::sums::CompensatedSum;
 use super::Real;
@@ -89,7 +89,7 @@ pub(crate) fn to_rows<F: Real>(
     allow_negative_infinity: bool,
 ) -> Result<(Array2<f64>, Array2<f64>)> {
     let ((first_name, first), (second_name, second)) = (first, second);
-    check_same_shape(first, second)?;
+    check_same_shape_of((first_name, first), (second_name, second))?;
     if first.ndim() != 2 || first.shape()[1] == 0 {
         return Err(Error::invalid_input(
             first_name,

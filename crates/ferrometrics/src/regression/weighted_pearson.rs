@@ -149,7 +149,7 @@ impl<F: Real> WeightedPearsonCorrCoef<F> {
     ///
     /// # Errors
     ///
-    /// Returns [`Error::InvalidArgument`] naming `num_outputs` if it is 0.
+    /// Returns [`Error::InvalidArgument`] naming `num_outputs` if it is 0 or above 2^24.
     pub fn new(num_outputs: usize) -> Result<Self> {
         check_num_outputs(num_outputs)?;
         Ok(Self {

@@ -41,6 +41,15 @@ pub struct ClasswiseWrapper<M> {
     postfix: Option<String>,
 }
 
+/// Returns the first label that occurs twice in `labels`.
+fn first_repeated(labels: &[String]) -> Option<&str> {
+    let mut seen = std::collections::HashSet::new();
+    labels
+        .iter()
+        .find(|label| !seen.insert(label.as_str()))
+        .map(String::as_str)
+}
+
 impl<M: Metric> ClasswiseWrapper<M> {
     /// Wraps `metric`, keeping its state.
     pub fn new(
@@ -95,6 +104,15 @@ impl<M: Metric> ClasswiseWrapper<M> {
                         "got {} labels for a value with {classes} classes; pass one label per \
                          class",
                         labels.len()
+                    ),
+                ));
+            }
+            if let Some(repeated) = first_repeated(labels) {
+                return Err(Error::invalid_argument(
+                    "labels",
+                    format!(
+                        "{repeated:?} is given twice, so two classes would share one key; pass \
+                         distinct labels"
                     ),
                 ));
             }

@@ -96,6 +96,31 @@ fn pearson_matches_scipy() {
 }
 
 #[test]
+fn pearson_extreme_magnitudes() {
+    // scipy.stats.pearsonr([1, 2, 3], [1, 2, 4])[0] == 0.9819805060619655, at any scale of x
+    for scale in [1e300, 1e200, 1e155, 1e-160, 1e-170, 1e-300] {
+        let preds = d1(&[scale, 2.0 * scale, 3.0 * scale]);
+        let target = d1(&[1.0, 2.0, 4.0]);
+        let r = scalar(pearson_corrcoef(preds.view(), target.view()).unwrap());
+        assert_close(r, 0.981_980_506_061_965_5, 1e-15);
+        let mut metric = PearsonCorrCoef::<f64>::default();
+        update(&mut metric, &d1(&[1.0]), &d1(&[1.0]));
+        update(
+            &mut metric,
+            &d1(&[2.0 * scale, 3.0 * scale]),
+            &d1(&[2.0, 4.0]),
+        );
+        let one_pass = pearson_corrcoef(
+            d1(&[1.0, 2.0 * scale, 3.0 * scale]).view(),
+            d1(&[1.0, 2.0, 4.0]).view(),
+        );
+        let one_pass = scalar(one_pass.unwrap());
+        assert!(one_pass.is_finite(), "{scale}: {one_pass}");
+        assert_close(scalar(metric.compute().unwrap()), one_pass, 1e-12);
+    }
+}
+
+#[test]
 fn pearson_torchmetrics_example() {
     // TorchMetrics' docs: pearson_corrcoef(tensor([2.5, 0.0, 2, 8]), tensor([3, -0.5, 2, 7]))
     // gives tensor(0.9849).
@@ -462,6 +487,29 @@ fn minkowski_torchmetrics_example() {
 }
 
 #[test]
+fn minkowski_large_p_stays_finite() {
+    // For p = 1000 the distance is within 2^(1/1000) of the largest difference; scipy's
+    // distance.minkowski([10, 0], [0, 0], 1000) overflows to inf.
+    let distance = minkowski_distance(d1(&[10.0, 0.0]).view(), d1(&[0.0, 0.0]).view(), 1000.0);
+    assert_eq!(distance.unwrap(), 10.0);
+    // distance.minkowski([0.5, 0.5], [0, 0], 1000) == 0.5 * 2 ** (1 / 1000)
+    let distance = minkowski_distance(d1(&[0.5, 0.5]).view(), d1(&[0.0, 0.0]).view(), 1000.0);
+    assert_close(distance.unwrap(), 0.5 * 2f64.powf(0.001), 1e-15);
+    // Batches of different largest differences merge to the one-pass value.
+    let (preds, target) = (d1(&[3.0, 1e-3, 250.0, 7.5]), d1(&[0.0, 0.0, 0.0, 0.0]));
+    for p in [1.0, 2.0, 3.5, 1000.0] {
+        let one_pass = minkowski_distance(preds.view(), target.view(), p).unwrap();
+        let mut metric = MinkowskiDistance::<f64>::new(p).unwrap();
+        for i in 0..4 {
+            let row = ndarray::s![i..=i];
+            let (x, y) = (preds.slice(row).to_owned(), target.slice(row).to_owned());
+            update(&mut metric, &x.into_dyn(), &y.into_dyn());
+        }
+        assert_close(metric.compute().unwrap(), one_pass, 1e-14);
+    }
+}
+
+#[test]
 fn minkowski_invalid_p_rejected() {
     for p in [0.0, 0.99, f64::NAN, f64::INFINITY, -1.0] {
         let error = MinkowskiDistance::<f64>::new(p).unwrap_err();
@@ -634,6 +682,20 @@ fn r2_one_sample_not_enough_data() {
         Multioutput::UniformAverage,
     );
     assert!(matches!(error, Err(Error::NotEnoughData { .. })));
+}
+
+#[test]
+fn relative_squared_error_one_sample_not_enough_data() {
+    for squared in [true, false] {
+        let error = relative_squared_error(d1(&[1.0]).view(), d1(&[2.0]).view(), squared, 1);
+        assert!(
+            matches!(error, Err(Error::NotEnoughData { .. })),
+            "{error:?}"
+        );
+    }
+    let two = relative_squared_error(d1(&[1.0, 2.0]).view(), d1(&[2.0, 4.0]).view(), true, 1);
+    // 1 - sklearn.metrics.r2_score([2, 4], [1, 2]) == 2.5
+    assert_close(two.unwrap(), 2.5, 1e-15);
 }
 
 #[test]
@@ -961,6 +1023,48 @@ fn divergences_log_prob_reject_nan_and_positive_infinity() {
 }
 
 #[test]
+fn divergences_log_prob_reject_positive_values() {
+    let good = d2(&[&[-1.0, -0.5]]);
+    let bad = d2(&[&[-1.0, 0.25]]);
+    for (p, q, name) in [(&bad, &good, "p"), (&good, &bad, "q")] {
+        let errors = [
+            kl_divergence(p.view(), q.view(), true, Reduction::Sum).unwrap_err(),
+            jensen_shannon_divergence(p.view(), q.view(), true, Reduction::Sum).unwrap_err(),
+        ];
+        for error in errors {
+            assert!(
+                matches!(&error, Error::InvalidInput { argument, message }
+                    if argument == name && message.contains("0.25")),
+                "{error}"
+            );
+        }
+    }
+}
+
+#[test]
+fn divergences_shape_mismatch_names_p_and_q() {
+    let p = d2(&[&[0.5, 0.5], &[0.2, 0.8]]);
+    let q = d2(&[&[0.5, 0.5]]);
+    let error = kl_divergence(p.view(), q.view(), false, Reduction::Sum).unwrap_err();
+    assert!(
+        matches!(&error, Error::LengthMismatch { left, right, .. } if left == "p" && right == "q"),
+        "{error}"
+    );
+    let error = kl_divergence(
+        p.view(),
+        d2(&[&[1.0], &[1.0]]).view(),
+        false,
+        Reduction::Sum,
+    );
+    let error = error.unwrap_err();
+    assert!(
+        matches!(&error, Error::InvalidInput { argument, message }
+            if argument == "q" && message.contains("`p`")),
+        "{error}"
+    );
+}
+
+#[test]
 fn kl_zero_in_q_is_infinite() {
     let kl = scalar(
         kl_divergence(
@@ -1255,6 +1359,37 @@ fn spearman_matches_scipy() {
     assert_close(rho, 0.49650349650349657, 1e-14);
     let tied = scalar(spearman_corrcoef(d1(&XT).view(), d1(&YT).view()).unwrap());
     assert_close(tied, 0.3553033324010164, 1e-14);
+}
+
+#[test]
+fn spearman_rounds_as_scipy() {
+    // scipy.stats.spearmanr([1, 2, 3, 4], [1.5, 2, 2.5, 5])[0] == 1.0
+    let rho = scalar(
+        spearman_corrcoef(
+            d1(&[1.0, 2.0, 3.0, 4.0]).view(),
+            d1(&[1.5, 2.0, 2.5, 5.0]).view(),
+        )
+        .unwrap(),
+    );
+    assert_eq!(rho, 1.0);
+    // scipy.stats.spearmanr([0, 1, 2, 3, 4], [4, 3, 2, 1, 0])[0] == -0.9999999999999999
+    let rho = scalar(
+        spearman_corrcoef(
+            d1(&[0.0, 1.0, 2.0, 3.0, 4.0]).view(),
+            d1(&[4.0, 3.0, 2.0, 1.0, 0.0]).view(),
+        )
+        .unwrap(),
+    );
+    assert_eq!(rho, -0.999_999_999_999_999_9);
+    // scipy.stats.spearmanr([1, 2, 3, 4], [2, 1, 4, 3])[0] == 0.6000000000000001
+    let rho = scalar(
+        spearman_corrcoef(
+            d1(&[1.0, 2.0, 3.0, 4.0]).view(),
+            d1(&[2.0, 1.0, 4.0, 3.0]).view(),
+        )
+        .unwrap(),
+    );
+    assert_eq!(rho, 0.600_000_000_000_000_1);
 }
 
 #[test]
@@ -1709,6 +1844,28 @@ fn reference_cases_batched_match_one_pass() {
 fn new_zero_outputs_rejected() {
     let error = PearsonCorrCoef::<f64>::new(0).unwrap_err();
     assert!(matches!(&error, Error::InvalidArgument { argument, .. } if argument == "num_outputs"));
+}
+
+#[test]
+fn new_huge_num_outputs_rejected_before_allocating() {
+    let huge = [(1 << 24) + 1, 1_000_000_000, 1 << 62];
+    for num_outputs in huge {
+        let errors = [
+            PearsonCorrCoef::<f64>::new(num_outputs).unwrap_err(),
+            SpearmanCorrCoef::<f64>::new(num_outputs).unwrap_err(),
+            MeanSquaredError::<f64>::new(true, num_outputs).unwrap_err(),
+            MeanAbsoluteError::<f64>::new(num_outputs).unwrap_err(),
+            LogCoshError::<f64>::new(num_outputs).unwrap_err(),
+        ];
+        for error in errors {
+            assert!(
+                matches!(&error, Error::InvalidArgument { argument, message }
+                    if argument == "num_outputs" && message.contains(&num_outputs.to_string())),
+                "{error}"
+            );
+        }
+    }
+    assert!(PearsonCorrCoef::<f64>::new(1 << 10).is_ok());
 }
 
 #[test]

@@ -764,6 +764,24 @@ fn classwise_label_count_mismatch_rejected() {
 }
 
 #[test]
+fn classwise_repeated_label_rejected() {
+    let mut metric = ClasswiseWrapper::new(
+        ferrometrics::aggregation::CatMetric::default(),
+        Some(vec!["a".to_owned(), "a".to_owned()]),
+        None,
+        None,
+    );
+    metric.update((values(&[0.0, 1.0]).view(), None)).unwrap();
+
+    let error = metric.compute().unwrap_err();
+    assert!(
+        matches!(&error, Error::InvalidArgument { argument, message }
+            if argument == "labels" && message.contains("\"a\"")),
+        "{error}"
+    );
+}
+
+#[test]
 fn classwise_scalar_base_rejected() {
     let mut metric = ClasswiseWrapper::new(SumMetric::default(), None, None, None);
     metric.update((values(&[1.0]).view(), None)).unwrap();

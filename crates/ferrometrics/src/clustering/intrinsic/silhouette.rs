@@ -87,9 +87,35 @@ pub fn silhouette_score<F: Real>(
         selected_labels.push(labels[index]);
     }
 
+    rescale_extreme_values(&mut values);
+
     let clusters = ClusterIndex::new(&ArrayView1::from(&selected_labels[..]));
     check_label_count(NAME, clusters.n_clusters(), selected.len())?;
     Ok(mean_silhouette(&values, n_features, &clusters))
+}
+
+/// Divides `values` by a power of two near their largest magnitude when that is above 2^400 or
+/// below 2^-400. Squared differences of such values overflow (at 1e308 even the difference does)
+/// or lose precision as subnormal numbers, and the silhouette, a ratio of distances, does not
+/// change when every feature is scaled by one factor. Dividing by a power of two is exact.
+fn rescale_extreme_values(values: &mut [f64]) {
+    const LIMIT: i32 = 400;
+    let largest = values
+        .iter()
+        .fold(0.0f64, |largest, value| largest.max(value.abs()));
+    if largest == 0.0 || !largest.is_finite() {
+        return;
+    }
+    let exponent = largest.log2().floor() as i32;
+    if exponent.abs() <= LIMIT {
+        return;
+    }
+    // Two steps keep each factor a normal double, also for subnormal inputs near 2^-1074.
+    let half = -exponent / 2;
+    let (first, second) = (2f64.powi(half), 2f64.powi(-exponent - half));
+    for value in values.iter_mut() {
+        *value = *value * first * second;
+    }
 }
 
 fn check_sample_size(sample_size: Option<usize>) -> Result<()> {
