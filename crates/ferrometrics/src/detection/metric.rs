@@ -471,6 +471,72 @@ impl MeanAveragePrecision {
         Ok(out)
     }
 
+    fn validate_image(&self, image: &ImageState) -> Result<()> {
+        let corrupted = |what: &str| {
+            Error::incompatible_state(format!(
+                "an image of the MeanAveragePrecision state {what}; the state is corrupted"
+            ))
+        };
+        if !image.labels.windows(2).all(|pair| pair[0] < pair[1]) {
+            return Err(corrupted("has labels that are not strictly ascending"));
+        }
+        if image.results.len() != self.config.iou_types.len() {
+            return Err(corrupted(&format!(
+                "holds {} results for {} IoU types",
+                image.results.len(),
+                self.config.iou_types.len()
+            )));
+        }
+        for result in &image.results {
+            if !result.classes.windows(2).all(|pair| pair[0].0 < pair[1].0) {
+                return Err(corrupted(
+                    "has class results that are not in ascending label order",
+                ));
+            }
+            for (label, evaluation) in &result.classes {
+                if image.labels.binary_search(label).is_err() {
+                    return Err(corrupted(&format!(
+                        "has a result for label {label} it lacks"
+                    )));
+                }
+                evaluation.validate(&self.params)?;
+            }
+            if let Some(evaluation) = &result.pooled {
+                evaluation.validate(&self.params)?;
+            }
+        }
+
+        let expected_types = if self.config.extended_summary {
+            self.config.iou_types.len()
+        } else {
+            0
+        };
+        if image.ious.len() != expected_types {
+            return Err(corrupted(&format!(
+                "holds IoU matrices for {} IoU types where {expected_types} are expected",
+                image.ious.len()
+            )));
+        }
+        for matrices in &image.ious {
+            if !matrices.windows(2).all(|pair| pair[0].0 < pair[1].0) {
+                return Err(corrupted(
+                    "has IoU matrices that are not in ascending label order",
+                ));
+            }
+            for (_, matrix) in matrices {
+                if matrix.rows.checked_mul(matrix.columns) != Some(matrix.values.len()) {
+                    return Err(corrupted(&format!(
+                        "holds a {} by {} IoU matrix with {} values",
+                        matrix.rows,
+                        matrix.columns,
+                        matrix.values.len()
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Returns every label seen in predictions or targets, ascending.
     fn classes(&self) -> Vec<i64> {
         let classes: BTreeSet<i64> = self
@@ -651,6 +717,24 @@ impl Metric for MeanAveragePrecision {
 
     fn reset(&mut self) {
         self.images.clear();
+    }
+
+    /// Checks that the parameters follow from the configuration and that every image holds one
+    /// result per IoU type, labels ascending, and evaluations and IoU matrices of the sizes
+    /// that the parameters give.
+    fn validate_state(&self) -> Result<()> {
+        let rebuilt = Self::new(self.config.clone())
+            .map_err(|e| Error::incompatible_state(format!("the state's configuration: {e}")))?;
+        if rebuilt.params != self.params {
+            return Err(Error::incompatible_state(
+                "the state's evaluation parameters do not follow from its configuration; the \
+                 state is corrupted",
+            ));
+        }
+        for image in &self.images {
+            self.validate_image(image)?;
+        }
+        Ok(())
     }
 
     /// Appends `other`'s images after this metric's images.
