@@ -172,7 +172,8 @@ def test_torchmetrics_documented_example():
         assert isinstance(result[key], float), key
         assert result[key] == pytest.approx(value, abs=5e-5), key
     assert result["classes"].tolist() == [0]
-    assert result["classes"].dtype == np.int32
+    # TorchMetrics returns int32; int64 keeps labels of 2**31 and above.
+    assert result["classes"].dtype == np.int64
 
 
 def test_example_keys_in_torchmetrics_order():
@@ -481,6 +482,36 @@ def test_empty_images_accepted():
     metric.update(preds + EXAMPLE_PREDS, target + EXAMPLE_TARGET)
 
     assert metric.compute()["map"] == 0.5999999999999999
+
+
+@pytest.mark.parametrize("position", [32, 1018, 1030])
+def test_load_state_dict_rejects_corrupted_state(position):
+    metric = MeanAveragePrecision()
+    metric.update(EXAMPLE_PREDS, EXAMPLE_TARGET)
+    state = metric.state_dict()
+    corrupted = bytearray(state["state"])
+    corrupted[position] = 0
+    restored = MeanAveragePrecision()
+
+    try:
+        restored.load_state_dict({**state, "state": bytes(corrupted)})
+    except ValueError:
+        return
+    # A change that still decodes to a consistent state must compute without a panic.
+    restored.compute()
+
+
+def test_classes_keep_int64_labels():
+    large = [2**40, 2**53 + 1]
+    preds, target = _example_with("preds", labels=np.array([large[0]]))
+    target[0]["labels"] = np.array([large[1]])
+    metric = MeanAveragePrecision(class_metrics=True)
+    metric.update(preds, target)
+
+    classes = metric.compute()["classes"]
+
+    assert classes.dtype == np.int64
+    assert classes.tolist() == large
 
 
 def test_class_metrics_per_class_arrays():

@@ -164,7 +164,11 @@ impl NativeMeanAveragePrecision {
     fn compute<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let metric = &self.metric;
         let value = py.detach(|| metric.compute()).map_err(to_py_err)?;
-        value_to_py(py, value)
+        let result = value_to_py(py, value)?;
+        // The computed value holds the classes as float64, exact only up to 2^53.
+        let classes = PyArray::from_vec(py, metric.classes());
+        result.set_item("classes", classes)?;
+        Ok(result)
     }
 
     /// Returns the extended summary's IoU matrices of the IoU type at `type_index` as a dict

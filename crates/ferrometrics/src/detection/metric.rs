@@ -537,8 +537,9 @@ impl MeanAveragePrecision {
         Ok(())
     }
 
-    /// Returns every label seen in predictions or targets, ascending.
-    fn classes(&self) -> Vec<i64> {
+    /// Returns every label seen in predictions or targets, ascending: the `classes` output,
+    /// which [`Metric::compute`] gives as floats and so rounds above 2^53.
+    pub fn classes(&self) -> Vec<i64> {
         let classes: BTreeSet<i64> = self
             .images
             .iter()
