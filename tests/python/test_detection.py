@@ -514,6 +514,23 @@ def test_classes_keep_int64_labels():
     assert classes.tolist() == large
 
 
+@pytest.mark.parametrize("side", ["preds", "target"])
+def test_uint64_labels_above_int64_raise_value_error(side):
+    preds, target = _example_with(side, labels=np.array([2**64 - 1], dtype=np.uint64))
+
+    with pytest.raises(ValueError, match=rf"{side}\[0\]\.labels.*18446744073709551615"):
+        MeanAveragePrecision().update(preds, target)
+
+
+def test_uint64_labels_within_int64_accepted():
+    preds, target = _example_with("preds", labels=np.array([0], dtype=np.uint64))
+    metric = MeanAveragePrecision()
+
+    metric.update(preds, target)
+
+    assert metric.compute()["map"] == MeanAveragePrecision()(EXAMPLE_PREDS, EXAMPLE_TARGET)["map"]
+
+
 def test_class_metrics_per_class_arrays():
     preds, target = random_images(seed=18, images=6, classes=3)
     metric = MeanAveragePrecision(class_metrics=True)

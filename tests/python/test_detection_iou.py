@@ -475,6 +475,13 @@ def test_metric_float_labels_raise_type_error():
         IntersectionOverUnion().update(preds, CLASS_TARGET)
 
 
+def test_metric_uint64_labels_above_int64_raise_value_error():
+    preds = [{"boxes": DOC_PREDS, "labels": np.array([2**64 - 1], dtype=np.uint64)}]
+    target = [{"boxes": DOC_PREDS, "labels": np.array([2**63 - 1], dtype=np.int64)}]
+    with pytest.raises(ValueError, match=r"labels.*18446744073709551615"):
+        IntersectionOverUnion().update(preds, target)
+
+
 def test_metric_in_collection_flattens_keys():
     from ferrometrics import MetricCollection
 

@@ -399,6 +399,23 @@ pub(crate) fn labels(argument: &str, object: &Bound<'_, PyAny>) -> PyResult<Arra
     if array.ndim() != 1 {
         return Err(shape_error(argument, &array, "a 1-D array of class labels"));
     }
+    if array.dtype().kind() == b'u' {
+        // A cast to int64 would wrap uint64 labels above i64::MAX into negative labels.
+        let unsigned: Array1<u64> = cast(&array, "uint64")?;
+        if let Some((index, label)) = unsigned
+            .iter()
+            .enumerate()
+            .find(|(_, &label)| i64::try_from(label).is_err())
+        {
+            return Err(value_error(
+                argument,
+                format!(
+                    "label {label} at index {index} exceeds the int64 range of class labels; \
+                     relabel with `numpy.unique(labels, return_inverse=True)`"
+                ),
+            ));
+        }
+    }
     cast(&array, "int64")
 }
 
