@@ -438,6 +438,31 @@ def test_metric_invalid_option_raises_value_error(options, argument):
 
 
 @pytest.mark.parametrize(
+    ("kind", "threshold", "accepted"),
+    [
+        ("iou", 1.5, False),
+        ("iou", -0.1, False),
+        ("iou", 0.0, True),
+        ("iou", 1.0, True),
+        ("giou", -1.0, True),
+        ("giou", -1.5, False),
+        ("diou", 1.01, False),
+        ("ciou", -2.0, True),
+        ("ciou", -2.5, False),
+    ],
+)
+def test_threshold_range_checked(kind, threshold, accepted):
+    if accepted:
+        METRICS[kind](iou_threshold=threshold)
+        FUNCTIONS[kind](DOC_PREDS, DOC_TARGET, iou_threshold=threshold)
+        return
+    with pytest.raises(ValueError, match=rf"iou_threshold.*{threshold}"):
+        METRICS[kind](iou_threshold=threshold)
+    with pytest.raises(ValueError, match=rf"iou_threshold.*{threshold}"):
+        FUNCTIONS[kind](DOC_PREDS, DOC_TARGET, iou_threshold=threshold)
+
+
+@pytest.mark.parametrize(
     ("preds", "target", "argument"),
     [
         ([{"labels": np.array([5])}], CLASS_TARGET, r"preds\[0\]\.boxes"),
