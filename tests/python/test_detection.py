@@ -380,7 +380,7 @@ def test_merge_state_rejects_other_config():
     first = MeanAveragePrecision()
     second = MeanAveragePrecision(iou_thresholds=[0.5])
 
-    with pytest.raises(ValueError, match="config"):
+    with pytest.raises(ValueError, match="iou_thresholds"):
         first.merge_state(second)
 
 
@@ -529,6 +529,28 @@ def test_uint64_labels_within_int64_accepted():
     metric.update(preds, target)
 
     assert metric.compute()["map"] == MeanAveragePrecision()(EXAMPLE_PREDS, EXAMPLE_TARGET)["map"]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"box_format": "xywh"}, "`box_format`: xyxy and xywh"),
+        ({"iou_thresholds": [0.5]}, "`iou_thresholds`: None and [0.5]"),
+        ({"average": "micro"}, "`average`: macro and micro"),
+        ({"iou_type": ("bbox", "segm")}, '`iou_type`: ["bbox"] and ["bbox", "segm"]'),
+    ],
+)
+def test_merge_state_names_differing_argument(options, message):
+    with pytest.raises(ValueError) as raised:
+        MeanAveragePrecision().merge_state(MeanAveragePrecision(**options))
+
+    assert message in str(raised.value)
+    assert "MapConfig" not in str(raised.value)
+
+
+def test_repeated_iou_type_message_uses_names():
+    with pytest.raises(ValueError, match=r'\["bbox", "bbox"\] repeats a type'):
+        MeanAveragePrecision(iou_type=("bbox", "bbox"))
 
 
 def test_class_metrics_per_class_arrays():

@@ -370,7 +370,7 @@ def test_metric_merge_state_equals_one_update():
 
 
 def test_metric_merge_state_rejects_other_config():
-    with pytest.raises(ValueError, match="config"):
+    with pytest.raises(ValueError, match="iou_threshold"):
         IntersectionOverUnion().merge_state(IntersectionOverUnion(iou_threshold=0.5))
 
 
@@ -498,6 +498,22 @@ def test_metric_float_labels_raise_type_error():
     preds = [{"boxes": DOC_PREDS, "labels": np.array([1.5])}]
     with pytest.raises(TypeError, match="labels"):
         IntersectionOverUnion().update(preds, CLASS_TARGET)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"box_format": "cxcywh"}, "`box_format`: xyxy and cxcywh"),
+        ({"iou_threshold": 0.5}, "`iou_threshold`: None and 0.5"),
+        ({"respect_labels": False}, "`respect_labels`: true and false"),
+    ],
+)
+def test_metric_merge_state_names_differing_argument(options, message):
+    with pytest.raises(ValueError) as raised:
+        IntersectionOverUnion().merge_state(IntersectionOverUnion(**options))
+
+    assert message in str(raised.value)
+    assert "BoxIouConfig" not in str(raised.value)
 
 
 def test_metric_uint64_labels_above_int64_raise_value_error():

@@ -212,6 +212,29 @@ pub fn check_same_config<T: PartialEq + std::fmt::Debug>(
     Ok(())
 }
 
+/// Returns an [`Error::IncompatibleState`] naming a setting that differs between two
+/// configurations, with both values as the public API spells them.
+///
+/// Use it over [`check_same_config`] for settings whose `Display` is the user's spelling, such
+/// as enums parsed from strings.
+///
+/// # Errors
+///
+/// Returns the error when `ours != theirs`.
+pub fn check_same_setting<T: PartialEq + std::fmt::Display>(
+    metric: &str,
+    field: &str,
+    ours: &T,
+    theirs: &T,
+) -> Result<()> {
+    if ours != theirs {
+        return Err(Error::incompatible_state(format!(
+            "cannot merge {metric} states with different `{field}`: {ours} and {theirs}"
+        )));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use ndarray::ArrayD;

@@ -15,7 +15,7 @@ use super::iou::box_iou;
 use super::mask::{mask_iou, Rle};
 use super::params::{default_area_ranges, Params};
 use crate::error::{Error, Result};
-use crate::metric::{check_same_config, Input, Metric, MetricInfo};
+use crate::metric::{check_same_setting, Input, Metric, MetricInfo};
 use crate::value::Value;
 
 /// The averaging of classes into the headline values.
@@ -90,6 +90,83 @@ pub struct MapConfig {
     pub average: Average,
     /// The backend name.
     pub backend: Backend,
+}
+
+impl MapConfig {
+    /// Returns an [`Error::IncompatibleState`] naming the first argument that differs, with both
+    /// values spelled as the Python API takes them.
+    fn check_same(&self, other: &Self) -> Result<()> {
+        const NAME: &str = "MeanAveragePrecision";
+        let types = |config: &Self| IouTypes(config.iou_types.clone());
+        check_same_setting(NAME, "box_format", &self.box_format, &other.box_format)?;
+        check_same_setting(NAME, "iou_type", &types(self), &types(other))?;
+        let iou_thresholds = |config: &Self| OptionalList(config.iou_thresholds.clone());
+        check_same_setting(
+            NAME,
+            "iou_thresholds",
+            &iou_thresholds(self),
+            &iou_thresholds(other),
+        )?;
+        let rec_thresholds = |config: &Self| OptionalList(config.rec_thresholds.clone());
+        check_same_setting(
+            NAME,
+            "rec_thresholds",
+            &rec_thresholds(self),
+            &rec_thresholds(other),
+        )?;
+        let counts = |config: &Self| OptionalList(config.max_detection_thresholds.clone());
+        check_same_setting(
+            NAME,
+            "max_detection_thresholds",
+            &counts(self),
+            &counts(other),
+        )?;
+        check_same_setting(
+            NAME,
+            "class_metrics",
+            &self.class_metrics,
+            &other.class_metrics,
+        )?;
+        check_same_setting(
+            NAME,
+            "extended_summary",
+            &self.extended_summary,
+            &other.extended_summary,
+        )?;
+        check_same_setting(NAME, "average", &self.average, &other.average)?;
+        check_same_setting(NAME, "backend", &self.backend, &other.backend)
+    }
+}
+
+/// IoU types displayed as the Python list of their names, such as `["bbox", "segm"]`.
+#[derive(PartialEq)]
+struct IouTypes(Vec<IouType>);
+
+impl fmt::Display for IouTypes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<String> = self
+            .0
+            .iter()
+            .map(|t| format!("\"{}\"", t.as_str()))
+            .collect();
+        write!(f, "[{}]", names.join(", "))
+    }
+}
+
+/// An optional list displayed as Python shows it: `None` or `[0.5, 0.75]`.
+#[derive(PartialEq)]
+struct OptionalList<T>(Option<Vec<T>>);
+
+impl<T: fmt::Display> fmt::Display for OptionalList<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            None => f.write_str("None"),
+            Some(values) => {
+                let texts: Vec<String> = values.iter().map(ToString::to_string).collect();
+                write!(f, "[{}]", texts.join(", "))
+            }
+        }
+    }
 }
 
 impl Default for MapConfig {
@@ -234,8 +311,8 @@ impl MeanAveragePrecision {
             return Err(Error::invalid_argument(
                 "iou_type",
                 format!(
-                    "{:?} repeats a type; give each of bbox and segm at most once",
-                    config.iou_types
+                    "{} repeats a type; give each of \"bbox\" and \"segm\" at most once",
+                    IouTypes(config.iou_types.clone())
                 ),
             ));
         }
@@ -744,14 +821,18 @@ impl Metric for MeanAveragePrecision {
     /// ids do in pycocotools. Merging in rank order reproduces one update over all data; another
     /// order can change values where scores tie across images.
     fn merge(&mut self, other: &Self) -> Result<()> {
-        check_same_config(
-            "MeanAveragePrecision",
-            "config",
-            &self.config,
-            &other.config,
-        )?;
+        self.config.check_same(&other.config)?;
         self.images.extend(other.images.iter().cloned());
         Ok(())
+    }
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Backend::Pycocotools => "pycocotools",
+            Backend::FasterCocoEval => "faster_coco_eval",
+        })
     }
 }
 

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::kernel::{check_threshold, checked_boxes, IouVariant};
 use crate::detection::{BoxFormat, DetectionBatch, ImagePredictions, ImageTargets};
 use crate::error::{Error, Result};
-use crate::metric::{check_same_config, InputKind, MetricInfo};
+use crate::metric::{check_same_setting, InputKind, MetricInfo};
 use crate::numerics::CompensatedSum;
 use crate::value::Value;
 
@@ -225,7 +225,29 @@ impl BoxIouCore {
     }
 
     pub(crate) fn merge(&mut self, name: &str, other: &Self) -> Result<()> {
-        check_same_config(name, "config", &self.config, &other.config)?;
+        let (ours, theirs) = (&self.config, &other.config);
+        check_same_setting(name, "box_format", &ours.box_format, &theirs.box_format)?;
+        let threshold = |config: &BoxIouConfig| {
+            config
+                .iou_threshold
+                .map_or_else(|| "None".to_owned(), |t| t.to_string())
+        };
+        // Compared as numbers, so that 0.0 and -0.0 merge; the texts only name the values.
+        if ours.iou_threshold != theirs.iou_threshold {
+            check_same_setting(name, "iou_threshold", &threshold(ours), &threshold(theirs))?;
+        }
+        check_same_setting(
+            name,
+            "class_metrics",
+            &ours.class_metrics,
+            &theirs.class_metrics,
+        )?;
+        check_same_setting(
+            name,
+            "respect_labels",
+            &ours.respect_labels,
+            &theirs.respect_labels,
+        )?;
         self.total.merge(&other.total);
         for (label, tally) in &other.classes {
             self.classes.entry(*label).or_default().merge(tally);
