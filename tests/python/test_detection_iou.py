@@ -583,3 +583,43 @@ def test_cli_iou_metrics_match_reference(extra, tmp_path):
         metric = metric_class(class_metrics=True, **options)
         metric.update(preds, target)
         assert_close(output[kind], metric.compute()[kind], rel=1e-12)
+
+
+def _run_iou_cli(tmp_path, truth, results, *extra):
+    cli = find_cli()
+    if cli is None:
+        pytest.skip("ferrometrics binary not found; build ferrometrics-cli")
+    (tmp_path / "gt.json").write_text(json.dumps(truth))
+    (tmp_path / "dt.json").write_text(json.dumps(results))
+    arguments = [str(cli), "detection", "--gt", str(tmp_path / "gt.json")]
+    arguments += ["--dt", str(tmp_path / "dt.json"), "--iou-metrics", "--format", "json"]
+    return subprocess.run(arguments + list(extra), capture_output=True, text=True, check=False)
+
+
+@pytest.mark.parametrize("threshold", ["2", "-0.5"])
+def test_cli_iou_threshold_outside_unit_range_rejected(threshold, tmp_path):
+    truth, results = make_dataset(52, 2, dets_per_image=2)
+
+    completed = _run_iou_cli(tmp_path, truth, results, "--iou-threshold", threshold)
+
+    assert completed.returncode != 0
+    assert "--iou-threshold" in completed.stderr
+    assert "[0, 1]" in completed.stderr
+
+
+def test_cli_iou_nan_explained_on_stderr(tmp_path):
+    truth = {
+        "images": [{"id": 1}],
+        "categories": [{"id": 1}],
+        "annotations": [
+            {"id": 1, "image_id": 1, "category_id": 1, "bbox": [5, 5, 0, 0], "area": 0}
+        ],
+    }
+    results = [{"image_id": 1, "category_id": 1, "bbox": [5, 5, 0, 0], "score": 0.9}]
+
+    completed = _run_iou_cli(tmp_path, truth, results)
+
+    assert completed.returncode == 0, completed.stderr
+    assert json.loads(completed.stdout)["iou"] is None
+    assert "iou is NaN" in completed.stderr
+    assert "zero-area" in completed.stderr
