@@ -145,3 +145,30 @@ def test_bad_cell_exits_2_with_one_line(tmp_path):
     assert completed.stdout == ""
     assert len(completed.stderr.splitlines()) == 1
     assert "bad.csv: line 3, column \"t\"" in completed.stderr
+
+
+def test_float16_npy_widened(tmp_path):
+    preds = np.array([1.5, 2.25, 3.0, 4.75], dtype=np.float16)
+    target = np.array([1.0, 2.0, 3.5, 4.0])
+    np.save(tmp_path / "preds.npy", preds)
+    np.save(tmp_path / "target.npy", target)
+
+    report = run_json(
+        "--preds-npy", tmp_path / "preds.npy", "--target-npy", tmp_path / "target.npy"
+    )
+
+    expected = metrics.mean_squared_error(target, preds.astype(np.float64))
+    assert report["mean_squared_error"] == expected
+
+
+def test_text_npy_dtype_named_with_character_size(tmp_path):
+    np.save(tmp_path / "preds.npy", np.array(["a", "b"]))
+    np.save(tmp_path / "target.npy", np.array([1.0, 2.0]))
+
+    completed = run(
+        "--preds-npy", tmp_path / "preds.npy", "--target-npy", tmp_path / "target.npy"
+    )
+
+    assert completed.returncode != 0
+    assert "<U1 (str32, 4 bytes per character)" in completed.stderr
+
