@@ -172,3 +172,18 @@ def test_text_npy_dtype_named_with_character_size(tmp_path):
     assert completed.returncode != 0
     assert "<U1 (str32, 4 bytes per character)" in completed.stderr
 
+
+@pytest.mark.parametrize("option", ["--adjusted", "--csi-threshold"])
+def test_negative_option_value_reaches_validation(option, tmp_path):
+    np.save(tmp_path / "preds.npy", np.array([1.0, 2.0, 3.0]))
+    np.save(tmp_path / "target.npy", np.array([1.0, 2.5, 3.0]))
+
+    completed = run(
+        "--preds-npy", tmp_path / "preds.npy", "--target-npy", tmp_path / "target.npy",
+        option, "-1",
+    )
+
+    assert "unexpected argument" not in completed.stderr
+    if option == "--adjusted":
+        assert completed.returncode != 0
+        assert "-1" in completed.stderr
