@@ -122,9 +122,21 @@ impl ImageEvaluation {
                 self.positives.len()
             )));
         }
+        // NOTE: a count below the bound can still be wrong, and accumulation then scans up to
+        // that many recall steps per threshold, so a corrupted count can make compute slow.
+        if let Some(count) = self.positives.iter().find(|&&count| count > MAX_POSITIVES) {
+            return Err(Error::incompatible_state(format!(
+                "an image evaluation counts {count} ground-truth objects, more than \
+                 {MAX_POSITIVES}; the state is corrupted"
+            )));
+        }
         Ok(())
     }
 }
+
+/// Bound on the positive count of one decoded image evaluation. With at most `u32::MAX` objects
+/// per image, a sum over fewer than 2^32 images stays within a 64-bit `usize`.
+const MAX_POSITIVES: usize = u32::MAX as usize;
 
 /// The columns of a set of objects (a dataset or one image), indexed by object position.
 ///
