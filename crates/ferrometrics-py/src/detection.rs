@@ -237,12 +237,8 @@ impl NativeMeanAveragePrecision {
     fn load_bytes(&mut self, bytes: &[u8]) -> PyResult<()> {
         let loaded = MeanAveragePrecision::from_bytes(bytes).map_err(to_py_err)?;
         if loaded.config() != self.metric.config() {
-            return Err(to_py_err(Error::incompatible_state(format!(
-                "the bytes hold a metric configured as {:?}, but this metric is configured as \
-                 {:?}",
-                loaded.config(),
-                self.metric.config()
-            ))));
+            // Merging into an empty copy returns the error that names the differing argument.
+            self.metric.empty().merge(&loaded).map_err(to_py_err)?;
         }
         self.metric = loaded;
         Ok(())
