@@ -376,10 +376,10 @@ def _build_native(options: Dict[str, Any]) -> NativeMeanAveragePrecision:
 def _convert_output(
     result: Dict[str, Any], native: NativeMeanAveragePrecision, options: Dict[str, Any]
 ) -> Dict[str, Any]:
-    # TorchMetrics returns the class ids as integers.
+    # TorchMetrics returns the class ids as integers. int64 keeps every label that update accepts.
     classes = result.get("classes")
     if isinstance(classes, np.ndarray):
-        result["classes"] = classes.astype(np.int32)
+        result["classes"] = classes.astype(np.int64)
     if not options["extended_summary"]:
         return result
 

@@ -91,7 +91,7 @@ def _all_gather(metric: Any, backend: Union[str, Any, None], group: Any) -> List
         return _torch_all_gather(metric, group)
     if backend == "mpi4py":
         communicator = group if group is not None else _mpi4py().MPI.COMM_WORLD
-        return list(communicator.allgather(metric))
+        return _gathered_list(communicator.allgather(metric), type(communicator).__name__)
     if isinstance(backend, str):
         raise ValueError(
             f"invalid backend {backend!r}; use 'torch', 'mpi4py', None, or a communicator "
@@ -102,7 +102,18 @@ def _all_gather(metric: Any, backend: Union[str, Any, None], group: Any) -> List
             f"backend {type(backend).__name__} has no allgather(obj) method; pass 'torch', "
             "'mpi4py', None or a communicator with allgather"
         )
-    return list(backend.allgather(metric))
+    return _gathered_list(backend.allgather(metric), type(backend).__name__)
+
+
+def _gathered_list(gathered: Any, communicator: str) -> List[Any]:
+    """Check that a communicator's ``allgather`` returned one object per rank."""
+    try:
+        return list(gathered)
+    except TypeError:
+        raise TypeError(
+            f"{communicator}.allgather(obj) returned {type(gathered).__name__}, not a list with "
+            "the object of every rank; return the gathered objects, indexed by rank"
+        ) from None
 
 
 def _default_backend() -> str:

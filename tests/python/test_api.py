@@ -670,3 +670,31 @@ def test_masked_features_raise():
     masked = np.ma.array(DATA, mask=np.zeros_like(DATA, dtype=bool))
     with pytest.raises(TypeError, match=r"`data`: masked arrays"):
         functional.silhouette_score(masked, LABELS)
+
+
+
+@pytest.mark.parametrize(
+    ("factory", "first", "second", "message"),
+    [
+        (
+            "clustering.NormalizedMutualInfoScore",
+            {"average_method": "max"},
+            {"average_method": "arithmetic"},
+            "`average_method`: max and arithmetic",
+        ),
+        (
+            "aggregation.MeanMetric",
+            {"nan_strategy": "warn"},
+            {"nan_strategy": "ignore"},
+            "`nan_strategy`: warn and ignore",
+        ),
+    ],
+)
+def test_merge_message_spells_options_as_python(factory, first, second, message):
+    module, name = factory.split(".")
+    cls = getattr(getattr(ferrometrics, module), name)
+
+    with pytest.raises(ValueError) as raised:
+        cls(**first).merge_state(cls(**second))
+
+    assert message in str(raised.value)

@@ -213,3 +213,45 @@ def test_bootstrap_mean_near_value_for_large_n(tmp_path):
         # O(1/n), far below its standard error.
         assert abs(entry["mean"] - entry["value"]) < entry["std"], (name, entry)
         assert entry["quantiles"][0] <= entry["value"] <= entry["quantiles"][1], (name, entry)
+
+
+def test_float16_npy_widened(tmp_path):
+    preds = np.array([1.5, 2.25, 3.0, 4.75], dtype=np.float16)
+    target = np.array([1.0, 2.0, 3.5, 4.0])
+    np.save(tmp_path / "preds.npy", preds)
+    np.save(tmp_path / "target.npy", target)
+
+    report = run_json(
+        "--preds-npy", tmp_path / "preds.npy", "--target-npy", tmp_path / "target.npy"
+    )
+
+    expected = metrics.mean_squared_error(target, preds.astype(np.float64))
+    assert report["mean_squared_error"] == expected
+
+
+def test_text_npy_dtype_named_with_character_size(tmp_path):
+    np.save(tmp_path / "preds.npy", np.array(["a", "b"]))
+    np.save(tmp_path / "target.npy", np.array([1.0, 2.0]))
+
+    completed = run(
+        "--preds-npy", tmp_path / "preds.npy", "--target-npy", tmp_path / "target.npy"
+    )
+
+    assert completed.returncode != 0
+    assert "<U1 (str32, 4 bytes per character)" in completed.stderr
+
+
+@pytest.mark.parametrize("option", ["--adjusted", "--csi-threshold"])
+def test_negative_option_value_reaches_validation(option, tmp_path):
+    np.save(tmp_path / "preds.npy", np.array([1.0, 2.0, 3.0]))
+    np.save(tmp_path / "target.npy", np.array([1.0, 2.5, 3.0]))
+
+    completed = run(
+        "--preds-npy", tmp_path / "preds.npy", "--target-npy", tmp_path / "target.npy",
+        option, "-1",
+    )
+
+    assert "unexpected argument" not in completed.stderr
+    if option == "--adjusted":
+        assert completed.returncode != 0
+        assert "-1" in completed.stderr

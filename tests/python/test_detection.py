@@ -172,7 +172,8 @@ def test_torchmetrics_documented_example():
         assert isinstance(result[key], float), key
         assert result[key] == pytest.approx(value, abs=5e-5), key
     assert result["classes"].tolist() == [0]
-    assert result["classes"].dtype == np.int32
+    # TorchMetrics returns int32; int64 keeps labels of 2**31 and above.
+    assert result["classes"].dtype == np.int64
 
 
 def test_example_keys_in_torchmetrics_order():
@@ -379,7 +380,7 @@ def test_merge_state_rejects_other_config():
     first = MeanAveragePrecision()
     second = MeanAveragePrecision(iou_thresholds=[0.5])
 
-    with pytest.raises(ValueError, match="config"):
+    with pytest.raises(ValueError, match="iou_thresholds"):
         first.merge_state(second)
 
 
@@ -414,7 +415,7 @@ def test_load_state_dict_round_trip():
 def test_load_state_dict_rejects_other_config():
     metric = MeanAveragePrecision(class_metrics=True)
 
-    with pytest.raises(ValueError, match="configur"):
+    with pytest.raises(ValueError, match="`class_metrics`: false and true"):
         MeanAveragePrecision().load_state_dict(metric.state_dict())
 
 
@@ -481,6 +482,75 @@ def test_empty_images_accepted():
     metric.update(preds + EXAMPLE_PREDS, target + EXAMPLE_TARGET)
 
     assert metric.compute()["map"] == 0.5999999999999999
+
+
+@pytest.mark.parametrize("position", [32, 1018, 1030])
+def test_load_state_dict_rejects_corrupted_state(position):
+    metric = MeanAveragePrecision()
+    metric.update(EXAMPLE_PREDS, EXAMPLE_TARGET)
+    state = metric.state_dict()
+    corrupted = bytearray(state["state"])
+    corrupted[position] = 0
+    restored = MeanAveragePrecision()
+
+    try:
+        restored.load_state_dict({**state, "state": bytes(corrupted)})
+    except ValueError:
+        return
+    # A change that still decodes to a consistent state must compute without a panic.
+    restored.compute()
+
+
+def test_classes_keep_int64_labels():
+    large = [2**40, 2**53 + 1]
+    preds, target = _example_with("preds", labels=np.array([large[0]]))
+    target[0]["labels"] = np.array([large[1]])
+    metric = MeanAveragePrecision(class_metrics=True)
+    metric.update(preds, target)
+
+    classes = metric.compute()["classes"]
+
+    assert classes.dtype == np.int64
+    assert classes.tolist() == large
+
+
+@pytest.mark.parametrize("side", ["preds", "target"])
+def test_uint64_labels_above_int64_raise_value_error(side):
+    preds, target = _example_with(side, labels=np.array([2**64 - 1], dtype=np.uint64))
+
+    with pytest.raises(ValueError, match=rf"{side}\[0\]\.labels.*18446744073709551615"):
+        MeanAveragePrecision().update(preds, target)
+
+
+def test_uint64_labels_within_int64_accepted():
+    preds, target = _example_with("preds", labels=np.array([0], dtype=np.uint64))
+    metric = MeanAveragePrecision()
+
+    metric.update(preds, target)
+
+    assert metric.compute()["map"] == MeanAveragePrecision()(EXAMPLE_PREDS, EXAMPLE_TARGET)["map"]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"box_format": "xywh"}, "`box_format`: xyxy and xywh"),
+        ({"iou_thresholds": [0.5]}, "`iou_thresholds`: None and [0.5]"),
+        ({"average": "micro"}, "`average`: macro and micro"),
+        ({"iou_type": ("bbox", "segm")}, '`iou_type`: ["bbox"] and ["bbox", "segm"]'),
+    ],
+)
+def test_merge_state_names_differing_argument(options, message):
+    with pytest.raises(ValueError) as raised:
+        MeanAveragePrecision().merge_state(MeanAveragePrecision(**options))
+
+    assert message in str(raised.value)
+    assert "MapConfig" not in str(raised.value)
+
+
+def test_repeated_iou_type_message_uses_names():
+    with pytest.raises(ValueError, match=r'\["bbox", "bbox"\] repeats a type'):
+        MeanAveragePrecision(iou_type=("bbox", "bbox"))
 
 
 def test_class_metrics_per_class_arrays():

@@ -322,5 +322,5 @@ def test_collection_keeps_map_ious_and_integer_classes():
     expected = single.compute()
     result = collection.compute()
     assert list(result) == list(expected)
-    assert result["classes"].dtype == np.int32
+    assert result["classes"].dtype == np.int64
     assert list(result["ious"]) == list(expected["ious"])

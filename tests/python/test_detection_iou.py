@@ -370,7 +370,7 @@ def test_metric_merge_state_equals_one_update():
 
 
 def test_metric_merge_state_rejects_other_config():
-    with pytest.raises(ValueError, match="config"):
+    with pytest.raises(ValueError, match="iou_threshold"):
         IntersectionOverUnion().merge_state(IntersectionOverUnion(iou_threshold=0.5))
 
 
@@ -390,7 +390,7 @@ def test_metric_pickle_and_state_dict_round_trip():
     loaded = GeneralizedIntersectionOverUnion(iou_threshold=0.2, class_metrics=True)
     loaded.load_state_dict(metric.state_dict())
     assert loaded.compute() == metric.compute()
-    with pytest.raises(ValueError, match="configured"):
+    with pytest.raises(ValueError, match="`iou_threshold`: None and 0.2"):
         GeneralizedIntersectionOverUnion().load_state_dict(metric.state_dict())
 
 
@@ -438,6 +438,31 @@ def test_metric_invalid_option_raises_value_error(options, argument):
 
 
 @pytest.mark.parametrize(
+    ("kind", "threshold", "accepted"),
+    [
+        ("iou", 1.5, False),
+        ("iou", -0.1, False),
+        ("iou", 0.0, True),
+        ("iou", 1.0, True),
+        ("giou", -1.0, True),
+        ("giou", -1.5, False),
+        ("diou", 1.01, False),
+        ("ciou", -2.0, True),
+        ("ciou", -2.5, False),
+    ],
+)
+def test_threshold_range_checked(kind, threshold, accepted):
+    if accepted:
+        METRICS[kind](iou_threshold=threshold)
+        FUNCTIONS[kind](DOC_PREDS, DOC_TARGET, iou_threshold=threshold)
+        return
+    with pytest.raises(ValueError, match=rf"iou_threshold.*{threshold}"):
+        METRICS[kind](iou_threshold=threshold)
+    with pytest.raises(ValueError, match=rf"iou_threshold.*{threshold}"):
+        FUNCTIONS[kind](DOC_PREDS, DOC_TARGET, iou_threshold=threshold)
+
+
+@pytest.mark.parametrize(
     ("preds", "target", "argument"),
     [
         ([{"labels": np.array([5])}], CLASS_TARGET, r"preds\[0\]\.boxes"),
@@ -473,6 +498,29 @@ def test_metric_float_labels_raise_type_error():
     preds = [{"boxes": DOC_PREDS, "labels": np.array([1.5])}]
     with pytest.raises(TypeError, match="labels"):
         IntersectionOverUnion().update(preds, CLASS_TARGET)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"box_format": "cxcywh"}, "`box_format`: xyxy and cxcywh"),
+        ({"iou_threshold": 0.5}, "`iou_threshold`: None and 0.5"),
+        ({"respect_labels": False}, "`respect_labels`: true and false"),
+    ],
+)
+def test_metric_merge_state_names_differing_argument(options, message):
+    with pytest.raises(ValueError) as raised:
+        IntersectionOverUnion().merge_state(IntersectionOverUnion(**options))
+
+    assert message in str(raised.value)
+    assert "BoxIouConfig" not in str(raised.value)
+
+
+def test_metric_uint64_labels_above_int64_raise_value_error():
+    preds = [{"boxes": DOC_PREDS, "labels": np.array([2**64 - 1], dtype=np.uint64)}]
+    target = [{"boxes": DOC_PREDS, "labels": np.array([2**63 - 1], dtype=np.int64)}]
+    with pytest.raises(ValueError, match=r"labels.*18446744073709551615"):
+        IntersectionOverUnion().update(preds, target)
 
 
 def test_metric_in_collection_flattens_keys():
@@ -535,3 +583,43 @@ def test_cli_iou_metrics_match_reference(extra, tmp_path):
         metric = metric_class(class_metrics=True, **options)
         metric.update(preds, target)
         assert_close(output[kind], metric.compute()[kind], rel=1e-12)
+
+
+def _run_iou_cli(tmp_path, truth, results, *extra):
+    cli = find_cli()
+    if cli is None:
+        pytest.skip("ferrometrics binary not found; build ferrometrics-cli")
+    (tmp_path / "gt.json").write_text(json.dumps(truth))
+    (tmp_path / "dt.json").write_text(json.dumps(results))
+    arguments = [str(cli), "detection", "--gt", str(tmp_path / "gt.json")]
+    arguments += ["--dt", str(tmp_path / "dt.json"), "--iou-metrics", "--format", "json"]
+    return subprocess.run(arguments + list(extra), capture_output=True, text=True, check=False)
+
+
+@pytest.mark.parametrize("threshold", ["2", "-0.5"])
+def test_cli_iou_threshold_outside_unit_range_rejected(threshold, tmp_path):
+    truth, results = make_dataset(52, 2, dets_per_image=2)
+
+    completed = _run_iou_cli(tmp_path, truth, results, "--iou-threshold", threshold)
+
+    assert completed.returncode != 0
+    assert "--iou-threshold" in completed.stderr
+    assert "[0, 1]" in completed.stderr
+
+
+def test_cli_iou_nan_explained_on_stderr(tmp_path):
+    truth = {
+        "images": [{"id": 1}],
+        "categories": [{"id": 1}],
+        "annotations": [
+            {"id": 1, "image_id": 1, "category_id": 1, "bbox": [5, 5, 0, 0], "area": 0}
+        ],
+    }
+    results = [{"image_id": 1, "category_id": 1, "bbox": [5, 5, 0, 0], "score": 0.9}]
+
+    completed = _run_iou_cli(tmp_path, truth, results)
+
+    assert completed.returncode == 0, completed.stderr
+    assert json.loads(completed.stdout)["iou"] is None
+    assert "iou is NaN" in completed.stderr
+    assert "zero-area" in completed.stderr

@@ -281,6 +281,18 @@ def test_backend_without_allgather_rejected():
         distributed.sync(aggregation.SumMetric(), backend=object())
 
 
+class NoneCommunicator:
+    """A communicator whose ``allgather`` forgets to return the gathered objects."""
+
+    def allgather(self, obj: Any) -> None:
+        return None
+
+
+def test_backend_allgather_returning_none_explains():
+    with pytest.raises(TypeError, match=r"NoneCommunicator\.allgather.*returned NoneType"):
+        distributed.sync(aggregation.SumMetric(), backend=NoneCommunicator())
+
+
 @pytest.fixture
 def no_optional_modules(monkeypatch):
     """Make torch and mpi4py look absent, whether or not they are installed."""

@@ -242,12 +242,12 @@ pub struct ClusteringArgs {
     /// Compute the silhouette coefficient on this many rows (at least 3), drawn without
     /// replacement with --seed, or on every row if there are not more. The value is an estimate,
     /// and the sample differs from the one scikit-learn draws for the same seed.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub silhouette_sample_size: Option<usize>,
 
     /// Largest number of rows for which the silhouette coefficient is computed exactly when no
     /// --silhouette-sample-size is given. Above it, the silhouette coefficient is skipped.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_SILHOUETTE_MAX_ROWS)]
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_SILHOUETTE_MAX_ROWS, allow_negative_numbers = true)]
     pub silhouette_max_rows: usize,
 
     /// Do not compute the silhouette coefficient.
@@ -255,7 +255,7 @@ pub struct ClusteringArgs {
     pub no_silhouette: bool,
 
     /// Seed of the random sample drawn for --silhouette-sample-size.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     pub seed: u64,
 
     /// Field delimiter of FILE, one ASCII character.
@@ -396,12 +396,22 @@ pub struct DetectionArgs {
 
     /// Comma-separated IoU thresholds in [0, 1] [default: 0.50, 0.55, ..., 0.95, as
     /// np.linspace(0.5, 0.95, 10)].
-    #[arg(long, value_name = "T,...", value_delimiter = ',')]
+    #[arg(
+        long,
+        value_name = "T,...",
+        value_delimiter = ',',
+        allow_negative_numbers = true
+    )]
     pub iou_thresholds: Option<Vec<f64>>,
 
     /// Comma-separated recall thresholds in [0, 1] at which precision is sampled [default: 0.00,
     /// 0.01, ..., 1.00, as np.linspace(0, 1, 101)].
-    #[arg(long, value_name = "R,...", value_delimiter = ',')]
+    #[arg(
+        long,
+        value_name = "R,...",
+        value_delimiter = ',',
+        allow_negative_numbers = true
+    )]
     pub rec_thresholds: Option<Vec<f64>>,
 
     /// Three comma-separated max detection counts per image and category.
@@ -409,7 +419,8 @@ pub struct DetectionArgs {
         long,
         value_name = "N,N,N",
         value_delimiter = ',',
-        default_values_t = [1_usize, 10, 100]
+        default_values_t = [1_usize, 10, 100],
+        allow_negative_numbers = true
     )]
     pub max_dets: Vec<usize>,
 
@@ -420,7 +431,7 @@ pub struct DetectionArgs {
 
     /// With --iou-metrics, leave out the pairs whose value is below this threshold [default:
     /// keep every pair].
-    #[arg(long, value_name = "T")]
+    #[arg(long, value_name = "T", allow_negative_numbers = true)]
     pub iou_threshold: Option<f64>,
 
     /// With --iou-metrics, pair every detection with every ground-truth box of its image,
@@ -576,7 +587,12 @@ pub struct RegressionArgs {
     pub kendall_variant: KendallVariantArg,
 
     /// Number of regressors of the model, for the adjusted R2 (0 for the plain R2).
-    #[arg(long, value_name = "K", default_value_t = 0)]
+    #[arg(
+        long,
+        value_name = "K",
+        default_value_t = 0,
+        allow_negative_numbers = true
+    )]
     pub adjusted: usize,
 
     /// Target statistic that divides the RMSE in normalized_root_mean_squared_error.

@@ -164,7 +164,11 @@ impl NativeMeanAveragePrecision {
     fn compute<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let metric = &self.metric;
         let value = py.detach(|| metric.compute()).map_err(to_py_err)?;
-        value_to_py(py, value)
+        let result = value_to_py(py, value)?;
+        // The computed value holds the classes as float64, exact only up to 2^53.
+        let classes = PyArray::from_vec(py, metric.classes());
+        result.set_item("classes", classes)?;
+        Ok(result)
     }
 
     /// Returns the extended summary's IoU matrices of the IoU type at `type_index` as a dict
@@ -233,12 +237,8 @@ impl NativeMeanAveragePrecision {
     fn load_bytes(&mut self, bytes: &[u8]) -> PyResult<()> {
         let loaded = MeanAveragePrecision::from_bytes(bytes).map_err(to_py_err)?;
         if loaded.config() != self.metric.config() {
-            return Err(to_py_err(Error::incompatible_state(format!(
-                "the bytes hold a metric configured as {:?}, but this metric is configured as \
-                 {:?}",
-                loaded.config(),
-                self.metric.config()
-            ))));
+            // Merging into an empty copy returns the error that names the differing argument.
+            self.metric.empty().merge(&loaded).map_err(to_py_err)?;
         }
         self.metric = loaded;
         Ok(())
@@ -394,6 +394,23 @@ pub(crate) fn labels(argument: &str, object: &Bound<'_, PyAny>) -> PyResult<Arra
     let array = numeric(argument, object, b"iub", "integer class labels")?;
     if array.ndim() != 1 {
         return Err(shape_error(argument, &array, "a 1-D array of class labels"));
+    }
+    if array.dtype().kind() == b'u' {
+        // A cast to int64 would wrap uint64 labels above i64::MAX into negative labels.
+        let unsigned: Array1<u64> = cast(&array, "uint64")?;
+        if let Some((index, label)) = unsigned
+            .iter()
+            .enumerate()
+            .find(|(_, &label)| i64::try_from(label).is_err())
+        {
+            return Err(value_error(
+                argument,
+                format!(
+                    "label {label} at index {index} exceeds the int64 range of class labels; \
+                     relabel with `numpy.unique(labels, return_inverse=True)`"
+                ),
+            ));
+        }
     }
     cast(&array, "int64")
 }

@@ -253,12 +253,10 @@ impl NativeBoxIou {
             ),
         };
         if loaded.config() != self.metric.config() {
-            return Err(to_py_err(Error::incompatible_state(format!(
-                "the bytes hold a metric configured as {:?}, but this metric is configured as \
-                 {:?}",
-                loaded.config(),
-                self.metric.config()
-            ))));
+            // Merging into an empty copy returns the error that names the differing argument.
+            let mut probe = self.metric.clone();
+            with_box_iou!(&mut probe, metric => metric.reset());
+            merge_metrics(&mut probe, &loaded).map_err(to_py_err)?;
         }
         self.metric = loaded;
         Ok(())

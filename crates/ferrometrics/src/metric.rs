@@ -127,6 +127,17 @@ pub trait Metric: Clone + Send + Sync + Serialize + DeserializeOwned + 'static {
         )))
     }
 
+    /// Checks the invariants that `compute` and `merge` rely on and that decoding alone cannot
+    /// guarantee, such as lengths that must match the configuration. [`Metric::from_bytes`]
+    /// calls it on every decoded state.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`Error::IncompatibleState`] naming the first broken invariant.
+    fn validate_state(&self) -> Result<()> {
+        Ok(())
+    }
+
     /// Serializes the metric, configuration and state, tagged with its name.
     ///
     /// # Errors
@@ -145,7 +156,8 @@ pub trait Metric: Clone + Send + Sync + Serialize + DeserializeOwned + 'static {
     /// # Errors
     ///
     /// Returns [`Error::Serialization`] if the bytes are not a serialized state, and
-    /// [`Error::IncompatibleState`] if they hold a different metric or an unsupported format.
+    /// [`Error::IncompatibleState`] if they hold a different metric, an unsupported format or a
+    /// state that fails [`Metric::validate_state`].
     fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let ((metric, format), body): ((String, u32), &[u8]) =
             postcard::take_from_bytes(bytes).map_err(serialization_error)?;
@@ -166,6 +178,7 @@ pub trait Metric: Clone + Send + Sync + Serialize + DeserializeOwned + 'static {
                 "the bytes hold the state of {metric}, not of {expected}"
             )));
         }
+        restored.validate_state()?;
         Ok(restored)
     }
 }
@@ -194,6 +207,29 @@ pub fn check_same_config<T: PartialEq + std::fmt::Debug>(
     if ours != theirs {
         return Err(Error::incompatible_state(format!(
             "cannot merge {metric} states with different `{field}`: {ours:?} and {theirs:?}"
+        )));
+    }
+    Ok(())
+}
+
+/// Returns an [`Error::IncompatibleState`] naming a setting that differs between two
+/// configurations, with both values as the public API spells them.
+///
+/// Use it over [`check_same_config`] for settings whose `Display` is the user's spelling, such
+/// as enums parsed from strings.
+///
+/// # Errors
+///
+/// Returns the error when `ours != theirs`.
+pub fn check_same_setting<T: PartialEq + std::fmt::Display>(
+    metric: &str,
+    field: &str,
+    ours: &T,
+    theirs: &T,
+) -> Result<()> {
+    if ours != theirs {
+        return Err(Error::incompatible_state(format!(
+            "cannot merge {metric} states with different `{field}`: {ours} and {theirs}"
         )));
     }
     Ok(())

@@ -31,3 +31,6 @@ mod distributed;
 
 #[path = "integration/wrappers.rs"]
 mod wrappers;
+
+#[path = "integration/detection_state.rs"]
+mod detection_state;

@@ -98,13 +98,31 @@ pub fn check_options(args: &DetectionArgs) -> Result<(), CliError> {
              option",
         ));
     }
-    if args.iou_threshold.is_some_and(f64::is_nan) {
-        return Err(CliError::option(
-            "--iou-threshold",
-            "NaN is not a threshold; pass a number such as 0.5",
-        ));
+    if let Some(threshold) = args.iou_threshold {
+        // One threshold applies to all four metrics, so it must fit the narrowest range: IoU's.
+        if !(0.0..=1.0).contains(&threshold) {
+            return Err(CliError::option(
+                "--iou-threshold",
+                format!("{threshold} is not a threshold in [0, 1]; pass a number such as 0.5"),
+            ));
+        }
     }
     Ok(())
+}
+
+/// Explains each NaN of the report, which the JSON output writes as `null`.
+pub fn nan_warnings(report: &IouReport) -> Vec<String> {
+    report
+        .entries
+        .iter()
+        .filter(|(_, value)| value.is_nan())
+        .map(|(key, _)| {
+            format!(
+                "{key} is NaN (null in JSON) because a pair of two zero-area boxes counts and \
+                 its union is 0; fix or remove the zero-area boxes"
+            )
+        })
+        .collect()
 }
 
 /// Computes the four metrics over every image of the ground truth.

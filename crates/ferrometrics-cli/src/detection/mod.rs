@@ -72,7 +72,7 @@ pub fn run(args: &DetectionArgs) -> Result<Printout, CliError> {
         let report = iou_metrics::compute(args, &truth, &results)?;
         return Ok(Printout {
             stdout: iou_metrics::render(&report, args.format),
-            warnings: Vec::new(),
+            warnings: iou_metrics::nan_warnings(&report),
         });
     }
 

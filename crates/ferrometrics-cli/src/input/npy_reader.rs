@@ -2,10 +2,10 @@
 
 use std::fmt::Display;
 use std::fs::File;
-use std::io::{BufReader, ErrorKind as IoErrorKind};
+use std::io::{BufReader, ErrorKind as IoErrorKind, Read};
 use std::path::Path;
 
-use ndarray::{Array1, ArrayD, Ix2};
+use ndarray::{Array1, ArrayD, Ix2, IxDyn, ShapeBuilder};
 use ndarray_npy::npy::header::Header;
 use ndarray_npy::{ReadNpyExt, ReadableElement};
 
@@ -31,6 +31,14 @@ impl Display for Dtype {
             'f' => write!(f, "float{bits}"),
             'c' => write!(f, "complex{bits}"),
             'b' => write!(f, "bool"),
+            // The size of a `U` dtype counts characters of 4 bytes each, as `<U5`.
+            'U' => write!(
+                f,
+                "<U{} (str{}, 4 bytes per character)",
+                self.size,
+                32 * self.size
+            ),
+            'S' => write!(f, "|S{} (bytes{})", self.size, bits),
             kind => write!(f, "kind '{kind}' of {} bytes", self.size),
         }
     }
@@ -104,6 +112,11 @@ pub fn read_features(path: &Path) -> Result<Features, CliError> {
     }
 
     match (dtype.kind, dtype.size) {
+        ('f', 2) => {
+            let data = read_f16(path)?;
+            check_finite(path, &data)?;
+            Ok(Features::F32(into_matrix(path, data)?))
+        }
         ('f', 4) => {
             let data = read_array::<f32>(path)?;
             check_finite(path, &data)?;
@@ -117,7 +130,7 @@ pub fn read_features(path: &Path) -> Result<Features, CliError> {
         _ => Err(CliError::file(
             path,
             format!(
-                "features have dtype {dtype}, expected float32 or float64, save \
+                "features have dtype {dtype}, expected float16, float32 or float64, save \
                  X.astype(numpy.float64)"
             ),
         )),
@@ -140,6 +153,7 @@ pub fn read_values(path: &Path) -> Result<Array1<f64>, CliError> {
     }
 
     let values: Array1<f64> = match (dtype.kind, dtype.size) {
+        ('f', 2) => read_f16(path)?.iter().map(|&x| f64::from(x)).collect(),
         ('f', 4) => read_array::<f32>(path)?
             .iter()
             .map(|&x| f64::from(x))
@@ -251,6 +265,81 @@ fn read_array<T: ReadableElement>(path: &Path) -> Result<ArrayD<T>, CliError> {
     Ok(array)
 }
 
+/// Reads a float16 array, widened to f32 exactly. ndarray-npy 0.10 has no float16 element, so
+/// the data after the header is decoded here.
+fn read_f16(path: &Path) -> Result<ArrayD<f32>, CliError> {
+    let mut reader = BufReader::new(open(path)?);
+    let header = Header::from_reader(&mut reader).map_err(|e| {
+        CliError::file(
+            path,
+            format!("not a valid .npy file ({e}), write the array with numpy.save"),
+        )
+    })?;
+    let big_endian = header
+        .type_descriptor
+        .as_string()
+        .is_some_and(|descr| descr.starts_with('>'));
+    let mut bytes = Vec::new();
+    reader
+        .read_to_end(&mut bytes)
+        .map_err(|e| CliError::file(path, format!("failed to read the array: {e}")))?;
+
+    let count: usize = header.shape.iter().product();
+    if bytes.len() != 2 * count {
+        return Err(CliError::file(
+            path,
+            format!(
+                "the file holds {} data bytes where shape {} of float16 needs {}, write the \
+                 array again with numpy.save",
+                bytes.len(),
+                numpy_shape(&header.shape),
+                2 * count
+            ),
+        ));
+    }
+    let values: Vec<f32> = bytes
+        .chunks_exact(2)
+        .map(|pair| {
+            let bits = if big_endian {
+                u16::from_be_bytes([pair[0], pair[1]])
+            } else {
+                u16::from_le_bytes([pair[0], pair[1]])
+            };
+            f16_to_f32(bits)
+        })
+        .collect();
+
+    let shape = IxDyn(&header.shape);
+    let array = if header.layout.is_fortran() {
+        ArrayD::from_shape_vec(shape.f(), values)
+    } else {
+        ArrayD::from_shape_vec(shape, values)
+    };
+    array.map_err(|e| CliError::file(path, format!("failed to read the array: {e}")))
+}
+
+/// Widens IEEE 754 half-precision bits to the equal f32.
+fn f16_to_f32(bits: u16) -> f32 {
+    let sign = u32::from(bits >> 15) << 31;
+    let exponent = u32::from((bits >> 10) & 0x1f);
+    let mantissa = u32::from(bits & 0x3ff);
+    match exponent {
+        // Zero and subnormals: mantissa * 2^-24, exact in f32.
+        0 => {
+            let magnitude = mantissa as f32 * (-24.0_f32).exp2();
+            if sign == 0 {
+                magnitude
+            } else {
+                -magnitude
+            }
+        }
+        // Infinities and NaN keep their payload.
+        0x1f => f32::from_bits(sign | 0x7f80_0000 | (mantissa << 13)),
+        // Rebias the exponent from 15 to 127.
+        _ => f32::from_bits(sign | ((exponent + 112) << 23) | (mantissa << 13)),
+    }
+}
+
 /// Converts 64-bit integers to f64, rejecting magnitudes above 2^53, which f64 would round.
 fn exact_floats<T>(path: &Path, values: ArrayD<T>) -> Result<Array1<f64>, CliError>
 where
@@ -330,6 +419,23 @@ fn numpy_shape(shape: &[usize]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn f16_widens_exactly() {
+        assert_eq!(f16_to_f32(0x3c00), 1.0);
+        assert_eq!(f16_to_f32(0xc000), -2.0);
+        assert_eq!(f16_to_f32(0x7bff), 65504.0);
+        assert_eq!(f16_to_f32(0x0001), 2.0_f32.powi(-24));
+        assert_eq!(f16_to_f32(0x8000).to_bits(), (-0.0_f32).to_bits());
+        assert_eq!(f16_to_f32(0x7c00), f32::INFINITY);
+        assert!(f16_to_f32(0x7e00).is_nan());
+    }
+
+    #[test]
+    fn text_dtype_names_characters() {
+        let dtype = parse_descr("<U1").unwrap();
+        assert_eq!(dtype.to_string(), "<U1 (str32, 4 bytes per character)");
+    }
 
     #[test]
     fn parse_descr_reads_byte_order_kind_and_size() {

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::nan_strategy::{for_each_kept, reject_weight, NanStrategy};
 use crate::error::Result;
 use crate::inputs::WeightedValues;
-use crate::metric::{check_same_config, Input, Metric, MetricInfo};
+use crate::metric::{check_same_setting, Input, Metric, MetricInfo};
 
 /// Every value seen, flattened in row-major order and concatenated in update order, as
 /// TorchMetrics' `CatMetric`.
@@ -139,7 +139,7 @@ impl Metric for CatMetric {
     }
 
     fn merge(&mut self, other: &Self) -> Result<()> {
-        check_same_config(
+        check_same_setting(
             "CatMetric",
             "nan_strategy",
             &self.nan_strategy,

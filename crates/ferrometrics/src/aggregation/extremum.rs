@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::nan_strategy::{for_each_kept, reject_weight, NanStrategy};
 use crate::error::Result;
 use crate::inputs::WeightedValues;
-use crate::metric::{check_same_config, Input, Metric, MetricInfo};
+use crate::metric::{check_same_setting, Input, Metric, MetricInfo};
 
 /// Returns the larger of two values, NaN if either is NaN, as `torch.max` does (`f64::max`
 /// would drop the NaN).
@@ -163,7 +163,7 @@ impl Metric for MaxMetric {
     }
 
     fn merge(&mut self, other: &Self) -> Result<()> {
-        check_same_config(
+        check_same_setting(
             "MaxMetric",
             "nan_strategy",
             &self.nan_strategy,
@@ -312,7 +312,7 @@ impl Metric for MinMetric {
     }
 
     fn merge(&mut self, other: &Self) -> Result<()> {
-        check_same_config(
+        check_same_setting(
             "MinMetric",
             "nan_strategy",
             &self.nan_strategy,

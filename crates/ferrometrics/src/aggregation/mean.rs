@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::nan_strategy::{for_each_kept, NanStrategy};
 use crate::error::Result;
 use crate::inputs::WeightedValues;
-use crate::metric::{check_same_config, Input, Metric, MetricInfo};
+use crate::metric::{check_same_setting, Input, Metric, MetricInfo};
 use crate::numerics::CompensatedSum;
 
 /// The weighted sums behind a mean: `sum(w * x)` and `sum(w)`.
@@ -183,7 +183,7 @@ impl Metric for MeanMetric {
     }
 
     fn merge(&mut self, other: &Self) -> Result<()> {
-        check_same_config(
+        check_same_setting(
             "MeanMetric",
             "nan_strategy",
             &self.nan_strategy,

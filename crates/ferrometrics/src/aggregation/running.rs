@@ -8,7 +8,7 @@ use super::mean::MeanState;
 use super::nan_strategy::{for_each_kept, reject_weight, NanStrategy};
 use crate::error::{Error, Result};
 use crate::inputs::WeightedValues;
-use crate::metric::{check_same_config, Input, Metric, MetricInfo};
+use crate::metric::{check_same_config, check_same_setting, Input, Metric, MetricInfo};
 use crate::numerics::CompensatedSum;
 
 /// The window of TorchMetrics' `RunningSum` and `RunningMean` when none is given.
@@ -240,7 +240,7 @@ impl RunningSum {
             &self.window.size,
             &other.window.size,
         )?;
-        check_same_config(
+        check_same_setting(
             "RunningSum",
             "nan_strategy",
             &self.nan_strategy,
@@ -491,7 +491,7 @@ impl RunningMean {
             &self.window.size,
             &other.window.size,
         )?;
-        check_same_config(
+        check_same_setting(
             "RunningMean",
             "nan_strategy",
             &self.nan_strategy,

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::nan_strategy::{for_each_kept, reject_weight, NanStrategy};
 use crate::error::Result;
 use crate::inputs::WeightedValues;
-use crate::metric::{check_same_config, Input, Metric, MetricInfo};
+use crate::metric::{check_same_setting, Input, Metric, MetricInfo};
 use crate::numerics::CompensatedSum;
 
 /// The sum of every value seen, as TorchMetrics' `SumMetric`.
@@ -135,7 +135,7 @@ impl Metric for SumMetric {
     }
 
     fn merge(&mut self, other: &Self) -> Result<()> {
-        check_same_config(
+        check_same_setting(
             "SumMetric",
             "nan_strategy",
             &self.nan_strategy,

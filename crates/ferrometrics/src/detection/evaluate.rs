@@ -69,7 +69,8 @@ pub struct ImageEvaluation {
     /// detections in score order and areas in the order of [`Params::area_ranges`].
     ///
     /// NOTE: accumulation trusts that this has `areas * thresholds * scores.len()` entries; an
-    /// evaluation edited by hand or decoded from corrupted bytes can make it panic.
+    /// evaluation edited by hand can make it panic. Decoded states pass
+    /// [`ImageEvaluation::validate`] first.
     pub outcomes: Vec<Outcome>,
     /// Per area range, the number of ground-truth objects that count (not crowd, inside the
     /// range).
@@ -82,7 +83,60 @@ impl ImageEvaluation {
         let block = thresholds * self.scores.len();
         &self.outcomes[area * block..(area + 1) * block]
     }
+
+    /// Checks that the lengths match `params`, as accumulation assumes: at most the largest max
+    /// detection count of scores, none NaN, one outcome per area range, IoU threshold and
+    /// detection, and one positive count per area range.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`Error::IncompatibleState`] naming the first length that does not match.
+    pub fn validate(&self, params: &Params) -> Result<()> {
+        let detections = self.scores.len();
+        if detections > params.max_detection() {
+            return Err(Error::incompatible_state(format!(
+                "an image evaluation holds {detections} detections, more than the largest max \
+                 detection count {}; the state is corrupted",
+                params.max_detection()
+            )));
+        }
+        if self.scores.iter().any(|score| score.is_nan()) {
+            return Err(Error::incompatible_state(
+                "an image evaluation holds a NaN score; the state is corrupted",
+            ));
+        }
+        let areas = params.area_ranges.len();
+        let expected = areas * params.iou_thresholds.len() * detections;
+        if self.outcomes.len() != expected {
+            return Err(Error::incompatible_state(format!(
+                "an image evaluation holds {} outcomes where {areas} area ranges, {} IoU \
+                 thresholds and {detections} detections need {expected}; the state is corrupted",
+                self.outcomes.len(),
+                params.iou_thresholds.len()
+            )));
+        }
+        if self.positives.len() != areas {
+            return Err(Error::incompatible_state(format!(
+                "an image evaluation holds {} positive counts for {areas} area ranges; the state \
+                 is corrupted",
+                self.positives.len()
+            )));
+        }
+        // NOTE: a count below the bound can still be wrong, and accumulation then scans up to
+        // that many recall steps per threshold, so a corrupted count can make compute slow.
+        if let Some(count) = self.positives.iter().find(|&&count| count > MAX_POSITIVES) {
+            return Err(Error::incompatible_state(format!(
+                "an image evaluation counts {count} ground-truth objects, more than \
+                 {MAX_POSITIVES}; the state is corrupted"
+            )));
+        }
+        Ok(())
+    }
 }
+
+/// Bound on the positive count of one decoded image evaluation. With at most `u32::MAX` objects
+/// per image, a sum over fewer than 2^32 images stays within a 64-bit `usize`.
+const MAX_POSITIVES: usize = u32::MAX as usize;
 
 /// The columns of a set of objects (a dataset or one image), indexed by object position.
 ///

@@ -15,7 +15,7 @@ use super::iou::box_iou;
 use super::mask::{mask_iou, Rle};
 use super::params::{default_area_ranges, Params};
 use crate::error::{Error, Result};
-use crate::metric::{check_same_config, Input, Metric, MetricInfo};
+use crate::metric::{check_same_setting, Input, Metric, MetricInfo};
 use crate::value::Value;
 
 /// The averaging of classes into the headline values.
@@ -90,6 +90,83 @@ pub struct MapConfig {
     pub average: Average,
     /// The backend name.
     pub backend: Backend,
+}
+
+impl MapConfig {
+    /// Returns an [`Error::IncompatibleState`] naming the first argument that differs, with both
+    /// values spelled as the Python API takes them.
+    fn check_same(&self, other: &Self) -> Result<()> {
+        const NAME: &str = "MeanAveragePrecision";
+        let types = |config: &Self| IouTypes(config.iou_types.clone());
+        check_same_setting(NAME, "box_format", &self.box_format, &other.box_format)?;
+        check_same_setting(NAME, "iou_type", &types(self), &types(other))?;
+        let iou_thresholds = |config: &Self| OptionalList(config.iou_thresholds.clone());
+        check_same_setting(
+            NAME,
+            "iou_thresholds",
+            &iou_thresholds(self),
+            &iou_thresholds(other),
+        )?;
+        let rec_thresholds = |config: &Self| OptionalList(config.rec_thresholds.clone());
+        check_same_setting(
+            NAME,
+            "rec_thresholds",
+            &rec_thresholds(self),
+            &rec_thresholds(other),
+        )?;
+        let counts = |config: &Self| OptionalList(config.max_detection_thresholds.clone());
+        check_same_setting(
+            NAME,
+            "max_detection_thresholds",
+            &counts(self),
+            &counts(other),
+        )?;
+        check_same_setting(
+            NAME,
+            "class_metrics",
+            &self.class_metrics,
+            &other.class_metrics,
+        )?;
+        check_same_setting(
+            NAME,
+            "extended_summary",
+            &self.extended_summary,
+            &other.extended_summary,
+        )?;
+        check_same_setting(NAME, "average", &self.average, &other.average)?;
+        check_same_setting(NAME, "backend", &self.backend, &other.backend)
+    }
+}
+
+/// IoU types displayed as the Python list of their names, such as `["bbox", "segm"]`.
+#[derive(PartialEq)]
+struct IouTypes(Vec<IouType>);
+
+impl fmt::Display for IouTypes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<String> = self
+            .0
+            .iter()
+            .map(|t| format!("\"{}\"", t.as_str()))
+            .collect();
+        write!(f, "[{}]", names.join(", "))
+    }
+}
+
+/// An optional list displayed as Python shows it: `None` or `[0.5, 0.75]`.
+#[derive(PartialEq)]
+struct OptionalList<T>(Option<Vec<T>>);
+
+impl<T: fmt::Display> fmt::Display for OptionalList<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            None => f.write_str("None"),
+            Some(values) => {
+                let texts: Vec<String> = values.iter().map(ToString::to_string).collect();
+                write!(f, "[{}]", texts.join(", "))
+            }
+        }
+    }
 }
 
 impl Default for MapConfig {
@@ -234,8 +311,8 @@ impl MeanAveragePrecision {
             return Err(Error::invalid_argument(
                 "iou_type",
                 format!(
-                    "{:?} repeats a type; give each of bbox and segm at most once",
-                    config.iou_types
+                    "{} repeats a type; give each of \"bbox\" and \"segm\" at most once",
+                    IouTypes(config.iou_types.clone())
                 ),
             ));
         }
@@ -471,8 +548,75 @@ impl MeanAveragePrecision {
         Ok(out)
     }
 
-    /// Returns every label seen in predictions or targets, ascending.
-    fn classes(&self) -> Vec<i64> {
+    fn validate_image(&self, image: &ImageState) -> Result<()> {
+        let corrupted = |what: &str| {
+            Error::incompatible_state(format!(
+                "an image of the MeanAveragePrecision state {what}; the state is corrupted"
+            ))
+        };
+        if !image.labels.windows(2).all(|pair| pair[0] < pair[1]) {
+            return Err(corrupted("has labels that are not strictly ascending"));
+        }
+        if image.results.len() != self.config.iou_types.len() {
+            return Err(corrupted(&format!(
+                "holds {} results for {} IoU types",
+                image.results.len(),
+                self.config.iou_types.len()
+            )));
+        }
+        for result in &image.results {
+            if !result.classes.windows(2).all(|pair| pair[0].0 < pair[1].0) {
+                return Err(corrupted(
+                    "has class results that are not in ascending label order",
+                ));
+            }
+            for (label, evaluation) in &result.classes {
+                if image.labels.binary_search(label).is_err() {
+                    return Err(corrupted(&format!(
+                        "has a result for label {label} it lacks"
+                    )));
+                }
+                evaluation.validate(&self.params)?;
+            }
+            if let Some(evaluation) = &result.pooled {
+                evaluation.validate(&self.params)?;
+            }
+        }
+
+        let expected_types = if self.config.extended_summary {
+            self.config.iou_types.len()
+        } else {
+            0
+        };
+        if image.ious.len() != expected_types {
+            return Err(corrupted(&format!(
+                "holds IoU matrices for {} IoU types where {expected_types} are expected",
+                image.ious.len()
+            )));
+        }
+        for matrices in &image.ious {
+            if !matrices.windows(2).all(|pair| pair[0].0 < pair[1].0) {
+                return Err(corrupted(
+                    "has IoU matrices that are not in ascending label order",
+                ));
+            }
+            for (_, matrix) in matrices {
+                if matrix.rows.checked_mul(matrix.columns) != Some(matrix.values.len()) {
+                    return Err(corrupted(&format!(
+                        "holds a {} by {} IoU matrix with {} values",
+                        matrix.rows,
+                        matrix.columns,
+                        matrix.values.len()
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Returns every label seen in predictions or targets, ascending: the `classes` output,
+    /// which [`Metric::compute`] gives as floats and so rounds above 2^53.
+    pub fn classes(&self) -> Vec<i64> {
         let classes: BTreeSet<i64> = self
             .images
             .iter()
@@ -653,20 +797,42 @@ impl Metric for MeanAveragePrecision {
         self.images.clear();
     }
 
+    /// Checks that the parameters follow from the configuration and that every image holds one
+    /// result per IoU type, labels ascending, and evaluations and IoU matrices of the sizes
+    /// that the parameters give.
+    fn validate_state(&self) -> Result<()> {
+        let rebuilt = Self::new(self.config.clone())
+            .map_err(|e| Error::incompatible_state(format!("the state's configuration: {e}")))?;
+        if rebuilt.params != self.params {
+            return Err(Error::incompatible_state(
+                "the state's evaluation parameters do not follow from its configuration; the \
+                 state is corrupted",
+            ));
+        }
+        for image in &self.images {
+            self.validate_image(image)?;
+        }
+        Ok(())
+    }
+
     /// Appends `other`'s images after this metric's images.
     ///
     /// NOTE: the image order decides the order of equal scores on different images, as image
     /// ids do in pycocotools. Merging in rank order reproduces one update over all data; another
     /// order can change values where scores tie across images.
     fn merge(&mut self, other: &Self) -> Result<()> {
-        check_same_config(
-            "MeanAveragePrecision",
-            "config",
-            &self.config,
-            &other.config,
-        )?;
+        self.config.check_same(&other.config)?;
         self.images.extend(other.images.iter().cloned());
         Ok(())
+    }
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Backend::Pycocotools => "pycocotools",
+            Backend::FasterCocoEval => "faster_coco_eval",
+        })
     }
 }
 

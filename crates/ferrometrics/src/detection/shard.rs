@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use super::coco::CocoDataset;
 use super::evaluate::Evaluation;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::metric::check_same_config;
 
 /// Returns the part of `truth` and `results` that shard `rank` of `size` evaluates: the
@@ -126,6 +126,36 @@ impl Evaluation {
         Ok(())
     }
 
+    /// Checks a decoded evaluation: one image list per category id and every image evaluation
+    /// sized for the parameters.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`Error::IncompatibleState`](crate::Error::IncompatibleState) naming the first
+    /// broken invariant.
+    pub fn validate(&self) -> Result<()> {
+        let mut params = self.params.clone();
+        params
+            .validate()
+            .map_err(|e| Error::incompatible_state(format!("the evaluation's parameters: {e}")))?;
+        if params != self.params {
+            return Err(Error::incompatible_state(
+                "the evaluation's max detection counts are not sorted; the state is corrupted",
+            ));
+        }
+        if self.images.len() != self.category_ids.len() {
+            return Err(Error::incompatible_state(format!(
+                "the evaluation holds {} image lists for {} category ids; the state is corrupted",
+                self.images.len(),
+                self.category_ids.len()
+            )));
+        }
+        for evaluation in self.images.iter().flatten() {
+            evaluation.validate(&self.params)?;
+        }
+        Ok(())
+    }
+
     fn check_mergeable(&self, other: &Evaluation) -> Result<()> {
         check_same_config("Evaluation", "params", &self.params, &other.params)?;
         check_same_config(
@@ -170,6 +200,26 @@ mod tests {
             .load_results_str(&format!("[{}]", detections.join(",")))
             .unwrap();
         (truth, results)
+    }
+
+    #[test]
+    fn decoded_evaluation_with_short_outcomes_rejected() {
+        use crate::distributed::SyncState;
+
+        let (truth, results) = datasets();
+        let whole = evaluate(&truth, &results, IouType::Bbox, &Params::default()).unwrap();
+        assert_eq!(whole.validate(), Ok(()));
+
+        let mut corrupted = whole.clone();
+        corrupted.images[0][0].outcomes.pop();
+        let bytes = corrupted.state_bytes().unwrap();
+        let mut target = whole.empty();
+        let error = target.merge_bytes(&bytes).unwrap_err();
+        assert!(
+            matches!(&error, Error::IncompatibleState { message } if message.contains("outcomes")),
+            "{error}"
+        );
+        assert_eq!(target, whole.empty());
     }
 
     #[test]

@@ -156,6 +156,7 @@ impl SyncState for Evaluation {
                 "the bytes hold a {tag:?}, not an {EVALUATION_TAG}"
             )));
         }
+        other.validate()?;
         self.merge_owned(other)
     }
 }

@@ -13,7 +13,7 @@ use super::options::{Multioutput, Normalization};
 use super::sums::check_not_empty;
 use super::{PredsTarget, Real};
 use crate::error::{Error, Result};
-use crate::metric::{check_same_config, Input, Metric, MetricInfo};
+use crate::metric::{check_same_config, check_same_setting, Input, Metric, MetricInfo};
 use crate::Value;
 
 /// Per-output moments of the residual `target - preds` (as `x`) and of `target` (as `y`), with
@@ -421,7 +421,7 @@ impl<F: Real> Metric for R2Score<F> {
 
     fn merge(&mut self, other: &Self) -> Result<()> {
         check_same_config("R2Score", "adjusted", &self.adjusted, &other.adjusted)?;
-        check_same_config(
+        check_same_setting(
             "R2Score",
             "multioutput",
             &self.multioutput,
@@ -564,7 +564,7 @@ impl<F: Real> Metric for ExplainedVariance<F> {
     }
 
     fn merge(&mut self, other: &Self) -> Result<()> {
-        check_same_config(
+        check_same_setting(
             "ExplainedVariance",
             "multioutput",
             &self.multioutput,
@@ -888,7 +888,7 @@ impl<F: Real> Metric for NormalizedRootMeanSquaredError<F> {
     }
 
     fn merge(&mut self, other: &Self) -> Result<()> {
-        check_same_config(
+        check_same_setting(
             "NormalizedRootMeanSquaredError",
             "normalization",
             &self.normalization,

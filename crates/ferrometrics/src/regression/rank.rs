@@ -16,7 +16,7 @@ use super::correlation::outputs_of_shape;
 use super::normal::normal_cdf;
 use super::{PredsTarget, Real};
 use crate::error::{Error, Result};
-use crate::metric::{check_same_config, Input, Metric, MetricInfo};
+use crate::metric::{check_same_config, check_same_setting, Input, Metric, MetricInfo};
 use crate::Value;
 
 /// Returns twice the 1-based ranks of `values`, tied values getting the mean of their ranks, as
@@ -727,9 +727,9 @@ impl<F: Real> Metric for KendallRankCorrCoef<F> {
 
     fn merge(&mut self, other: &Self) -> Result<()> {
         let name = "KendallRankCorrCoef";
-        check_same_config(name, "variant", &self.variant, &other.variant)?;
-        check_same_config(name, "t_test", &self.t_test, &other.t_test)?;
-        check_same_config(name, "alternative", &self.alternative, &other.alternative)?;
+        check_same_setting(name, "variant", &self.variant, &other.variant)?;
+        check_same_setting(name, "t_test", &self.t_test, &other.t_test)?;
+        check_same_setting(name, "alternative", &self.alternative, &other.alternative)?;
         self.samples.merge(name, &other.samples)
     }
 }

@@ -9,7 +9,7 @@ use super::options::Reduction;
 use super::sums::CompensatedSum;
 use super::Real;
 use crate::error::{Error, Result};
-use crate::metric::check_same_config;
+use crate::metric::check_same_setting;
 use crate::Value;
 
 /// Row scores reduced by `reduction`: their compensated sum and count, and under
@@ -48,7 +48,7 @@ impl RowScores {
     }
 
     pub(crate) fn merge(&mut self, metric: &str, other: &RowScores) -> Result<()> {
-        check_same_config(metric, "reduction", &self.reduction, &other.reduction)?;
+        check_same_setting(metric, "reduction", &self.reduction, &other.reduction)?;
         self.sum.merge(&other.sum);
         self.count = self.count.saturating_add(other.count);
         self.rows.extend_from_slice(&other.rows);

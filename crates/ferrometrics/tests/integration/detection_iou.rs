@@ -354,6 +354,36 @@ fn metric_threshold_drops_low_pairs() {
 }
 
 #[test]
+fn metric_threshold_outside_value_range_rejected() {
+    let config = |threshold: f64| BoxIouConfig {
+        iou_threshold: Some(threshold),
+        ..BoxIouConfig::default()
+    };
+    for threshold in [1.5, -0.1] {
+        let error = IntersectionOverUnion::new(config(threshold)).unwrap_err();
+        assert!(
+            matches!(&error, Error::InvalidArgument { argument, .. } if argument == "iou_threshold"),
+            "{error}"
+        );
+    }
+    let error = CompleteIntersectionOverUnion::new(config(-2.5)).unwrap_err();
+    assert!(error.to_string().contains("[-2, 1]"), "{error}");
+
+    assert!(IntersectionOverUnion::new(config(0.0)).is_ok());
+    assert!(IntersectionOverUnion::new(config(1.0)).is_ok());
+    assert!(GeneralizedIntersectionOverUnion::new(config(-1.0)).is_ok());
+    assert!(CompleteIntersectionOverUnion::new(config(-2.0)).is_ok());
+}
+
+#[test]
+fn functional_threshold_outside_value_range_rejected() {
+    let boxes = array![[0.0, 0.0, 1.0, 1.0]];
+    let error =
+        intersection_over_union(boxes.view(), boxes.view(), Some(2.0), 0.0, true).unwrap_err();
+    assert!(error.to_string().contains("[0, 1]"), "{error}");
+}
+
+#[test]
 fn metric_threshold_compares_variant_value() {
     // The label-0 pair is disjoint with GIoU -1/3, below the threshold -0.2, so only the
     // identical label-1 pair counts. An IoU threshold would compare 0, not -1/3.

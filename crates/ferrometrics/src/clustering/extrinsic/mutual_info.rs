@@ -12,7 +12,7 @@ use super::contingency::{check_labels, ContingencyTable, Marginals};
 use super::impl_table_metric;
 use crate::error::{Error, Result};
 use crate::numerics::{entropy_from_counts, CompensatedSum};
-use crate::{check_same_config, MetricInfo};
+use crate::{check_same_setting, MetricInfo};
 
 /// The mean of the two entropies that normalizes NMI and AMI, as the `average_method` argument
 /// of scikit-learn and TorchMetrics.
@@ -658,7 +658,7 @@ impl NormalizedMutualInfoScore {
     }
 
     fn check_config(&self, other: &Self) -> Result<()> {
-        check_same_config(
+        check_same_setting(
             Self::INFO.name,
             "average_method",
             &self.average_method,
@@ -739,7 +739,7 @@ impl AdjustedMutualInfoScore {
     }
 
     fn check_config(&self, other: &Self) -> Result<()> {
-        check_same_config(
+        check_same_setting(
             Self::INFO.name,
             "average_method",
             &self.average_method,

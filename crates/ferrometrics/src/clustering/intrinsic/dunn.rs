@@ -17,7 +17,7 @@ use super::validation::{
 };
 use crate::error::{Error, Result};
 use crate::inputs::DataLabels;
-use crate::metric::{check_same_config, Input, Metric, MetricInfo};
+use crate::metric::{check_same_setting, Input, Metric, MetricInfo};
 use crate::numerics::Real;
 
 const NAME: &str = "DunnIndex";
@@ -404,8 +404,8 @@ impl<F: Real> Metric for DunnIndex<F> {
     }
 
     fn merge(&mut self, other: &Self) -> Result<()> {
-        check_same_config(NAME, "p", &self.p, &other.p)?;
-        check_same_config(NAME, "definition", &self.definition, &other.definition)?;
+        check_same_setting(NAME, "p", &self.p, &other.p)?;
+        check_same_setting(NAME, "definition", &self.definition, &other.definition)?;
         self.rows.merge(&other.rows)
     }
 }

@@ -179,14 +179,43 @@ pub(crate) fn checked_boxes(
     Ok(converted)
 }
 
-fn check_threshold(iou_threshold: Option<f64>) -> Result<()> {
-    match iou_threshold {
-        Some(threshold) if threshold.is_nan() => Err(Error::invalid_argument(
+impl IouVariant {
+    /// Returns the lower bound of the variant's values; the upper bound is 1 for all.
+    pub(crate) fn lower_bound(self) -> f64 {
+        match self {
+            IouVariant::Iou => 0.0,
+            IouVariant::Generalized | IouVariant::Distance => -1.0,
+            // DIoU > -1 and alpha v <= v < 1 give -2. The exact minimum is not established,
+            // and TorchMetrics uses -2 as its marker of a dropped pair for the same reason.
+            IouVariant::Complete => -2.0,
+        }
+    }
+}
+
+/// Rejects a NaN threshold and one outside the variant's range of values, where it would drop
+/// every pair or none. TorchMetrics 1.x accepts any float here.
+pub(crate) fn check_threshold(variant: IouVariant, iou_threshold: Option<f64>) -> Result<()> {
+    let Some(threshold) = iou_threshold else {
+        return Ok(());
+    };
+    if threshold.is_nan() {
+        return Err(Error::invalid_argument(
             "iou_threshold",
             "NaN is not a threshold; pass a number or None",
-        )),
-        _ => Ok(()),
+        ));
     }
+    let lower = variant.lower_bound();
+    if !(lower..=1.0).contains(&threshold) {
+        return Err(Error::invalid_argument(
+            "iou_threshold",
+            format!(
+                "{threshold} lies outside [{lower}, 1], the range of {} values; pass a \
+                 threshold in that range or None",
+                variant.key()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Computes one member of the family for the functional forms.
@@ -198,7 +227,7 @@ fn functional(
     replacement_val: f64,
     aggregate: bool,
 ) -> Result<Value> {
-    check_threshold(iou_threshold)?;
+    check_threshold(variant, iou_threshold)?;
     let preds = checked_boxes("preds", preds, BoxFormat::Xyxy)?;
     let target = checked_boxes("target", target, BoxFormat::Xyxy)?;
 
@@ -250,7 +279,7 @@ fn functional(
 ///
 /// Returns [`Error::InvalidInput`] if a box array does not have 4 columns or a box has
 /// `x2 < x1` or `y2 < y1`, [`Error::NonFinite`] for a NaN or infinite coordinate, and
-/// [`Error::InvalidArgument`] if `iou_threshold` is NaN.
+/// [`Error::InvalidArgument`] if `iou_threshold` is NaN or outside [0, 1].
 pub fn intersection_over_union(
     preds: ArrayView2<'_, f64>,
     target: ArrayView2<'_, f64>,

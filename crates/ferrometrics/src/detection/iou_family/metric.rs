@@ -4,10 +4,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::kernel::{checked_boxes, IouVariant};
+use super::kernel::{check_threshold, checked_boxes, IouVariant};
 use crate::detection::{BoxFormat, DetectionBatch, ImagePredictions, ImageTargets};
 use crate::error::{Error, Result};
-use crate::metric::{check_same_config, InputKind, MetricInfo};
+use crate::metric::{check_same_setting, InputKind, MetricInfo};
 use crate::numerics::CompensatedSum;
 use crate::value::Value;
 
@@ -122,12 +122,7 @@ fn side_boxes(
 
 impl BoxIouCore {
     pub(crate) fn new(variant: IouVariant, config: BoxIouConfig) -> Result<Self> {
-        if config.iou_threshold.is_some_and(f64::is_nan) {
-            return Err(Error::invalid_argument(
-                "iou_threshold",
-                "NaN is not a threshold; pass a number or None",
-            ));
-        }
+        check_threshold(variant, config.iou_threshold)?;
         Ok(Self {
             variant,
             config,
@@ -141,18 +136,11 @@ impl BoxIouCore {
     }
 
     pub(crate) fn info(&self, name: &'static str) -> MetricInfo {
-        let lower_bound = match self.variant {
-            IouVariant::Iou => 0.0,
-            IouVariant::Generalized | IouVariant::Distance => -1.0,
-            // DIoU > -1 and alpha v <= v < 1 give -2. The exact minimum is not established,
-            // and TorchMetrics uses -2 as its marker of a dropped pair for the same reason.
-            IouVariant::Complete => -2.0,
-        };
         MetricInfo {
             name,
             higher_is_better: Some(true),
             is_differentiable: false,
-            lower_bound,
+            lower_bound: self.variant.lower_bound(),
             upper_bound: 1.0,
         }
     }
@@ -237,7 +225,29 @@ impl BoxIouCore {
     }
 
     pub(crate) fn merge(&mut self, name: &str, other: &Self) -> Result<()> {
-        check_same_config(name, "config", &self.config, &other.config)?;
+        let (ours, theirs) = (&self.config, &other.config);
+        check_same_setting(name, "box_format", &ours.box_format, &theirs.box_format)?;
+        let threshold = |config: &BoxIouConfig| {
+            config
+                .iou_threshold
+                .map_or_else(|| "None".to_owned(), |t| t.to_string())
+        };
+        // Compared as numbers, so that 0.0 and -0.0 merge; the texts only name the values.
+        if ours.iou_threshold != theirs.iou_threshold {
+            check_same_setting(name, "iou_threshold", &threshold(ours), &threshold(theirs))?;
+        }
+        check_same_setting(
+            name,
+            "class_metrics",
+            &ours.class_metrics,
+            &theirs.class_metrics,
+        )?;
+        check_same_setting(
+            name,
+            "respect_labels",
+            &ours.respect_labels,
+            &theirs.respect_labels,
+        )?;
         self.total.merge(&other.total);
         for (label, tally) in &other.classes {
             self.classes.entry(*label).or_default().merge(tally);

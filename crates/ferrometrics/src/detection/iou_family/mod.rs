@@ -42,7 +42,7 @@ macro_rules! box_iou_metric {
             /// # Errors
             ///
             /// Returns [`Error::InvalidArgument`](crate::Error::InvalidArgument) if
-            /// `iou_threshold` is NaN.
+            /// `iou_threshold` is NaN or outside the range of the metric's values.
             pub fn new(config: BoxIouConfig) -> Result<Self> {
                 Ok(Self {
                     core: BoxIouCore::new($variant, config)?,
