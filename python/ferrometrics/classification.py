@@ -53,8 +53,8 @@ _POINT_FAMILIES = {
 }
 
 
-# The value each family computes, for the docstrings of the classes, the dispatchers, the functional
-# forms and the type stubs.
+# The value each family computes, for the docstrings of the classes, the dispatchers, the
+# functional forms and the type stubs.
 _DESCRIPTIONS = {
     "StatScores": "The counts ``[tp, fp, tn, fn, support]``, per class or reduced by ``average``.",
     "Accuracy": "The fraction of correct predictions: ``(tp + tn) / (tp + fp + tn + fn)`` for "
