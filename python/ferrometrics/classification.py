@@ -53,6 +53,64 @@ _POINT_FAMILIES = {
 }
 
 
+# The value each family computes, for the docstrings of the classes, the dispatchers, the
+# functional forms and the type stubs.
+_DESCRIPTIONS = {
+    "StatScores": "The counts ``[tp, fp, tn, fn, support]``, per class or reduced by ``average``.",
+    "Accuracy": "The fraction of correct predictions: ``(tp + tn) / (tp + fp + tn + fn)`` for "
+    "binary and multilabel entries, the mean per-class recall under ``average='macro'``.",
+    "Precision": "Precision ``tp / (tp + fp)``: the fraction of positive predictions that are "
+    "correct.",
+    "Recall": "Recall (sensitivity) ``tp / (tp + fn)``: the fraction of positives found.",
+    "F1Score": "The F1 score ``2 tp / (2 tp + fp + fn)``, the harmonic mean of precision and "
+    "recall.",
+    "FBetaScore": "The F-beta score ``(1 + beta^2) tp / ((1 + beta^2) tp + beta^2 fn + fp)``, "
+    "which weighs recall ``beta`` times as much as precision.",
+    "Specificity": "Specificity ``tn / (tn + fp)``: the fraction of negatives predicted "
+    "negative.",
+    "NegativePredictiveValue": "The negative predictive value ``tn / (tn + fn)``: the fraction of "
+    "negative predictions that are correct.",
+    "HammingDistance": "The Hamming distance: the fraction of wrong predictions, "
+    "``1 - accuracy``.",
+    "JaccardIndex": "The Jaccard index (intersection over union) ``tp / (tp + fp + fn)``.",
+    "ExactMatch": "The fraction of samples whose every label or position is predicted "
+    "correctly.",
+    "ConfusionMatrix": "The confusion matrix, rows are targets and columns predictions: "
+    "``(2, 2)`` binary, ``(C, C)`` multiclass, ``(L, 2, 2)`` multilabel, optionally normalized.",
+    "CohenKappa": "Cohen's kappa: agreement between predictions and targets beyond chance, "
+    "optionally with linear or quadratic weights.",
+    "MatthewsCorrCoef": "The Matthews correlation coefficient of the confusion matrix, from -1 "
+    "to 1.",
+    "AUROC": "The area under the ROC curve, exact or on binned thresholds.",
+    "AveragePrecision": "Average precision: the precision-recall curve summarized as "
+    "``sum((R_n - R_{n-1}) P_n)``, exact or on binned thresholds.",
+    "PrecisionRecallCurve": "The precision-recall curve: ``(precision, recall, thresholds)``.",
+    "ROC": "The ROC curve: ``(fpr, tpr, thresholds)``.",
+    "RecallAtFixedPrecision": "The largest recall with precision at least ``min_precision``, and "
+    "its threshold.",
+    "PrecisionAtFixedRecall": "The largest precision with recall at least ``min_recall``, and "
+    "its threshold.",
+    "SensitivityAtSpecificity": "The largest sensitivity with specificity at least "
+    "``min_specificity``, and its threshold.",
+    "SpecificityAtSensitivity": "The largest specificity with sensitivity at least "
+    "``min_sensitivity``, and its threshold.",
+    "CalibrationError": "The calibration error over ``n_bins`` equal-width confidence bins, in "
+    "the ``l1`` (expected), ``l2`` or ``max`` norm. The confidence is the positive-class "
+    "probability (binary) or the top-class probability (multiclass).",
+    "HingeLoss": "The mean hinge loss of the scores, optionally squared.",
+    "LogAUC": "The area under the ROC curve with the false positive rate on a log10 scale, over "
+    "``fpr_range``, normalized to [0, 1].",
+    "EER": "The equal error rate: the point of the ROC curve where the false positive rate "
+    "equals the false negative rate.",
+    "CoverageError": "The coverage error: how far down the score ranking one must go, on "
+    "average, to cover every true label.",
+    "RankingAveragePrecision": "The label ranking average precision: for each true label, the "
+    "fraction of labels ranked at or above it that are true, averaged.",
+    "RankingLoss": "The label ranking loss: the fraction of (true, false) label pairs ranked in "
+    "the wrong order, averaged over samples.",
+}
+
+
 def _parameters(task: str, family: str) -> Tuple[Tuple[str, Any], ...]:
     """Return the ``(name, default)`` parameters of a task's class in TorchMetrics' order."""
     head = _TASK_ARGUMENTS[task]
@@ -182,7 +240,8 @@ def _make_class(task: str, family: str) -> type:
         key if default is _REQUIRED else f"{key}={default!r}" for key, default in parameters
     )
     doc = (
-        f"TorchMetrics' ``{name}({signature})``.\n\n"
+        f"{_DESCRIPTIONS[family]}\n\n"
+        f"TorchMetrics' ``{name}({signature})``. "
         f"See ``ferrometrics.classification`` for the input formats."
     )
     return type(
@@ -257,7 +316,10 @@ def _make_dispatcher(family: str) -> type:
         (),
         {
             "__new__": __new__,
-            "__doc__": f"Return the ``{family}`` of ``task``: one of {', '.join(tasks)}.",
+            "__doc__": (
+                f"Return the ``{family}`` metric of ``task``: one of {', '.join(tasks)}.\n\n"
+                f"{_DESCRIPTIONS[family]}"
+            ),
             "__module__": __name__,
         },
     )
@@ -298,8 +360,11 @@ class _GroupMetric(Metric):
 
 
 class BinaryGroupStatRates(_GroupMetric):
-    """TorchMetrics' ``BinaryGroupStatRates(num_groups, threshold=0.5, ignore_index=None,
-    validate_args=True)``: ``{"group_i": [tp, fp, tn, fn] / n_i}`` for each group."""
+    """The rates ``[tp, fp, tn, fn] / n_i`` of each group ``i``, as ``{"group_i": rates}``.
+
+    TorchMetrics' ``BinaryGroupStatRates(num_groups, threshold=0.5, ignore_index=None,
+    validate_args=True)``.
+    """
 
     _native_name = "BinaryGroupStatRates"
 
@@ -317,9 +382,12 @@ class BinaryGroupStatRates(_GroupMetric):
 
 
 class BinaryFairness(_GroupMetric):
-    """TorchMetrics' ``BinaryFairness(num_groups, task="all", threshold=0.5, ignore_index=None,
-    validate_args=True)``: demographic parity ``DP_{min}_{max}`` and equal opportunity
-    ``EO_{min}_{max}``, each the lowest group rate over the highest."""
+    """Demographic parity ``DP_{min}_{max}`` and equal opportunity ``EO_{min}_{max}``, each the
+    lowest group rate over the highest.
+
+    TorchMetrics' ``BinaryFairness(num_groups, task="all", threshold=0.5, ignore_index=None,
+    validate_args=True)``.
+    """
 
     _native_name = "BinaryFairness"
 

@@ -78,12 +78,23 @@ pub enum Command {
 
 const CLASSIFICATION_AFTER_HELP: &str = "\
 Inputs:
-  FILE is a CSV file with a header row. --target names the columns of true labels: one column
+  Give either a CSV file FILE with --preds and --target, or two .npy files with --preds-npy
+  and --target-npy. FILE is a CSV file with a header row. --target names the columns of true labels: one column
   of 0/1 labels (binary), one column of class indices (multiclass), or one 0/1 column per label
   (multilabel). --preds names the prediction columns: for binary, one column of 0/1 labels or
   scores; for multiclass, one column of class indices or one score column per class; for
   multilabel, one column per label, in the order of the target columns. Scores outside [0, 1]
   are logits and pass through the sigmoid (binary, multilabel) or the softmax (multiclass).
+  The .npy arrays follow the same rules: --target-npy has shape (N,), or (N, L) for
+  multilabel, and --preds-npy has an integer dtype for labels or a float dtype for scores.
+
+Report:
+  A per-class table (precision, recall, f1_score, specificity, jaccard_index and support, the
+  true count of the class, and auroc and average_precision for multiclass and multilabel
+  scores), the metrics averaged with --average, and the confusion matrix (rows are targets,
+  columns are predictions; one tn, fp, fn, tp row per label for multilabel). Binary rows are
+  classes 0 and 1, after thresholding. JSON has the averaged values keyed by metric name,
+  `confusion_matrix` as a nested list and `per_class` as an object of lists.
 
 Metrics:
   accuracy, precision, recall, f1_score, specificity, jaccard_index, hamming_distance, and
@@ -99,26 +110,36 @@ Exit status:
 Examples:
   ferrometrics classification scores.csv --task binary --preds prob --target label
   ferrometrics classification iris.csv --task multiclass --num-classes 3 \\
-      --preds p0,p1,p2 --target species --format json";
+      --preds p0,p1,p2 --target species --format json
+  ferrometrics classification --task multilabel --preds-npy scores.npy --target-npy y.npy";
 
 /// Options of the `classification` subcommand.
 #[derive(Debug, Args)]
 pub struct ClassificationArgs {
     /// CSV file with a header row. Columns are selected by their header names.
-    #[arg(value_name = "FILE.csv")]
-    pub file: PathBuf,
+    #[arg(value_name = "FILE.csv", conflicts_with_all = ["preds_npy", "target_npy"])]
+    pub file: Option<PathBuf>,
 
     /// The classification task.
     #[arg(long, value_enum)]
     pub task: TaskArg,
 
     /// Comma-separated prediction columns of FILE: labels or scores.
-    #[arg(long, value_name = "COL,...", value_delimiter = ',', required = true)]
+    #[arg(long, value_name = "COL,...", value_delimiter = ',', requires = "file")]
     pub preds: Vec<String>,
 
     /// Comma-separated target columns of FILE: integer labels.
-    #[arg(long, value_name = "COL,...", value_delimiter = ',', required = true)]
+    #[arg(long, value_name = "COL,...", value_delimiter = ',', requires = "file")]
     pub target: Vec<String>,
+
+    /// .npy file with the predictions: integer labels or float scores, of shape (N,) or, for
+    /// multiclass scores and multilabel, (N, C).
+    #[arg(long, value_name = "FILE.npy", requires = "target_npy")]
+    pub preds_npy: Option<PathBuf>,
+
+    /// .npy file with the integer targets, of shape (N,) or, for multilabel, (N, L).
+    #[arg(long, value_name = "FILE.npy", requires = "preds_npy")]
+    pub target_npy: Option<PathBuf>,
 
     /// Number of classes of the multiclass task (2 or more).
     #[arg(long, value_name = "N")]

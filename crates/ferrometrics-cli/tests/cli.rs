@@ -2192,3 +2192,283 @@ fn regression_bootstrap_option_errors() {
         assert_input_error(&run(regression_args(&file, extra)), fragments);
     }
 }
+
+/// Five rows of three class scores whose argmax is [0, 1, 2, 2, 0] against targets
+/// [0, 1, 1, 2, 2]: the confusion matrix is [[1, 0, 0], [0, 1, 1], [1, 0, 1]].
+const MULTICLASS_CSV: &str = "\
+p0,p1,p2,y
+0.7,0.2,0.1,0
+0.1,0.8,0.1,1
+0.3,0.3,0.4,1
+0.2,0.2,0.6,2
+0.5,0.4,0.1,2
+";
+
+fn run_classification(args: &[&str]) -> Output {
+    let mut all = vec!["classification"];
+    all.extend_from_slice(args);
+    run(all)
+}
+
+fn json_numbers(value: &Value) -> Vec<f64> {
+    value
+        .as_array()
+        .unwrap_or_else(|| panic!("expected a list, got {value}"))
+        .iter()
+        .map(|entry| entry.as_f64().expect("a number"))
+        .collect()
+}
+
+fn multiclass_json(dir: &TempDir, extra: &[&str]) -> serde_json::Map<String, Value> {
+    let file = path_arg(&dir.write("mc.csv", MULTICLASS_CSV));
+    let mut args = vec![
+        file.as_str(),
+        "--task",
+        "multiclass",
+        "--num-classes",
+        "3",
+        "--preds",
+        "p0,p1,p2",
+        "--target",
+        "y",
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    parse_json(&run_classification(&args))
+}
+
+#[test]
+fn classification_json_confusion_matrix() {
+    let dir = TempDir::new("cls-confusion");
+    let json = multiclass_json(&dir, &[]);
+
+    let expected = serde_json::json!([[1, 0, 0], [0, 1, 1], [1, 0, 1]]);
+    assert_eq!(json["confusion_matrix"], expected);
+}
+
+#[test]
+fn classification_json_per_class_lists() {
+    let dir = TempDir::new("cls-per-class");
+    let json = multiclass_json(&dir, &[]);
+    let per_class = json["per_class"]
+        .as_object()
+        .expect("per_class is an object");
+
+    assert_eq!(json_numbers(&per_class["precision"]), [0.5, 1.0, 0.5]);
+    assert_eq!(json_numbers(&per_class["recall"]), [1.0, 0.5, 0.5]);
+    assert_eq!(json_numbers(&per_class["support"]), [1.0, 2.0, 2.0]);
+    assert_eq!(
+        json_numbers(&per_class["specificity"]),
+        [0.75, 1.0, 2.0 / 3.0]
+    );
+    assert_eq!(
+        json_numbers(&per_class["jaccard_index"]),
+        [0.5, 0.5, 1.0 / 3.0]
+    );
+    // Class 0 has its one positive ranked first, so its AUROC and AP are 1.
+    assert_eq!(json_numbers(&per_class["auroc"])[0], 1.0);
+    assert_eq!(json_numbers(&per_class["average_precision"])[0], 1.0);
+    assert_eq!(per_class["classes"], serde_json::json!(["0", "1", "2"]));
+}
+
+#[test]
+fn classification_json_macro_is_mean_of_classes() {
+    let dir = TempDir::new("cls-macro");
+    let json = multiclass_json(&dir, &["--average", "macro"]);
+    let per_class = json["per_class"].as_object().unwrap();
+
+    for name in ["precision", "recall", "f1_score", "specificity", "auroc"] {
+        let values = json_numbers(&per_class[name]);
+        let mean = values.iter().sum::<f64>() / values.len() as f64;
+        let averaged = json[name].as_f64().unwrap();
+        assert!(
+            (averaged - mean).abs() < 1e-12,
+            "{name}: {averaged} vs {mean}"
+        );
+    }
+}
+
+#[test]
+fn classification_table_has_three_sections() {
+    let dir = TempDir::new("cls-table");
+    let file = path_arg(&dir.write("mc.csv", MULTICLASS_CSV));
+    let output = run_classification(&[
+        &file,
+        "--task",
+        "multiclass",
+        "--num-classes",
+        "3",
+        "--preds",
+        "p0,p1,p2",
+        "--target",
+        "y",
+    ]);
+    let text = stdout(&output);
+
+    assert_eq!(output.status.code(), Some(0), "stderr: {}", stderr(&output));
+    assert!(text.starts_with("multiclass classification metrics of"));
+    assert!(text.contains("n = 5"));
+    assert!(text.contains("| class | precision | recall |"));
+    assert!(text.contains("Averaged over classes (--average macro):"));
+    assert!(text.contains("| target \\ pred | 0 | 1 | 2 |"));
+    let per_class_row = text.lines().find(|line| line.starts_with("| 1 ")).unwrap();
+    let cells: Vec<&str> = per_class_row.split('|').map(str::trim).collect();
+    assert_eq!(cells[2..4], ["1.0", "0.5"]);
+    let confusion_row = text
+        .lines()
+        .rev()
+        .find(|line| line.starts_with("| 1 "))
+        .unwrap();
+    let counts: Vec<&str> = confusion_row.split('|').map(str::trim).collect();
+    assert_eq!(counts[2..5], ["0", "1", "1"]);
+}
+
+#[test]
+fn classification_npy_matches_csv() {
+    let dir = TempDir::new("cls-npy");
+    let scores = array![0.9, -0.4, 0.3, 2.5, 0.1, -1.0, 0.6, 0.2];
+    let target = array![1_i32, 0, 1, 1, 0, 0, 0, 1];
+    let mut csv = String::from("score,label\n");
+    for (score, label) in scores.iter().zip(&target) {
+        csv.push_str(&format!("{score},{label}\n"));
+    }
+    let file = path_arg(&dir.write("binary.csv", &csv));
+    let preds_npy = path_arg(&dir.npy("preds.npy", &scores));
+    let target_npy = path_arg(&dir.npy("target.npy", &target));
+
+    let from_csv = parse_json(&run_classification(&[
+        &file, "--task", "binary", "--preds", "score", "--target", "label", "--format", "json",
+    ]));
+    let from_npy = parse_json(&run_classification(&[
+        "--task",
+        "binary",
+        "--preds-npy",
+        &preds_npy,
+        "--target-npy",
+        &target_npy,
+        "--format",
+        "json",
+    ]));
+
+    assert_eq!(from_csv, from_npy);
+    // Scores outside [0, 1] are logits: sigmoid(x) > 0.5 means x > 0, so the predicted
+    // labels are [1, 0, 1, 1, 1, 0, 1, 1].
+    assert_eq!(
+        from_npy["confusion_matrix"],
+        serde_json::json!([[2, 2], [0, 4]])
+    );
+    assert_eq!(from_npy["per_class"]["support"], serde_json::json!([4, 4]));
+}
+
+#[test]
+fn classification_multilabel_npy_per_label() {
+    let dir = TempDir::new("cls-multilabel");
+    let preds = array![[1_u8, 0], [1, 1], [0, 0], [0, 1]];
+    let target = array![[1_i64, 0], [0, 1], [0, 1], [1, 1]];
+    let preds_npy = path_arg(&dir.npy("preds.npy", &preds));
+    let target_npy = path_arg(&dir.npy("target.npy", &target));
+
+    let json = parse_json(&run_classification(&[
+        "--task",
+        "multilabel",
+        "--preds-npy",
+        &preds_npy,
+        "--target-npy",
+        &target_npy,
+        "--format",
+        "json",
+    ]));
+
+    // Per label [[tn, fp], [fn, tp]]: label 0 has tp 1, fp 1, fn 1, tn 1; label 1 has tp 2,
+    // fn 1, tn 1.
+    let expected = serde_json::json!([[[1, 1], [1, 1]], [[1, 0], [1, 2]]]);
+    assert_eq!(json["confusion_matrix"], expected);
+    assert_eq!(json_numbers(&json["per_class"]["precision"]), [0.5, 1.0]);
+    assert!(json.contains_key("exact_match"));
+    assert!(!json.contains_key("auroc"));
+}
+
+#[test]
+fn classification_error_float_target_npy() {
+    let dir = TempDir::new("cls-float-target");
+    let preds_npy = path_arg(&dir.npy("preds.npy", &array![0.2, 0.8]));
+    let target_npy = path_arg(&dir.npy("target.npy", &array![0.0, 1.0]));
+
+    let output = run_classification(&[
+        "--task",
+        "binary",
+        "--preds-npy",
+        &preds_npy,
+        "--target-npy",
+        &target_npy,
+    ]);
+
+    assert_input_error(
+        &output,
+        &["target.npy", "float dtype", "astype(numpy.int64)"],
+    );
+}
+
+#[test]
+fn classification_error_shape_names_preds_file() {
+    let dir = TempDir::new("cls-shape");
+    let preds_npy = path_arg(&dir.npy("preds.npy", &array![0.2, 0.8, 0.4]));
+    let target_npy = path_arg(&dir.npy("target.npy", &array![0_i64, 1]));
+
+    let output = run_classification(&[
+        "--task",
+        "binary",
+        "--preds-npy",
+        &preds_npy,
+        "--target-npy",
+        &target_npy,
+    ]);
+
+    assert_input_error(&output, &["preds.npy", "shape"]);
+}
+
+#[test]
+fn classification_error_no_input() {
+    let output = run_classification(&["--task", "binary"]);
+
+    assert_input_error(&output, &["missing input", "--preds-npy"]);
+}
+
+#[test]
+fn classification_error_multilabel_target_1d() {
+    let dir = TempDir::new("cls-ml-1d");
+    let preds_npy = path_arg(&dir.npy("preds.npy", &array![0.2, 0.8]));
+    let target_npy = path_arg(&dir.npy("target.npy", &array![0_i64, 1]));
+
+    let output = run_classification(&[
+        "--task",
+        "multilabel",
+        "--preds-npy",
+        &preds_npy,
+        "--target-npy",
+        &target_npy,
+    ]);
+
+    assert_input_error(&output, &["target.npy", "(N, L)"]);
+}
+
+#[test]
+fn classification_error_label_out_of_range() {
+    let dir = TempDir::new("cls-range");
+    let file = path_arg(&dir.write("d.csv", "p,y\n0,0\n1,1\n2,7\n"));
+
+    let output = run_classification(&[
+        &file,
+        "--task",
+        "multiclass",
+        "--num-classes",
+        "3",
+        "--preds",
+        "p",
+        "--target",
+        "y",
+    ]);
+
+    assert_input_error(&output, &["d.csv", "target", "7", "line i + 2"]);
+}

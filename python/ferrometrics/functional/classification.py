@@ -40,7 +40,10 @@ def _make_function(class_name: str, task: str, family: str) -> Callable[..., Any
 
     function.__name__ = f"{task}_{_snake(family)}"
     function.__qualname__ = function.__name__
-    function.__doc__ = f"Compute ``{class_name}`` over ``preds`` and ``target`` in one call."
+    function.__doc__ = (
+        f"Compute ``{class_name}`` over ``preds`` and ``target`` in one call.\n\n"
+        f"{_classes._DESCRIPTIONS[family]}"
+    )
     return function
 
 
@@ -54,7 +57,10 @@ def _make_dispatch(family: str) -> Callable[..., Any]:
 
     function.__name__ = _snake(family)
     function.__qualname__ = function.__name__
-    function.__doc__ = f"Compute the ``{family}`` of ``task`` over ``preds`` and ``target``."
+    function.__doc__ = (
+        f"Compute the ``{family}`` metric of ``task`` over ``preds`` and ``target``.\n\n"
+        f"{_classes._DESCRIPTIONS[family]}"
+    )
     return function
 
 

@@ -218,6 +218,61 @@ fn open(path: &Path) -> Result<File, CliError> {
     })
 }
 
+/// An array of any shape read as integers or as floats, by its dtype.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NumericArray {
+    /// Any integer or bool dtype, widened to int64.
+    Int(ArrayD<i64>),
+    /// float16, float32 or float64, widened to float64.
+    Float(ArrayD<f64>),
+}
+
+/// Reads an integer, bool or float array of any shape with at least one element.
+pub fn read_numeric(path: &Path) -> Result<NumericArray, CliError> {
+    let (dtype, shape) = read_header(path)?;
+    if shape.iter().product::<usize>() == 0 {
+        return Err(CliError::file(
+            path,
+            format!(
+                "the array has shape {} and no element, save at least one sample",
+                numpy_shape(&shape)
+            ),
+        ));
+    }
+    let array = match (dtype.kind, dtype.size) {
+        ('b', 1) => NumericArray::Int(read_array::<bool>(path)?.mapv(i64::from)),
+        ('i', 1) => NumericArray::Int(read_array::<i8>(path)?.mapv(i64::from)),
+        ('i', 2) => NumericArray::Int(read_array::<i16>(path)?.mapv(i64::from)),
+        ('i', 4) => NumericArray::Int(read_array::<i32>(path)?.mapv(i64::from)),
+        ('i', 8) => NumericArray::Int(read_array::<i64>(path)?),
+        ('u', 1) => NumericArray::Int(read_array::<u8>(path)?.mapv(i64::from)),
+        ('u', 2) => NumericArray::Int(read_array::<u16>(path)?.mapv(i64::from)),
+        ('u', 4) => NumericArray::Int(read_array::<u32>(path)?.mapv(i64::from)),
+        ('u', 8) => NumericArray::Int(array_to_i64(path, read_array::<u64>(path)?)?),
+        ('f', 2) => NumericArray::Float(read_f16(path)?.mapv(f64::from)),
+        ('f', 4) => NumericArray::Float(read_array::<f32>(path)?.mapv(f64::from)),
+        ('f', 8) => NumericArray::Float(read_array::<f64>(path)?),
+        _ => {
+            return Err(CliError::file(
+                path,
+                format!(
+                    "the array has dtype {dtype}, expected an integer, bool or float dtype, \
+                     save it with .astype(numpy.int64) or .astype(numpy.float64)"
+                ),
+            ))
+        }
+    };
+    Ok(array)
+}
+
+fn array_to_i64(path: &Path, array: ArrayD<u64>) -> Result<ArrayD<i64>, CliError> {
+    let shape = array.shape().to_vec();
+    let labels = labels_to_i64(path, array)?;
+    Ok(labels
+        .into_shape_with_order(shape)
+        .expect("the element count is unchanged"))
+}
+
 fn read_header(path: &Path) -> Result<(Dtype, Vec<usize>), CliError> {
     let mut reader = BufReader::new(open(path)?);
     let header = Header::from_reader(&mut reader).map_err(|e| {

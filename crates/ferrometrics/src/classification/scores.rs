@@ -127,10 +127,22 @@ macro_rules! impl_stat_metric {
 }
 
 /// Declares a stat-score metric whose value is `numerator / denominator` of `$score`.
+///
+/// A macro or weighted average over no class is `zero_division`, unless `$empty_average` gives
+/// another value.
 macro_rules! fraction_metric {
     (
         $(#[$doc:meta])*
         $metric:ident, $names:expr, $higher:expr, $score:expr
+    ) => {
+        fraction_metric!(
+            $(#[$doc])*
+            $metric, $names, $higher, $score, |params: ScoreParams| params.zero_division
+        );
+    };
+    (
+        $(#[$doc:meta])*
+        $metric:ident, $names:expr, $higher:expr, $score:expr, $empty_average:expr
     ) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -142,9 +154,14 @@ macro_rules! fraction_metric {
         impl_stat_metric!($metric, $names, $higher, 1.0, |metric, counts| {
             let params = metric.params;
             let score: fn(Task, ClassCounts, f64) -> (f64, f64) = $score;
-            reduce(counts, params.average, params.zero_division, &|task, c| {
-                score(task, c, params.beta)
-            })
+            let empty_average: fn(ScoreParams) -> f64 = $empty_average;
+            reduce(
+                counts,
+                params.average,
+                params.zero_division,
+                empty_average(params),
+                &|task, c| score(task, c, params.beta),
+            )
         });
     };
 }
@@ -418,7 +435,9 @@ fraction_metric!(
     /// The fraction of wrong predictions, `1 - accuracy` class by class, as TorchMetrics'
     /// `HammingDistance` and scikit-learn's `hamming_loss` (binary, multilabel micro).
     ///
-    /// A class with no counted position has distance 1, as `1 - 0` in TorchMetrics.
+    /// A class with no counted position has distance 1, as `1 - 0` in TorchMetrics. A macro or
+    /// weighted average over no class (every target ignored, or no support under `Weighted`)
+    /// is 0, as in TorchMetrics, where the weights sum to zero.
     ///
     /// # Example
     ///
@@ -439,7 +458,8 @@ fraction_metric!(
     |task, c, _| match task {
         Task::Multiclass => (c.fn_, c.tp + c.fn_),
         _ => (c.fp + c.fn_, c.tp + c.tn + c.fp + c.fn_),
-    }
+    },
+    |_| 0.0
 );
 
 impl HammingDistance {

@@ -261,11 +261,12 @@ impl StatCounts {
 ///
 /// A 0/0 score takes `zero_division`. Under `Macro` and `Weighted`, NaN scores are left out of
 /// the mean, as scikit-learn does for `zero_division=np.nan`, and an average over no class is
-/// `zero_division`.
+/// `empty_average`.
 pub(crate) fn reduce(
     counts: &StatCounts,
     average: Average,
     zero_division: f64,
+    empty_average: f64,
     score: &dyn Fn(Task, ClassCounts) -> (f64, f64),
 ) -> Value {
     let task = counts.config.task();
@@ -300,7 +301,7 @@ pub(crate) fn reduce(
         values[row] = if task == Task::Binary {
             fraction(counts.class(row, 0))
         } else {
-            reduce_row(counts, row, average, zero_division, &fraction)
+            reduce_row(counts, row, average, empty_average, &fraction)
         };
     }
     if samplewise {
@@ -314,7 +315,7 @@ fn reduce_row(
     counts: &StatCounts,
     row: usize,
     average: Average,
-    zero_division: f64,
+    empty_average: f64,
     fraction: &dyn Fn(ClassCounts) -> f64,
 ) -> f64 {
     let ignored = counts.config.ignored_class();
@@ -349,7 +350,7 @@ fn reduce_row(
         weight_sum += weight;
     }
     if weight_sum == 0.0 {
-        zero_division
+        empty_average
     } else {
         weighted_sum / weight_sum
     }

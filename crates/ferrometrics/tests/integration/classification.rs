@@ -628,6 +628,44 @@ fn all_positions_ignored_gives_zero_division() {
     assert_eq!(scalar(metric.compute().unwrap()), 1.0);
 }
 
+/// TorchMetrics weighs each class of a macro or weighted Hamming distance and divides by the
+/// weight sum with 0/0 = 0, so an average over no class is 0, while one class without counted
+/// positions alone scores 1 - 0 = 1.
+#[test]
+fn hamming_average_over_no_class_is_zero() {
+    let ignored = TaskConfig::multiclass(3).with_ignore_index(-1);
+    let (preds, target) = (ints(&[0, 1], &[2]), ints(&[-1, -1], &[2]));
+    for average in [Average::Macro, Average::Weighted] {
+        let mut metric = HammingDistance::new(ignored, average).unwrap();
+        metric
+            .update((Preds::Labels(preds.view()), target.view()))
+            .unwrap();
+        assert_eq!(scalar(metric.compute().unwrap()), 0.0, "{average:?}");
+    }
+
+    // Multilabel targets without positives have no support, so every weight is 0.
+    let (preds, target) = (ints(&[0, 1, 1, 0], &[2, 2]), ints(&[0, 0, 0, 0], &[2, 2]));
+    let mut weighted = HammingDistance::new(TaskConfig::multilabel(2), Average::Weighted).unwrap();
+    weighted
+        .update((Preds::Labels(preds.view()), target.view()))
+        .unwrap();
+    assert_eq!(scalar(weighted.compute().unwrap()), 0.0);
+
+    let mut macro_average =
+        HammingDistance::new(TaskConfig::multilabel(2), Average::Macro).unwrap();
+    macro_average
+        .update((Preds::Labels(preds.view()), target.view()))
+        .unwrap();
+    assert_eq!(scalar(macro_average.compute().unwrap()), 0.5);
+
+    let mut micro = HammingDistance::new(ignored, Average::Micro).unwrap();
+    let (preds, target) = (ints(&[0, 1], &[2]), ints(&[-1, -1], &[2]));
+    micro
+        .update((Preds::Labels(preds.view()), target.view()))
+        .unwrap();
+    assert_eq!(scalar(micro.compute().unwrap()), 1.0);
+}
+
 #[test]
 fn compute_before_update_fails() {
     let metric = Accuracy::new(TaskConfig::binary(), Average::Micro).unwrap();
