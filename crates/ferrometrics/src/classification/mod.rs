@@ -58,6 +58,7 @@ mod exact_match;
 mod fairness;
 mod format;
 mod hinge;
+mod radix;
 mod ranking;
 mod scores;
 mod stat_scores;
