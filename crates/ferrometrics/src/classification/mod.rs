@@ -61,6 +61,7 @@ mod hinge;
 mod radix;
 mod ranking;
 mod scores;
+mod stat_kernels;
 mod stat_scores;
 
 use ndarray::ArrayViewD;
