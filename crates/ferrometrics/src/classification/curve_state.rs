@@ -5,11 +5,11 @@ use ndarray::ArrayViewD;
 use serde::{Deserialize, Serialize};
 
 use super::config::{check_restored, MultidimAverage, Task, TaskConfig};
-use super::radix;
 use super::format::{
     apply_sigmoid, binary_targets_as, check_same_shape, collect_scores, multiclass_targets,
     shape_text, Preds,
 };
+use super::radix;
 use crate::error::{Error, Result};
 use crate::metric::check_same_config;
 
@@ -456,7 +456,7 @@ impl CurveState {
                     u64::from(!radix::f32_order_key(score as f32)) << 32 | u64::from(positive),
                 );
             });
-            radix::sort_by_key(&mut packed, |&item| item >> 32);
+            radix::sort_by_key(&mut packed, 32, |&item| item >> 32);
             cumulative_counts(packed.iter().map(|&item| {
                 let score = radix::f32_from_order_key(!((item >> 32) as u32));
                 (f64::from(score), item & 1 == 1)
@@ -466,7 +466,7 @@ impl CurveState {
             self.for_each_pair(class, |score, positive| {
                 keyed.push((!radix::f64_order_key(score), positive));
             });
-            radix::sort_by_key(&mut keyed, |item| item.0);
+            radix::sort_by_key(&mut keyed, 64, |item| item.0);
             cumulative_counts(
                 keyed
                     .iter()
