@@ -13,14 +13,14 @@ use super::format::Preds;
 /// Positions per parallel chunk; fixed so that the chunking does not follow the thread count.
 const CHUNK: usize = 1 << 16;
 
-/// The counts of the binary task: `[tp, fp, tn, fn]`.
+/// Counts the binary task as `[tp, fp, tn, fn]`.
 pub(crate) fn count_binary(
     preds: &Preds<'_>,
     target: &[i64],
     threshold: f64,
     ignore_index: Option<i64>,
 ) -> Option<[u64; 4]> {
-    // `sums` are (kept positions, positive targets, positive predictions, true positives).
+    // `sums` are (non-ignored positions, positive targets, positive predictions, true positives).
     let sums = match preds {
         Preds::Labels(view) => {
             let labels = view.as_slice()?;
@@ -57,8 +57,9 @@ pub(crate) fn count_binary(
     Some([tp, fp, kept - tp - fp - fn_, fn_])
 }
 
-/// Sums the kept positions, positive targets, positive predictions and true positives,
-/// branch-free within each chunk; `None` if a target or a mapped prediction is not 0 or 1.
+/// Sums the non-ignored positions, positive targets, positive predictions and true positives,
+/// branch-free within each chunk. Returns `None` if a target or a mapped prediction is not 0
+/// or 1.
 fn sum_binary<P: Sync>(
     preds: &[P],
     target: &[i64],
@@ -102,16 +103,16 @@ fn sum_binary<P: Sync>(
 pub(crate) struct MulticlassCounts {
     /// Positions whose prediction equals the target, per class.
     pub tp: Vec<u64>,
-    /// Kept positions per predicted class.
+    /// Non-ignored positions per predicted class.
     pub predicted: Vec<u64>,
-    /// Kept positions per target class.
+    /// Non-ignored positions per target class.
     pub actual: Vec<u64>,
-    /// Kept positions.
+    /// Non-ignored positions.
     pub kept: u64,
 }
 
 /// Counts contiguous class labels with per-chunk histograms merged in chunk order; `None` if a
-/// prediction or a kept target is outside `[0, classes)`.
+/// prediction or a non-ignored target is outside `[0, classes)`.
 pub(crate) fn count_multiclass(
     preds: &[i64],
     target: &[i64],

@@ -488,7 +488,10 @@ mod kernel_tests {
         let target = ArrayD::from_shape_vec(IxDyn(&[n]), target).unwrap();
         let labels: Vec<i64> = sequence(n, 2, 2).iter().map(|&v| v as i64).collect();
         let labels = ArrayD::from_shape_vec(IxDyn(&[n]), labels).unwrap();
-        let scores: Vec<f32> = sequence(n, 1001, 3).iter().map(|&v| v as f32 / 1000.0).collect();
+        let scores: Vec<f32> = sequence(n, 1001, 3)
+            .iter()
+            .map(|&v| v as f32 / 1000.0)
+            .collect();
         let scores = ArrayD::from_shape_vec(IxDyn(&[n]), scores).unwrap();
         let config = TaskConfig::binary().with_ignore_index(-1);
         for preds in [Preds::Labels(labels.view()), Preds::F32(scores.view())] {
@@ -508,7 +511,8 @@ mod kernel_tests {
         // Class 7 is ignored in the target, and never predicted.
         let config = TaskConfig::multiclass(7).with_ignore_index(7);
         let mut fast = StatCounts::new(config);
-        fast.update(Preds::Labels(preds.view()), target.view()).unwrap();
+        fast.update(Preds::Labels(preds.view()), target.view())
+            .unwrap();
         let expected = general_counts(config, &Preds::Labels(preds.view()), &target);
         assert_eq!(fast, expected);
     }
@@ -521,7 +525,10 @@ mod kernel_tests {
         let error = counts
             .update(Preds::Labels(preds.view()), target.view())
             .unwrap_err();
-        assert!(error.to_string().contains("value 2 at index [2]"), "{error}");
+        assert!(
+            error.to_string().contains("value 2 at index [2]"),
+            "{error}"
+        );
         assert!(counts.is_empty());
 
         let preds = ArrayD::from_shape_vec(IxDyn(&[3]), vec![0_i64, 3, 1]).unwrap();
@@ -530,7 +537,10 @@ mod kernel_tests {
         let error = counts
             .update(Preds::Labels(preds.view()), target.view())
             .unwrap_err();
-        assert!(error.to_string().contains("class index 3 at index [1]"), "{error}");
+        assert!(
+            error.to_string().contains("class index 3 at index [1]"),
+            "{error}"
+        );
         assert!(counts.is_empty());
     }
 }
