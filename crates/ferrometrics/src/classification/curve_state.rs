@@ -2,14 +2,14 @@
 //! curves).
 
 use ndarray::ArrayViewD;
-use rayon::slice::ParallelSliceMut;
 use serde::{Deserialize, Serialize};
 
 use super::config::{check_restored, MultidimAverage, Task, TaskConfig};
 use super::format::{
-    binary_targets, check_no_nan, check_same_shape, multiclass_targets, shape_text,
-    to_probabilities, Preds,
+    apply_sigmoid, binary_targets_as, check_same_shape, collect_scores, multiclass_targets,
+    shape_text, Preds,
 };
+use super::radix;
 use crate::error::{Error, Result};
 use crate::metric::check_same_config;
 
@@ -206,6 +206,11 @@ impl CurveState {
         }
 
         match &self.thresholds {
+            None if self.scores.is_empty() => {
+                // The first batch moves in without a copy.
+                self.scores = scores;
+                self.targets = targets;
+            }
             None => {
                 self.scores.extend_from_slice(&scores);
                 self.targets.extend_from_slice(&targets);
@@ -250,14 +255,14 @@ impl CurveState {
         preds: &Preds<'_>,
         target: &ArrayViewD<'_, i64>,
     ) -> Result<(Vec<f64>, Vec<i32>)> {
-        let Some(mut scores) = preds.scores() else {
+        let Some(collected) = collect_scores(preds) else {
             return Err(Error::invalid_input(
                 "preds",
                 "curves need float scores (probabilities or logits), but preds holds integer \
                  labels; pass the scores",
             ));
         };
-        check_no_nan(&scores, preds.shape())?;
+        let (mut scores, outside_unit_range) = collected?;
         if target.ndim() == 0 {
             return Err(Error::invalid_input(
                 "target",
@@ -282,12 +287,12 @@ impl CurveState {
                         ),
                     ));
                 }
-                let labels = binary_targets(&self.config, target)?;
-                to_probabilities(&mut scores);
-                let mut targets: Vec<i32> = labels
-                    .iter()
-                    .map(|label| label.map_or(-1, i32::from))
-                    .collect();
+                let mut targets =
+                    binary_targets_as(&self.config, target, |label| label.map_or(-1, i32::from))?;
+                // As TorchMetrics: the sigmoid when any score of the batch is outside [0, 1].
+                if outside_unit_range {
+                    apply_sigmoid(&mut scores);
+                }
                 if self.config.task() == Task::Multilabel && layout_shape.len() > 2 {
                     // (N, L, extra...) becomes [position][label].
                     let extra: usize = layout_shape[2..].iter().product();
@@ -382,17 +387,25 @@ impl CurveState {
         self.positives[class]
     }
 
-    /// Returns the (score, is positive) pairs of `class` against the rest, or of every class
-    /// pooled when `class` is `None` (micro averaging), ignored positions left out.
-    fn pairs(&self, class: Option<usize>) -> Vec<(f64, bool)> {
+    /// Calls `visit(score, is positive)` for each position of `class` against the rest, or of
+    /// every class pooled when `class` is `None` (micro averaging), ignored positions left out.
+    fn for_each_pair(&self, class: Option<usize>, mut visit: impl FnMut(f64, bool)) {
         let classes = self.classes();
         let multiclass = self.config.task() == Task::Multiclass;
+        if !multiclass && classes == 1 {
+            // Binary: one score per target, read in lockstep.
+            for (&score, &label) in self.scores.iter().zip(&self.targets) {
+                if label >= 0 {
+                    visit(score, label == 1);
+                }
+            }
+            return;
+        }
         // One class reads every `classes`-th score from its column; pooling reads them all.
         let (start, step) = match class {
             Some(c) => (c, classes),
             None => (0, 1),
         };
-        let mut pairs = Vec::with_capacity(self.scores.len() / step);
         for index in (start..self.scores.len()).step_by(step) {
             let score = self.scores[index];
             let (position, column) = (index / classes, index % classes);
@@ -409,16 +422,56 @@ impl CurveState {
             } else {
                 label == 1
             };
-            pairs.push((score, positive));
+            visit(score, positive);
         }
-        pairs
     }
 
     /// Returns the cumulative counts of `class` (or of every class pooled for `None`).
     pub(crate) fn class_curve(&self, class: Option<usize>) -> ClassCurve {
         match &self.thresholds {
-            None => exact_curve(self.pairs(class)),
+            None => self.exact_curve(class),
             Some(thresholds) => self.binned_curve(thresholds, class),
+        }
+    }
+
+    /// Sorts the pairs of `class` by decreasing score and returns the cumulative counts at each
+    /// distinct score, as scikit-learn's `_binary_clf_curve`.
+    ///
+    /// The sort is a radix sort on the scores' bit patterns, ordered as [`f64::total_cmp`].
+    /// When every score is exactly a `f32` (as for `float32` input), each pair packs into one
+    /// `u64` and only the 32 score bits are sorted. Ties share one threshold, so their order
+    /// does not matter.
+    fn exact_curve(&self, class: Option<usize>) -> ClassCurve {
+        let step = if class.is_some() { self.classes() } else { 1 };
+        let capacity = self.scores.len() / step;
+        let narrow = self
+            .scores
+            .iter()
+            .all(|&score| f64::from(score as f32).to_bits() == score.to_bits());
+        if narrow {
+            // High half: the decreasing-order key of the score; low bit: the label.
+            let mut packed: Vec<u64> = Vec::with_capacity(capacity);
+            self.for_each_pair(class, |score, positive| {
+                packed.push(
+                    u64::from(!radix::f32_order_key(score as f32)) << 32 | u64::from(positive),
+                );
+            });
+            radix::sort_by_key(&mut packed, 32, |&item| item >> 32);
+            cumulative_counts(packed.iter().map(|&item| {
+                let score = radix::f32_from_order_key(!((item >> 32) as u32));
+                (f64::from(score), item & 1 == 1)
+            }))
+        } else {
+            let mut keyed: Vec<(u64, bool)> = Vec::with_capacity(capacity);
+            self.for_each_pair(class, |score, positive| {
+                keyed.push((!radix::f64_order_key(score), positive));
+            });
+            radix::sort_by_key(&mut keyed, 64, |item| item.0);
+            cumulative_counts(
+                keyed
+                    .iter()
+                    .map(|&(key, positive)| (radix::f64_from_order_key(!key), positive)),
+            )
         }
     }
 
@@ -492,26 +545,38 @@ fn softmax_unless_probabilities(scores: &mut [f64], classes: usize) {
     }
 }
 
-/// Sorts the pairs by decreasing score and returns the cumulative counts at each distinct
-/// score, as scikit-learn's `_binary_clf_curve`. Ties share one threshold, so their order does
-/// not matter and an unstable parallel sort gives the same curve as a stable one.
-fn exact_curve(mut pairs: Vec<(f64, bool)>) -> ClassCurve {
-    pairs.par_sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
-
-    let mut curve = ClassCurve::default();
+/// Accumulates (score, is positive) pairs in decreasing score order into one curve point per
+/// distinct score.
+fn cumulative_counts(mut pairs: impl ExactSizeIterator<Item = (f64, bool)>) -> ClassCurve {
+    // Reserving the upper bound avoids copies as the curve grows; untouched pages stay unused.
+    let n = pairs.len();
+    let mut curve = ClassCurve {
+        tps: Vec::with_capacity(n),
+        fps: Vec::with_capacity(n),
+        thresholds: Vec::with_capacity(n),
+        ..ClassCurve::default()
+    };
+    let Some(mut current) = pairs.next() else {
+        return curve;
+    };
     let (mut tp, mut fp) = (0.0, 0.0);
-    for (index, &(score, positive)) in pairs.iter().enumerate() {
-        if positive {
+    loop {
+        if current.1 {
             tp += 1.0;
         } else {
             fp += 1.0;
         }
-        let last_of_tie = pairs.get(index + 1).is_none_or(|next| next.0 != score);
+        let next = pairs.next();
+        // `!=` treats 0.0 and -0.0 as one threshold, as the comparison-sort version did.
+        let last_of_tie = next.is_none_or(|next| next.0 != current.0);
         if last_of_tie {
             curve.tps.push(tp);
             curve.fps.push(fp);
-            curve.thresholds.push(score);
+            curve.thresholds.push(current.0);
+        }
+        match next {
+            Some(pair) => current = pair,
+            None => return curve,
         }
     }
-    curve
 }

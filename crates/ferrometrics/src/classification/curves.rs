@@ -131,10 +131,14 @@ pub(crate) fn auroc(curve: &ClassCurve, max_fpr: Option<f64>) -> f64 {
     if positives == 0.0 || negatives == 0.0 {
         return f64::NAN;
     }
-    let roc = roc_curve(curve);
     let Some(max_fpr) = max_fpr.filter(|&m| m < 1.0) else {
+        if !curve.binned {
+            return exact_roc_area(curve, positives, negatives);
+        }
+        let roc = roc_curve(curve);
         return trapezoid(&roc.fpr, &roc.tpr);
     };
+    let roc = roc_curve(curve);
 
     let stop = roc.fpr.partition_point(|&f| f <= max_fpr);
     let mut fpr = roc.fpr[..stop].to_vec();
@@ -148,6 +152,18 @@ pub(crate) fn auroc(curve: &ClassCurve, max_fpr: Option<f64>) -> f64 {
     let partial = trapezoid(&fpr, &tpr);
     let min_area = 0.5 * max_fpr * max_fpr;
     0.5 * (1.0 + (partial - min_area) / (max_fpr - min_area))
+}
+
+/// Computes `trapezoid` over the exact ROC curve without building it: the same points from
+/// (0, 0), the same terms in the same order, so the same value.
+fn exact_roc_area(curve: &ClassCurve, positives: f64, negatives: f64) -> f64 {
+    let mut previous = (0.0, 0.0);
+    compensated_sum(curve.fps.iter().zip(&curve.tps).map(|(&fp, &tp)| {
+        let (x0, y0) = previous;
+        let (x1, y1) = (fp / negatives, tp / positives);
+        previous = (x1, y1);
+        (x1 - x0) * (y0 + y1) / 2.0
+    }))
 }
 
 /// Returns the numbers of positive and negative positions of a curve.
@@ -168,6 +184,9 @@ fn totals(curve: &ClassCurve) -> (f64, f64) {
 /// Computes the average precision, `-sum_i (R_{i+1} - R_i) P_i` over the precision-recall
 /// curve, as scikit-learn's `average_precision_score` (exact) and TorchMetrics (binned).
 pub(crate) fn average_precision(curve: &ClassCurve) -> f64 {
+    if !curve.binned {
+        return exact_average_precision(curve);
+    }
     let pr = pr_curve(curve);
     -compensated_sum(
         pr.recall
@@ -175,6 +194,26 @@ pub(crate) fn average_precision(curve: &ClassCurve) -> f64 {
             .zip(&pr.precision)
             .map(|(r, p)| (r[1] - r[0]) * p),
     )
+}
+
+/// Computes `average_precision` over an exact curve without building the precision-recall
+/// curve: the terms of `pr_curve`'s points, in the same order, so the same value.
+fn exact_average_precision(curve: &ClassCurve) -> f64 {
+    let total_positives = curve.tps.last().copied().unwrap_or(0.0);
+    let recall_at = |t: usize| {
+        if total_positives == 0.0 {
+            1.0
+        } else {
+            curve.tps[t] / total_positives
+        }
+    };
+    let n = curve.thresholds.len();
+    -compensated_sum((0..n).rev().map(|t| {
+        // pr_curve lists thresholds in increasing order and ends with recall 0.
+        let next_recall = if t == 0 { 0.0 } else { recall_at(t - 1) };
+        let precision = divide_or(curve.tps[t], curve.tps[t] + curve.fps[t], 0.0);
+        (next_recall - recall_at(t)) * precision
+    }))
 }
 
 /// An operating point: the value reached and the threshold that reaches it, NaN where no

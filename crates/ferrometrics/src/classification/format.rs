@@ -89,6 +89,47 @@ fn sigmoid(x: f64) -> f64 {
     }
 }
 
+/// Collects float scores as `f64` in one pass, rejecting NaN, and returns whether any score
+/// lies outside [0, 1]; `None` for integer labels.
+pub(crate) fn collect_scores(preds: &Preds<'_>) -> Option<Result<(Vec<f64>, bool)>> {
+    fn collect<T: Copy + Into<f64>>(
+        values: impl ExactSizeIterator<Item = T>,
+        shape: &[usize],
+    ) -> Result<(Vec<f64>, bool)> {
+        let mut scores = Vec::with_capacity(values.len());
+        let mut outside = false;
+        for value in values {
+            let x: f64 = value.into();
+            outside |= !(0.0..=1.0).contains(&x);
+            scores.push(x);
+        }
+        // NaN is outside [0, 1], so only batches that have such a score need the search.
+        if outside {
+            check_no_nan(&scores, shape)?;
+        }
+        Ok((scores, outside))
+    }
+    let shape = preds.shape();
+    Some(match preds {
+        Preds::Labels(_) => return None,
+        Preds::F32(view) => match view.as_slice() {
+            Some(values) => collect(values.iter().copied(), shape),
+            None => collect(view.iter().copied(), shape),
+        },
+        Preds::F64(view) => match view.as_slice() {
+            Some(values) => collect(values.iter().copied(), shape),
+            None => collect(view.iter().copied(), shape),
+        },
+    })
+}
+
+/// Applies the sigmoid to every score.
+pub(crate) fn apply_sigmoid(scores: &mut [f64]) {
+    for x in scores.iter_mut() {
+        *x = sigmoid(*x);
+    }
+}
+
 /// Maps scores to probabilities as TorchMetrics does for binary and multilabel input: the
 /// sigmoid when any score of the batch lies outside [0, 1], the scores themselves otherwise.
 ///
@@ -187,9 +228,30 @@ pub(crate) fn binary_targets(
     config: &TaskConfig,
     target: &ArrayViewD<'_, i64>,
 ) -> Result<Vec<Option<bool>>> {
+    binary_targets_as(config, target, |label| label)
+}
+
+/// Converts binary targets as [`binary_targets`] does, storing `code(label)` for each.
+pub(crate) fn binary_targets_as<T>(
+    config: &TaskConfig,
+    target: &ArrayViewD<'_, i64>,
+    code: impl Fn(Option<bool>) -> T,
+) -> Result<Vec<T>> {
+    match target.as_slice() {
+        Some(values) => convert_binary_targets(config, target.shape(), values.iter(), code),
+        None => convert_binary_targets(config, target.shape(), target.iter(), code),
+    }
+}
+
+fn convert_binary_targets<'a, T>(
+    config: &TaskConfig,
+    shape: &[usize],
+    values: impl ExactSizeIterator<Item = &'a i64>,
+    code: impl Fn(Option<bool>) -> T,
+) -> Result<Vec<T>> {
     let ignore_index = config.ignore_index();
-    let mut converted = Vec::with_capacity(target.len());
-    for (flat, &value) in target.iter().enumerate() {
+    let mut converted = Vec::with_capacity(values.len());
+    for (flat, &value) in values.enumerate() {
         let label = match value {
             _ if Some(value) == ignore_index => None,
             0 => Some(false),
@@ -203,12 +265,12 @@ pub(crate) fn binary_targets(
                     "target",
                     format!(
                         "value {value} at index {} is not a binary label; expected {allowed}",
-                        position(target.shape(), flat)
+                        position(shape, flat)
                     ),
                 ));
             }
         };
-        converted.push(label);
+        converted.push(code(label));
     }
     Ok(converted)
 }

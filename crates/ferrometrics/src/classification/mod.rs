@@ -58,8 +58,10 @@ mod exact_match;
 mod fairness;
 mod format;
 mod hinge;
+mod radix;
 mod ranking;
 mod scores;
+mod stat_kernels;
 mod stat_scores;
 
 use ndarray::ArrayViewD;

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::config::{check_restored, Average, MultidimAverage, Task, TaskConfig};
 use super::format::{format_batch, Formatted, Preds};
+use super::stat_kernels;
 use crate::error::{Error, Result};
 use crate::metric::check_same_config;
 use crate::value::Value;
@@ -101,10 +102,62 @@ impl StatCounts {
     /// Validates a batch and adds its counts; a rejected batch changes nothing.
     pub(crate) fn update(&mut self, preds: Preds<'_>, target: ArrayViewD<'_, i64>) -> Result<()> {
         self.check_consistent()?;
+        if let Some(batch) = self.count_fast(&preds, &target) {
+            self.merge_counts(&batch);
+            return Ok(());
+        }
         let formatted = format_batch(&self.config, &preds, &target)?;
         let batch = Self::from_batch(self.config, &formatted);
         self.merge_counts(&batch);
         Ok(())
+    }
+
+    /// Counts a batch with a single-pass kernel when the input suits one: global counts over
+    /// contiguous binary input, or contiguous multiclass labels with `top_k = 1`. Returns
+    /// `None` otherwise, and for invalid input, which the general path then reports.
+    fn count_fast(&self, preds: &Preds<'_>, target: &ArrayViewD<'_, i64>) -> Option<Self> {
+        let config = &self.config;
+        if config.multidim_average() != MultidimAverage::Global
+            || target.ndim() == 0
+            || preds.shape() != target.shape()
+        {
+            return None;
+        }
+        let target_values = target.as_slice()?;
+        let mut counts = Self::new(self.config);
+        counts.positions = target_values.len() as u64;
+        match config.task() {
+            Task::Binary => {
+                let [tp, fp, tn, fn_] = stat_kernels::count_binary(
+                    preds,
+                    target_values,
+                    config.threshold(),
+                    config.ignore_index(),
+                )?;
+                (counts.tp[0], counts.fp[0], counts.tn[0], counts.fn_[0]) = (tp, fp, tn, fn_);
+            }
+            Task::Multiclass if config.top_k() == 1 => {
+                let Preds::Labels(labels) = preds else {
+                    return None;
+                };
+                let classes = config.num_classes();
+                let totals = stat_kernels::count_multiclass(
+                    labels.as_slice()?,
+                    target_values,
+                    classes,
+                    config.ignore_index(),
+                )?;
+                for class in 0..classes {
+                    let tp = totals.tp[class];
+                    counts.tp[class] = tp;
+                    counts.fp[class] = totals.predicted[class] - tp;
+                    counts.fn_[class] = totals.actual[class] - tp;
+                    counts.tn[class] = totals.kept - tp - counts.fp[class] - counts.fn_[class];
+                }
+            }
+            _ => return None,
+        }
+        Some(counts)
     }
 
     /// Counts one formatted batch.
@@ -401,5 +454,94 @@ pub(crate) fn stat_scores_value(counts: &StatCounts, average: Average) -> Value 
         Value::from(table)
     } else {
         Value::from(table.row(0).to_owned())
+    }
+}
+
+#[cfg(test)]
+mod kernel_tests {
+    use ndarray::{ArrayD, IxDyn};
+
+    use super::*;
+
+    /// Counts a batch with the general path only.
+    fn general_counts(config: TaskConfig, preds: &Preds<'_>, target: &ArrayD<i64>) -> StatCounts {
+        let formatted = format_batch(&config, preds, &target.view()).unwrap();
+        StatCounts::from_batch(config, &formatted)
+    }
+
+    fn sequence(n: usize, modulus: u64, seed: u64) -> Vec<u64> {
+        let mut state = seed;
+        (0..n)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                (state >> 33) % modulus
+            })
+            .collect()
+    }
+
+    #[test]
+    fn binary_kernel_matches_general_path() {
+        // Spans several parallel chunks, with -1 as an ignored target.
+        let n = 200_003;
+        let target: Vec<i64> = sequence(n, 3, 1).iter().map(|&v| v as i64 - 1).collect();
+        let target = ArrayD::from_shape_vec(IxDyn(&[n]), target).unwrap();
+        let labels: Vec<i64> = sequence(n, 2, 2).iter().map(|&v| v as i64).collect();
+        let labels = ArrayD::from_shape_vec(IxDyn(&[n]), labels).unwrap();
+        let scores: Vec<f32> = sequence(n, 1001, 3)
+            .iter()
+            .map(|&v| v as f32 / 1000.0)
+            .collect();
+        let scores = ArrayD::from_shape_vec(IxDyn(&[n]), scores).unwrap();
+        let config = TaskConfig::binary().with_ignore_index(-1);
+        for preds in [Preds::Labels(labels.view()), Preds::F32(scores.view())] {
+            let mut fast = StatCounts::new(config);
+            fast.update(preds.clone(), target.view()).unwrap();
+            assert_eq!(fast, general_counts(config, &preds, &target));
+        }
+    }
+
+    #[test]
+    fn multiclass_kernel_matches_general_path() {
+        let n = 150_001;
+        let target: Vec<i64> = sequence(n, 8, 4).iter().map(|&v| v as i64).collect();
+        let target = ArrayD::from_shape_vec(IxDyn(&[n]), target).unwrap();
+        let preds: Vec<i64> = sequence(n, 7, 5).iter().map(|&v| v as i64).collect();
+        let preds = ArrayD::from_shape_vec(IxDyn(&[n]), preds).unwrap();
+        // Class 7 is ignored in the target, and never predicted.
+        let config = TaskConfig::multiclass(7).with_ignore_index(7);
+        let mut fast = StatCounts::new(config);
+        fast.update(Preds::Labels(preds.view()), target.view())
+            .unwrap();
+        let expected = general_counts(config, &Preds::Labels(preds.view()), &target);
+        assert_eq!(fast, expected);
+    }
+
+    #[test]
+    fn kernel_rejects_invalid_values_unchanged() {
+        let target = ArrayD::from_shape_vec(IxDyn(&[3]), vec![0_i64, 1, 2]).unwrap();
+        let preds = ArrayD::from_shape_vec(IxDyn(&[3]), vec![0_i64, 1, 1]).unwrap();
+        let mut counts = StatCounts::new(TaskConfig::binary());
+        let error = counts
+            .update(Preds::Labels(preds.view()), target.view())
+            .unwrap_err();
+        assert!(
+            error.to_string().contains("value 2 at index [2]"),
+            "{error}"
+        );
+        assert!(counts.is_empty());
+
+        let preds = ArrayD::from_shape_vec(IxDyn(&[3]), vec![0_i64, 3, 1]).unwrap();
+        let target = ArrayD::from_shape_vec(IxDyn(&[3]), vec![0_i64, 1, 2]).unwrap();
+        let mut counts = StatCounts::new(TaskConfig::multiclass(3));
+        let error = counts
+            .update(Preds::Labels(preds.view()), target.view())
+            .unwrap_err();
+        assert!(
+            error.to_string().contains("class index 3 at index [1]"),
+            "{error}"
+        );
+        assert!(counts.is_empty());
     }
 }
