@@ -33,6 +33,7 @@ SETS = {
     "small": dict(images=500, segm=False),
     "small-segm": dict(images=500, segm=True),
     "val": dict(images=5000, segm=False),
+    "val-segm": dict(images=5000, segm=True),
 }
 PEERS = ["ferrometrics-cli", "ferrometrics", "pycocotools", "faster-coco-eval", "hotcoco"]
 STAT_KEYS = ["map", "map_50", "map_75", "map_small", "map_medium", "map_large",
