@@ -52,7 +52,7 @@ pub struct MetricOptions {
     pub seed: u64,
 }
 
-/// What computing one metric gave.
+/// The outcome of computing one metric.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     /// The metric's value.

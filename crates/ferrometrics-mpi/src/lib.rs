@@ -101,8 +101,8 @@ impl<C: CommunicatorCollectives> Communicator for MpiCommunicator<C> {
         let length = bytes.len() as u64;
         if self.rank() != 0 {
             root.gather_into(&length);
-            // Only the root receives every length, so it tells the other ranks whether the
-            // byte exchange follows.
+            // Only the root receives every length, so it broadcasts to the other ranks whether
+            // the byte exchange follows.
             let mut plan = SKIP;
             root.broadcast_into(&mut plan);
             if plan == EXCHANGE {

@@ -1,6 +1,6 @@
 //! Python bindings of ferrometrics: the native module `ferrometrics._native`.
 //!
-//! The module holds one generic metric class, `NativeMetric`, built from a TorchMetrics class
+//! The module contains one generic metric class, `NativeMetric`, built from a TorchMetrics class
 //! name and keyword arguments, and the functional forms. The Python package `ferrometrics`
 //! wraps them in classes with TorchMetrics' names and signatures.
 

@@ -536,7 +536,7 @@ pub fn evaluate(
     };
 
     // Groups are sorted by category, so each category's evaluations are a run of groups, and
-    // every group holds an annotation, so every group yields an evaluation. Categories are
+    // every group contains an annotation, so every group yields an evaluation. Categories are
     // evaluated in parallel, or the groups of the one pooled category.
     let images: Vec<Vec<ImageEvaluation>> = if params.use_categories {
         let mut category_starts = vec![0; category_ids.len() + 1];

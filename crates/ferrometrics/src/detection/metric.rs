@@ -797,7 +797,7 @@ impl Metric for MeanAveragePrecision {
         self.images.clear();
     }
 
-    /// Checks that the parameters follow from the configuration and that every image holds one
+    /// Checks that the parameters follow from the configuration and that every image has one
     /// result per IoU type, labels ascending, and evaluations and IoU matrices of the sizes
     /// that the parameters give.
     fn validate_state(&self) -> Result<()> {

@@ -135,7 +135,7 @@ pub(crate) fn scan_results<T: Send>(
         }
         Stop::Before(position) => {
             // The second half is usable only if it began exactly where the first half's next
-            // entry begins; a guess inside a string or a nested value starts elsewhere.
+            // entry begins. A split point inside a string or a nested value starts elsewhere.
             let rest = match second {
                 Some((rest, Stop::End(end))) if speculative_start == Some(position) => {
                     reader.position = end;
@@ -217,7 +217,7 @@ const POWERS_OF_TEN: [f64; 23] = [
     1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 ];
 
-/// Where a run of entries stopped.
+/// The position at which a run of entries stopped.
 enum Stop {
     /// Before the entry that starts at this position, which is at or after the requested stop.
     Before(usize),

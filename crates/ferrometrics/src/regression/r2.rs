@@ -575,7 +575,7 @@ impl<F: Real> Metric for ExplainedVariance<F> {
 }
 
 fn relative_squared_error_of(state: &ResidualMoments, squared: bool) -> Result<f64> {
-    // SS_tot of one sample is 0 whatever the target, so the ratio says nothing: it needs 2
+    // SS_tot of one sample is 0 whatever the target, so the ratio is undefined. It needs 2
     // samples, as R2 (of which it is 1 - R2) does.
     let n = state.count();
     if n < 2 {
