@@ -138,13 +138,23 @@ pub trait Metric: Clone + Send + Sync + Serialize + DeserializeOwned + 'static {
         Ok(())
     }
 
-    /// Serializes the metric, configuration and state, tagged with its name.
+    /// Returns the name that [`Metric::to_bytes`] writes in front of the state and that
+    /// [`Metric::from_bytes`] checks, the class name by default.
+    ///
+    /// Wrappers append the wrapped metric's name (`MinMaxMetric<SumMetric>`), so that a state
+    /// restores only into the wrapper of the base metric that serialized it, even where two base
+    /// states share a byte layout.
+    fn state_name(&self) -> String {
+        self.info().name.to_owned()
+    }
+
+    /// Serializes the metric, configuration and state, tagged with [`Metric::state_name`].
     ///
     /// # Errors
     ///
     /// Returns [`Error::Serialization`] if the codec fails.
     fn to_bytes(&self) -> Result<Vec<u8>> {
-        let header = (self.info().name, STATE_FORMAT);
+        let header = (self.state_name(), STATE_FORMAT);
         let mut bytes = postcard::to_stdvec(&header).map_err(serialization_error)?;
         let body = postcard::to_stdvec(self).map_err(serialization_error)?;
         bytes.extend_from_slice(&body);
@@ -172,7 +182,7 @@ pub trait Metric: Clone + Send + Sync + Serialize + DeserializeOwned + 'static {
                 "the bytes hold the state of {metric}, which does not decode as this metric: {e}"
             ))
         })?;
-        let expected = restored.info().name;
+        let expected = restored.state_name();
         if metric != expected {
             return Err(Error::incompatible_state(format!(
                 "the bytes hold the state of {metric}, not of {expected}"
@@ -195,6 +205,11 @@ const STATE_FORMAT: u32 = 1;
 /// Returns an [`Error::IncompatibleState`] naming the first field in which two configurations
 /// differ.
 ///
+/// The message shows both values as a Python user writes them (`True`, `None`, `0.5` for the
+/// Rust `true`, `None`, `Some(0.5)`) when they are numbers, bools, strings, options, tuples or
+/// lists of these. Other values, such as structs, are not printed, and the message says to build
+/// both metrics with the same arguments.
+///
 /// # Errors
 ///
 /// Returns the error when `ours != theirs`.
@@ -204,12 +219,97 @@ pub fn check_same_config<T: PartialEq + std::fmt::Debug>(
     ours: &T,
     theirs: &T,
 ) -> Result<()> {
-    if ours != theirs {
-        return Err(Error::incompatible_state(format!(
-            "cannot merge {metric} states with different `{field}`: {ours:?} and {theirs:?}"
-        )));
+    if ours == theirs {
+        return Ok(());
     }
-    Ok(())
+    let spelled = (
+        plain_spelling(&format!("{ours:?}")),
+        plain_spelling(&format!("{theirs:?}")),
+    );
+    let message = match spelled {
+        (Some(ours), Some(theirs)) => {
+            format!("cannot merge {metric} states with different `{field}`: {ours} and {theirs}")
+        }
+        _ => format!(
+            "cannot merge {metric} states with different `{field}` settings; build both \
+             metrics with the same arguments"
+        ),
+    };
+    Err(Error::incompatible_state(message))
+}
+
+/// Rewrites the `Debug` text of a plain value in Python's spelling: `true` becomes `True`,
+/// `Some(x)` becomes `x` and `NaN` becomes `nan`, while numbers, `None`, strings, tuples and
+/// lists keep their form. Returns `None` for text with any other name in it, such as a struct.
+fn plain_spelling(debug: &str) -> Option<String> {
+    let mut spelled = String::with_capacity(debug.len());
+    // One entry per open parenthesis: whether its closing one is kept, which is false for the
+    // parenthesis of `Some(`.
+    let mut parentheses: Vec<bool> = Vec::new();
+    let mut chars = debug.char_indices().peekable();
+    while let Some((start, c)) = chars.next() {
+        if c == '"' {
+            spelled.push(c);
+            let mut escaped = false;
+            for (_, c) in chars.by_ref() {
+                spelled.push(c);
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' {
+                    escaped = true;
+                } else if c == '"' {
+                    break;
+                }
+            }
+        } else if c.is_ascii_alphabetic() || c == '_' {
+            let mut end = start + 1;
+            while let Some(&(index, next)) = chars.peek() {
+                if !(next.is_ascii_alphanumeric() || next == '_') {
+                    break;
+                }
+                end = index + 1;
+                chars.next();
+            }
+            match &debug[start..end] {
+                "true" => spelled.push_str("True"),
+                "false" => spelled.push_str("False"),
+                "None" => spelled.push_str("None"),
+                "inf" => spelled.push_str("inf"),
+                "NaN" => spelled.push_str("nan"),
+                "Some" if chars.peek().map(|&(_, next)| next) == Some('(') => {
+                    chars.next();
+                    parentheses.push(false);
+                }
+                _ => return None,
+            }
+        } else if c.is_ascii_digit() {
+            // A number such as `3`, `0.5` or `1e-5`.
+            spelled.push(c);
+            while let Some(&(_, next)) = chars.peek() {
+                let exponent_sign = matches!(next, '-' | '+') && spelled.ends_with('e');
+                if !(next.is_ascii_alphanumeric() || next == '.' || exponent_sign) {
+                    break;
+                }
+                spelled.push(next);
+                chars.next();
+            }
+        } else {
+            match c {
+                '(' => {
+                    parentheses.push(true);
+                    spelled.push(c);
+                }
+                ')' => {
+                    if parentheses.pop()? {
+                        spelled.push(c);
+                    }
+                }
+                '-' | '.' | ',' | ' ' | '[' | ']' => spelled.push(c),
+                _ => return None,
+            }
+        }
+    }
+    Some(spelled)
 }
 
 /// Returns an [`Error::IncompatibleState`] naming a setting that differs between two
@@ -342,6 +442,46 @@ mod tests {
         assert!(message.contains("`window`"));
         assert!(message.contains('3'));
         assert!(message.contains('4'));
+    }
+
+    #[test]
+    fn check_same_config_python_spelling() {
+        let message = check_same_config("M", "squared", &true, &false)
+            .unwrap_err()
+            .to_string();
+        assert!(message.ends_with("`squared`: True and False"), "{message}");
+
+        let message = check_same_config("M", "threshold", &Some(0.5), &None)
+            .unwrap_err()
+            .to_string();
+        assert!(message.ends_with("`threshold`: 0.5 and None"), "{message}");
+
+        let ours = vec![Some(1e-5), Some(f64::NAN)];
+        let theirs = vec![None, Some(-f64::INFINITY)];
+        let message = check_same_config("M", "values", &ours, &theirs)
+            .unwrap_err()
+            .to_string();
+        assert!(message.ends_with("`values`: [1e-5, nan] and [None, -inf]"), "{message}");
+
+        let message = check_same_config("M", "names", &Some("a b"), &None)
+            .unwrap_err()
+            .to_string();
+        assert!(message.ends_with("`names`: \"a b\" and None"), "{message}");
+    }
+
+    #[test]
+    fn check_same_config_struct_not_printed() {
+        #[derive(Debug, PartialEq)]
+        struct Settings {
+            threshold: f64,
+        }
+        let ours = Settings { threshold: 0.5 };
+        let theirs = Settings { threshold: 0.25 };
+        let message = check_same_config("M", "config", &ours, &theirs)
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("different `config` settings"), "{message}");
+        assert!(!message.contains("Settings"), "{message}");
     }
 
     proptest! {

@@ -269,6 +269,10 @@ where
         }
     }
 
+    fn state_name(&self) -> String {
+        super::wrapped_state_name("BootStrapper", self.replicates.first())
+    }
+
     /// Validates the batch with the base metric, then updates each replicate with its resample.
     ///
     /// # Errors

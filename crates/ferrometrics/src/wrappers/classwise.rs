@@ -146,6 +146,10 @@ impl<M: Metric> Metric for ClasswiseWrapper<M> {
         }
     }
 
+    fn state_name(&self) -> String {
+        super::wrapped_state_name("ClasswiseWrapper", Some(&self.base))
+    }
+
     fn update(&mut self, input: Input<'_, Self>) -> Result<()> {
         self.base.update(input)
     }

@@ -138,6 +138,10 @@ impl<M: Metric> Metric for MinMaxMetric<M> {
         }
     }
 
+    fn state_name(&self) -> String {
+        super::wrapped_state_name("MinMaxMetric", Some(&self.base))
+    }
+
     fn update(&mut self, input: Input<'_, Self>) -> Result<()> {
         self.base.update(input)
     }

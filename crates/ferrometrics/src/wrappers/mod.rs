@@ -16,9 +16,9 @@
 //! | [`Running`] | the value over the last `window` updates |
 //! | [`MetricTracker`] | one value per step, and the best step |
 //!
-//! NOTE: `from_bytes` of a wrapper checks the wrapper's name but not the wrapped metric's type,
-//! so the bytes of `MinMaxMetric<SumMetric>` may decode as `MinMaxMetric<MaxMetric>` when the
-//! two base states share a layout. Restore a state into the type that serialized it.
+//! A wrapper's serialized state is tagged with the wrapper's and the base metric's names (see
+//! [`Metric::state_name`]), so `from_bytes` rejects the bytes of `MinMaxMetric<SumMetric>` as a
+//! `MinMaxMetric<MaxMetric>` even though the two base states share a layout.
 
 mod bootstrap;
 mod classwise;
@@ -44,7 +44,17 @@ pub use tracker::{BestValue, MetricTracker, Tracked};
 use ndarray::ArrayD;
 
 use crate::error::{Error, Result};
+use crate::metric::Metric;
 use crate::value::Value;
+
+/// Returns the state name of `wrapper` around `base`, such as `MinMaxMetric<SumMetric>`, or
+/// the wrapper's name alone when it holds no base metric.
+fn wrapped_state_name<M: Metric>(wrapper: &str, base: Option<&M>) -> String {
+    match base {
+        Some(base) => format!("{wrapper}<{}>", base.state_name()),
+        None => wrapper.to_owned(),
+    }
+}
 
 /// Returns a scalar as a 0-d array and an array as it is, for wrappers that combine values.
 fn value_to_array(wrapper: &str, value: Value) -> Result<ArrayD<f64>> {

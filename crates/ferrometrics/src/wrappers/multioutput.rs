@@ -305,6 +305,10 @@ where
         }
     }
 
+    fn state_name(&self) -> String {
+        super::wrapped_state_name("MultioutputWrapper", self.metrics.first())
+    }
+
     /// Updates each output's metric with its column.
     ///
     /// # Errors

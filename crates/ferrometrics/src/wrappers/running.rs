@@ -84,6 +84,10 @@ impl<M: Metric> Metric for Running<M> {
         }
     }
 
+    fn state_name(&self) -> String {
+        super::wrapped_state_name("Running", Some(&self.base))
+    }
+
     fn update(&mut self, input: Input<'_, Self>) -> Result<()> {
         let mut state = self.base.empty();
         state.update(input)?;

@@ -1,7 +1,7 @@
 //! Wrappers over real metrics: bootstrap statistics, tracking, per-class and per-output
 //! splitting, running windows, and their behaviour inside a collection.
 
-use ferrometrics::aggregation::{MeanMetric, NanStrategy, SumMetric};
+use ferrometrics::aggregation::{MaxMetric, MeanMetric, NanStrategy, SumMetric};
 use ferrometrics::clustering::{AdjustedRandScore, RandScore};
 use ferrometrics::regression::MeanSquaredError;
 use ferrometrics::wrappers::{
@@ -569,6 +569,29 @@ fn minmax_merge_widens_range() {
     let restored = MinMaxMetric::<SumMetric>::from_bytes(&left.to_bytes().unwrap()).unwrap();
     assert_eq!(restored.max(), 10.0);
     assert_eq!(restored.min(), 1.0);
+}
+
+#[test]
+fn wrapper_bytes_of_other_base_rejected() {
+    let mut minmax = MinMaxMetric::new(SumMetric::default());
+    minmax.update((values(&[1.0, 2.0]).view(), None)).unwrap();
+    let bytes = minmax.to_bytes().unwrap();
+    let error = MinMaxMetric::<MaxMetric>::from_bytes(&bytes).unwrap_err();
+    assert!(matches!(error, Error::IncompatibleState { .. }), "{error}");
+    let message = error.to_string();
+    assert!(message.contains("MinMaxMetric<SumMetric>"), "{message}");
+    assert!(message.contains("MinMaxMetric<MaxMetric>"), "{message}");
+    assert!(MinMaxMetric::<SumMetric>::from_bytes(&bytes).is_ok());
+
+    let running = Running::new(SumMetric::default(), 3).unwrap();
+    let error = Running::<MeanMetric>::from_bytes(&running.to_bytes().unwrap()).unwrap_err();
+    assert!(error.to_string().contains("Running<SumMetric>"), "{error}");
+
+    let base = MeanSquaredError::<f64>::new(true, 2).unwrap();
+    let classwise = ClasswiseWrapper::new(base, None, None, None);
+    let bytes = classwise.to_bytes().unwrap();
+    let error = ClasswiseWrapper::<SumMetric>::from_bytes(&bytes).unwrap_err();
+    assert!(error.to_string().contains("ClasswiseWrapper<MeanSquaredError>"), "{error}");
 }
 
 #[test]
