@@ -126,6 +126,86 @@ fn calinski_harabasz_matches_sklearn() {
 }
 
 #[test]
+fn calinski_harabasz_huge_values_finite() {
+    // sklearn 1.9.1 returns NaN here because its squares overflow. The score is a ratio of sums
+    // of squares, so it equals sklearn's 18.31891891891893 on X / 1e300.
+    let data = array![[1e308, 0.0], [1.5e308, 1.0], [-1e308, 0.0], [-1.7e308, 2.0], [1e307, 3.0]];
+    let labels = array![0, 0, 1, 1, 2];
+    let value = calinski_harabasz_score(data.view(), labels.view()).unwrap();
+    assert_close(value, 18.318_918_918_918_93, 1e-12);
+
+    let mut metric = CalinskiHarabaszScore::<f64>::new();
+    metric.update((data.slice(s![..2, ..]), labels.slice(s![..2]))).unwrap();
+    metric.update((data.slice(s![2.., ..]), labels.slice(s![2..]))).unwrap();
+    assert_close(metric.compute().unwrap(), value, 1e-12);
+}
+
+#[test]
+fn calinski_harabasz_subnormal_values() {
+    // [1, 2, 5, 7] with labels [0, 0, 1, 1] scores 20.25 * 2 / 2.5 = 16.2, and multiplying by
+    // 2^-1060 (subnormal floats) is exact, so the score is 16.2 again.
+    let unit = f64::from_bits(1) * f64::powi(2.0, 14);
+    let data = array![[unit], [2.0 * unit], [5.0 * unit], [7.0 * unit]];
+    let labels = array![0, 0, 1, 1];
+    let value = calinski_harabasz_score(data.view(), labels.view()).unwrap();
+    assert_close(value, 16.2, 1e-12);
+}
+
+#[test]
+fn calinski_harabasz_mixed_scales_merge() {
+    // Batches of ordinary, huge and subnormal rows, merged in every order, match one pass.
+    let tiny = f64::from_bits(1) * f64::powi(2.0, 20);
+    let data = array![
+        [1.0, 2.0],
+        [2.0, 0.5],
+        [3e300, 1e299],
+        [2.5e300, -1e300],
+        [tiny, 0.0],
+        [0.0, tiny],
+        [4.0, 4.0],
+        [1e300, 1.0],
+    ];
+    let labels = array![0, 1, 1, 2, 0, 2, 1, 0];
+    let whole = calinski_harabasz_score(data.view(), labels.view()).unwrap();
+    // The formula in exact rational arithmetic (Python's fractions) on these rows.
+    assert_close(whole, 0.383_354_911_798_025_55, 1e-12);
+
+    let shard = |range: std::ops::Range<usize>| {
+        let mut metric = CalinskiHarabaszScore::<f64>::new();
+        let rows = data.slice(s![range.clone(), ..]);
+        metric.update((rows, labels.slice(s![range]))).unwrap();
+        metric
+    };
+    let (small, huge, subnormal) = (shard(0..2), shard(2..4), shard(4..6));
+    let rest = shard(6..8);
+    let orders = [
+        [&small, &huge, &subnormal, &rest],
+        [&subnormal, &rest, &huge, &small],
+        [&huge, &subnormal, &small, &rest],
+    ];
+    for order in orders {
+        let mut merged = CalinskiHarabaszScore::<f64>::new();
+        for part in order {
+            merged.merge(part).unwrap();
+        }
+        assert_close(merged.compute().unwrap(), whole, 1e-12);
+        let restored = CalinskiHarabaszScore::<f64>::from_bytes(&merged.to_bytes().unwrap());
+        assert_close(restored.unwrap().compute().unwrap(), whole, 1e-12);
+    }
+}
+
+#[test]
+fn calinski_harabasz_overflowing_score_rejected() {
+    // W = 2^-1031 / 2 and B = 1, so the score 4 * 2^1031 is above the largest float64.
+    let tiny = f64::powi(2.0, -515);
+    let data = array![[0.0], [tiny], [1.0], [1.0]];
+    let labels = array![0, 0, 1, 1];
+    let error = calinski_harabasz_score(data.view(), labels.view()).unwrap_err();
+    assert!(matches!(error, Error::InvalidInput { .. }), "{error}");
+    assert!(error.to_string().contains("exceeds the largest float64"), "{error}");
+}
+
+#[test]
 fn calinski_harabasz_more_clusters_than_chunk_rows() {
     // 2000 clusters across chunks of 1024 rows of 64 features, so each chunk groups its rows
     // by cluster instead of keeping one accumulator per cluster.

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::geometry::{cluster_moments, total_moments, CompensatedSum, Moments};
 use super::validation::{
-    check_label_count, check_shape, contiguous, standard_layout, ClusterIndex,
+    check_label_count, check_shape, contiguous, standard_layout, ClusterIndex, Rows,
 };
 use crate::error::{Error, Result};
 use crate::inputs::DataLabels;
@@ -64,13 +64,120 @@ pub fn calinski_harabasz_score<F: Real>(
     check_label_count(NAME, clusters.n_clusters(), labels.len())?;
 
     let standard = standard_layout(&data);
-    let moments = cluster_moments(&contiguous(&standard), &clusters)?;
+    let (moments, _) = scaled_cluster_moments(&contiguous(&standard), &clusters)?;
     let total = total_moments(&moments, data.ncols());
-    Ok(score_from_moments(&moments, &total))
+    score_from_moments(&moments, &total)
+}
+
+/// Binary exponent of the largest magnitude of the data whose squares, and sums of up to 2^64
+/// of them, stay finite and normal in f64; its negation bounds the smallest magnitude.
+const SAFE_EXPONENT: i32 = 448;
+
+/// Computes the moments of every cluster of `rows`, of the data times `2^-exponent`, and
+/// returns them with `exponent`.
+///
+/// The exponent is 0 unless a value is so large (beyond about 1e135) that squares would
+/// overflow, or every value is so small (below about 1e-135) that squares would underflow. The
+/// data is then scaled by a power of two to a maximum magnitude in `[1, 2)`, which is exact, and
+/// the score does not change because it is a ratio of sums of squares.
+///
+/// # Errors
+///
+/// [`Error::NonFinite`] for the first NaN or infinity of `rows`.
+fn scaled_cluster_moments<F: Real>(
+    rows: &Rows<'_, F>,
+    clusters: &ClusterIndex,
+) -> Result<(Vec<Moments>, i32)> {
+    let moments = cluster_moments(rows, clusters)?;
+    let finite = moments.iter().all(|cluster| {
+        cluster.sum_squares.is_finite() && cluster.mean.iter().all(|mean| mean.is_finite())
+    });
+    // Every row lies within sqrt(sum_squares) of its centroid, so this bounds the data.
+    let magnitude = moments
+        .iter()
+        .flat_map(|cluster| {
+            let spread = cluster.sum_squares.sqrt();
+            cluster.mean.iter().map(move |mean| mean.abs() + spread)
+        })
+        .fold(0.0, f64::max);
+    let safe_range =
+        scale_by_power_of_two(1.0, -SAFE_EXPONENT)..=scale_by_power_of_two(1.0, SAFE_EXPONENT);
+    if finite && (magnitude == 0.0 || safe_range.contains(&magnitude)) {
+        return Ok((moments, 0));
+    }
+
+    // `cluster_moments` found every value finite, so the overflow or underflow came from the
+    // squares.
+    let largest = rows
+        .values
+        .iter()
+        .map(|value| value.to_f64().abs())
+        .fold(0.0, f64::max);
+    if largest == 0.0 {
+        return Ok((moments, 0));
+    }
+    let exponent = binary_exponent(largest);
+    let scaled: Vec<f64> = rows
+        .values
+        .iter()
+        .map(|value| scale_by_power_of_two(value.to_f64(), -exponent))
+        .collect();
+    let scaled_rows = Rows {
+        values: &scaled,
+        n_features: rows.n_features,
+    };
+    let moments = cluster_moments(&scaled_rows, clusters)?;
+    Ok((moments, exponent))
+}
+
+/// Returns `e` such that `2^e <= value < 2^(e + 1)` for a finite positive `value`.
+fn binary_exponent(value: f64) -> i32 {
+    let biased = ((value.to_bits() >> 52) & 0x7ff) as i32;
+    if biased == 0 {
+        // A subnormal: its exponent is that of its leading bit.
+        let leading = 63 - value.to_bits().leading_zeros() as i32;
+        leading - 1074
+    } else {
+        biased - 1023
+    }
+}
+
+/// Returns `value * 2^exponent`, in steps that keep each factor a normal float, so that only
+/// the result can overflow or underflow.
+fn scale_by_power_of_two(mut value: f64, mut exponent: i32) -> f64 {
+    const STEP: i32 = 1000;
+    let power = |exponent: i32| f64::from_bits(((exponent + 1023) as u64) << 52);
+    while exponent > STEP {
+        value *= power(STEP);
+        exponent -= STEP;
+    }
+    while exponent < -STEP {
+        value *= power(-STEP);
+        exponent += STEP;
+    }
+    value * power(exponent)
+}
+
+/// Returns `moments` of data times `2^-from` as moments of data times `2^-to`.
+fn rescale_moments(moments: &mut Moments, from: i32, to: i32) {
+    if from == to {
+        return;
+    }
+    let shift = from - to;
+    for mean in &mut moments.mean {
+        *mean = scale_by_power_of_two(*mean, shift);
+    }
+    let sum_squares = scale_by_power_of_two(moments.sum_squares, shift);
+    moments.sum_squares = scale_by_power_of_two(sum_squares, shift);
 }
 
 /// Computes the score from per-cluster moments and the moments of all rows.
-fn score_from_moments(clusters: &[Moments], total: &Moments) -> f64 {
+///
+/// # Errors
+///
+/// [`Error::InvalidInput`] if the score is finite in exact arithmetic but above the largest
+/// f64, which takes a between-cluster dispersion some 1e300 times the within-cluster one.
+fn score_from_moments(clusters: &[Moments], total: &Moments) -> Result<f64> {
     let mut between = CompensatedSum::default();
     let mut within = CompensatedSum::default();
     for cluster in clusters {
@@ -86,11 +193,27 @@ fn score_from_moments(clusters: &[Moments], total: &Moments) -> f64 {
 
     let within = within.value();
     if within == 0.0 {
-        return 1.0;
+        return Ok(1.0);
     }
     let n_samples = total.count as f64;
     let n_clusters = clusters.len() as f64;
-    between.value() * (n_samples - n_clusters) / (within * (n_clusters - 1.0))
+    let score = between.value() * (n_samples - n_clusters) / (within * (n_clusters - 1.0));
+    if score.is_finite() {
+        return Ok(score);
+    }
+    // The product above can overflow where the score itself does not.
+    let score = (between.value() / within) * ((n_samples - n_clusters) / (n_clusters - 1.0));
+    if score.is_finite() {
+        return Ok(score);
+    }
+    Err(Error::invalid_input(
+        "data",
+        format!(
+            "the {NAME} of this data exceeds the largest float64 ({:e}), because the \
+             between-cluster dispersion is over 1e300 times the within-cluster dispersion",
+            f64::MAX
+        ),
+    ))
 }
 
 /// The Calinski-Harabasz score accumulated over batches; see [`calinski_harabasz_score`] for the
@@ -122,6 +245,9 @@ pub struct CalinskiHarabaszScore<F: Real = f64> {
     clusters: BTreeMap<i64, Moments>,
     /// Moments of all rows, for the overall mean.
     total: Option<Moments>,
+    /// The moments are of the data times `2^-scale_exponent`, a power of two that keeps the
+    /// squares of very large or very small data finite and normal.
+    scale_exponent: i32,
     #[serde(skip)]
     element: PhantomData<fn() -> F>,
 }
@@ -142,6 +268,7 @@ impl<F: Real> CalinskiHarabaszScore<F> {
         CalinskiHarabaszScore {
             clusters: BTreeMap::new(),
             total: None,
+            scale_exponent: 0,
             element: PhantomData,
         }
     }
@@ -158,6 +285,7 @@ impl<F: Real> Clone for CalinskiHarabaszScore<F> {
         CalinskiHarabaszScore {
             clusters: self.clusters.clone(),
             total: self.total.clone(),
+            scale_exponent: self.scale_exponent,
             element: PhantomData,
         }
     }
@@ -169,6 +297,7 @@ impl<F: Real> fmt::Debug for CalinskiHarabaszScore<F> {
             .debug_struct(NAME)
             .field("clusters", &self.clusters)
             .field("total", &self.total)
+            .field("scale_exponent", &self.scale_exponent)
             .finish()
     }
 }
@@ -197,7 +326,13 @@ impl<F: Real> Metric for CalinskiHarabaszScore<F> {
         let clusters = ClusterIndex::new(&labels);
         let standard = standard_layout(&data);
         // Computing the moments also checks finiteness, before the state changes.
-        let moments = cluster_moments(&contiguous(&standard), &clusters)?;
+        let (mut moments, batch_exponent) =
+            scaled_cluster_moments(&contiguous(&standard), &clusters)?;
+        let exponent = self.common_exponent(batch_exponent);
+        self.rescale(exponent);
+        for cluster in &mut moments {
+            rescale_moments(cluster, batch_exponent, exponent);
+        }
         let batch_total = total_moments(&moments, data.ncols());
 
         for (label, cluster) in clusters.labels.iter().zip(&moments) {
@@ -219,12 +354,13 @@ impl<F: Real> Metric for CalinskiHarabaszScore<F> {
         check_label_count(NAME, self.clusters.len(), total.count as usize)?;
 
         let clusters: Vec<Moments> = self.clusters.values().cloned().collect();
-        Ok(score_from_moments(&clusters, total))
+        score_from_moments(&clusters, total)
     }
 
     fn reset(&mut self) {
         self.clusters.clear();
         self.total = None;
+        self.scale_exponent = 0;
     }
 
     fn merge(&mut self, other: &Self) -> Result<()> {
@@ -238,20 +374,54 @@ impl<F: Real> Metric for CalinskiHarabaszScore<F> {
             }
         }
 
+        let exponent = self.common_exponent(other.scale_exponent);
+        self.rescale(exponent);
+        let rescaled = |moments: &Moments| {
+            let mut moments = moments.clone();
+            rescale_moments(&mut moments, other.scale_exponent, exponent);
+            moments
+        };
         for (label, cluster) in &other.clusters {
+            let cluster = rescaled(cluster);
             match self.clusters.get_mut(label) {
-                Some(ours) => ours.merge(cluster),
+                Some(ours) => ours.merge(&cluster),
                 None => {
-                    self.clusters.insert(*label, cluster.clone());
+                    self.clusters.insert(*label, cluster);
                 }
             }
         }
         if let Some(theirs) = &other.total {
+            let theirs = rescaled(theirs);
             match &mut self.total {
-                Some(ours) => ours.merge(theirs),
-                None => self.total = Some(theirs.clone()),
+                Some(ours) => ours.merge(&theirs),
+                None => self.total = Some(theirs),
             }
         }
         Ok(())
+    }
+}
+
+impl<F: Real> CalinskiHarabaszScore<F> {
+    /// Returns the scale exponent for the state and moments scaled by `2^-incoming`: the larger
+    /// of the two, so that the largest values keep their precision, or `incoming` for an empty
+    /// state.
+    fn common_exponent(&self, incoming: i32) -> i32 {
+        if self.total.is_none() {
+            incoming
+        } else {
+            self.scale_exponent.max(incoming)
+        }
+    }
+
+    /// Rescales the state's moments to data times `2^-exponent`.
+    fn rescale(&mut self, exponent: i32) {
+        let from = self.scale_exponent;
+        for cluster in self.clusters.values_mut() {
+            rescale_moments(cluster, from, exponent);
+        }
+        if let Some(total) = &mut self.total {
+            rescale_moments(total, from, exponent);
+        }
+        self.scale_exponent = exponent;
     }
 }

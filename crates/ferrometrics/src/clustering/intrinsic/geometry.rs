@@ -101,7 +101,8 @@ pub(crate) fn cluster_centroids<F: Real>(
 /// the data scanned again to locate the first bad value.
 ///
 /// NOTE: finite f64 data beyond about 1e154 in magnitude overflows the sums of squares. The scan
-/// then finds no bad value, and the metric returns an infinite or NaN score.
+/// then finds no bad value. `CalinskiHarabaszScore` rescales such data by a power of two, and
+/// the other metrics return an infinite or NaN score.
 fn ensure_finite<F: Real>(rows: &Rows<'_, F>, moments: &[Moments]) -> Result<()> {
     let finite = moments.iter().all(|moments| {
         moments.sum_squares.is_finite() && moments.mean.iter().all(|mean| mean.is_finite())
