@@ -78,6 +78,13 @@ pub trait DynMetric<K: InputKind>: Send + Sync {
     /// Returns [`Error::IncompatibleState`] if the state is of another type.
     fn compute_shared(&self, state: &dyn Any) -> Result<Value>;
 
+    /// Folds another member's shared state into this state, as [`Metric::merge_shared`].
+    ///
+    /// # Errors
+    ///
+    /// Returns [`Error::IncompatibleState`] if the state is of another type or configuration.
+    fn merge_shared(&mut self, state: &dyn Any) -> Result<()>;
+
     /// Returns `self` as [`Any`], for downcasting.
     fn as_any(&self) -> &dyn Any;
 }
@@ -141,6 +148,10 @@ impl<M: Metric> DynMetric<M::Kind> for M {
 
     fn compute_shared(&self, state: &dyn Any) -> Result<Value> {
         Metric::compute_shared(self, state).map(Into::into)
+    }
+
+    fn merge_shared(&mut self, state: &dyn Any) -> Result<()> {
+        Metric::merge_shared(self, state)
     }
 
     fn as_any(&self) -> &dyn Any {

@@ -127,6 +127,25 @@ pub trait Metric: Clone + Send + Sync + Serialize + DeserializeOwned + 'static {
         )))
     }
 
+    /// Folds a shared state into this metric's state: a state that [`Metric::shared_state`] of
+    /// another metric returned, possibly of another class, for the same
+    /// [`Metric::shared_state_key`].
+    ///
+    /// It merges a collection whose members read one shared state into a collection whose
+    /// members keep their own.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`Error::IncompatibleState`], and changes nothing, if `state` is of another type
+    /// or configuration, or if this metric has no shared state.
+    fn merge_shared(&mut self, state: &dyn Any) -> Result<()> {
+        let _ = state;
+        Err(Error::incompatible_state(format!(
+            "{} does not merge shared states",
+            self.info().name
+        )))
+    }
+
     /// Checks the invariants that `compute` and `merge` rely on and that decoding alone cannot
     /// guarantee, such as lengths that must match the configuration. [`Metric::from_bytes`]
     /// calls it on every decoded state.
@@ -230,12 +249,81 @@ pub fn check_same_config<T: PartialEq + std::fmt::Debug>(
         (Some(ours), Some(theirs)) => {
             format!("cannot merge {metric} states with different `{field}`: {ours} and {theirs}")
         }
-        _ => format!(
-            "cannot merge {metric} states with different `{field}` settings; build both \
-             metrics with the same arguments"
-        ),
+        _ => match differing_fields(&format!("{ours:?}"), &format!("{theirs:?}")) {
+            Some(fields) => format!(
+                "cannot merge {metric} states with different `{field}` ({fields}); build both \
+                 metrics with the same arguments"
+            ),
+            None => format!(
+                "cannot merge {metric} states with different `{field}` settings; build both \
+                 metrics with the same arguments"
+            ),
+        },
     };
     Err(Error::incompatible_state(message))
+}
+
+/// Lists the fields in which the `Debug` texts of two values of one struct differ, as
+/// `threshold 0.5 and 0.3` for plain values and `task differs` for others. Returns `None` if
+/// the texts are not of one struct with named fields.
+fn differing_fields(ours: &str, theirs: &str) -> Option<String> {
+    let (our_name, our_fields) = struct_fields(ours)?;
+    let (their_name, their_fields) = struct_fields(theirs)?;
+    if our_name != their_name || our_fields.len() != their_fields.len() {
+        return None;
+    }
+    let mut differences = Vec::new();
+    for ((key, ours), (their_key, theirs)) in our_fields.iter().zip(&their_fields) {
+        if key != their_key {
+            return None;
+        }
+        if ours == theirs {
+            continue;
+        }
+        match (plain_spelling(ours), plain_spelling(theirs)) {
+            (Some(ours), Some(theirs)) => differences.push(format!("{key} {ours} and {theirs}")),
+            _ => differences.push(format!("{key} differs")),
+        }
+    }
+    if differences.is_empty() {
+        return None;
+    }
+    Some(differences.join(", "))
+}
+
+/// Splits the `Debug` text `Name { a: 1, b: Some(2) }` into its name and top-level fields.
+fn struct_fields(debug: &str) -> Option<(&str, Vec<(&str, &str)>)> {
+    let (name, rest) = debug.split_once(" { ")?;
+    let body = rest.strip_suffix(" }")?;
+    let mut fields = Vec::new();
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut start = 0;
+    for (index, c) in body.char_indices() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth = depth.checked_sub(1)?,
+            ',' if depth == 0 => {
+                fields.push(body[start..index].trim().split_once(": ")?);
+                start = index + 1;
+            }
+            _ => {}
+        }
+    }
+    fields.push(body[start..].trim().split_once(": ")?);
+    Some((name, fields))
 }
 
 /// Rewrites the `Debug` text of a plain value in Python's spelling: `true` becomes `True`,
@@ -480,8 +568,43 @@ mod tests {
         let message = check_same_config("M", "config", &ours, &theirs)
             .unwrap_err()
             .to_string();
-        assert!(message.contains("different `config` settings"), "{message}");
+        assert!(message.contains("different `config` (threshold 0.5 and 0.25)"), "{message}");
         assert!(!message.contains("Settings"), "{message}");
+    }
+
+    #[test]
+    fn check_same_config_struct_fields_listed() {
+        #[derive(Debug, PartialEq)]
+        enum Task {
+            Binary,
+            Multiclass,
+        }
+        #[derive(Debug, PartialEq)]
+        struct Settings {
+            task: Task,
+            ignore_index: Option<i64>,
+            average: &'static str,
+        }
+        let ours = Settings {
+            task: Task::Binary,
+            ignore_index: Some(-1),
+            average: "macro",
+        };
+        let theirs = Settings {
+            task: Task::Multiclass,
+            ignore_index: None,
+            average: "macro",
+        };
+        let message = check_same_config("M", "config", &ours, &theirs)
+            .unwrap_err()
+            .to_string();
+        let expected = "different `config` (task differs, ignore_index -1 and None)";
+        assert!(message.contains(expected), "{message}");
+
+        let message = check_same_config("M", "mode", &Task::Binary, &Task::Multiclass)
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("different `mode` settings"), "{message}");
     }
 
     proptest! {

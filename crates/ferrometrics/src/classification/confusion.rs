@@ -212,6 +212,11 @@ macro_rules! impl_confusion_metric {
                 }
                 Ok(self.value_of(counts))
             }
+
+            fn merge_shared(&mut self, state: &dyn Any) -> Result<()> {
+                let counts = downcast_confusion(self.name(), state)?;
+                self.counts.merge(self.name(), counts)
+            }
         }
     };
 }

@@ -197,6 +197,21 @@ macro_rules! impl_curve_metric {
                 state.check_not_empty(name)?;
                 Ok(self.value_of(state))
             }
+
+            fn merge_shared(&mut self, state: &dyn Any) -> Result<()> {
+                let name = task_name(&self.state, Self::NAMES);
+                let Some(state) = state.downcast_ref::<CurveState>() else {
+                    return Err(Error::incompatible_state(format!(
+                        "{name} merges a CurveState, but the shared state is another type"
+                    )));
+                };
+                if state.shared_key() != self.state.shared_key() {
+                    return Err(Error::incompatible_state(format!(
+                        "{name} cannot merge a curve state built with another configuration"
+                    )));
+                }
+                self.state.merge(name, state)
+            }
         }
     };
 }

@@ -122,6 +122,11 @@ macro_rules! impl_stat_metric {
                 let name = task_name(self.counts.config(), Self::NAMES);
                 self.value_of(downcast_counts(name, state)?)
             }
+
+            fn merge_shared(&mut self, state: &dyn Any) -> Result<()> {
+                let name = task_name(self.counts.config(), Self::NAMES);
+                self.counts.merge(name, downcast_counts(name, state)?)
+            }
         }
     };
 }

@@ -99,6 +99,19 @@ macro_rules! impl_table_metric {
                 $crate::clustering::extrinsic::contingency::check_not_empty(name, table)?;
                 self.compute_table(table)
             }
+
+            fn merge_shared(&mut self, state: &dyn std::any::Any) -> $crate::Result<()> {
+                let name = <$metric>::INFO.name;
+                let Some(table) =
+                    state.downcast_ref::<$crate::clustering::extrinsic::ContingencyTable>()
+                else {
+                    return Err($crate::Error::incompatible_state(format!(
+                        "{name} merges a ContingencyTable, but the shared state is another type"
+                    )));
+                };
+                self.table.merge(table);
+                Ok(())
+            }
         }
     };
 }
