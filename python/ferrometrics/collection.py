@@ -206,20 +206,24 @@ class MetricCollection:
         merged = {}
         for name, metric in self._members.items():
             # A member of a compute group reads its leader's state, so only the members that
-            # own a state merge, and each reads the state that its counterpart reads. A member
-            # that owns its state here but reads a leader's state of another class there cannot
-            # merge it, so those layouts are rejected before any state changes.
+            # own a state merge, and each reads the state that its counterpart reads. Where the
+            # counterpart reads the shared state of a leader of another class, the member folds
+            # that shared state into its own. Every merge runs on a copy, so a rejected one
+            # leaves the collection unchanged.
             if metric._state_owner is not None:
                 continue
+            native = metric._native.clone()
             owner = incoming._members[name]._state_owner
             if owner is not None and type(owner) is not type(metric):
-                raise ValueError(
-                    f"cannot merge a collection whose member {name!r} reads the state of "
-                    f"{type(owner).__name__} through a compute group into one where it has its "
-                    "own state; build both collections with the same compute_groups"
-                )
-            native = metric._native.clone()
-            native.merge(incoming._members[name]._state_native())
+                try:
+                    native.merge_shared(owner._native)
+                except ValueError as error:
+                    raise ValueError(
+                        f"cannot merge the state of member {name!r}, which reads the state of "
+                        f"{type(owner).__name__} through a compute group: {error}"
+                    ) from error
+            else:
+                native.merge(incoming._members[name]._state_native())
             merged[name] = native
         for name, native in merged.items():
             self._members[name]._native = native
@@ -341,10 +345,10 @@ class MetricCollection:
             batch = leader._native.empty_copy()
             # Members take their update arguments by position, so keywords are mapped through
             # the leader's own signature.
-            first, second = _bind_inputs(leader, args, kwargs)
+            inputs = _bind_inputs(leader, args, kwargs)
             for name in group:
-                self._members[name]._validate_batch(first, second)
-            batch.update(first, second)
+                self._members[name]._validate_batch(inputs[0], inputs[1])
+            batch.update(*inputs)
             batches[group[0]] = batch
         return batches
 
@@ -420,26 +424,27 @@ def _check_affix(argument: str, value: Optional[str]) -> str:
     return value
 
 
-def _bind_inputs(metric: Metric, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Tuple[Any, Any]:
-    """Map the positional and keyword arguments of an update to the two native inputs."""
-    first_name, second_name = _INPUT_NAMES[metric._native.input_kind]
+def _bind_inputs(metric: Metric, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> List[Any]:
+    """Map the positional and keyword arguments of an update to the native inputs, two for most
+    metrics and three for those that take weights or groups."""
+    names = _INPUT_NAMES[metric._native.input_kind]
     inputs = list(args)
-    if len(inputs) > 2:
-        raise TypeError(f"update takes at most 2 inputs, got {len(inputs)}")
-    for position, name in enumerate((first_name, second_name)):
+    if len(inputs) > len(names):
+        raise TypeError(f"update takes at most {len(names)} inputs, got {len(inputs)}")
+    for position, name in enumerate(names):
         if name in kwargs:
             if position < len(inputs):
                 raise TypeError(f"update got two values for `{name}`")
             while len(inputs) < position:
                 inputs.append(None)
             inputs.append(kwargs[name])
-    unknown = set(kwargs) - {first_name, second_name}
+    unknown = set(kwargs) - set(names)
     if unknown:
         raise TypeError(f"update got unexpected keyword arguments: {sorted(unknown)}")
     if not inputs:
-        raise TypeError(f"update is missing the input `{first_name}`")
-    inputs += [None] * (2 - len(inputs))
-    return inputs[0], inputs[1]
+        raise TypeError(f"update is missing the input `{names[0]}`")
+    inputs += [None] * (len(names) - len(inputs))
+    return inputs
 
 
 _INPUT_NAMES = {
@@ -451,5 +456,6 @@ _INPUT_NAMES = {
     "distributions": ("p", "q"),
     "multitask": ("task_preds", "task_targets"),
     "classification": ("preds", "target"),
-    "grouped": ("preds", "target"),
+    "grouped": ("preds", "target", "groups"),
+    "weighted_regression": ("preds", "target", "weights"),
 }

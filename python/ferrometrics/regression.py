@@ -10,8 +10,7 @@ States are running sums and moments that merge within 1e-12 relative of one pass
 ``SpearmanCorrCoef`` and ``KendallRankCorrCoef`` instead keep every sample, because ranks depend
 on all of them, and the ``reduction="none"`` modes keep one score per row.
 
-NOTE: ``WeightedPearsonCorrCoef``, which takes a third input of sample weights, exists only in
-the Rust crate (``ferrometrics::regression``) so far.
+``WeightedPearsonCorrCoef`` takes a third input, ``weights``, of shape ``(N,)``.
 """
 
 from __future__ import annotations
@@ -46,6 +45,7 @@ __all__ = [
     "SymmetricMeanAbsolutePercentageError",
     "TweedieDevianceScore",
     "WeightedMeanAbsolutePercentageError",
+    "WeightedPearsonCorrCoef",
 ]
 
 
@@ -85,6 +85,32 @@ class PearsonCorrCoef(_RegressionMetric):
 
     def __init__(self, num_outputs: int = 1, **kwargs: Any) -> None:
         super().__init__({"num_outputs": num_outputs}, kwargs)
+
+
+class WeightedPearsonCorrCoef(Metric):
+    """Pearson's correlation coefficient per output with one weight per sample.
+
+    The value is the correlation of ``numpy.cov(preds, target, aweights=weights)``. Weights must
+    be finite and ``>= 0``. An output whose ``preds`` or ``target`` is constant over the samples
+    of positive weight, or whose weights sum to 0, gives NaN. The state is the weighted moments
+    per output, so batch splits and merge orders agree within 1e-12 relative.
+    """
+
+    _native_name = "WeightedPearsonCorrCoef"
+
+    def __init__(self, num_outputs: int = 1, **kwargs: Any) -> None:
+        super().__init__({"num_outputs": num_outputs}, kwargs)
+
+    def update(self, preds: Any, target: Any, weights: Any) -> None:
+        """Add a batch of ``preds`` and ``target`` with the ``(N,)`` sample ``weights``."""
+        self._native.update(preds, target, weights)
+        self._update_count += 1
+
+    def forward(self, preds: Any, target: Any, weights: Any) -> Any:
+        """Return the batch's own value and add the batch to the state."""
+        value = self._native.forward(preds, target, weights)
+        self._update_count += 1
+        return value
 
 
 class SpearmanCorrCoef(_RegressionMetric):

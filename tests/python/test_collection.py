@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from conftest import assert_close
-from ferrometrics import MetricCollection, aggregation, clustering
+from ferrometrics import MetricCollection, aggregation, classification, clustering
 from ferrometrics.functional import clustering as functional
 
 PREDS = np.array([0, 0, 1, 1, 2, 2, 2, 0, 1, 2])
@@ -246,13 +246,60 @@ def test_merge_state_ungrouped_into_grouped():
     assert_close(result["AdjustedRandScore"], functional.adjusted_rand_score(PREDS, TARGET))
 
 
-def test_merge_state_grouped_into_ungrouped_raises():
+def test_merge_state_grouped_into_ungrouped():
     ours = extrinsic_collection(compute_groups=False)
     theirs = extrinsic_collection(compute_groups=True)
-    theirs.update(PREDS, TARGET)
-    with pytest.raises(ValueError, match="cannot merge.*compute_groups"):
+    ours.update(PREDS[:4], TARGET[:4])
+    theirs.update(PREDS[4:], TARGET[4:])
+    ours.merge_state(theirs)
+    result = ours.compute()
+    assert_close(result["RandScore"], functional.rand_score(PREDS, TARGET))
+    assert_close(result["MutualInfoScore"], functional.mutual_info_score(PREDS, TARGET))
+    assert_close(result["AdjustedRandScore"], functional.adjusted_rand_score(PREDS, TARGET))
+    for name, metric in ours.items():
+        assert metric.update_count == 2, name
+
+
+def test_merge_state_grouped_classification_into_ungrouped():
+    from sklearn import metrics
+
+    preds = np.array([0, 1, 1, 0, 1, 1, 0, 0, 1, 0])
+    target = np.array([0, 1, 0, 0, 1, 1, 1, 0, 1, 1])
+
+    def build(compute_groups):
+        return MetricCollection(
+            [classification.BinaryPrecision(), classification.BinaryRecall()],
+            compute_groups=compute_groups,
+        )
+
+    ours = build(False)
+    theirs = build(True)
+    assert theirs.compute_groups == {0: ["BinaryPrecision", "BinaryRecall"]}
+    ours.update(preds[:3], target[:3])
+    theirs.update(preds[3:], target[3:])
+    ours.merge_state(theirs)
+    result = ours.compute()
+    assert_close(result["BinaryPrecision"], metrics.precision_score(target, preds))
+    assert_close(result["BinaryRecall"], metrics.recall_score(target, preds))
+
+
+def test_merge_state_grouped_other_config_raises():
+    # BinaryPrecision merges, then BinaryRecall rejects the shared state of another threshold,
+    # and the collection keeps its state.
+    ours = MetricCollection(
+        [classification.BinaryPrecision(threshold=0.3), classification.BinaryRecall()],
+        compute_groups=False,
+    )
+    theirs = MetricCollection(
+        [classification.BinaryPrecision(threshold=0.3), classification.BinaryRecall(threshold=0.3)],
+        compute_groups=True,
+    )
+    ours.update(np.array([0.2, 0.9]), np.array([0, 1]))
+    theirs.update(np.array([0.4, 0.6]), np.array([1, 1]))
+    before = ours.compute()
+    with pytest.raises(ValueError, match="member 'BinaryRecall'.*BinaryPrecision"):
         ours.merge_state(theirs)
-    assert not any(metric.update_called for metric in ours.values())
+    assert ours.compute() == before
 
 
 def test_float64_batch_after_float32_batch():

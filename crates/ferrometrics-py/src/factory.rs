@@ -16,7 +16,7 @@ use ferrometrics::clustering::{
 };
 use ferrometrics::inputs::{DataLabels, LabelPairs, WeightedValues};
 use ferrometrics::numerics::Real;
-use ferrometrics::regression::PredsTarget;
+use ferrometrics::regression::{PredsTarget, WeightedPearsonCorrCoef, WeightedPredsTarget};
 use ferrometrics::{DynMetric, Result};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyDictMethods, PyFloat, PyString};
@@ -36,6 +36,8 @@ pub(crate) enum Kind {
     Regression,
     /// Two distributions, `p` and `q`, of a divergence.
     Distributions,
+    /// Predicted and true values with one weight per sample, the third input.
+    WeightedRegression,
     Classification,
     Grouped,
 }
@@ -47,7 +49,7 @@ impl Kind {
             Kind::LabelPairs => ("preds", "target"),
             Kind::DataLabels => ("data", "labels"),
             Kind::WeightedValues => ("value", "weight"),
-            Kind::Regression => ("preds", "target"),
+            Kind::Regression | Kind::WeightedRegression => ("preds", "target"),
             Kind::Distributions => ("p", "q"),
             Kind::Classification | Kind::Grouped => ("preds", "target"),
         }
@@ -61,6 +63,7 @@ impl Kind {
             Kind::WeightedValues => "weighted_values",
             Kind::Regression => "regression",
             Kind::Distributions => "distributions",
+            Kind::WeightedRegression => "weighted_regression",
             Kind::Classification => "classification",
             Kind::Grouped => "grouped",
         }
@@ -74,6 +77,7 @@ pub(crate) enum Inner {
     DataF64(Box<dyn DynMetric<DataLabels<f64>>>),
     WeightedValues(Box<dyn DynMetric<WeightedValues>>),
     Regression(Box<dyn DynMetric<PredsTarget<f64>>>),
+    WeightedRegression(Box<dyn DynMetric<WeightedPredsTarget<f64>>>),
     Classification(Box<dyn DynMetric<ClassificationBatch>>),
     Grouped(Box<dyn DynMetric<GroupedBatch>>),
 }
@@ -103,6 +107,8 @@ pub(crate) enum Config {
     RunningMean(usize, NanStrategy),
     RunningSum(usize, NanStrategy),
     Regression(RegressionConfig),
+    /// `WeightedPearsonCorrCoef` with its number of outputs.
+    WeightedPearsonCorrCoef(usize),
     Classification(Box<ClassificationSpec>),
     /// A group fairness metric: `Some(task)` for `BinaryFairness`, `None` for
     /// `BinaryGroupStatRates`, with the number of groups and the task configuration.
@@ -148,6 +154,9 @@ impl Config {
             }
             "RunningSum" => {
                 Config::RunningSum(options.count("window", 5)?, options.nan_strategy()?)
+            }
+            "WeightedPearsonCorrCoef" => {
+                Config::WeightedPearsonCorrCoef(options.count("num_outputs", 1)?)
             }
             "BinaryFairness" | "BinaryGroupStatRates" => {
                 let task = if name == "BinaryFairness" {
@@ -225,6 +234,7 @@ impl Config {
             | Config::RunningSum(..) => Kind::WeightedValues,
             Config::Regression(config) if config.takes_distributions() => Kind::Distributions,
             Config::Regression(_) => Kind::Regression,
+            Config::WeightedPearsonCorrCoef(_) => Kind::WeightedRegression,
             Config::Classification(_) => Kind::Classification,
             Config::Fairness(..) => Kind::Grouped,
         }
@@ -281,6 +291,9 @@ impl Config {
                 Inner::WeightedValues(Box::new(RunningSum::new(*window, *strategy)?))
             }
             Config::Regression(config) => Inner::Regression(config.build()?),
+            Config::WeightedPearsonCorrCoef(outputs) => {
+                Inner::WeightedRegression(Box::new(WeightedPearsonCorrCoef::<f64>::new(*outputs)?))
+            }
             Config::Classification(spec) => Inner::Classification(spec.build()?),
             Config::Fairness(Some(task), num_groups, config) => {
                 Inner::Grouped(Box::new(BinaryFairness::new(*config, *num_groups, *task)?))

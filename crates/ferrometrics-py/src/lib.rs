@@ -26,6 +26,10 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     functional::register(module)?;
     module.add_function(wrap_pyfunction!(regression::regression_function, module)?)?;
+    module.add_function(wrap_pyfunction!(
+        regression::weighted_pearson_function,
+        module
+    )?)?;
     detection::register(module)?;
     iou::register(module)?;
     coco::register(module)?;

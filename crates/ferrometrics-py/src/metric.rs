@@ -20,6 +20,7 @@ macro_rules! with_metric {
             Inner::DataF64($metric) => $body,
             Inner::WeightedValues($metric) => $body,
             Inner::Regression($metric) => $body,
+            Inner::WeightedRegression($metric) => $body,
             Inner::Classification($metric) => $body,
             Inner::Grouped($metric) => $body,
         }
@@ -89,7 +90,8 @@ impl NativeMetric {
         third: Option<&Bound<'_, PyAny>>,
         step: Step,
     ) -> PyResult<Option<Value>> {
-        if third.is_some() && self.kind() != Kind::Grouped {
+        let takes_third = matches!(self.kind(), Kind::Grouped | Kind::WeightedRegression);
+        if third.is_some() && !takes_third {
             return Err(PyTypeError::new_err(format!(
                 "{} takes two inputs, got a third",
                 self.info().name
@@ -159,6 +161,22 @@ impl NativeMetric {
                 let input = (first.as_array(), second.as_array());
                 py.detach(|| apply(metric.as_mut(), input, step))
             }
+            Kind::WeightedRegression => {
+                let preds = conversion::reals(first_name, first)?;
+                let target = conversion::reals(second_name, required_second()?)?;
+                let weights = third.ok_or_else(|| {
+                    PyTypeError::new_err(format!(
+                        "{} is missing the input `weights`; pass `preds`, `target` and `weights`",
+                        self.info().name
+                    ))
+                })?;
+                let weights = conversion::reals("weights", weights)?;
+                let Inner::WeightedRegression(metric) = &mut self.inner else {
+                    unreachable!("a weighted regression configuration builds a weighted metric")
+                };
+                let input = (preds.as_array(), target.as_array(), weights.as_array());
+                py.detach(|| apply(metric.as_mut(), input, step))
+            }
             Kind::Classification => {
                 let preds = conversion::class_preds(first_name, first)?;
                 let target = conversion::class_target(second_name, required_second()?)?;
@@ -207,6 +225,7 @@ impl NativeMetric {
             Inner::DataF64(metric) => Inner::DataF64(metric.clone_box()),
             Inner::WeightedValues(metric) => Inner::WeightedValues(metric.clone_box()),
             Inner::Regression(metric) => Inner::Regression(metric.clone_box()),
+            Inner::WeightedRegression(metric) => Inner::WeightedRegression(metric.clone_box()),
             Inner::Classification(metric) => Inner::Classification(metric.clone_box()),
             Inner::Grouped(metric) => Inner::Grouped(metric.clone_box()),
         }
@@ -245,6 +264,9 @@ impl NativeMetric {
                 py.detach(|| ours.merge_dyn(theirs.as_ref()))
             }
             (Inner::Regression(ours), Inner::Regression(theirs)) => {
+                py.detach(|| ours.merge_dyn(theirs.as_ref()))
+            }
+            (Inner::WeightedRegression(ours), Inner::WeightedRegression(theirs)) => {
                 py.detach(|| ours.merge_dyn(theirs.as_ref()))
             }
             (Inner::Classification(ours), Inner::Classification(theirs)) => {
@@ -286,6 +308,9 @@ impl NativeMetric {
             (Inner::Regression(ours), Inner::Regression(theirs)) => {
                 py.detach(|| compute_from_state(ours.as_ref(), theirs.as_ref()))
             }
+            (Inner::WeightedRegression(ours), Inner::WeightedRegression(theirs)) => {
+                py.detach(|| compute_from_state(ours.as_ref(), theirs.as_ref()))
+            }
             (Inner::Classification(ours), Inner::Classification(theirs)) => {
                 py.detach(|| compute_from_state(ours.as_ref(), theirs.as_ref()))
             }
@@ -299,6 +324,45 @@ impl NativeMetric {
             ))),
         };
         result.map_err(to_py_err)
+    }
+
+    /// Folds the shared state of `leader`, a metric whose `shared_state_key` equals this one's,
+    /// into this metric's own state.
+    fn merge_shared_from(&mut self, py: Python<'_>, leader: &NativeMetric) -> PyResult<()> {
+        let result = match (&mut self.inner, &leader.inner) {
+            (Inner::LabelPairs(ours), Inner::LabelPairs(theirs)) => {
+                py.detach(|| merge_shared_state(ours.as_mut(), theirs.as_ref()))
+            }
+            (Inner::DataF32(ours), Inner::DataF32(theirs)) => {
+                py.detach(|| merge_shared_state(ours.as_mut(), theirs.as_ref()))
+            }
+            (Inner::DataF64(ours), Inner::DataF64(theirs)) => {
+                py.detach(|| merge_shared_state(ours.as_mut(), theirs.as_ref()))
+            }
+            (Inner::WeightedValues(ours), Inner::WeightedValues(theirs)) => {
+                py.detach(|| merge_shared_state(ours.as_mut(), theirs.as_ref()))
+            }
+            (Inner::Regression(ours), Inner::Regression(theirs)) => {
+                py.detach(|| merge_shared_state(ours.as_mut(), theirs.as_ref()))
+            }
+            (Inner::WeightedRegression(ours), Inner::WeightedRegression(theirs)) => {
+                py.detach(|| merge_shared_state(ours.as_mut(), theirs.as_ref()))
+            }
+            (Inner::Classification(ours), Inner::Classification(theirs)) => {
+                py.detach(|| merge_shared_state(ours.as_mut(), theirs.as_ref()))
+            }
+            (Inner::Grouped(ours), Inner::Grouped(theirs)) => {
+                py.detach(|| merge_shared_state(ours.as_mut(), theirs.as_ref()))
+            }
+            (ours, _) => Err(Error::incompatible_state(format!(
+                "{} cannot merge the state of {}, which takes another kind of input",
+                with_metric!(ours, metric => metric.info().name),
+                leader.info().name
+            ))),
+        };
+        result.map_err(to_py_err)?;
+        self.fresh &= leader.fresh;
+        Ok(())
     }
 }
 
@@ -318,7 +382,7 @@ impl NativeMetric {
     }
 
     /// The kind of batch: `"label_pairs"`, `"data_labels"`, `"weighted_values"`, `"regression"`,
-    /// `"distributions"`, `"classification"` or `"grouped"`.
+    /// `"distributions"`, `"weighted_regression"`, `"classification"` or `"grouped"`.
     #[getter(input_kind)]
     fn input_kind(&self) -> &'static str {
         self.kind().as_str()
@@ -360,7 +424,8 @@ impl NativeMetric {
         }
     }
 
-    /// Folds one batch into the state. `third` is the `groups` input of the fairness metrics.
+    /// Folds one batch into the state. `third` is the `groups` input of the fairness metrics and
+    /// the `weights` input of `WeightedPearsonCorrCoef`.
     #[pyo3(signature = (first, second = None, third = None))]
     fn update(
         &mut self,
@@ -421,6 +486,18 @@ impl NativeMetric {
         }
         let other = other.borrow();
         slf.borrow_mut().merge_from(py, &other)
+    }
+
+    /// Folds the shared state of `leader`, a metric whose `shared_state_key` equals this one's
+    /// and which may be of another class, into this metric's own state.
+    fn merge_shared(slf: &Bound<'_, Self>, leader: &Bound<'_, Self>) -> PyResult<()> {
+        let py = slf.py();
+        if slf.is(leader) {
+            let copy = slf.borrow().duplicate();
+            return slf.borrow_mut().merge_shared_from(py, &copy);
+        }
+        let leader = leader.borrow();
+        slf.borrow_mut().merge_shared_from(py, &leader)
     }
 
     /// Returns the key of a state that other metrics can read, as in a compute group.
@@ -510,6 +587,9 @@ impl NativeMetric {
             (Inner::Regression(probe), Inner::Regression(loaded)) => {
                 probe.merge_dyn(loaded.as_ref())
             }
+            (Inner::WeightedRegression(probe), Inner::WeightedRegression(loaded)) => {
+                probe.merge_dyn(loaded.as_ref())
+            }
             (Inner::Classification(probe), Inner::Classification(loaded)) => {
                 probe.merge_dyn(loaded.as_ref())
             }
@@ -567,6 +647,21 @@ fn compute_from_state<K: InputKind>(
         ))
     })?;
     ours.compute_shared(state)
+}
+
+/// Folds the shared state of `theirs` into `ours`.
+fn merge_shared_state<K: InputKind>(
+    ours: &mut dyn DynMetric<K>,
+    theirs: &dyn DynMetric<K>,
+) -> ferrometrics::Result<()> {
+    let state = theirs.shared_state().ok_or_else(|| {
+        Error::incompatible_state(format!(
+            "{} has no state that {} can merge",
+            theirs.info().name,
+            ours.info().name
+        ))
+    })?;
+    ours.merge_shared(state)
 }
 
 fn precision_tag(precision: Option<Precision>) -> u8 {

@@ -12,7 +12,7 @@ use ferrometrics::regression::{
     WeightedMeanAbsolutePercentageError,
 };
 use ferrometrics::{DynMetric, Metric, Result, Value};
-use ndarray::ArrayViewD;
+use ndarray::{ArrayViewD, Ix1};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -308,6 +308,33 @@ pub(crate) fn regression_function<'py>(
     let (first, second) = (first.as_array(), second.as_array());
     let value = py
         .detach(|| config.compute_function(first, second))
+        .map_err(to_py_err)?;
+    conversion::value_to_py(py, value)
+}
+
+/// Computes the weighted Pearson correlation coefficient per output over whole inputs, with the
+/// GIL released: TorchMetrics' `weighted_pearson_corrcoef(preds, target, weights)`.
+#[pyfunction]
+pub(crate) fn weighted_pearson_function<'py>(
+    py: Python<'py>,
+    preds: &Bound<'py, PyAny>,
+    target: &Bound<'py, PyAny>,
+    weights: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let preds = conversion::reals("preds", preds)?;
+    let target = conversion::reals("target", target)?;
+    let weights = conversion::reals("weights", weights)?;
+    let weights = weights.as_array();
+    let shape = weights.shape().to_vec();
+    let weights = weights.into_dimensionality::<Ix1>().map_err(|_| {
+        value_error(
+            "weights",
+            format!("shape {shape:?} is not (N,); pass one weight per sample"),
+        )
+    })?;
+    let (preds, target) = (preds.as_array(), target.as_array());
+    let value = py
+        .detach(|| regression::weighted_pearson_corrcoef(preds, target, weights))
         .map_err(to_py_err)?;
     conversion::value_to_py(py, value)
 }

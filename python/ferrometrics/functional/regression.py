@@ -40,6 +40,7 @@ __all__ = [
     "symmetric_mean_absolute_percentage_error",
     "tweedie_deviance_score",
     "weighted_mean_absolute_percentage_error",
+    "weighted_pearson_corrcoef",
 ]
 
 Scores = Union[float, np.ndarray]
@@ -73,6 +74,16 @@ def pearson_corrcoef(preds: Any, target: Any) -> Scores:
     An output whose ``preds`` or ``target`` is constant gives NaN.
     """
     return _run("PearsonCorrCoef", preds, target)
+
+
+def weighted_pearson_corrcoef(preds: Any, target: Any, weights: Any) -> Scores:
+    """Compute Pearson's correlation coefficient per output with the ``(N,)`` sample ``weights``.
+
+    The value is the correlation of ``numpy.cov(preds, target, aweights=weights)``. Weights must
+    be finite and ``>= 0``, and an output that is constant over the samples of positive weight
+    gives NaN.
+    """
+    return _native.weighted_pearson_function(preds, target, weights)
 
 
 def spearman_corrcoef(preds: Any, target: Any) -> Scores:

@@ -214,13 +214,22 @@ class _WrapperMetric(Metric):
 
     def update(self, *args: Any, **kwargs: Any) -> None:
         """Add a batch, with the arguments of the wrapped metric's ``update``."""
-        first, second = _bind_inputs(self._base_for_inputs, args, kwargs)
+        first, second = self._bind_two_inputs(args, kwargs)
         self._update(first, second)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """Return the value of this batch alone and add the batch to the state."""
-        first, second = _bind_inputs(self._base_for_inputs, args, kwargs)
+        first, second = self._bind_two_inputs(args, kwargs)
         return self._forward(first, second)
+
+    def _bind_two_inputs(self, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Tuple[Any, Any]:
+        inputs = _bind_inputs(self._base_for_inputs, args, kwargs)
+        if len(inputs) != 2:
+            raise TypeError(
+                f"{type(self).__name__} wraps metrics that take two inputs, but "
+                f"{type(self._base_for_inputs).__name__} takes {len(inputs)}"
+            )
+        return inputs[0], inputs[1]
 
     def __getstate__(self) -> Dict[str, Any]:
         return self.__dict__.copy()
