@@ -854,3 +854,29 @@ def test_r2_and_explained_variance_at_extreme_magnitudes(scale):
     for start in range(0, 30, 8):
         metric.update(preds[start:start + 8] * scale, target[start:start + 8] * scale)
     close(metric.compute(), metrics.r2_score(target, preds))
+
+
+def test_merge_error_uses_python_spelling():
+    squared = regression.MeanSquaredError(squared=True)
+    with pytest.raises(ValueError, match="`squared`: True and False$") as raised:
+        squared.merge_state(regression.MeanSquaredError(squared=False))
+    assert "true" not in str(raised.value)
+
+    index = regression.CriticalSuccessIndex(0.5)
+    with pytest.raises(ValueError, match="`keep_sequence_dim`: None and 1$") as raised:
+        index.merge_state(regression.CriticalSuccessIndex(0.5, keep_sequence_dim=1))
+    assert "Some(" not in str(raised.value)
+
+
+def test_merge_error_names_differing_field():
+    from ferrometrics import classification
+
+    precision = classification.BinaryPrecision(threshold=0.5)
+    with pytest.raises(ValueError, match=r"`config` \(threshold 0.5 and 0.3\)") as raised:
+        precision.merge_state(classification.BinaryPrecision(threshold=0.3))
+    assert "TaskConfig" not in str(raised.value)
+
+
+def test_log_domain_error_prints_short_value():
+    with pytest.raises(ValueError, match=r"value -1e308 at row 1, column 0 is <= -1"):
+        functional.mean_squared_log_error(np.array([1e308, -1e308]), np.array([1.0, 2.0]))

@@ -20,7 +20,7 @@ fn normalize_rows(argument: &str, mut rows: Array2<f64>) -> Result<Array2<f64>> 
         return Err(Error::invalid_input(
             argument,
             format!(
-                "value {value} at row {row}, column {column} is negative; probabilities must be \
+                "value {value:?} at row {row}, column {column} is negative; probabilities must be \
                  >= 0, or pass log_prob = true for log-probabilities"
             ),
         ));
@@ -44,7 +44,7 @@ fn check_log_probabilities(argument: &str, rows: &Array2<f64>) -> Result<()> {
         return Err(Error::invalid_input(
             argument,
             format!(
-                "value {value} at row {row}, column {column} is positive; log-probabilities must \
+                "value {value:?} at row {row}, column {column} is positive; log-probabilities must \
                  be <= 0, or pass log_prob = false for probabilities"
             ),
         ));

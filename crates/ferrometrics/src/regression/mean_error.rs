@@ -56,7 +56,7 @@ fn check_log_domain<F: Real>(argument: &str, values: &[F]) -> Result<()> {
     Err(Error::invalid_input(
         argument,
         format!(
-            "value {value} at row {row}, column {column} is <= -1, where ln(1 + x) is undefined; \
+            "value {value:?} at row {row}, column {column} is <= -1, where ln(1 + x) is undefined; \
              the squared log error needs values > -1"
         ),
     ))

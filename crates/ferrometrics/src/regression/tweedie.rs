@@ -37,7 +37,7 @@ fn check_domain<F: Real>(power: f64, preds: &[F], target: &[F]) -> Result<()> {
         Some((index, value)) => Err(Error::invalid_input(
             argument,
             format!(
-                "value {value} at index {index} is outside the domain of the Tweedie \
+                "value {value:?} at index {index} is outside the domain of the Tweedie \
                      deviance with power {power}, which needs {argument} {rule}"
             ),
         )),
