@@ -1782,7 +1782,7 @@ fn regression_skips_metrics_outside_domain() {
 
     assert_eq!(output.status.code(), Some(0), "stderr: {}", stderr(&output));
     assert!(row("mean_squared_log_error").contains("skipped"));
-    assert!(row("tweedie_deviance_score").contains("target has -2 at line 3"));
+    assert!(row("tweedie_deviance_score").contains("target has -2.0 at line 3"));
     assert!(row("kl_divergence").contains("probability distributions"));
     assert!(row("critical_success_index").contains("--csi-threshold"));
     assert!(!row("r2_score").contains("skipped"));
@@ -2471,4 +2471,60 @@ fn classification_error_label_out_of_range() {
     ]);
 
     assert_input_error(&output, &["d.csv", "target", "7", "line i + 2"]);
+}
+
+#[test]
+fn classification_huge_num_classes_rejected() {
+    // num_classes^2 overflowed usize to an empty confusion matrix, and the update panicked.
+    let dir = TempDir::new("cls-huge-classes");
+    let file = path_arg(&dir.write("mc.csv", "p,t\n0,0\n1,1\n2,2\n"));
+    for classes in ["1099511627776", "20000"] {
+        let args = [
+            file.as_str(),
+            "--task",
+            "multiclass",
+            "--num-classes",
+            classes,
+            "--preds",
+            "p",
+            "--target",
+            "t",
+        ];
+        let output = run_classification(&args);
+        assert_input_error(&output, &["--num-classes", "num_classes", classes]);
+    }
+}
+
+#[test]
+fn classification_float_label_message() {
+    let dir = TempDir::new("cls-float-label");
+    let file = path_arg(&dir.write("bin.csv", "p,t\n0.2,0.5\n0.3,1\n"));
+    let args = [
+        file.as_str(),
+        "--task",
+        "binary",
+        "--preds",
+        "p",
+        "--target",
+        "t",
+    ];
+    let output = run_classification(&args);
+    assert_input_error(
+        &output,
+        &["label \"0.5\" is not an integer, use integer labels"],
+    );
+}
+
+#[test]
+fn regression_skip_reason_prints_short_value() {
+    let dir = TempDir::new("regression-huge");
+    let file = dir.write("values.csv", "preds,target\n1e308,2\n-1e308,3\n1,1\n");
+    let output = run(regression_args(&file, &[]));
+    assert_eq!(output.status.code(), Some(0), "stderr: {}", stderr(&output));
+    let table = stdout(&output);
+    let row = table
+        .lines()
+        .find(|line| line.starts_with("| mean_squared_log_error "))
+        .unwrap_or_else(|| panic!("no mean_squared_log_error row in {table}"));
+    assert!(row.contains("preds has -1e308 at line 3"), "{row}");
 }

@@ -92,8 +92,8 @@ fn build_report(
     };
 
     // The confusion matrix runs first, so that a bad batch is reported before any other work.
-    let mut confusion = ConfusionMatrix::new(*config, Normalize::None)
-        .map_err(|e| CliError::option("--task", e.to_string()))?;
+    let mut confusion =
+        ConfusionMatrix::new(*config, Normalize::None).map_err(metric_config_error)?;
     let confusion_matrix = match run_metric(&mut confusion, &inputs.preds)? {
         Ok(Value::Array(matrix)) => matrix,
         Ok(other) => unreachable!("a confusion matrix is an array, got {other:?}"),
@@ -102,8 +102,8 @@ fn build_report(
     let n = inputs.target.shape()[0];
 
     let mut averaged = Vec::new();
-    for (name, mut metric) in averaged_metrics(config, average, scores)
-        .map_err(|e| CliError::option("--task", e.to_string()))?
+    for (name, mut metric) in
+        averaged_metrics(config, average, scores).map_err(metric_config_error)?
     {
         let outcome = match run_metric(metric.as_mut(), &inputs.preds)? {
             Ok(Value::Scalar(value)) => Outcome::Value(value),
@@ -132,8 +132,8 @@ fn build_report(
     };
     let mut per_class = Vec::new();
     let with_curves = scores && config.task() != Task::Binary;
-    for (name, mut metric) in per_class_metrics(&per_class_config, with_curves)
-        .map_err(|e| CliError::option("--task", e.to_string()))?
+    for (name, mut metric) in
+        per_class_metrics(&per_class_config, with_curves).map_err(metric_config_error)?
     {
         let values = match run_metric(metric.as_mut(), &per_class_preds)? {
             Ok(Value::Array(values)) if name == "support" => {
@@ -223,6 +223,17 @@ fn task_name(task: TaskArg) -> &'static str {
         TaskArg::Binary => "binary",
         TaskArg::Multiclass => "multiclass",
         TaskArg::Multilabel => "multilabel",
+    }
+}
+
+/// Returns the error for a metric that rejects the configuration, naming `--num-classes` when
+/// the number of classes is the cause, as for a confusion matrix too large to allocate.
+fn metric_config_error(error: Error) -> CliError {
+    match &error {
+        Error::InvalidArgument { argument, .. } if argument == "num_classes" => {
+            CliError::option("--num-classes", error.to_string())
+        }
+        _ => CliError::option("--task", error.to_string()),
     }
 }
 

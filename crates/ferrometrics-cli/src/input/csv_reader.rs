@@ -283,7 +283,7 @@ fn parse_label(path: &Path, line: u64, column: &str, field: &str) -> Result<i64,
         Some(value) if value.is_finite() && value.fract() == 0.0 => {
             "is outside the int64 range, use labels between -2^63 and 2^63 - 1"
         }
-        _ => "is not an integer, use integer cluster labels",
+        _ => "is not an integer, use integer labels",
     };
     Err(CliError::file(
         path,

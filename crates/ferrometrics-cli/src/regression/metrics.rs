@@ -347,7 +347,7 @@ fn log_domain_violation(
         .or_else(|| first_outside("target", target, |x| x > -1.0))?;
     let (argument, sample, value) = violation;
     Some(format!(
-        "log1p needs values above -1, and {argument} has {value} at {}",
+        "log1p needs values above -1, and {argument} has {value:?} at {}",
         locator.describe(sample)
     ))
 }
@@ -378,7 +378,7 @@ fn tweedie_domain_violation(
 
     let (argument, sample, value) = violation?;
     Some(format!(
-        "power {power} needs {domain}, and {argument} has {value} at {}",
+        "power {power} needs {domain}, and {argument} has {value:?} at {}",
         locator.describe(sample)
     ))
 }
@@ -410,7 +410,7 @@ mod tests {
 
         assert_eq!(
             reason.as_deref(),
-            Some("log1p needs values above -1, and target has -1 at line 3")
+            Some("log1p needs values above -1, and target has -1.0 at line 3")
         );
     }
 
@@ -427,7 +427,7 @@ mod tests {
         assert_eq!(check(-1.0), None);
         assert_eq!(
             check(2.0).as_deref(),
-            Some("power 2 needs positive preds and target, and target has 0 at index 0")
+            Some("power 2 needs positive preds and target, and target has 0.0 at index 0")
         );
     }
 }

@@ -14,6 +14,9 @@ use crate::metric::{check_same_config, Input, Metric, MetricInfo};
 use crate::numerics::CompensatedSum;
 use crate::value::Value;
 
+/// Largest `n_bins`: 2^24, so that the per-bin counts and sums fit in memory.
+const MAX_BINS: usize = 1 << 24;
+
 /// The norm over bins of the calibration error, as TorchMetrics' `norm`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CalibrationNorm {
@@ -97,6 +100,15 @@ impl CalibrationError {
             return Err(Error::invalid_argument(
                 "n_bins",
                 "0 bins cannot hold predictions; pass 1 or more",
+            ));
+        }
+        if n_bins > MAX_BINS {
+            return Err(Error::invalid_argument(
+                "n_bins",
+                format!(
+                    "{n_bins} bins are more than the {MAX_BINS} supported, because the state \
+                     keeps sums per bin; pass fewer bins"
+                ),
             ));
         }
         // One extra bin contains confidences of exactly 1.

@@ -5,6 +5,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+/// Largest `num_classes` or `num_labels`: 2^24, so that states of a few arrays of counts per
+/// class fit in memory.
+pub const MAX_CLASSES: usize = 1 << 24;
+
 /// The classification task, as TorchMetrics' `task` argument.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Task {
@@ -196,11 +200,25 @@ impl TaskConfig {
     /// # Errors
     ///
     /// Returns [`Error::InvalidArgument`] naming the option when `num_classes` or `num_labels`
-    /// is below 2, `threshold` is outside [0, 1], or `top_k` is 0, above `num_classes`, or
+    /// is below 2 or above [`MAX_CLASSES`], `threshold` is outside [0, 1], or `top_k` is 0, above `num_classes`, or
     /// above 1 for a task other than multiclass.
     pub fn validate(&self) -> Result<()> {
         match self.task {
             Task::Binary => {}
+            Task::Multiclass | Task::Multilabel if self.num_classes > MAX_CLASSES => {
+                let argument = match self.task {
+                    Task::Multilabel => "num_labels",
+                    _ => "num_classes",
+                };
+                return Err(Error::invalid_argument(
+                    argument,
+                    format!(
+                        "{} is more than the {MAX_CLASSES} supported, because the state keeps \
+                         counts per class; pass the number of classes in the data",
+                        self.num_classes
+                    ),
+                ));
+            }
             Task::Multiclass if self.num_classes < 2 => {
                 return Err(Error::invalid_argument(
                     "num_classes",

@@ -26,6 +26,10 @@ pub struct ConfusionCounts {
     positions: u64,
 }
 
+/// Largest multiclass `num_classes` of a confusion matrix: 2^14, so that its 2^28 counts take
+/// at most 2 GiB.
+const MAX_MATRIX_CLASSES: usize = 1 << 14;
+
 impl ConfusionCounts {
     fn new(config: TaskConfig) -> Result<Self> {
         config.validate()?;
@@ -42,6 +46,17 @@ impl ConfusionCounts {
             return Err(Error::invalid_argument(
                 "multidim_average",
                 "\"samplewise\" does not apply to a confusion matrix; pass \"global\"",
+            ));
+        }
+        if config.task() == Task::Multiclass && config.num_classes() > MAX_MATRIX_CLASSES {
+            return Err(Error::invalid_argument(
+                "num_classes",
+                format!(
+                    "{} is more than the {MAX_MATRIX_CLASSES} supported by a confusion matrix, \
+                     whose num_classes^2 counts must fit in memory; pass the number of classes \
+                     in the data",
+                    config.num_classes()
+                ),
             ));
         }
         Ok(Self {

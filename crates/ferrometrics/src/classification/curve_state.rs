@@ -26,6 +26,10 @@ pub enum Thresholds {
     List(Vec<f64>),
 }
 
+/// Largest number of binned counts per statistic (thresholds times classes): 2^26, so that the
+/// four arrays of u64 counts of a binned curve take at most 2 GiB.
+const MAX_CURVE_CELLS: usize = 1 << 26;
+
 impl Thresholds {
     /// Returns the thresholds of binned curves in increasing order, or `None` for exact curves.
     ///
@@ -39,6 +43,13 @@ impl Thresholds {
             Thresholds::Bins(n) if *n < 2 => Err(Error::invalid_argument(
                 "thresholds",
                 format!("{n} bins cannot span [0, 1]; pass 2 or more"),
+            )),
+            Thresholds::Bins(n) if *n > MAX_CURVE_CELLS => Err(Error::invalid_argument(
+                "thresholds",
+                format!(
+                    "{n} bins are more than the {MAX_CURVE_CELLS} supported, because the state \
+                     keeps counts per bin; pass fewer bins, or None for exact curves"
+                ),
             )),
             Thresholds::Bins(n) => Ok(Some((0..*n).map(|i| i as f64 / (*n - 1) as f64).collect())),
             Thresholds::List(list) => {
@@ -128,7 +139,20 @@ impl CurveState {
         }
         let thresholds = thresholds.resolve()?;
         let classes = config.num_classes();
-        let cells = thresholds.as_ref().map_or(0, |t| t.len() * classes);
+        let cells = thresholds
+            .as_ref()
+            .map_or(0, |t| t.len().saturating_mul(classes));
+        if cells > MAX_CURVE_CELLS {
+            return Err(Error::invalid_argument(
+                "thresholds",
+                format!(
+                    "{} thresholds for {classes} classes need {cells} counts per statistic, more \
+                     than the {MAX_CURVE_CELLS} supported; pass fewer thresholds, or None for \
+                     exact curves",
+                    cells / classes
+                ),
+            ));
+        }
         Ok(Self {
             config,
             thresholds,

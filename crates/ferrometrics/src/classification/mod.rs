@@ -69,7 +69,7 @@ use ndarray::ArrayViewD;
 use crate::metric::InputKind;
 
 pub use calibration::{CalibrationError, CalibrationNorm};
-pub use config::{Average, MultidimAverage, Task, TaskConfig};
+pub use config::{Average, MultidimAverage, Task, TaskConfig, MAX_CLASSES};
 pub use confusion::{
     CohenKappa, ConfusionCounts, ConfusionMatrix, KappaWeights, MatthewsCorrCoef, Normalize,
 };

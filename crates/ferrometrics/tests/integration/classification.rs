@@ -1822,3 +1822,40 @@ fn corrupted_state_errors_instead_of_panicking() {
         Err(Error::IncompatibleState { .. })
     ));
 }
+
+#[test]
+fn oversized_states_rejected_before_allocation() {
+    // Each configuration would allocate terabytes. It must return an error naming the argument
+    // instead of aborting the process on a failed allocation.
+    let error = Precision::new(TaskConfig::multiclass(1 << 40), Average::Macro).unwrap_err();
+    assert!(matches!(error, Error::InvalidArgument { .. }), "{error}");
+    assert!(error.to_string().contains("`num_classes`"), "{error}");
+
+    let error = Precision::new(TaskConfig::multilabel(1 << 40), Average::Macro).unwrap_err();
+    assert!(error.to_string().contains("`num_labels`"), "{error}");
+
+    let config = TaskConfig::multiclass((1 << 14) + 1);
+    let error = ConfusionMatrix::new(config, Normalize::None).unwrap_err();
+    assert!(
+        error.to_string().contains("16385 is more than the 16384"),
+        "{error}"
+    );
+
+    let bins = Thresholds::Bins(1 << 40);
+    let error = Auroc::new(TaskConfig::binary(), bins, Average::Macro, None).unwrap_err();
+    assert!(error.to_string().contains("`thresholds`"), "{error}");
+
+    let bins = Thresholds::Bins(1 << 20);
+    let config = TaskConfig::multiclass(1 << 10);
+    let error = Auroc::new(config, bins, Average::Macro, None).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("1048576 thresholds for 1024 classes"),
+        "{error}"
+    );
+
+    let config = TaskConfig::binary();
+    let error = CalibrationError::new(config, 1 << 40, CalibrationNorm::L1).unwrap_err();
+    assert!(error.to_string().contains("`n_bins`"), "{error}");
+}
