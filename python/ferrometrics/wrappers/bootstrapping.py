@@ -24,6 +24,8 @@ from ferrometrics.wrappers._base import (
     _WrapperMetric,
 )
 
+# Largest `num_bootstraps`, as in the Rust `BootStrapper`.
+_MAX_BOOTSTRAPS = 1 << 20
 
 _STRATEGIES = ("poisson", "multinomial")
 
@@ -278,10 +280,17 @@ class BootStrapper(_WrapperMetric):
                 f"{seed!r}"
             )
 
+        num_bootstraps = _check_positive_int(
+            "num_bootstraps", num_bootstraps, "pass a positive number of replicates"
+        )
+        if num_bootstraps > _MAX_BOOTSTRAPS:
+            raise ValueError(
+                f"invalid value for `num_bootstraps`: got {num_bootstraps}, more than the "
+                f"{_MAX_BOOTSTRAPS} supported, because every replicate keeps a copy of the base "
+                "metric; pass fewer replicates"
+            )
         options = {
-            "num_bootstraps": _check_positive_int(
-                "num_bootstraps", num_bootstraps, "pass a positive number of replicates"
-            ),
+            "num_bootstraps": num_bootstraps,
             "mean": _check_flag("mean", mean),
             "std": _check_flag("std", std),
             "quantile": _check_quantile(quantile),

@@ -98,12 +98,25 @@ impl Default for BootstrapOptions {
     }
 }
 
+/// Largest `num_bootstraps`: 2^20 replicates.
+pub const MAX_BOOTSTRAPS: usize = 1 << 20;
+
 impl BootstrapOptions {
     fn validate(&self) -> Result<()> {
         if self.num_bootstraps == 0 {
             return Err(Error::invalid_argument(
                 "num_bootstraps",
                 "got 0; pass a positive number of replicates",
+            ));
+        }
+        if self.num_bootstraps > MAX_BOOTSTRAPS {
+            return Err(Error::invalid_argument(
+                "num_bootstraps",
+                format!(
+                    "got {}, more than the {MAX_BOOTSTRAPS} supported, because every replicate \
+                     keeps a copy of the base metric; pass fewer replicates",
+                    self.num_bootstraps
+                ),
             ));
         }
         if let Some(quantile) = &self.quantile {

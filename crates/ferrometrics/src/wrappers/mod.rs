@@ -31,7 +31,7 @@ mod tracker;
 
 pub use bootstrap::{
     bootstrap_indices, summarize_replicates, BootStrapper, BootstrapOptions, Quantile,
-    ReplicateSummary, SamplingStrategy,
+    ReplicateSummary, SamplingStrategy, MAX_BOOTSTRAPS,
 };
 pub use classwise::ClasswiseWrapper;
 pub use minmax::MinMaxMetric;

@@ -143,7 +143,10 @@ impl<M: Metric> Metric for MultitaskWrapper<M> {
     }
 
     fn state_name(&self) -> String {
-        super::wrapped_state_name("MultitaskWrapper", self.tasks.first().map(|(_, metric)| metric))
+        super::wrapped_state_name(
+            "MultitaskWrapper",
+            self.tasks.first().map(|(_, metric)| metric),
+        )
     }
 
     /// Updates each task's metric with the task's batch.
