@@ -549,7 +549,10 @@ mod tests {
         let message = check_same_config("M", "values", &ours, &theirs)
             .unwrap_err()
             .to_string();
-        assert!(message.ends_with("`values`: [1e-5, nan] and [None, -inf]"), "{message}");
+        assert!(
+            message.ends_with("`values`: [1e-5, nan] and [None, -inf]"),
+            "{message}"
+        );
 
         let message = check_same_config("M", "names", &Some("a b"), &None)
             .unwrap_err()
@@ -568,7 +571,10 @@ mod tests {
         let message = check_same_config("M", "config", &ours, &theirs)
             .unwrap_err()
             .to_string();
-        assert!(message.contains("different `config` (threshold 0.5 and 0.25)"), "{message}");
+        assert!(
+            message.contains("different `config` (threshold 0.5 and 0.25)"),
+            "{message}"
+        );
         assert!(!message.contains("Settings"), "{message}");
     }
 

@@ -129,14 +129,24 @@ fn calinski_harabasz_matches_sklearn() {
 fn calinski_harabasz_huge_values_finite() {
     // sklearn 1.9.1 returns NaN here because its squares overflow. The score is a ratio of sums
     // of squares, so it equals sklearn's 18.31891891891893 on X / 1e300.
-    let data = array![[1e308, 0.0], [1.5e308, 1.0], [-1e308, 0.0], [-1.7e308, 2.0], [1e307, 3.0]];
+    let data = array![
+        [1e308, 0.0],
+        [1.5e308, 1.0],
+        [-1e308, 0.0],
+        [-1.7e308, 2.0],
+        [1e307, 3.0]
+    ];
     let labels = array![0, 0, 1, 1, 2];
     let value = calinski_harabasz_score(data.view(), labels.view()).unwrap();
     assert_close(value, 18.318_918_918_918_93, 1e-12);
 
     let mut metric = CalinskiHarabaszScore::<f64>::new();
-    metric.update((data.slice(s![..2, ..]), labels.slice(s![..2]))).unwrap();
-    metric.update((data.slice(s![2.., ..]), labels.slice(s![2..]))).unwrap();
+    metric
+        .update((data.slice(s![..2, ..]), labels.slice(s![..2])))
+        .unwrap();
+    metric
+        .update((data.slice(s![2.., ..]), labels.slice(s![2..])))
+        .unwrap();
     assert_close(metric.compute().unwrap(), value, 1e-12);
 }
 
@@ -202,7 +212,10 @@ fn calinski_harabasz_overflowing_score_rejected() {
     let labels = array![0, 0, 1, 1];
     let error = calinski_harabasz_score(data.view(), labels.view()).unwrap_err();
     assert!(matches!(error, Error::InvalidInput { .. }), "{error}");
-    assert!(error.to_string().contains("exceeds the largest float64"), "{error}");
+    assert!(
+        error.to_string().contains("exceeds the largest float64"),
+        "{error}"
+    );
 }
 
 #[test]

@@ -591,7 +591,12 @@ fn wrapper_bytes_of_other_base_rejected() {
     let classwise = ClasswiseWrapper::new(base, None, None, None);
     let bytes = classwise.to_bytes().unwrap();
     let error = ClasswiseWrapper::<SumMetric>::from_bytes(&bytes).unwrap_err();
-    assert!(error.to_string().contains("ClasswiseWrapper<MeanSquaredError>"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("ClasswiseWrapper<MeanSquaredError>"),
+        "{error}"
+    );
 }
 
 #[test]
