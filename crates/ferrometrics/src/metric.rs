@@ -226,8 +226,8 @@ const STATE_FORMAT: u32 = 1;
 ///
 /// The message shows both values as a Python user writes them (`True`, `None`, `0.5` for the
 /// Rust `true`, `None`, `Some(0.5)`) when they are numbers, bools, strings, options, tuples or
-/// lists of these. Other values, such as structs, are not printed, and the message says to build
-/// both metrics with the same arguments.
+/// lists of these. For a struct it lists the fields that differ, and for other values it names
+/// only the setting.
 ///
 /// # Errors
 ///

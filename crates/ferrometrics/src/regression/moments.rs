@@ -215,6 +215,8 @@ impl Comoments {
         moments.max_y = fold_max(max_y);
 
         let weight = moments.weight.value();
+        // NOTE: the sums overflow for values whose total exceeds the float64 maximum (about
+        // 1.8e308), and the means and the correlations are then NaN, as scipy's pearsonr gives.
         let mean_x = PreciseMean::of(&moments.sum_x, weight);
         let mean_y = PreciseMean::of(&moments.sum_y, weight);
         moments.scale_x = scale_exponent(moments.min_x, moments.max_x);
@@ -282,6 +284,8 @@ impl Comoments {
             return moments;
         }
 
+        // NOTE: the sums overflow for values whose total exceeds the float64 maximum (about
+        // 1.8e308), and the means and the correlations are then NaN, as scipy's pearsonr gives.
         let mean_x = PreciseMean::of(&moments.sum_x, weight);
         let mean_y = PreciseMean::of(&moments.sum_y, weight);
         moments.scale_x = scale_exponent(moments.min_x, moments.max_x);

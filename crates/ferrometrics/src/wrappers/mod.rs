@@ -48,7 +48,7 @@ use crate::metric::Metric;
 use crate::value::Value;
 
 /// Returns the state name of `wrapper` around `base`, such as `MinMaxMetric<SumMetric>`, or
-/// the wrapper's name alone when it holds no base metric.
+/// the wrapper's name alone when it contains no base metric.
 fn wrapped_state_name<M: Metric>(wrapper: &str, base: Option<&M>) -> String {
     match base {
         Some(base) => format!("{wrapper}<{}>", base.state_name()),

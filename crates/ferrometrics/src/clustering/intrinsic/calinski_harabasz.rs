@@ -70,7 +70,7 @@ pub fn calinski_harabasz_score<F: Real>(
 }
 
 /// Binary exponent of the largest magnitude of the data whose squares, and sums of up to 2^64
-/// of them, stay finite and normal in f64; its negation bounds the smallest magnitude.
+/// of them, stay finite and normal in f64. Its negation bounds the smallest magnitude.
 const SAFE_EXPONENT: i32 = 448;
 
 /// Computes the moments of every cluster of `rows`, of the data times `2^-exponent`, and
