@@ -61,11 +61,16 @@ fn pearson_of(moments: &[Comoments]) -> Result<Value> {
 
 /// Returns Lin's `rho_c = 2 * C_xy / (M2_x + M2_y + n * (mean_x - mean_y)^2)`, the population
 /// form of `2 cov / (var_x + var_y + (mean_x - mean_y)^2)`.
+///
+/// Every term is taken in units of `2^(2e)`, `e` the larger scale exponent of the two variables,
+/// so that data of extreme magnitude neither overflows nor underflows. The units cancel.
 fn concordance(moments: &Comoments) -> f64 {
+    let exponent = moments.scale_exponent();
     let n = moments.count() as f64;
-    let difference = moments.mean_difference();
-    let denominator = moments.m2_x() + moments.m2_y() + n * difference * difference;
-    2.0 * moments.c_xy() / denominator
+    let difference = moments.mean_difference_in(exponent);
+    let denominator =
+        moments.m2_x_in(exponent) + moments.m2_y_in(exponent) + n * difference * difference;
+    2.0 * moments.c_xy_in(exponent) / denominator
 }
 
 fn concordance_of(moments: &[Comoments]) -> Result<Value> {

@@ -58,7 +58,7 @@ const MAX_SCALE_EXPONENT: i32 = 1000;
 
 /// Returns `x * 2^exponent` for any `exponent`, in steps that keep the factor representable.
 /// Multiplying by a power of two is exact unless the result overflows or becomes subnormal.
-fn scale_by_power_of_two(mut x: f64, mut exponent: i32) -> f64 {
+pub(crate) fn scale_by_power_of_two(mut x: f64, mut exponent: i32) -> f64 {
     while exponent != 0 {
         let step = exponent.clamp(-MAX_SCALE_EXPONENT, MAX_SCALE_EXPONENT);
         x *= 2f64.powi(step);
@@ -402,6 +402,21 @@ impl Comoments {
         scale_by_power_of_two(self.m2_y, 2 * (self.scale_y - exponent))
     }
 
+    /// Returns `C_xy / 2^(2 * exponent)`.
+    pub(crate) fn c_xy_in(&self, exponent: i32) -> f64 {
+        scale_by_power_of_two(self.c_xy, self.scale_x + self.scale_y - 2 * exponent)
+    }
+
+    /// Returns `(mean(x) - mean(y)) / 2^exponent`, from the precise means.
+    pub(crate) fn mean_difference_in(&self, exponent: i32) -> f64 {
+        scale_by_power_of_two(self.mean_difference(), -exponent)
+    }
+
+    /// Returns `mean(y) / 2^exponent`.
+    pub(crate) fn mean_y_in(&self, exponent: i32) -> f64 {
+        scale_by_power_of_two(self.mean_y(), -exponent)
+    }
+
     /// Returns `mean(x) / 2^exponent`.
     pub(crate) fn mean_x_in(&self, exponent: i32) -> f64 {
         scale_by_power_of_two(self.mean_x(), -exponent)
@@ -411,14 +426,17 @@ impl Comoments {
         self.count
     }
 
+    #[cfg(test)]
     pub(crate) fn m2_x(&self) -> f64 {
         scale_by_power_of_two(self.m2_x, 2 * self.scale_x)
     }
 
+    #[cfg(test)]
     pub(crate) fn m2_y(&self) -> f64 {
         scale_by_power_of_two(self.m2_y, 2 * self.scale_y)
     }
 
+    #[cfg(test)]
     pub(crate) fn c_xy(&self) -> f64 {
         scale_by_power_of_two(self.c_xy, self.scale_x + self.scale_y)
     }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::batch::{check_num_outputs, per_output, to_columns, to_flat, Layout};
 use super::correlation::outputs_of_shape;
-use super::moments::Comoments;
+use super::moments::{scale_by_power_of_two, Comoments};
 use super::options::{Multioutput, Normalization};
 use super::sums::check_not_empty;
 use super::{PredsTarget, Real};
@@ -732,18 +732,26 @@ fn nrmse_of(state: &ResidualMoments, normalization: Normalization) -> Result<Val
     check_not_empty("NormalizedRootMeanSquaredError", n)?;
     let n = n as f64;
 
+    // Numerator and denominator are in units of 2^exponent, which cancel, so that the squares
+    // of data of extreme magnitude neither overflow nor underflow.
+    let exponent = state.common_exponent();
     let ranges = state.target_min.iter().zip(&state.target_max);
     let values = state
-        .residual_sum_of_squares(0)
+        .residual_sum_of_squares(exponent)
         .iter()
         .zip(&state.moments)
         .zip(ranges)
         .map(|((residual, moments), (min, max))| {
             let denominator = match normalization {
-                Normalization::Mean => moments.mean_y(),
-                Normalization::Range => max - min,
-                Normalization::Std => (moments.m2_y() / n).sqrt(),
-                Normalization::L2 => (moments.m2_y() + n * moments.mean_y().powi(2)).sqrt(),
+                Normalization::Mean => moments.mean_y_in(exponent),
+                Normalization::Range => {
+                    scale_by_power_of_two(*max, -exponent) - scale_by_power_of_two(*min, -exponent)
+                }
+                Normalization::Std => (moments.m2_y_in(exponent) / n).sqrt(),
+                Normalization::L2 => {
+                    let mean = moments.mean_y_in(exponent);
+                    (moments.m2_y_in(exponent) + n * mean * mean).sqrt()
+                }
             };
             (residual / n).sqrt() / denominator
         })

@@ -2457,3 +2457,44 @@ proptest! {
         decode_and_use::<MeanSquaredLogError>(&bytes);
     }
 }
+
+/// `preds = [1, 2, 5]` and `target = [1, 3, 4]` times `scale`.
+fn scaled_pair(scale: f64) -> (ArrayD<f64>, ArrayD<f64>) {
+    let preds = d1(&[1.0, 2.0, 5.0]).mapv(|x| x * scale);
+    let target = d1(&[1.0, 3.0, 4.0]).mapv(|x| x * scale);
+    (preds, target)
+}
+
+#[test]
+fn extreme_magnitudes_keep_scale_free_values() {
+    // The scores are ratios, so scaling the data changes nothing. Multiplying by 2^-1040 gives
+    // subnormal floats exactly, whose squares underflow to 0 without rescaling, and 1e300 gives
+    // squares that overflow. The expected values are numpy's on the unscaled data:
+    // sklearn's root_mean_squared_error divided by the mean, range, population std and norm.
+    let cases = [
+        (Normalization::Mean, 0.306_186_217_847_897_3),
+        (Normalization::Range, 0.272_165_526_975_908_7),
+        (Normalization::Std, 0.654_653_670_707_977_2),
+        (Normalization::L2, 0.160_128_153_805_087_13),
+    ];
+    let subnormal = f64::from_bits(1 << 34);
+    for scale in [subnormal, 1e-300, 1.0, 1e300] {
+        let (preds, target) = scaled_pair(scale);
+        let rho = scalar(concordance_corrcoef(preds.view(), target.view()).unwrap());
+        assert!((rho - 0.85).abs() < 1e-12, "scale {scale:e}: {rho}");
+
+        for (normalization, expected) in cases {
+            let value =
+                normalized_root_mean_squared_error(preds.view(), target.view(), normalization, 1)
+                    .unwrap();
+            let value = scalar(value);
+            // A mean of subnormal floats keeps only their 34 significant bits.
+            let tolerance = if scale == subnormal { 1e-9 } else { 1e-12 };
+            let error = (value - expected).abs() / expected;
+            assert!(
+                error < tolerance,
+                "scale {scale:e}, {normalization:?}: {value}"
+            );
+        }
+    }
+}
