@@ -165,3 +165,21 @@ def test_silhouette_at_extreme_magnitudes(scale):
     huge = np.array([[1e308], [-1e308], [1e308], [-1e308]])
     assert functional.silhouette_score(huge, np.array([0, 1, 0, 1])) == 1.0
     assert_close(functional.silhouette_score(huge, np.array([0, 1, 1, 0])), -0.5, rel=1e-15)
+
+
+@pytest.mark.parametrize("exponent", [-990, -600, 600, 1000])
+def test_calinski_harabasz_extreme_scale_matches_sklearn(exponent):
+    # Scaling by a power of two is exact, and the score does not depend on the scale, so the
+    # value on scaled data equals scikit-learn's on the unscaled data, where scikit-learn's own
+    # squares would overflow or underflow.
+    rng = np.random.default_rng(11)
+    data = rng.normal(size=(60, 3)) + np.repeat(np.eye(3) * 4, 20, axis=0)
+    labels = np.repeat([0, 1, 2], 20)
+    expected = sk.calinski_harabasz_score(data, labels)
+    scaled = np.ldexp(data, exponent)
+    assert_close(functional.calinski_harabasz_score(scaled, labels), expected, rel=1e-9)
+
+    metric = clustering.CalinskiHarabaszScore()
+    metric.update(scaled[:25], labels[:25])
+    metric.update(scaled[25:], labels[25:])
+    assert_close(metric.compute(), expected, rel=1e-9)
