@@ -880,3 +880,13 @@ def test_merge_error_names_differing_field():
 def test_log_domain_error_prints_short_value():
     with pytest.raises(ValueError, match=r"value -1e308 at row 1, column 0 is <= -1"):
         functional.mean_squared_log_error(np.array([1e308, -1e308]), np.array([1.0, 2.0]))
+
+
+def test_load_state_of_other_config_names_load():
+    saved = regression.MeanSquaredError(squared=False)
+    saved.update(np.array([1.0, 2.0]), np.array([1.0, 3.0]))
+    target = regression.MeanSquaredError()
+    with pytest.raises(ValueError, match="cannot load a state .* into MeanSquaredError.*`squared`"):
+        target.load_state_dict(saved.state_dict())
+    with pytest.raises(ValueError, match="no samples"):
+        target.compute()

@@ -596,7 +596,13 @@ impl NativeMetric {
             (Inner::Grouped(probe), Inner::Grouped(loaded)) => probe.merge_dyn(loaded.as_ref()),
             _ => unreachable!("both were built from one configuration and precision"),
         };
-        check.map_err(to_py_err)?;
+        check.map_err(|error| match error {
+            Error::IncompatibleState { message } => to_py_err(Error::incompatible_state(format!(
+                "cannot load a state saved by a metric of another configuration into {}: {message}",
+                self.info().name
+            ))),
+            other => to_py_err(other),
+        })?;
 
         self.inner = loaded;
         self.precision = precision;
