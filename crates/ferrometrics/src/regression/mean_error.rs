@@ -42,8 +42,11 @@ fn absolute_percentage_error(p: f64, t: f64) -> f64 {
     (p - t).abs() / t.abs().max(PERCENTAGE_FLOOR)
 }
 
+/// Returns `2 |p - t| / max(|p| + |t|, floor)`. Both sides are halved first, which is exact
+/// for normal floats, so that values near the float64 maximum do not overflow to infinity.
 fn symmetric_percentage_error(p: f64, t: f64) -> f64 {
-    2.0 * (p - t).abs() / (p.abs() + t.abs()).max(PERCENTAGE_FLOOR)
+    let (p, t) = (0.5 * p, 0.5 * t);
+    (p - t).abs() / (p.abs() + t.abs()).max(0.5 * PERCENTAGE_FLOOR) * 2.0
 }
 
 /// Returns an error naming `argument` for the first value `<= -1`, where `ln(1 + x)` is undefined.

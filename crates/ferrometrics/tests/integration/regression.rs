@@ -2498,3 +2498,13 @@ fn extreme_magnitudes_keep_scale_free_values() {
         }
     }
 }
+
+#[test]
+fn smape_near_float_maximum_finite() {
+    // Each term is 2 |p - t| / (|p| + |t|): 2 for opposite signs and 0 for equal values, so the
+    // mean is 4 / 3, although p - t overflows.
+    let preds = d1(&[1e308, -1e308, 1.0]);
+    let target = d1(&[-1e308, 1e308, 1.0]);
+    let value = symmetric_mean_absolute_percentage_error(preds.view(), target.view()).unwrap();
+    assert!((value - 4.0 / 3.0).abs() < 1e-15, "{value}");
+}
