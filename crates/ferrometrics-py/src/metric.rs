@@ -2,13 +2,14 @@
 //! keyword arguments of the Python class that wraps it.
 
 use ferrometrics::clustering::ContingencyTable;
+use ferrometrics::wrappers::{SampleTerms, TermSums};
 use ferrometrics::{DynMetric, Error, InputKind, MetricInfo, Value};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
 use crate::conversion::{self, Features, Precision};
-use crate::errors::to_py_err;
+use crate::errors::{to_py_err, value_error};
 use crate::factory::{Config, Inner, Kind};
 
 /// Calls `$body` with `$metric` bound to the boxed metric of any variant of an [`Inner`].
@@ -191,6 +192,46 @@ impl NativeMetric {
         Ok(value)
     }
 
+    /// Validates a regression batch as `update` does and returns its per-sample additive
+    /// terms, or `None` if the metric is not a regression metric with such terms. The number
+    /// of samples is returned with the terms, and a 0-d `first` input is rejected because it
+    /// has no sample axis.
+    pub(crate) fn sample_terms(
+        &self,
+        py: Python<'_>,
+        first: &Bound<'_, PyAny>,
+        second: &Bound<'_, PyAny>,
+    ) -> PyResult<Option<SampleTerms>> {
+        let Inner::Regression(metric) = &self.inner else {
+            return Ok(None);
+        };
+        if self.kind() != Kind::Regression {
+            return Ok(None);
+        }
+        let (first_name, second_name) = self.kind().argument_names();
+        let preds = conversion::reals(first_name, first)?;
+        let target = conversion::reals(second_name, second)?;
+        let input = (preds.as_array(), target.as_array());
+        let Some(terms) = py.detach(|| metric.sample_terms(input)) else {
+            return Ok(None);
+        };
+        let terms = terms.map_err(to_py_err)?;
+        if preds.as_array().ndim() == 0 {
+            return Err(value_error(
+                first_name,
+                "a scalar has no sample axis to resample; pass an array of shape (N, ...)",
+            ));
+        }
+        Ok(Some(terms))
+    }
+
+    /// Adds count-weighted term sums to the state, as `Metric::add_term_sums`.
+    pub(crate) fn add_term_sums(&mut self, sums: &TermSums) -> PyResult<()> {
+        with_metric!(&mut self.inner, metric => metric.add_term_sums(sums)).map_err(to_py_err)?;
+        self.fresh = false;
+        Ok(())
+    }
+
     /// Rebuilds a fresh intrinsic metric for `precision`, so that it keeps the batch's dtype.
     fn adopt_precision(&mut self, precision: Precision) -> PyResult<()> {
         if self.fresh && self.precision != Some(precision) {
@@ -212,7 +253,7 @@ impl NativeMetric {
         }
     }
 
-    fn duplicate(&self) -> Self {
+    pub(crate) fn duplicate(&self) -> Self {
         Self {
             config: self.config.clone(),
             inner: self.clone_inner(),

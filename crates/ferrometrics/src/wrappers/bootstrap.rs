@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::resample::{poisson_one_count, poisson_one_thresholds, Resample, SplitMix64};
 use super::value_to_array;
+use super::weighted::{poisson_term_sums, SampleTerms};
 use crate::error::{Error, Result};
 use crate::metric::{check_same_config, Input, Metric, MetricInfo};
 use crate::numerics::compensated_sum;
@@ -233,6 +234,45 @@ where
         )
     }
 
+    /// Updates each replicate with the batch's per-sample terms weighted by the replicate's
+    /// Poisson counts, the counts of the indices that the gathering path draws, so no resample
+    /// is copied. The terms come from a validated batch.
+    fn update_with_terms(&mut self, terms: SampleTerms, input: Input<'_, M>) -> Result<()> {
+        let source = <M::Kind as Resample>::source(input);
+        let samples = <M::Kind as Resample>::num_samples(&source)?;
+        if samples != terms.num_samples() {
+            return Err(Error::invalid_input(
+                "base_metric",
+                format!(
+                    "{} returned terms for {} samples of a batch of {samples}; its sample_terms \
+                     must return one row per sample",
+                    self.replicates[0].info().name,
+                    terms.num_samples()
+                ),
+            ));
+        }
+
+        let sums = poisson_term_sums(
+            &terms,
+            self.options.seed,
+            self.next_batch,
+            self.replicates.len(),
+        );
+        // The replicates are updated in a copy, so an error leaves the state unchanged.
+        let mut updated = self.replicates.clone();
+        for (metric, sums) in updated.iter_mut().zip(&sums) {
+            if sums.samples > 0 {
+                metric.add_term_sums(sums)?;
+            }
+        }
+        self.replicates = updated;
+        for (drawn, sums) in self.drawn.iter_mut().zip(&sums) {
+            *drawn += sums.samples;
+        }
+        self.next_batch += 1;
+        Ok(())
+    }
+
     fn check_same_config(&self, other: &Self) -> Result<()> {
         // The seed is left out, so that shards drawn with their own seeds merge.
         let theirs = BootstrapOptions {
@@ -281,6 +321,11 @@ where
                 "the BootStrapper state has no replicates; build it with BootStrapper::new",
             ));
         };
+        if self.options.sampling_strategy == SamplingStrategy::Poisson {
+            if let Some(terms) = first.sample_terms(input.clone()) {
+                return self.update_with_terms(terms?, input);
+            }
+        }
         let mut probe = first.empty();
         probe.update(input.clone())?;
         let source = <M::Kind as Resample>::source(input);
