@@ -270,6 +270,14 @@ class BootStrapper(_WrapperMetric):
     because shards that share a seed reuse the same draws for different data, which
     correlates them.
 
+    Under Poisson sampling, a native regression base metric whose value is a mean of per-sample
+    terms (``MeanSquaredError``, ``MeanAbsoluteError``, ``MeanSquaredLogError``,
+    ``LogCoshError``, ``MeanAbsolutePercentageError``,
+    ``SymmetricMeanAbsolutePercentageError``) is updated in Rust without copying resamples:
+    each replicate adds each sample's term times the number of times it draws the sample. The
+    draws are the same as for other metrics, and the replicate values match a copied resample
+    up to summation order (within 1e-12 relative).
+
     Inputs are numpy arrays, sequences or CPU tensors resampled along their first axis; lists of
     per-image dicts (detection) are resampled by image. A second input with one entry per sample
     is resampled with the first, and one that broadcasts (a scalar weight) is kept.

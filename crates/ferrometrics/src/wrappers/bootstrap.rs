@@ -141,6 +141,12 @@ impl BootstrapOptions {
 /// Every batch is validated once with the base metric before any replicate is updated, so a
 /// rejected batch changes nothing.
 ///
+/// Under Poisson sampling, a base metric with per-sample terms ([`Metric::sample_terms`], such
+/// as [`MeanSquaredError`](crate::regression::MeanSquaredError)) is updated without copying
+/// resamples: each replicate adds the terms weighted by how often it draws each sample, with
+/// the draws of the copying path, so the two agree up to summation order (within 1e-12
+/// relative). Other base metrics, and multinomial sampling, copy one resample per replicate.
+///
 /// `merge` merges the replicates pairwise and accepts states drawn with other seeds. Shards of
 /// one data set with one seed and disjoint batch indices ([`BootStrapper::with_first_batch`])
 /// merge to the result of one pass over the batches in index order. Shards that share a seed
@@ -309,7 +315,9 @@ where
         }
     }
 
-    /// Validates the batch with the base metric, then updates each replicate with its resample.
+    /// Validates the batch with the base metric, then updates each replicate with its resample,
+    /// or with the per-sample terms weighted by its Poisson counts where the base metric has
+    /// them.
     ///
     /// # Errors
     ///
