@@ -145,7 +145,7 @@ def main():
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", required=True, help="folder of the gen_labels.py files")
-    parser.add_argument("--samples", type=int, default=1_000_000, help="N of the data set")
+    parser.add_argument("--samples", type=int, default=1_000_000, help="number of samples in the data set")
     parser.add_argument("--bootstraps", type=int, default=1000, help="replicates per run")
     parser.add_argument("--repeats", type=int, default=3, help="ferrometrics runs, best kept")
     parser.add_argument(

@@ -5,9 +5,10 @@ use ferrometrics::regression::{
     CriticalSuccessIndex, ExplainedVariance, JensenShannonDivergence, KLDivergence,
     KendallRankCorrCoef, KendallVariant, LogCoshError, MeanAbsoluteError,
     MeanAbsolutePercentageError, MeanSquaredError, MeanSquaredLogError, MinkowskiDistance,
-    Multioutput, Normalization, NormalizedRootMeanSquaredError, PearsonCorrCoef, PredsTarget, R2Score,
-    Reduction, RelativeSquaredError, SpearmanCorrCoef, SymmetricMeanAbsolutePercentageError,
-    TweedieDevianceScore, WeightedMeanAbsolutePercentageError,
+    Multioutput, Normalization, NormalizedRootMeanSquaredError, PearsonCorrCoef, PredsTarget,
+    R2Score, Reduction, RelativeSquaredError, SpearmanCorrCoef,
+    SymmetricMeanAbsolutePercentageError, TweedieDevianceScore,
+    WeightedMeanAbsolutePercentageError,
 };
 use ferrometrics::{DynMetric, Error, Value};
 use indicatif::ProgressBar;
