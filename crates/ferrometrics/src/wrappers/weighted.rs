@@ -113,7 +113,8 @@ pub struct TermSums {
     pub sums: Vec<CompensatedSum>,
     /// The sum of the counts: the number of samples drawn, repeats included.
     pub samples: u64,
-    /// What one sample adds to the metric's count, as in [`SampleTerms::units_per_sample`].
+    /// The count that one sample adds to the metric's state, as in
+    /// [`SampleTerms::units_per_sample`].
     pub units_per_sample: u64,
 }
 
@@ -324,8 +325,8 @@ fn weighted_sum(counts: &[u32], terms: &[f64]) -> f64 {
         + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]))
 }
 
-/// Writes `sum_i counts[i] * terms[i, column]` for each column into `sums`, where `terms` holds
-/// one row of `sums.len()` terms per count.
+/// Writes `sum_i counts[i] * terms[i, column]` for each column into `sums`, where `terms`
+/// contains one row of `sums.len()` terms per count.
 #[inline(always)]
 fn weighted_column_sums(counts: &[u32], terms: &[f64], sums: &mut [f64]) {
     sums.fill(0.0);
