@@ -95,7 +95,7 @@ impl SampleTerms {
         let mut sums = vec![CompensatedSum::new(); self.columns];
         for (row, &count) in self.values.chunks_exact(self.columns).zip(counts) {
             for (sum, &term) in sums.iter_mut().zip(row) {
-                sum.add(f64::from(count) * term);
+                sum.add(weighted_term(count, term));
             }
         }
         Ok(TermSums {
@@ -315,14 +315,26 @@ fn weighted_sum(counts: &[u32], terms: &[f64]) -> f64 {
     let (count_tail, term_tail) = (count_blocks.remainder(), term_blocks.remainder());
     for (counts, terms) in count_blocks.zip(term_blocks) {
         for lane in 0..LANES {
-            lanes[lane] += f64::from(counts[lane]) * terms[lane];
+            lanes[lane] += weighted_term(counts[lane], terms[lane]);
         }
     }
     for (lane, (&count, &term)) in count_tail.iter().zip(term_tail).enumerate() {
-        lanes[lane] += f64::from(count) * term;
+        lanes[lane] += weighted_term(count, term);
     }
     ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]))
         + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]))
+}
+
+/// Returns `count * term`, and 0 for a count of 0 whatever the term, so that an infinite or NaN
+/// term of a sample that was not drawn stays out of the sum, as it stays out of a resample.
+/// For finite terms the result is the plain product, so the choice costs no precision.
+#[inline(always)]
+fn weighted_term(count: u32, term: f64) -> f64 {
+    if count == 0 {
+        0.0
+    } else {
+        f64::from(count) * term
+    }
 }
 
 /// Writes `sum_i counts[i] * terms[i, column]` for each column into `sums`, where `terms`
@@ -331,9 +343,8 @@ fn weighted_sum(counts: &[u32], terms: &[f64]) -> f64 {
 fn weighted_column_sums(counts: &[u32], terms: &[f64], sums: &mut [f64]) {
     sums.fill(0.0);
     for (&count, row) in counts.iter().zip(terms.chunks_exact(sums.len())) {
-        let weight = f64::from(count);
         for (sum, &term) in sums.iter_mut().zip(row) {
-            *sum += weight * term;
+            *sum += weighted_term(count, term);
         }
     }
 }
@@ -434,6 +445,27 @@ mod tests {
             assert_eq!(counts[0], expected);
             assert_eq!(total, counts.iter().map(|&k| u64::from(k)).sum::<u64>());
         }
+    }
+
+    #[test]
+    fn undrawn_infinite_term_stays_out() {
+        let mut values = vec![1.0; 20_000];
+        values[0] = f64::INFINITY;
+        let terms = SampleTerms::new(1, 1, values).unwrap();
+        let sums = poisson_term_sums(&terms, 2, 0, 16);
+        let mut undrawn = 0;
+        for (replicate, sums) in sums.iter().enumerate() {
+            let counts = expanded_counts(2, replicate as u64, 0, 20_000);
+            let value = sums.sums[0].value();
+            if counts[0] == 0 {
+                undrawn += 1;
+                assert_eq!(value, sums.samples as f64, "replicate {replicate}");
+            } else {
+                assert_eq!(value, f64::INFINITY, "replicate {replicate}");
+            }
+        }
+        // P(K = 0) = 1/e, so some of the 16 replicates leave the first sample out.
+        assert!(undrawn > 0);
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! `BootStrapper` over metrics with per-sample terms: the count-weighted path against the
 //! gathering path, reproducibility, tiny batches and thread counts.
 
+use ferrometrics::aggregation::{MeanMetric, NanStrategy, SumMetric};
+use ferrometrics::inputs::WeightedValues;
 use ferrometrics::numerics::Real;
 use ferrometrics::regression::{
     LogCoshError, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredError,
@@ -284,4 +286,91 @@ fn multinomial_keeps_gather_path() {
     metric.update((data[0].0.view(), data[0].1.view())).unwrap();
 
     assert_eq!(metric.drawn(), &[500; 6]);
+}
+
+type ValueBatch = (ArrayD<f64>, Option<ArrayD<f64>>);
+
+/// As [`assert_paths_agree`], for the aggregation metrics, and checks that the replicates
+/// count the same NaN positions.
+fn assert_aggregation_paths_agree<M>(base: M, batches: &[ValueBatch], nan_count: impl Fn(&M) -> u64)
+where
+    M: Metric<Kind = WeightedValues>,
+{
+    let mut counted = BootStrapper::new(base.clone(), options(12, 5)).unwrap();
+    let mut gathered = BootStrapper::new(GatherOnly(base), options(12, 5)).unwrap();
+    for (value, weight) in batches {
+        let weight = weight.as_ref().map(|weight| weight.view());
+        counted.update((value.view(), weight.clone())).unwrap();
+        gathered.update((value.view(), weight)).unwrap();
+    }
+
+    assert_eq!(counted.drawn(), gathered.drawn());
+    for (ours, theirs) in counted.replicates().iter().zip(gathered.replicates()) {
+        assert_eq!(nan_count(ours), nan_count(&theirs.0));
+    }
+    let counted = raw(&counted.compute().unwrap());
+    let gathered = raw(&gathered.compute().unwrap());
+    assert_eq!(counted.len(), gathered.len());
+    for (ours, theirs) in counted.iter().zip(&gathered) {
+        let scale = ours.abs().max(theirs.abs()).max(f64::MIN_POSITIVE);
+        assert!((ours - theirs).abs() / scale < 1e-12, "{ours} and {theirs}");
+    }
+}
+
+fn with_nans(mut values: ArrayD<f64>) -> ArrayD<f64> {
+    for (position, value) in values.iter_mut().enumerate() {
+        if position % 7 == 3 {
+            *value = f64::NAN;
+        }
+    }
+    values
+}
+
+#[test]
+fn counts_match_gather_mean_metric() {
+    let weighted = |weight_shape: &[usize]| -> Vec<ValueBatch> {
+        vec![(array(&[600, 3], 1), Some(array(weight_shape, 2)))]
+    };
+    let metric = || MeanMetric::new(NanStrategy::Ignore);
+    let nan_count = |metric: &MeanMetric| metric.nan_count();
+
+    assert_aggregation_paths_agree(metric(), &[(array(&[2_000], 1), None)], nan_count);
+    let per_sample = vec![(array(&[2_000], 1), Some(array(&[2_000], 2)))];
+    assert_aggregation_paths_agree(metric(), &per_sample, nan_count);
+    for weight_shape in [&[600, 3][..], &[1, 3], &[3], &[]] {
+        assert_aggregation_paths_agree(metric(), &weighted(weight_shape), nan_count);
+    }
+    let nans = vec![(
+        with_nans(array(&[900, 2], 3)),
+        Some(with_nans(array(&[900, 2], 4))),
+    )];
+    assert_aggregation_paths_agree(metric(), &nans, nan_count);
+    let replaced = MeanMetric::new(NanStrategy::Replace(0.5));
+    assert_aggregation_paths_agree(replaced, &nans, nan_count);
+}
+
+#[test]
+fn counts_match_gather_sum_metric() {
+    let nan_count = |metric: &SumMetric| metric.nan_count();
+    let batches = vec![(array(&[1_500], 1), None), (array(&[400, 2], 2), None)];
+    assert_aggregation_paths_agree(SumMetric::default(), &batches, nan_count);
+    let nans = vec![(with_nans(array(&[1_000], 3)), None)];
+    assert_aggregation_paths_agree(SumMetric::new(NanStrategy::Warn), &nans, nan_count);
+}
+
+#[test]
+fn aggregation_counts_path_keeps_errors() {
+    let mut metric = BootStrapper::new(SumMetric::default(), options(4, 1)).unwrap();
+    let value = array::<f64>(&[10], 1);
+    let weight = array::<f64>(&[10], 2);
+    let error = metric
+        .update((value.view(), Some(weight.view())))
+        .unwrap_err();
+    assert!(error.to_string().contains("weight"), "{error}");
+
+    let mut mean = BootStrapper::new(MeanMetric::new(NanStrategy::Error), options(4, 1)).unwrap();
+    let nans = with_nans(array::<f64>(&[10], 1));
+    let error = mean.update((nans.view(), None)).unwrap_err();
+    assert!(error.to_string().contains("index 3"), "{error}");
+    assert_eq!(mean.next_batch(), 0);
 }
