@@ -14,7 +14,7 @@ Peers, in one run of this script, a moment apart:
 - Otherwise a numpy stand-in of TorchMetrics' steps: per replicate, Poisson(1) counts per
   sample, ``repeat`` of the sample indices, a gather of both inputs and the mean squared error.
 - ferrometrics' gathering path, ``BootStrapper(MeanMetric())`` over the squared errors, which
-  has no per-sample terms and so copies one resample per replicate (``--gather-bootstraps``
+  the Python binding updates by copying one resample per replicate (``--gather-bootstraps``
   replicates, fewer because it is slow).
 
 CPU time is user plus system time of the process that ran the case (``getrusage``). Other jobs

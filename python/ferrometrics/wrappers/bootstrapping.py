@@ -99,6 +99,8 @@ class _BootstrapEngine(_Engine):
         """Update every replicate natively from the base metric's per-sample terms, weighted by
         the replicate's Poisson counts, without gathering resamples. Return False, with nothing
         changed, if the base metric has no such terms."""
+        # NOTE: MeanMetric and SumMetric have per-sample terms in Rust too, but the binding
+        # reads only regression batches for this path, so they still gather resamples here.
         if (
             self.options["sampling_strategy"] != "poisson"
             or self.input_kind != "regression"
