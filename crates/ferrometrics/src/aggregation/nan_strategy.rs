@@ -153,10 +153,10 @@ pub(crate) fn for_each_kept(
     apply_strategy(strategy, value.shape(), pairs, &mut keep)
 }
 
-/// Returns the per-sample terms of a batch of an aggregation metric, three per row (index of
-/// the first axis): the sums of `value * weight` and of `weight` over the positions that
-/// `strategy` keeps, and the number of NaN positions it dropped or replaced. A 0-d value is
-/// one row.
+/// Returns the per-sample terms of an aggregation metric's batch, three per row (index of the
+/// first axis). They are the sums of `value * weight` and of `weight` over the positions that
+/// `strategy` keeps, and the number of NaN positions it dropped or replaced. A 0-d value is one
+/// row.
 ///
 /// A weight with as many axes as `value` is split by row, its one row reused when its first
 /// axis has length 1, and any other weight applies whole to every row. These are the rows that
@@ -221,7 +221,7 @@ pub(crate) fn aggregation_sums(
             sums.sums.len()
         )));
     };
-    // The NaN counts are integers below 2^53, so their weighted sum is exact.
+    // The NaN counts and their weighted sum are integers, exact in f64 below 2^53.
     Ok((*weighted_sum, *weight_sum, nan_count.value() as u64))
 }
 
