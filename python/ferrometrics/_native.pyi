@@ -227,5 +227,5 @@ def bootstrap_update_terms(
     seed: int,
     batch: int,
     first: Any,
-    second: Any,
+    second: Any = None,
 ) -> Optional[List[int]]: ...

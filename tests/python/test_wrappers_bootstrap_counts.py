@@ -12,6 +12,7 @@ import pytest
 
 import ferrometrics.wrappers.bootstrapping as bootstrapping
 from ferrometrics._native import bootstrap_sample_indices
+from ferrometrics.aggregation import MeanMetric, SumMetric
 from ferrometrics.regression import MeanAbsoluteError, MeanSquaredError, R2Score
 from ferrometrics.wrappers import BootStrapper
 
@@ -167,3 +168,57 @@ def test_counts_path_thread_count_irrelevant():
 
     assert outputs[0] == outputs[1]
     assert outputs[0] == outputs[2]
+
+
+def _numpy_aggregation_replicates(batches, seed, num_bootstraps):
+    """Return each replicate's weighted mean and unweighted sum over the rows that the Rust
+    draws pick, gathered with numpy, or None for a replicate that drew nothing."""
+    weighted_sums = np.zeros(num_bootstraps)
+    weight_sums = np.zeros(num_bootstraps)
+    sums = np.zeros(num_bootstraps)
+    drawn = np.zeros(num_bootstraps, dtype=np.int64)
+    for batch, (value, weight) in enumerate(batches):
+        draws = bootstrap_sample_indices(seed, batch, len(value), num_bootstraps, "poisson")
+        for replicate, indices in enumerate(draws):
+            rows = value[indices]
+            weights = np.broadcast_to(weight[indices] if weight is not None else 1.0, rows.shape)
+            weighted_sums[replicate] += (rows * weights).sum()
+            weight_sums[replicate] += weights.sum()
+            sums[replicate] += rows.sum()
+            drawn[replicate] += len(indices)
+    return [
+        (weighted_sum / weight_sum, total) if count else None
+        for weighted_sum, weight_sum, total, count in zip(weighted_sums, weight_sums, sums, drawn)
+    ]
+
+
+def test_counts_path_mean_and_sum_metrics(monkeypatch):
+    def fail(*args):
+        raise AssertionError("the native path must not gather in Python")
+
+    generator = np.random.default_rng(4)
+    batches = [
+        (generator.random(3_000), generator.random(3_000)),
+        (generator.random(2_000), None),
+    ]
+    expected = [entry for entry in _numpy_aggregation_replicates(batches, 3, 12) if entry]
+
+    monkeypatch.setattr(bootstrapping, "_take", fail)
+    mean = _bootstrap(MeanMetric(), batches, 12)
+    total = BootStrapper(SumMetric(), num_bootstraps=12, raw=True, seed=3)
+    for value, _ in batches:
+        total.update(value)
+
+    expected_means = [mean_value for mean_value, _ in expected]
+    expected_sums = [sum_value for _, sum_value in expected]
+    np.testing.assert_allclose(mean.compute()["raw"], expected_means, rtol=1e-12)
+    np.testing.assert_allclose(total.compute()["raw"], expected_sums, rtol=1e-12)
+
+
+def test_counts_path_mean_metric_rejects_scalar():
+    metric = BootStrapper(MeanMetric(), num_bootstraps=3, seed=1)
+
+    with pytest.raises(ValueError, match="no sample axis"):
+        metric.update(2.0)
+    with pytest.raises(ValueError, match="weight"):
+        metric.update(np.ones(4), np.ones(3))

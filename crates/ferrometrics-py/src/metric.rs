@@ -192,31 +192,47 @@ impl NativeMetric {
         Ok(value)
     }
 
-    /// Validates a regression batch as `update` does and returns its per-sample additive
-    /// terms, or `None` if the metric is not a regression metric with such terms. The number
-    /// of samples is returned with the terms, and a 0-d `first` input is rejected because it
-    /// has no sample axis.
+    /// Validates a regression or aggregation batch as `update` does and returns its per-sample
+    /// additive terms, or `None` if the metric is of another kind or has no such terms. A 0-d
+    /// `first` input is rejected because it has no sample axis.
     pub(crate) fn sample_terms(
         &self,
         py: Python<'_>,
         first: &Bound<'_, PyAny>,
-        second: &Bound<'_, PyAny>,
+        second: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Option<SampleTerms>> {
-        let Inner::Regression(metric) = &self.inner else {
-            return Ok(None);
-        };
-        if self.kind() != Kind::Regression {
-            return Ok(None);
-        }
         let (first_name, second_name) = self.kind().argument_names();
-        let preds = conversion::reals(first_name, first)?;
-        let target = conversion::reals(second_name, second)?;
-        let input = (preds.as_array(), target.as_array());
-        let Some(terms) = py.detach(|| metric.sample_terms(input)) else {
+        let (terms, first_ndim) = match (&self.inner, self.kind()) {
+            (Inner::Regression(metric), Kind::Regression) => {
+                let Some(second) = second else {
+                    return Ok(None);
+                };
+                let preds = conversion::reals(first_name, first)?;
+                let target = conversion::reals(second_name, second)?;
+                let input = (preds.as_array(), target.as_array());
+                let terms = py.detach(|| metric.sample_terms(input));
+                (terms, preds.as_array().ndim())
+            }
+            (Inner::WeightedValues(metric), Kind::WeightedValues) => {
+                let value = conversion::values(first_name, first)?;
+                let weight = match second.filter(|weight| !weight.is_none()) {
+                    Some(weight) => Some(conversion::values(second_name, weight)?),
+                    None => None,
+                };
+                let input = (
+                    value.as_array(),
+                    weight.as_ref().map(|weight| weight.as_array()),
+                );
+                let terms = py.detach(|| metric.sample_terms(input));
+                (terms, value.as_array().ndim())
+            }
+            _ => return Ok(None),
+        };
+        let Some(terms) = terms else {
             return Ok(None);
         };
         let terms = terms.map_err(to_py_err)?;
-        if preds.as_array().ndim() == 0 {
+        if first_ndim == 0 {
             return Err(value_error(
                 first_name,
                 "a scalar has no sample axis to resample; pass an array of shape (N, ...)",

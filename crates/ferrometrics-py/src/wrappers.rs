@@ -47,7 +47,7 @@ fn bootstrap_sample_indices<'py>(
 /// The batch is validated before any replicate changes, and the replicates are updated in
 /// copies that replace them only once all succeeded.
 #[pyfunction]
-#[pyo3(signature = (base, replicates, seed, batch, first, second))]
+#[pyo3(signature = (base, replicates, seed, batch, first, second=None))]
 fn bootstrap_update_terms(
     py: Python<'_>,
     base: PyRef<'_, NativeMetric>,
@@ -55,7 +55,7 @@ fn bootstrap_update_terms(
     seed: u64,
     batch: u64,
     first: &Bound<'_, PyAny>,
-    second: &Bound<'_, PyAny>,
+    second: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Option<Vec<u64>>> {
     let Some(terms) = base.sample_terms(py, first, second)? else {
         return Ok(None);

@@ -99,13 +99,12 @@ class _BootstrapEngine(_Engine):
         """Update every replicate natively from the base metric's per-sample terms, weighted by
         the replicate's Poisson counts, without gathering resamples. Return False, with nothing
         changed, if the base metric has no such terms."""
-        # NOTE: MeanMetric and SumMetric have per-sample terms in Rust too, but the binding
-        # reads only regression batches for this path, so they still gather resamples here.
-        if (
-            self.options["sampling_strategy"] != "poisson"
-            or self.input_kind != "regression"
-            or second is None
-        ):
+        if self.options["sampling_strategy"] != "poisson":
+            return False
+        if self.input_kind == "regression":
+            if second is None:
+                return False
+        elif self.input_kind != "weighted_values":
             return False
         self._base._validate_batch(first, second)
         drawn = bootstrap_update_terms(
@@ -114,7 +113,7 @@ class _BootstrapEngine(_Engine):
             self.options["seed"],
             self.next_batch,
             _to_numpy(first),
-            _to_numpy(second),
+            None if second is None else _to_numpy(second),
         )
         if drawn is None:
             return False
@@ -272,10 +271,10 @@ class BootStrapper(_WrapperMetric):
     because shards that share a seed reuse the same draws for different data, which
     correlates them.
 
-    Under Poisson sampling, a native regression base metric whose value is a mean of per-sample
-    terms (``MeanSquaredError``, ``MeanAbsoluteError``, ``MeanSquaredLogError``,
-    ``LogCoshError``, ``MeanAbsolutePercentageError``,
-    ``SymmetricMeanAbsolutePercentageError``) is updated in Rust without copying resamples:
+    Under Poisson sampling, a native base metric whose state is a sum of per-sample terms
+    (``MeanSquaredError``, ``MeanAbsoluteError``, ``MeanSquaredLogError``, ``LogCoshError``,
+    ``MeanAbsolutePercentageError``, ``SymmetricMeanAbsolutePercentageError``, ``MeanMetric``
+    and ``SumMetric``) is updated in Rust without copying resamples:
     each replicate adds each sample's term times the number of times it draws the sample. The
     draws are the same as for other metrics, and the replicate values match a copied resample
     up to summation order (within 1e-12 relative).
