@@ -225,3 +225,11 @@ def mask_from_counts(counts: List[List[int]], height: int, width: int) -> List[_
 def bootstrap_sample_indices(
     seed: int, batch: int, samples: int, num_bootstraps: int, sampling_strategy: str
 ) -> List[npt.NDArray[np.int64]]: ...
+def bootstrap_update_terms(
+    base: NativeMetric,
+    replicates: List[NativeMetric],
+    seed: int,
+    batch: int,
+    first: Any,
+    second: Any = None,
+) -> Optional[List[int]]: ...

@@ -2,13 +2,14 @@
 //! keyword arguments of the Python class that wraps it.
 
 use ferrometrics::clustering::ContingencyTable;
+use ferrometrics::wrappers::{SampleTerms, TermSums};
 use ferrometrics::{DynMetric, Error, InputKind, MetricInfo, Value};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
 use crate::conversion::{self, Features, Precision};
-use crate::errors::to_py_err;
+use crate::errors::{to_py_err, value_error};
 use crate::factory::{Config, Inner, Kind};
 
 /// Calls `$body` with `$metric` bound to the boxed metric of any variant of an [`Inner`].
@@ -209,6 +210,62 @@ impl NativeMetric {
         Ok(value)
     }
 
+    /// Validates a regression or aggregation batch as `update` does and returns its per-sample
+    /// additive terms, or `None` if the metric is of another kind or has no such terms. A 0-d
+    /// `first` input is rejected because it has no sample axis.
+    pub(crate) fn sample_terms(
+        &self,
+        py: Python<'_>,
+        first: &Bound<'_, PyAny>,
+        second: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Option<SampleTerms>> {
+        let (first_name, second_name) = self.kind().argument_names();
+        let (terms, first_ndim) = match (&self.inner, self.kind()) {
+            (Inner::Regression(metric), Kind::Regression) => {
+                let Some(second) = second else {
+                    return Ok(None);
+                };
+                let preds = conversion::reals(first_name, first)?;
+                let target = conversion::reals(second_name, second)?;
+                let input = (preds.as_array(), target.as_array());
+                let terms = py.detach(|| metric.sample_terms(input));
+                (terms, preds.as_array().ndim())
+            }
+            (Inner::WeightedValues(metric), Kind::WeightedValues) => {
+                let value = conversion::values(first_name, first)?;
+                let weight = match second.filter(|weight| !weight.is_none()) {
+                    Some(weight) => Some(conversion::values(second_name, weight)?),
+                    None => None,
+                };
+                let input = (
+                    value.as_array(),
+                    weight.as_ref().map(|weight| weight.as_array()),
+                );
+                let terms = py.detach(|| metric.sample_terms(input));
+                (terms, value.as_array().ndim())
+            }
+            _ => return Ok(None),
+        };
+        let Some(terms) = terms else {
+            return Ok(None);
+        };
+        let terms = terms.map_err(to_py_err)?;
+        if first_ndim == 0 {
+            return Err(value_error(
+                first_name,
+                "a scalar has no sample axis to resample; pass an array of shape (N, ...)",
+            ));
+        }
+        Ok(Some(terms))
+    }
+
+    /// Adds count-weighted term sums to the state, as `Metric::add_term_sums`.
+    pub(crate) fn add_term_sums(&mut self, sums: &TermSums) -> PyResult<()> {
+        with_metric!(&mut self.inner, metric => metric.add_term_sums(sums)).map_err(to_py_err)?;
+        self.fresh = false;
+        Ok(())
+    }
+
     /// Rebuilds a fresh intrinsic metric for `precision`, so that it keeps the batch's dtype.
     fn adopt_precision(&mut self, precision: Precision) -> PyResult<()> {
         if self.fresh && self.precision != Some(precision) {
@@ -231,7 +288,7 @@ impl NativeMetric {
         }
     }
 
-    fn duplicate(&self) -> Self {
+    pub(crate) fn duplicate(&self) -> Self {
         Self {
             config: self.config.clone(),
             inner: self.clone_inner(),

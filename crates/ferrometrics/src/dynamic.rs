@@ -6,6 +6,7 @@ use std::any::Any;
 use crate::error::{Error, Result};
 use crate::metric::{InputKind, Metric, MetricInfo};
 use crate::value::Value;
+use crate::wrappers::{SampleTerms, TermSums};
 
 /// A metric of any type that takes batches of kind `K` and returns a [`Value`].
 ///
@@ -85,6 +86,16 @@ pub trait DynMetric<K: InputKind>: Send + Sync {
     /// Returns [`Error::IncompatibleState`] if the state is of another type or configuration.
     fn merge_shared(&mut self, state: &dyn Any) -> Result<()>;
 
+    /// Validates a batch and returns its per-sample additive terms, as [`Metric::sample_terms`].
+    fn sample_terms(&self, input: K::Input<'_>) -> Option<Result<SampleTerms>>;
+
+    /// Adds count-weighted term sums to the state, as [`Metric::add_term_sums`].
+    ///
+    /// # Errors
+    ///
+    /// Returns [`Error::IncompatibleState`] if the metric has no per-sample terms.
+    fn add_term_sums(&mut self, sums: &TermSums) -> Result<()>;
+
     /// Returns `self` as [`Any`], for downcasting.
     fn as_any(&self) -> &dyn Any;
 }
@@ -152,6 +163,17 @@ impl<M: Metric> DynMetric<M::Kind> for M {
 
     fn merge_shared(&mut self, state: &dyn Any) -> Result<()> {
         Metric::merge_shared(self, state)
+    }
+
+    fn sample_terms(
+        &self,
+        input: <M::Kind as InputKind>::Input<'_>,
+    ) -> Option<Result<SampleTerms>> {
+        Metric::sample_terms(self, input)
+    }
+
+    fn add_term_sums(&mut self, sums: &TermSums) -> Result<()> {
+        Metric::add_term_sums(self, sums)
     }
 
     fn as_any(&self) -> &dyn Any {

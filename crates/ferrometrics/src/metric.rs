@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::value::Value;
+use crate::wrappers::{SampleTerms, TermSums};
 
 /// Facts about a metric that do not depend on its state.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -142,6 +143,35 @@ pub trait Metric: Clone + Send + Sync + Serialize + DeserializeOwned + 'static {
         let _ = state;
         Err(Error::incompatible_state(format!(
             "{} does not merge shared states",
+            self.info().name
+        )))
+    }
+
+    /// Validates a batch exactly as [`Metric::update`] does and returns its per-sample additive
+    /// terms, for a metric whose state is a sum of such terms and a count. Adding the terms
+    /// weighted by integer counts ([`Metric::add_term_sums`]) then equals updating with each
+    /// sample repeated that many times, up to summation order. [`BootStrapper`] uses this to
+    /// update its replicates without copying resamples.
+    ///
+    /// Returns `None`, the default, for a metric whose state is not such a sum.
+    ///
+    /// [`BootStrapper`]: crate::wrappers::BootStrapper
+    fn sample_terms(&self, input: Input<'_, Self>) -> Option<Result<SampleTerms>> {
+        let _ = input;
+        None
+    }
+
+    /// Adds count-weighted sums of the terms that [`Metric::sample_terms`] returned to the
+    /// state.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`Error::IncompatibleState`], and changes nothing, if the metric has no
+    /// per-sample terms or `sums` has another number of columns.
+    fn add_term_sums(&mut self, sums: &TermSums) -> Result<()> {
+        let _ = sums;
+        Err(Error::incompatible_state(format!(
+            "{} has no per-sample terms; update it with a batch instead",
             self.info().name
         )))
     }

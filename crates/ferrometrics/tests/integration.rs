@@ -31,6 +31,8 @@ mod distributed;
 
 #[path = "integration/wrappers.rs"]
 mod wrappers;
+#[path = "integration/wrappers_counts.rs"]
+mod wrappers_counts;
 
 #[path = "integration/detection_state.rs"]
 mod detection_state;

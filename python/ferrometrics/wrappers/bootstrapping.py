@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from ferrometrics._native import bootstrap_sample_indices
+from ferrometrics._native import bootstrap_sample_indices, bootstrap_update_terms
 from ferrometrics.collection import _INPUT_NAMES
 from ferrometrics.metric import Metric
 from ferrometrics.wrappers._base import (
@@ -97,7 +97,38 @@ class _BootstrapEngine(_Engine):
             self.options["sampling_strategy"],
         )
 
+    def _update_with_terms(self, first: Any, second: Any) -> bool:
+        """Update every replicate natively from the base metric's per-sample terms, weighted by
+        the replicate's Poisson counts, without gathering resamples. Return False, with nothing
+        changed, if the base metric has no such terms."""
+        if self.options["sampling_strategy"] != "poisson":
+            return False
+        if self.input_kind == "regression":
+            if second is None:
+                return False
+        elif self.input_kind != "weighted_values":
+            return False
+        self._base._validate_batch(first, second)
+        drawn = bootstrap_update_terms(
+            self._base._native,
+            [replicate._native for replicate in self.replicates],
+            self.options["seed"],
+            self.next_batch,
+            _to_numpy(first),
+            None if second is None else _to_numpy(second),
+        )
+        if drawn is None:
+            return False
+        for index, count in enumerate(drawn):
+            if count > 0:
+                self.replicates[index]._update_count += 1
+                self.drawn[index] += count
+        self.next_batch += 1
+        return True
+
     def update(self, first: Any, second: Any = None) -> None:
+        if self._update_with_terms(first, second):
+            return
         probe = _empty(self._base)
         probe._update(first, second)
         first = _as_samples(first)
@@ -241,6 +272,14 @@ class BootStrapper(_WrapperMetric):
     attribute. States with different seeds merge. Give each worker's shard its own seed,
     because shards that share a seed reuse the same draws for different data, which
     correlates them.
+
+    Under Poisson sampling, a native base metric whose state is a sum of per-sample terms
+    (``MeanSquaredError``, ``MeanAbsoluteError``, ``MeanSquaredLogError``, ``LogCoshError``,
+    ``MeanAbsolutePercentageError``, ``SymmetricMeanAbsolutePercentageError``, ``MeanMetric``
+    and ``SumMetric``) is updated in Rust without copying resamples:
+    each replicate adds each sample's term times the number of times it draws the sample. The
+    draws are the same as for other metrics, and the replicate values match a copied resample
+    up to summation order (within 1e-12 relative).
 
     Inputs are numpy arrays, sequences or CPU tensors resampled along their first axis; lists of
     per-image dicts (detection) are resampled by image. A second input with one entry per sample

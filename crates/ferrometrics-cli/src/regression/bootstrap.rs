@@ -5,7 +5,10 @@
 //! seed and strategy updated once with all the samples, and the statistics are those of
 //! `BootStrapper::compute`.
 
-use ferrometrics::wrappers::{bootstrap_indices, summarize_replicates, SamplingStrategy};
+use ferrometrics::wrappers::{
+    bootstrap_indices, poisson_term_sums, summarize_replicates, SampleTerms, SamplingStrategy,
+    TermSums,
+};
 use indicatif::ProgressBar;
 use ndarray::ArrayView1;
 use rayon::prelude::*;
@@ -168,34 +171,48 @@ pub(super) fn bootstrap(
     bar: &ProgressBar,
 ) -> BootstrapReport {
     // Metrics that are skipped or undefined on all the data stay so.
-    let kernels: Vec<&Kernel> = metrics
+    let columns: Vec<&RegressionMetric> = metrics
         .iter()
         .zip(results)
-        .filter_map(|(metric, result)| match result.outcome {
-            Outcome::Value(_) => metric.kernel(),
-            _ => None,
+        .filter(|(metric, result)| {
+            matches!(result.outcome, Outcome::Value(_)) && metric.kernel().is_some()
         })
+        .map(|(metric, _)| metric)
+        .collect();
+
+    // Under Poisson sampling, the means of per-sample terms come from weighted terms. The
+    // other metrics are computed on a copy of each resample.
+    let weighted = match plan.strategy {
+        SamplingStrategy::Poisson => weighted_values(&columns, preds, target, plan),
+        SamplingStrategy::Multinomial => Vec::new(),
+    };
+    let gathered: Vec<&Kernel> = columns
+        .iter()
+        .filter(|metric| !weighted.iter().any(|(name, _)| *name == metric.name()))
+        .filter_map(|metric| metric.kernel())
         .collect();
 
     bar.set_length(plan.replicates as u64);
     bar.set_message("bootstrap replicates");
     let samples = preds.len();
-    let rows: Vec<Option<Vec<ferrometrics::Result<f64>>>> = (0..plan.replicates)
+    let gathered_rows: Vec<Option<Vec<ferrometrics::Result<f64>>>> = (0..plan.replicates)
         .into_par_iter()
         .map_init(
             || (Vec::new(), Vec::new()),
             |(preds_buffer, target_buffer), replicate| {
-                let indices =
-                    bootstrap_indices(plan.seed, replicate as u64, 0, samples, plan.strategy);
-                let row = if indices.is_empty() {
-                    None
+                let row = if gathered.is_empty() {
+                    Some(Vec::new())
                 } else {
-                    Some(evaluate_replicate(
-                        &kernels,
-                        (preds, target),
-                        &indices,
-                        (preds_buffer, target_buffer),
-                    ))
+                    let indices =
+                        bootstrap_indices(plan.seed, replicate as u64, 0, samples, plan.strategy);
+                    (!indices.is_empty()).then(|| {
+                        evaluate_replicate(
+                            &gathered,
+                            (preds, target),
+                            &indices,
+                            (preds_buffer, target_buffer),
+                        )
+                    })
                 };
                 bar.inc(1);
                 row
@@ -203,13 +220,14 @@ pub(super) fn bootstrap(
         )
         .collect();
     bar.finish_and_clear();
+    let rows = merge_rows(&columns, gathered_rows, weighted);
 
     let drawn: Vec<(usize, &Vec<ferrometrics::Result<f64>>)> = rows
         .iter()
         .enumerate()
         .filter_map(|(replicate, row)| row.as_ref().map(|row| (replicate, row)))
         .collect();
-    let mut summaries = (0..kernels.len()).map(|column| summarize(&drawn, column, plan));
+    let mut summaries = (0..columns.len()).map(|column| summarize(&drawn, column, plan));
     let outcomes = metrics
         .iter()
         .zip(results)
@@ -224,6 +242,109 @@ pub(super) fn bootstrap(
         outcomes,
         empty_replicates: rows.len() - drawn.len(),
     }
+}
+
+/// The values of one metric on every replicate, `None` for a replicate that drew no sample.
+type ReplicateValues = Vec<Option<ferrometrics::Result<f64>>>;
+
+/// Computes the metrics of `columns` that have per-sample terms on every Poisson replicate,
+/// weighting the terms by the replicate's counts, with the draws of `bootstrap_indices`. The
+/// counts are drawn once for all these metrics. Returns each metric's name and values.
+fn weighted_values(
+    columns: &[&RegressionMetric],
+    preds: ArrayView1<'_, f64>,
+    target: ArrayView1<'_, f64>,
+    plan: &BootstrapPlan,
+) -> Vec<(&'static str, ReplicateValues)> {
+    let input = (preds.into_dyn(), target.into_dyn());
+    let mut names = Vec::new();
+    let mut templates = Vec::new();
+    let mut per_metric_terms = Vec::new();
+    for metric in columns {
+        let Some(template) = metric.terms_metric() else {
+            continue;
+        };
+        // The inputs passed the checks of every computed metric, so an error here leaves
+        // the metric to the copying path, which reports it per replicate.
+        let Some(Ok(terms)) = template.sample_terms(input.clone()) else {
+            continue;
+        };
+        if terms.columns() != 1 || terms.units_per_sample() != 1 {
+            continue;
+        }
+        names.push(metric.name());
+        templates.push(template);
+        per_metric_terms.push(terms);
+    }
+    if names.is_empty() {
+        return Vec::new();
+    }
+
+    // One row per sample, one column per metric.
+    let mut values = Vec::with_capacity(preds.len() * names.len());
+    for sample in 0..preds.len() {
+        values.extend(per_metric_terms.iter().map(|terms| terms.values()[sample]));
+    }
+    let terms = SampleTerms::new(names.len(), 1, values).expect("one column per metric");
+    let sums = poisson_term_sums(&terms, plan.seed, 0, plan.replicates);
+
+    names
+        .into_iter()
+        .zip(templates)
+        .enumerate()
+        .map(|(column, (name, template))| {
+            let values = sums
+                .par_iter()
+                .map(|sums| {
+                    if sums.samples == 0 {
+                        return None;
+                    }
+                    let column_sums = TermSums {
+                        sums: vec![sums.sums[column]],
+                        samples: sums.samples,
+                        units_per_sample: sums.units_per_sample,
+                    };
+                    let mut replicate = template.empty_box();
+                    let value = replicate
+                        .add_term_sums(&column_sums)
+                        .and_then(|()| replicate.compute())
+                        .map(|value| value.as_scalar().unwrap_or(f64::NAN));
+                    Some(value)
+                })
+                .collect();
+            (name, values)
+        })
+        .collect()
+}
+
+/// Combines the rows of the copied resamples, whose entries follow the columns without
+/// weighted values, with the weighted values into one row per replicate in column order.
+fn merge_rows(
+    columns: &[&RegressionMetric],
+    gathered_rows: Vec<Option<Vec<ferrometrics::Result<f64>>>>,
+    mut weighted: Vec<(&'static str, ReplicateValues)>,
+) -> Vec<Option<Vec<ferrometrics::Result<f64>>>> {
+    gathered_rows
+        .into_iter()
+        .enumerate()
+        .map(|(replicate, gathered_row)| {
+            let mut gathered_row = gathered_row?.into_iter();
+            let mut row = Vec::with_capacity(columns.len());
+            for metric in columns {
+                let entry = weighted
+                    .iter_mut()
+                    .find(|(name, _)| *name == metric.name())
+                    .map(|(_, values)| values[replicate].take());
+                match entry {
+                    // Both paths use the same draws, so a replicate that drew nothing has no
+                    // weighted value either.
+                    Some(value) => row.push(value?),
+                    None => row.push(gathered_row.next()?),
+                }
+            }
+            Some(row)
+        })
+        .collect()
 }
 
 /// Computes every kernel on the samples at `indices`, copied into the buffers.

@@ -5,11 +5,12 @@ use ferrometrics::regression::{
     CriticalSuccessIndex, ExplainedVariance, JensenShannonDivergence, KLDivergence,
     KendallRankCorrCoef, KendallVariant, LogCoshError, MeanAbsoluteError,
     MeanAbsolutePercentageError, MeanSquaredError, MeanSquaredLogError, MinkowskiDistance,
-    Multioutput, Normalization, NormalizedRootMeanSquaredError, PearsonCorrCoef, R2Score,
-    Reduction, RelativeSquaredError, SpearmanCorrCoef, SymmetricMeanAbsolutePercentageError,
-    TweedieDevianceScore, WeightedMeanAbsolutePercentageError,
+    Multioutput, Normalization, NormalizedRootMeanSquaredError, PearsonCorrCoef, PredsTarget,
+    R2Score, Reduction, RelativeSquaredError, SpearmanCorrCoef,
+    SymmetricMeanAbsolutePercentageError, TweedieDevianceScore,
+    WeightedMeanAbsolutePercentageError,
 };
-use ferrometrics::{Error, Value};
+use ferrometrics::{DynMetric, Error, Value};
 use indicatif::ProgressBar;
 use ndarray::ArrayView1;
 
@@ -67,12 +68,19 @@ pub(super) enum Plan {
     Skip(String),
 }
 
+/// A metric whose value is a mean of per-sample terms, configured as in the report, from which
+/// Poisson bootstrap replicates are computed by weighting the terms instead of copying
+/// resamples.
+pub(super) type TermsMetric = Box<dyn DynMetric<PredsTarget<f64>>>;
+
 /// One metric of the report.
 pub(super) struct RegressionMetric {
     /// The name of the metric's function in the library, such as `r2_score`.
     name: &'static str,
     higher_is_better: Option<bool>,
     plan: Plan,
+    /// The same metric with per-sample terms, for the metrics that have them.
+    terms_metric: Option<TermsMetric>,
 }
 
 impl RegressionMetric {
@@ -88,6 +96,7 @@ impl RegressionMetric {
             name,
             higher_is_better,
             plan: Plan::Compute(Box::new(kernel)),
+            terms_metric: None,
         }
     }
 
@@ -96,6 +105,7 @@ impl RegressionMetric {
             name,
             higher_is_better,
             plan: Plan::Skip(reason),
+            terms_metric: None,
         }
     }
 
@@ -105,6 +115,23 @@ impl RegressionMetric {
             Plan::Compute(kernel) => Some(kernel),
             Plan::Skip(_) => None,
         }
+    }
+
+    /// Attaches the library metric that computes this metric from per-sample terms. The
+    /// metric must give the kernel's value on the same inputs.
+    fn with_terms(mut self, metric: impl DynMetric<PredsTarget<f64>> + 'static) -> Self {
+        self.terms_metric = Some(Box::new(metric));
+        self
+    }
+
+    /// Returns the name of the metric's function in the library.
+    pub(super) fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Returns the library metric with per-sample terms, if the metric is computed and has one.
+    pub(super) fn terms_metric(&self) -> Option<&TermsMetric> {
+        self.kernel().and(self.terms_metric.as_ref())
     }
 
     /// Computes the metric if the domain check found nothing, and skips it otherwise.
@@ -198,7 +225,8 @@ pub(super) fn report_metrics(
             "mean_squared_error",
             direction(MeanSquaredError::<f64>::new(true, 1)),
             |preds, target| scalar(regression::mean_squared_error(preds, target, true, 1)),
-        ),
+        )
+        .with_terms(MeanSquaredError::<f64>::default()),
         RegressionMetric::compute(
             "normalized_root_mean_squared_error",
             direction(NormalizedRootMeanSquaredError::<f64>::new(normalization, 1)),
@@ -212,17 +240,20 @@ pub(super) fn report_metrics(
             "mean_absolute_error",
             direction(MeanAbsoluteError::<f64>::new(1)),
             |preds, target| scalar(regression::mean_absolute_error(preds, target, 1)),
-        ),
+        )
+        .with_terms(MeanAbsoluteError::<f64>::default()),
         RegressionMetric::compute(
             "mean_absolute_percentage_error",
             direction(Ok(MeanAbsolutePercentageError::<f64>::new())),
             |preds, target| regression::mean_absolute_percentage_error(preds, target),
-        ),
+        )
+        .with_terms(MeanAbsolutePercentageError::<f64>::new()),
         RegressionMetric::compute(
             "symmetric_mean_absolute_percentage_error",
             direction(Ok(SymmetricMeanAbsolutePercentageError::<f64>::new())),
             |preds, target| regression::symmetric_mean_absolute_percentage_error(preds, target),
-        ),
+        )
+        .with_terms(SymmetricMeanAbsolutePercentageError::<f64>::new()),
         RegressionMetric::compute(
             "weighted_mean_absolute_percentage_error",
             direction(Ok(WeightedMeanAbsolutePercentageError::<f64>::new())),
@@ -233,12 +264,14 @@ pub(super) fn report_metrics(
             direction(Ok(MeanSquaredLogError::<f64>::new())),
             log_domain_violation(preds, target, locator),
             |preds, target| regression::mean_squared_log_error(preds, target),
-        ),
+        )
+        .with_terms(MeanSquaredLogError::<f64>::new()),
         RegressionMetric::compute(
             "log_cosh_error",
             direction(LogCoshError::<f64>::new(1)),
             |preds, target| scalar(regression::log_cosh_error(preds, target)),
-        ),
+        )
+        .with_terms(LogCoshError::<f64>::default()),
         RegressionMetric::compute(
             "minkowski_distance",
             direction(MinkowskiDistance::<f64>::new(minkowski_p)),

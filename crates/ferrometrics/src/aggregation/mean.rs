@@ -3,11 +3,12 @@
 use ndarray::ArrayViewD;
 use serde::{Deserialize, Serialize};
 
-use super::nan_strategy::{for_each_kept, NanStrategy};
+use super::nan_strategy::{aggregation_sums, for_each_kept, kept_row_terms, NanStrategy};
 use crate::error::Result;
 use crate::inputs::WeightedValues;
 use crate::metric::{check_same_setting, Input, Metric, MetricInfo};
 use crate::numerics::CompensatedSum;
+use crate::wrappers::{SampleTerms, TermSums};
 
 /// The weighted sums behind a mean: `sum(w * x)` and `sum(w)`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -170,6 +171,20 @@ impl Metric for MeanMetric {
         let (batch, nan_count) = MeanState::of_batch(self.nan_strategy, &value, weight.as_ref())?;
 
         self.state.merge(&batch);
+        self.nan_count += nan_count;
+        Ok(())
+    }
+
+    /// Returns three terms per row of `value`: the kept `value * weight` and `weight` sums and
+    /// the NaN positions dropped or replaced. See [`Metric::sample_terms`].
+    fn sample_terms(&self, (value, weight): Input<'_, Self>) -> Option<Result<SampleTerms>> {
+        Some(kept_row_terms(self.nan_strategy, &value, weight.as_ref()))
+    }
+
+    fn add_term_sums(&mut self, sums: &TermSums) -> Result<()> {
+        let (weighted_sum, weight_sum, nan_count) = aggregation_sums("MeanMetric", sums)?;
+        self.state.weighted_sum.merge(&weighted_sum);
+        self.state.weight_sum.merge(&weight_sum);
         self.nan_count += nan_count;
         Ok(())
     }

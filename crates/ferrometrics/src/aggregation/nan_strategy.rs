@@ -3,10 +3,12 @@
 use std::fmt;
 use std::str::FromStr;
 
-use ndarray::ArrayViewD;
+use ndarray::{ArrayViewD, Axis};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::numerics::CompensatedSum;
+use crate::wrappers::{SampleTerms, TermSums};
 
 /// The handling of a NaN in `value` or `weight` by an aggregation metric, as TorchMetrics'
 /// `nan_strategy` argument.
@@ -149,6 +151,78 @@ pub(crate) fn for_each_kept(
     })?;
     let pairs = value.iter().zip(weight.iter()).map(|(&x, &w)| (x, w));
     apply_strategy(strategy, value.shape(), pairs, &mut keep)
+}
+
+/// Returns the per-sample terms of an aggregation metric's batch, three per row (index of the
+/// first axis). They are the sums of `value * weight` and of `weight` over the positions that
+/// `strategy` keeps, and the number of NaN positions it dropped or replaced. A 0-d value is one
+/// row.
+///
+/// A weight with as many axes as `value` is split by row, its one row reused when its first
+/// axis has length 1, and any other weight applies whole to every row. These are the rows that
+/// [`BootStrapper`](crate::wrappers::BootStrapper) resamples, and each row broadcasts exactly
+/// when the whole batch does.
+///
+/// # Errors
+///
+/// Returns the errors of [`for_each_kept`] on the whole batch, so that they name positions in
+/// the batch.
+pub(crate) fn kept_row_terms(
+    strategy: NanStrategy,
+    value: &ArrayViewD<'_, f64>,
+    weight: Option<&ArrayViewD<'_, f64>>,
+) -> Result<SampleTerms> {
+    for_each_kept(strategy, value, weight, |_, _| {})?;
+
+    let mut terms = Vec::new();
+    let mut add_row = |value: &ArrayViewD<'_, f64>, weight: Option<&ArrayViewD<'_, f64>>| {
+        let mut weighted_sum = CompensatedSum::new();
+        let mut weight_sum = CompensatedSum::new();
+        let nan_count = for_each_kept(strategy, value, weight, |x, w| {
+            weighted_sum.add(x * w);
+            weight_sum.add(w);
+        })?;
+        terms.extend([weighted_sum.value(), weight_sum.value(), nan_count as f64]);
+        Ok::<(), Error>(())
+    };
+    if value.ndim() == 0 {
+        add_row(value, weight)?;
+    } else {
+        let split_weight = weight.filter(|weight| weight.ndim() == value.ndim());
+        for row in 0..value.len_of(Axis(0)) {
+            let value_row = value.index_axis(Axis(0), row);
+            let weight_row = split_weight.map(|weight| {
+                let index = if weight.len_of(Axis(0)) == 1 { 0 } else { row };
+                weight.index_axis(Axis(0), index)
+            });
+            let weight = if split_weight.is_some() {
+                weight_row.as_ref()
+            } else {
+                weight
+            };
+            add_row(&value_row, weight)?;
+        }
+    }
+    SampleTerms::new(3, 0, terms)
+}
+
+/// Returns the three sums of [`kept_row_terms`] columns, the NaN count as an integer.
+///
+/// # Errors
+///
+/// Returns [`Error::IncompatibleState`] naming `metric` if `sums` does not have three columns.
+pub(crate) fn aggregation_sums(
+    metric: &str,
+    sums: &TermSums,
+) -> Result<(CompensatedSum, CompensatedSum, u64)> {
+    let [weighted_sum, weight_sum, nan_count] = sums.sums.as_slice() else {
+        return Err(Error::incompatible_state(format!(
+            "{metric} takes 3 term sums per batch, got {}",
+            sums.sums.len()
+        )));
+    };
+    // The NaN counts and their weighted sum are integers, exact in f64 below 2^53.
+    Ok((*weighted_sum, *weight_sum, nan_count.value() as u64))
 }
 
 /// Runs `strategy` over `(value, weight)` pairs of an array of `shape` in row-major order.

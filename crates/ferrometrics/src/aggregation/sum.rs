@@ -2,11 +2,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::nan_strategy::{for_each_kept, reject_weight, NanStrategy};
+use super::nan_strategy::{
+    aggregation_sums, for_each_kept, kept_row_terms, reject_weight, NanStrategy,
+};
 use crate::error::Result;
 use crate::inputs::WeightedValues;
 use crate::metric::{check_same_setting, Input, Metric, MetricInfo};
 use crate::numerics::CompensatedSum;
+use crate::wrappers::{SampleTerms, TermSums};
 
 /// The sum of every value seen, as TorchMetrics' `SumMetric`.
 ///
@@ -122,6 +125,21 @@ impl Metric for SumMetric {
         let nan_count = for_each_kept(self.nan_strategy, &value, None, |x, _| batch_sum.add(x))?;
 
         self.sum.merge(&batch_sum);
+        self.nan_count += nan_count;
+        Ok(())
+    }
+
+    /// Returns the terms of [`MeanMetric`](super::MeanMetric)'s `sample_terms`, of which the
+    /// sum uses the kept values and the NaN positions. See [`Metric::sample_terms`].
+    fn sample_terms(&self, (value, weight): Input<'_, Self>) -> Option<Result<SampleTerms>> {
+        let terms = reject_weight("SumMetric", weight.as_ref())
+            .and_then(|()| kept_row_terms(self.nan_strategy, &value, None));
+        Some(terms)
+    }
+
+    fn add_term_sums(&mut self, sums: &TermSums) -> Result<()> {
+        let (sum, _, nan_count) = aggregation_sums("SumMetric", sums)?;
+        self.sum.merge(&sum);
         self.nan_count += nan_count;
         Ok(())
     }

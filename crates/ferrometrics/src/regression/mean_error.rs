@@ -11,6 +11,8 @@ use super::sums::{check_not_empty, CompensatedSum, ErrorSums};
 use super::{PredsTarget, Real};
 use crate::error::{Error, Result};
 use crate::metric::{check_same_config, Input, Metric, MetricInfo};
+use crate::numerics::sum_paired;
+use crate::wrappers::{SampleTerms, TermSums};
 use crate::Value;
 
 /// The denominator floor of the percentage errors, `f64::EPSILON` (2.2e-16), as scikit-learn's
@@ -78,6 +80,66 @@ fn error_sums<F: Real>(
     }
     let (preds, target) = to_columns(preds, target, num_outputs, Layout::Flatten)?;
     Ok(ErrorSums::of_batch(&preds, &target, term))
+}
+
+/// Validates a batch as [`error_sums`] does and returns its per-sample terms. With several
+/// outputs a sample has one term per output. With one output the metric flattens its inputs,
+/// so a sample's term is the sum of `term` over its row and counts for the row's elements.
+fn error_terms<F: Real>(
+    preds: &ArrayViewD<'_, F>,
+    target: &ArrayViewD<'_, F>,
+    num_outputs: usize,
+    term: impl Fn(f64, f64) -> f64,
+) -> Result<SampleTerms> {
+    if num_outputs == 1 {
+        let (flat_preds, flat_target) = to_flat(preds, target, Layout::Flatten)?;
+        return flat_terms(preds.shape(), &flat_preds, &flat_target, term);
+    }
+    let (preds, target) = to_columns(preds, target, num_outputs, Layout::Flatten)?;
+    let values = preds
+        .iter()
+        .zip(target.iter())
+        .map(|(p, t)| term(*p, *t))
+        .collect();
+    SampleTerms::new(num_outputs, 1, values)
+}
+
+/// Returns one term per row of a flattened one-output batch of shape `shape`: the sum of
+/// `term` over the row's elements. A 0-d batch is one sample.
+fn flat_terms<F: Real>(
+    shape: &[usize],
+    preds: &[F],
+    target: &[F],
+    term: impl Fn(f64, f64) -> f64,
+) -> Result<SampleTerms> {
+    let row_len: usize = shape.iter().skip(1).product();
+    let rows = shape.first().copied().unwrap_or(1);
+    let values: Vec<f64> = if row_len == 0 {
+        vec![0.0; rows]
+    } else if row_len == 1 {
+        preds
+            .iter()
+            .zip(target)
+            .map(|(p, t)| term(p.to_f64(), t.to_f64()))
+            .collect()
+    } else {
+        preds
+            .chunks_exact(row_len)
+            .zip(target.chunks_exact(row_len))
+            .map(|(p, t)| sum_paired(p, t, |p, t| term(p.to_f64(), t.to_f64())).value())
+            .collect()
+    };
+    SampleTerms::new(1, row_len as u64, values)
+}
+
+fn squared_log_terms<F: Real>(
+    preds: &ArrayViewD<'_, F>,
+    target: &ArrayViewD<'_, F>,
+) -> Result<SampleTerms> {
+    let (flat_preds, flat_target) = to_flat(preds, target, Layout::Flatten)?;
+    check_log_domain("preds", &flat_preds)?;
+    check_log_domain("target", &flat_target)?;
+    flat_terms(preds.shape(), &flat_preds, &flat_target, squared_log_error)
 }
 
 fn squared_log_sums<F: Real>(
@@ -236,6 +298,19 @@ impl<F: Real> Metric for MeanSquaredError<F> {
         self.sums.merge("MeanSquaredError", &batch)
     }
 
+    fn sample_terms(&self, (preds, target): Input<'_, Self>) -> Option<Result<SampleTerms>> {
+        Some(error_terms(
+            &preds,
+            &target,
+            self.sums.num_outputs(),
+            squared_error,
+        ))
+    }
+
+    fn add_term_sums(&mut self, sums: &TermSums) -> Result<()> {
+        self.sums.add_term_sums("MeanSquaredError", sums)
+    }
+
     fn compute(&self) -> Result<Value> {
         let means = self.sums.means("MeanSquaredError")?;
         Ok(per_output(root_if(self.squared, means)))
@@ -353,6 +428,19 @@ impl<F: Real> Metric for MeanAbsoluteError<F> {
         self.sums.merge("MeanAbsoluteError", &batch)
     }
 
+    fn sample_terms(&self, (preds, target): Input<'_, Self>) -> Option<Result<SampleTerms>> {
+        Some(error_terms(
+            &preds,
+            &target,
+            self.sums.num_outputs(),
+            absolute_error,
+        ))
+    }
+
+    fn add_term_sums(&mut self, sums: &TermSums) -> Result<()> {
+        self.sums.add_term_sums("MeanAbsoluteError", sums)
+    }
+
     fn compute(&self) -> Result<Value> {
         Ok(per_output(self.sums.means("MeanAbsoluteError")?))
     }
@@ -462,6 +550,14 @@ impl<F: Real> Metric for MeanSquaredLogError<F> {
     fn update(&mut self, (preds, target): Input<'_, Self>) -> Result<()> {
         let batch = squared_log_sums(&preds, &target)?;
         self.sums.merge("MeanSquaredLogError", &batch)
+    }
+
+    fn sample_terms(&self, (preds, target): Input<'_, Self>) -> Option<Result<SampleTerms>> {
+        Some(squared_log_terms(&preds, &target))
+    }
+
+    fn add_term_sums(&mut self, sums: &TermSums) -> Result<()> {
+        self.sums.add_term_sums("MeanSquaredLogError", sums)
     }
 
     fn compute(&self) -> Result<f64> {
@@ -584,6 +680,19 @@ impl<F: Real> Metric for LogCoshError<F> {
         self.sums.merge("LogCoshError", &batch)
     }
 
+    fn sample_terms(&self, (preds, target): Input<'_, Self>) -> Option<Result<SampleTerms>> {
+        Some(error_terms(
+            &preds,
+            &target,
+            self.sums.num_outputs(),
+            |p, t| log_cosh(p - t),
+        ))
+    }
+
+    fn add_term_sums(&mut self, sums: &TermSums) -> Result<()> {
+        self.sums.add_term_sums("LogCoshError", sums)
+    }
+
     fn compute(&self) -> Result<Value> {
         Ok(per_output(self.sums.means("LogCoshError")?))
     }
@@ -693,6 +802,14 @@ impl<F: Real> Metric for MeanAbsolutePercentageError<F> {
     fn update(&mut self, (preds, target): Input<'_, Self>) -> Result<()> {
         let batch = error_sums(&preds, &target, 1, absolute_percentage_error)?;
         self.sums.merge("MeanAbsolutePercentageError", &batch)
+    }
+
+    fn sample_terms(&self, (preds, target): Input<'_, Self>) -> Option<Result<SampleTerms>> {
+        Some(error_terms(&preds, &target, 1, absolute_percentage_error))
+    }
+
+    fn add_term_sums(&mut self, sums: &TermSums) -> Result<()> {
+        self.sums.add_term_sums("MeanAbsolutePercentageError", sums)
     }
 
     fn compute(&self) -> Result<f64> {
@@ -806,6 +923,15 @@ impl<F: Real> Metric for SymmetricMeanAbsolutePercentageError<F> {
         let batch = error_sums(&preds, &target, 1, symmetric_percentage_error)?;
         self.sums
             .merge("SymmetricMeanAbsolutePercentageError", &batch)
+    }
+
+    fn sample_terms(&self, (preds, target): Input<'_, Self>) -> Option<Result<SampleTerms>> {
+        Some(error_terms(&preds, &target, 1, symmetric_percentage_error))
+    }
+
+    fn add_term_sums(&mut self, sums: &TermSums) -> Result<()> {
+        self.sums
+            .add_term_sums("SymmetricMeanAbsolutePercentageError", sums)
     }
 
     fn compute(&self) -> Result<f64> {

@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::metric::check_same_config;
 pub(crate) use crate::numerics::CompensatedSum;
 use crate::numerics::{sum_paired, Real};
+use crate::wrappers::TermSums;
 
 /// Per-output compensated sums.
 pub(crate) type Sums = Vec<CompensatedSum>;
@@ -84,6 +85,20 @@ impl ErrorSums {
         merge_sums(&mut self.sums, &other.sums);
         // Saturating, so that a corrupted serialized count cannot overflow and panic.
         self.count = self.count.saturating_add(other.count);
+        Ok(())
+    }
+
+    /// Adds count-weighted sums of per-sample terms, one column per output, and the drawn
+    /// samples' units to the count.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`Error::IncompatibleState`](crate::Error::IncompatibleState) naming
+    /// `num_outputs`, and changes nothing, if `sums` has another number of columns.
+    pub(crate) fn add_term_sums(&mut self, metric: &str, sums: &TermSums) -> Result<()> {
+        check_same_config(metric, "num_outputs", &self.num_outputs, &sums.sums.len())?;
+        merge_sums(&mut self.sums, &sums.sums);
+        self.count = self.count.saturating_add(sums.units());
         Ok(())
     }
 

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::resample::{poisson_one_count, poisson_one_thresholds, Resample, SplitMix64};
 use super::value_to_array;
+use super::weighted::{poisson_term_sums, SampleTerms};
 use crate::error::{Error, Result};
 use crate::metric::{check_same_config, Input, Metric, MetricInfo};
 use crate::numerics::compensated_sum;
@@ -153,6 +154,12 @@ impl BootstrapOptions {
 /// Every batch is validated once with the base metric before any replicate is updated, so a
 /// rejected batch changes nothing.
 ///
+/// Under Poisson sampling, a base metric with per-sample terms ([`Metric::sample_terms`], such
+/// as [`MeanSquaredError`](crate::regression::MeanSquaredError)) is updated without copying
+/// resamples: each replicate adds the terms weighted by how often it draws each sample, with
+/// the draws of the copying path, so the two agree up to summation order (within 1e-12
+/// relative). Other base metrics, and multinomial sampling, copy one resample per replicate.
+///
 /// `merge` merges the replicates pairwise and accepts states drawn with other seeds. Shards of
 /// one data set with one seed and disjoint batch indices ([`BootStrapper::with_first_batch`])
 /// merge to the result of one pass over the batches in index order. Shards that share a seed
@@ -246,6 +253,45 @@ where
         )
     }
 
+    /// Updates each replicate with the batch's per-sample terms weighted by the replicate's
+    /// Poisson counts, the counts of the indices that the gathering path draws, so no resample
+    /// is copied. The terms come from a validated batch.
+    fn update_with_terms(&mut self, terms: SampleTerms, input: Input<'_, M>) -> Result<()> {
+        let source = <M::Kind as Resample>::source(input);
+        let samples = <M::Kind as Resample>::num_samples(&source)?;
+        if samples != terms.num_samples() {
+            return Err(Error::invalid_input(
+                "base_metric",
+                format!(
+                    "{} returned terms for {} samples of a batch of {samples}; its sample_terms \
+                     must return one row per sample",
+                    self.replicates[0].info().name,
+                    terms.num_samples()
+                ),
+            ));
+        }
+
+        let sums = poisson_term_sums(
+            &terms,
+            self.options.seed,
+            self.next_batch,
+            self.replicates.len(),
+        );
+        // The replicates are updated in a copy, so an error leaves the state unchanged.
+        let mut updated = self.replicates.clone();
+        for (metric, sums) in updated.iter_mut().zip(&sums) {
+            if sums.samples > 0 {
+                metric.add_term_sums(sums)?;
+            }
+        }
+        self.replicates = updated;
+        for (drawn, sums) in self.drawn.iter_mut().zip(&sums) {
+            *drawn += sums.samples;
+        }
+        self.next_batch += 1;
+        Ok(())
+    }
+
     fn check_same_config(&self, other: &Self) -> Result<()> {
         // The seed is left out, so that shards drawn with their own seeds merge.
         let theirs = BootstrapOptions {
@@ -287,6 +333,10 @@ where
     }
 
     /// Validates the batch with the base metric, then updates each replicate with its resample.
+
+    /// Validates the batch with the base metric, then updates each replicate with its resample,
+    /// or with the per-sample terms weighted by its Poisson counts where the base metric has
+    /// them.
     ///
     /// # Errors
     ///
@@ -298,6 +348,11 @@ where
                 "the BootStrapper state has no replicates; build it with BootStrapper::new",
             ));
         };
+        if self.options.sampling_strategy == SamplingStrategy::Poisson {
+            if let Some(terms) = first.sample_terms(input.clone()) {
+                return self.update_with_terms(terms?, input);
+            }
+        }
         let mut probe = first.empty();
         probe.update(input.clone())?;
         let source = <M::Kind as Resample>::source(input);

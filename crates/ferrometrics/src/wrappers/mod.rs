@@ -28,6 +28,7 @@ mod multitask;
 mod resample;
 mod running;
 mod tracker;
+mod weighted;
 
 pub use bootstrap::{
     bootstrap_indices, summarize_replicates, BootStrapper, BootstrapOptions, Quantile,
@@ -40,6 +41,7 @@ pub use multitask::{MultitaskWrapper, Tasks};
 pub use resample::Resample;
 pub use running::Running;
 pub use tracker::{BestValue, MetricTracker, Tracked};
+pub use weighted::{poisson_term_sums, SampleTerms, TermSums};
 
 use ndarray::ArrayD;
 

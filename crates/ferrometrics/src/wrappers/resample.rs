@@ -306,11 +306,15 @@ impl SplitMix64 {
     }
 
     pub(crate) fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.state = self.state.wrapping_add(SPLITMIX64_GAMMA);
+        splitmix64_mix(self.state)
+    }
+
+    /// Returns the internal state. Draw `i` (from 0) of the stream is
+    /// `splitmix64_mix(state + (i + 1) * SPLITMIX64_GAMMA)`, so any draw can be computed
+    /// directly from its index, which lets a kernel compute many draws of a stream at once.
+    pub(crate) fn state(&self) -> u64 {
+        self.state
     }
 
     /// Returns an index uniform on `0..n`: the high 64 bits of a 64-bit draw times `n`. The
@@ -325,6 +329,17 @@ impl SplitMix64 {
     pub(crate) fn next_poisson_one(&mut self, thresholds: &[u64]) -> usize {
         poisson_one_count(self.next_u64(), thresholds)
     }
+}
+
+/// The increment of the SplitMix64 state per draw.
+pub(crate) const SPLITMIX64_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// The SplitMix64 output function, a bijection of 64-bit words.
+#[inline(always)]
+pub(crate) fn splitmix64_mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 /// Returns the Poisson(1) count of a uniform 64-bit `draw`: the number of `thresholds` (from
