@@ -20,19 +20,14 @@ pub(crate) fn count_binary(
     threshold: f64,
     ignore_index: Option<i64>,
 ) -> Option<[u64; 4]> {
-    // A prediction of 2 or 3 marks the batch invalid. It comes from a label other than 0 and
-    // 1, or from a score outside [0, 1] (NaN, or a logit, which the general path passes
-    // through the sigmoid). Checking the range while counting keeps to one pass.
+    // A prediction above 1 marks the batch invalid. It comes from a label other than 0 and 1,
+    // or from a score outside [0, 1] (NaN, or a logit, which the general path passes through
+    // the sigmoid). Checking the range while counting keeps to one pass.
     let sums = match preds {
         Preds::Labels(view) => {
             let labels = view.as_slice()?;
-            sum_binary(labels, target, ignore_index, |&label| {
-                if label == 0 || label == 1 {
-                    label as u64
-                } else {
-                    2
-                }
-            })?
+            // A negative label wraps to a value above 1, which marks the batch invalid.
+            sum_binary(labels, target, ignore_index, |&label| label as u64)?
         }
         Preds::F32(view) => {
             let scores = view.as_slice()?;
@@ -262,6 +257,25 @@ mod tests {
         assert_eq!(next_f32_up(f32::MAX), f32::INFINITY);
         assert_eq!(next_f32_up(f32::INFINITY), f32::INFINITY);
         assert!(next_f32_up(f32::NAN).is_nan());
+    }
+
+    #[test]
+    fn binary_labels_count_and_reject_others() {
+        let target = [1i64, 0, 1, 0, 7];
+        let labels = ArrayD::from_shape_vec(vec![5], vec![1i64, 1, 0, 0, 1]).unwrap();
+        // The target 7 is ignored, so its prediction is not counted.
+        assert_eq!(
+            count_binary(&Preds::Labels(labels.view()), &target, 0.5, Some(7)),
+            Some([1, 1, 1, 1])
+        );
+        for bad in [2i64, -1] {
+            let labels = ArrayD::from_shape_vec(vec![5], vec![1, 1, bad, 0, 1]).unwrap();
+            assert_eq!(
+                count_binary(&Preds::Labels(labels.view()), &target, 0.5, Some(7)),
+                None,
+                "prediction {bad}"
+            );
+        }
     }
 
     #[test]
