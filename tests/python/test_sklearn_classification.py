@@ -215,6 +215,39 @@ def test_binary_curves_match_sklearn(rng):
     )
 
 
+def test_binary_float32_curves_match_sklearn(rng):
+    # float32 scores take the bucketed radix sort. Rounding to 1/64 gives long ties and both
+    # zeros, and two batches with ignored targets exercise the appended state.
+    n = 100_000
+    probs = (np.round(rng.random(n) * 64) / 64).astype(np.float32)
+    probs[::97] = -0.0
+    target = rng.integers(0, 2, n)
+    target[::13] = -1
+    kept = target != -1
+    metrics = [
+        classification.BinaryAUROC(ignore_index=-1),
+        classification.BinaryAveragePrecision(ignore_index=-1),
+        classification.BinaryROC(ignore_index=-1),
+        classification.BinaryPrecisionRecallCurve(ignore_index=-1),
+    ]
+    for metric in metrics:
+        metric.update(probs[: n // 3], target[: n // 3])
+        metric.update(probs[n // 3 :], target[n // 3 :])
+    auroc, average_precision, roc, pr_curve = (metric.compute() for metric in metrics)
+
+    sk_target, sk_probs = target[kept], probs[kept].astype(np.float64)
+    assert_close(auroc, sk.roc_auc_score(sk_target, sk_probs))
+    assert_close(average_precision, sk.average_precision_score(sk_target, sk_probs))
+    sk_fpr, sk_tpr, sk_roc_thresholds = sk.roc_curve(sk_target, sk_probs, drop_intermediate=False)
+    np.testing.assert_allclose(roc[0], sk_fpr, rtol=1e-12)
+    np.testing.assert_allclose(roc[1], sk_tpr, rtol=1e-12)
+    np.testing.assert_array_equal(roc[2], sk_roc_thresholds)
+    sk_precision, sk_recall, sk_thresholds = sk.precision_recall_curve(sk_target, sk_probs)
+    np.testing.assert_allclose(pr_curve[0], sk_precision, rtol=1e-12)
+    np.testing.assert_allclose(pr_curve[1], sk_recall, rtol=1e-12)
+    np.testing.assert_array_equal(pr_curve[2], sk_thresholds)
+
+
 @pytest.mark.parametrize("average", ["macro", "weighted", "micro"])
 def test_multiclass_areas_match_sklearn(rng, average):
     logits, target = multiclass_data(rng)

@@ -12,8 +12,8 @@ use super::config::{Average, Task, TaskConfig};
 use super::curve_state::{ClassCurve, CurveState, Thresholds};
 use super::curves::{
     auroc, average_precision, equal_error_rate, log_auc, pr_curve, precision_at_recall,
-    recall_at_precision, roc_curve, sensitivity_at_specificity, specificity_at_sensitivity,
-    OperatingPoint,
+    recall_at_precision, roc_curve, sensitivity_at_specificity, sorted_auroc,
+    sorted_average_precision, specificity_at_sensitivity, OperatingPoint,
 };
 use super::ClassificationBatch;
 use crate::error::{Error, Result};
@@ -409,6 +409,12 @@ impl Auroc {
     }
 
     fn value_of(&self, state: &CurveState) -> Value {
+        // The full-range area of exact binary curves sums over the sorted scores directly.
+        if self.max_fpr.is_none_or(|max_fpr| max_fpr >= 1.0) {
+            if let Some(sorted) = state.sorted_binary_scores() {
+                return Value::Scalar(sorted_auroc(&sorted));
+            }
+        }
         averaged_score(state, self.average, |curve| auroc(curve, self.max_fpr))
     }
 }
@@ -463,6 +469,9 @@ impl AveragePrecision {
     }
 
     fn value_of(&self, state: &CurveState) -> Value {
+        if let Some(sorted) = state.sorted_binary_scores() {
+            return Value::Scalar(sorted_average_precision(&sorted));
+        }
         averaged_score(state, self.average, average_precision)
     }
 }

@@ -2,6 +2,7 @@
 //! curves).
 
 use ndarray::ArrayViewD;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::config::{check_restored, MultidimAverage, Task, TaskConfig};
@@ -10,6 +11,7 @@ use super::format::{
     shape_text, Preds,
 };
 use super::radix;
+use super::sorted_scores::SortedScores;
 use crate::error::{Error, Result};
 use crate::metric::check_same_config;
 
@@ -206,27 +208,20 @@ impl CurveState {
             1
         };
         // Count positives and negatives per class.
-        for (index, &label) in targets.iter().enumerate() {
-            if label < 0 {
-                continue;
-            }
-            for class in 0..per_position {
-                let class_index = if per_position == 1 {
-                    index % classes
-                } else {
-                    class
-                };
-                let positive = if per_position == 1 {
-                    label == 1
-                } else {
-                    label as usize == class
-                };
-                if positive {
-                    self.positives[class_index] += 1;
-                } else {
-                    self.negatives[class_index] += 1;
-                }
-            }
+        if classes == 1 && per_position == 1 {
+            // One class needs no per-position class index, and the counts vectorize.
+            let (positives, negatives) = targets
+                .par_chunks(1 << 16)
+                .map(|chunk| {
+                    let positives = chunk.iter().filter(|&&label| label == 1).count();
+                    let negatives = chunk.iter().filter(|&&label| label == 0).count();
+                    (positives as u64, negatives as u64)
+                })
+                .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+            self.positives[0] += positives;
+            self.negatives[0] += negatives;
+        } else {
+            self.count_classes(&targets, per_position);
         }
 
         match &self.thresholds {
@@ -270,6 +265,33 @@ impl CurveState {
             }
         }
         Ok(())
+    }
+
+    /// Adds the positives and negatives per class of a formatted batch.
+    fn count_classes(&mut self, targets: &[i32], per_position: usize) {
+        let classes = self.classes();
+        for (index, &label) in targets.iter().enumerate() {
+            if label < 0 {
+                continue;
+            }
+            for class in 0..per_position {
+                let class_index = if per_position == 1 {
+                    index % classes
+                } else {
+                    class
+                };
+                let positive = if per_position == 1 {
+                    label == 1
+                } else {
+                    label as usize == class
+                };
+                if positive {
+                    self.positives[class_index] += 1;
+                } else {
+                    self.negatives[class_index] += 1;
+                }
+            }
+        }
     }
 
     /// Converts a batch into probabilities laid out `[position][class]` and targets (one per
@@ -450,6 +472,16 @@ impl CurveState {
         }
     }
 
+    /// Returns the scores and labels of the binary task with exact thresholds sorted by
+    /// decreasing score, or `None` for other tasks, binned curves and scores that are not all
+    /// exactly `f32`.
+    pub(crate) fn sorted_binary_scores(&self) -> Option<SortedScores> {
+        if self.config.task() != Task::Binary || self.thresholds.is_some() {
+            return None;
+        }
+        SortedScores::from_binary(&self.scores, &self.targets)
+    }
+
     /// Returns the cumulative counts of `class` (or of every class pooled for `None`).
     pub(crate) fn class_curve(&self, class: Option<usize>) -> ClassCurve {
         match &self.thresholds {
@@ -461,11 +493,23 @@ impl CurveState {
     /// Sorts the pairs of `class` by decreasing score and returns the cumulative counts at each
     /// distinct score, as scikit-learn's `_binary_clf_curve`.
     ///
+    /// Binary scores that are all exactly `f32` go through [`SortedScores`], the others
+    /// through [`Self::pairs_curve`]. Both give the same points.
+    fn exact_curve(&self, class: Option<usize>) -> ClassCurve {
+        match self.sorted_binary_scores() {
+            Some(sorted) => curve_from_groups(&sorted),
+            None => self.pairs_curve(class),
+        }
+    }
+
+    /// Computes [`Self::exact_curve`] for every task by gathering the (score, label) pairs of
+    /// `class` and sorting them.
+    ///
     /// The sort is a radix sort on the scores' bit patterns, ordered as [`f64::total_cmp`].
     /// When every score is exactly a `f32` (as for `float32` input), each pair packs into one
     /// `u64` and only the 32 score bits are sorted. Ties share one threshold, so their order
     /// does not matter.
-    fn exact_curve(&self, class: Option<usize>) -> ClassCurve {
+    pub(crate) fn pairs_curve(&self, class: Option<usize>) -> ClassCurve {
         let step = if class.is_some() { self.classes() } else { 1 };
         let capacity = self.scores.len() / step;
         let narrow = self
@@ -569,6 +613,28 @@ fn softmax_unless_probabilities(scores: &mut [f64], classes: usize) {
     }
 }
 
+/// Accumulates the tie groups of sorted binary scores into one curve point per distinct score,
+/// the points `cumulative_counts` gives for the same pairs.
+fn curve_from_groups(sorted: &SortedScores) -> ClassCurve {
+    // Reserving the upper bound avoids copies as the curve grows; untouched pages stay unused.
+    let n = sorted.len();
+    let mut curve = ClassCurve {
+        tps: Vec::with_capacity(n),
+        fps: Vec::with_capacity(n),
+        thresholds: Vec::with_capacity(n),
+        ..ClassCurve::default()
+    };
+    let (mut tp, mut fp) = (0u64, 0u64);
+    sorted.for_each_group(|score, positives, negatives| {
+        tp += positives;
+        fp += negatives;
+        curve.tps.push(tp as f64);
+        curve.fps.push(fp as f64);
+        curve.thresholds.push(f64::from(score));
+    });
+    curve
+}
+
 /// Accumulates (score, is positive) pairs in decreasing score order into one curve point per
 /// distinct score.
 fn cumulative_counts(mut pairs: impl ExactSizeIterator<Item = (f64, bool)>) -> ClassCurve {
@@ -601,6 +667,73 @@ fn cumulative_counts(mut pairs: impl ExactSizeIterator<Item = (f64, bool)>) -> C
         match next {
             Some(pair) => current = pair,
             None => return curve,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ndarray::ArrayD;
+
+    use super::*;
+    use crate::classification::curves::{
+        auroc, average_precision, sorted_auroc, sorted_average_precision,
+    };
+
+    /// Fills a binary exact-curve state from float32 scores with many ties, signed zeros and
+    /// ignored targets, drawn from a fixed linear congruential sequence.
+    fn binary_state(n: usize, distinct: u64) -> CurveState {
+        let mut state = 987654321u64;
+        let mut next = || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+            state >> 33
+        };
+        let mut scores = Vec::with_capacity(n);
+        let mut targets = Vec::with_capacity(n);
+        for index in 0..n {
+            let value = (next() % distinct) as f32 / (distinct - 1) as f32;
+            scores.push(if index % 101 == 0 { -0.0 } else { value });
+            targets.push(if index % 13 == 0 {
+                -100
+            } else {
+                (next() % 2) as i64
+            });
+        }
+        let config = TaskConfig::binary().with_ignore_index(-100);
+        let mut curve_state = CurveState::new(config, &Thresholds::Exact).unwrap();
+        let scores = ArrayD::from_shape_vec(vec![n], scores).unwrap();
+        let targets = ArrayD::from_shape_vec(vec![n], targets).unwrap();
+        curve_state
+            .update(&Preds::F32(scores.view()), &targets.view())
+            .unwrap();
+        curve_state
+    }
+
+    #[test]
+    fn sorted_binary_path_matches_pairs_path() {
+        for (n, distinct) in [(1, 2), (40, 3), (5000, 50), (300_000, 1 << 20)] {
+            let state = binary_state(n, distinct);
+            let sorted = state.sorted_binary_scores().expect("float32 binary scores");
+            let expected = state.pairs_curve(Some(0));
+            let curve = state.exact_curve(Some(0));
+            assert_eq!(curve.tps, expected.tps, "tps, n = {n}");
+            assert_eq!(curve.fps, expected.fps, "fps, n = {n}");
+            let bits = |values: &[f64]| values.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(
+                bits(&curve.thresholds),
+                bits(&expected.thresholds),
+                "thresholds, n = {n}"
+            );
+            assert_eq!(
+                sorted_auroc(&sorted).to_bits(),
+                auroc(&expected, None).to_bits(),
+                "auroc, n = {n}"
+            );
+            assert_eq!(
+                sorted_average_precision(&sorted).to_bits(),
+                average_precision(&expected).to_bits(),
+                "average precision, n = {n}"
+            );
         }
     }
 }

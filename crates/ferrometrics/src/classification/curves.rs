@@ -2,7 +2,8 @@
 //! the ROC curve, the areas under them, and the operating points read off them.
 
 use super::curve_state::ClassCurve;
-use crate::numerics::compensated_sum;
+use super::sorted_scores::SortedScores;
+use crate::numerics::{compensated_sum, CompensatedSum};
 
 /// A precision-recall curve with thresholds in increasing order; `precision` and `recall` have
 /// one more entry than `thresholds`, the final point (1, 0).
@@ -166,6 +167,28 @@ fn exact_roc_area(curve: &ClassCurve, positives: f64, negatives: f64) -> f64 {
     }))
 }
 
+/// Computes the full-range AUROC of sorted binary scores: the terms of [`exact_roc_area`] over
+/// the curve that the scores give, in the same order, without building the curve.
+pub(crate) fn sorted_auroc(sorted: &SortedScores) -> f64 {
+    let (positives, negatives) = sorted.totals();
+    if positives == 0 || negatives == 0 {
+        return f64::NAN;
+    }
+    let (positives, negatives) = (positives as f64, negatives as f64);
+    let mut sum = CompensatedSum::new();
+    let (mut tp, mut fp) = (0u64, 0u64);
+    let mut previous = (0.0, 0.0);
+    sorted.for_each_group(|_, group_positives, group_negatives| {
+        tp += group_positives;
+        fp += group_negatives;
+        let (x0, y0) = previous;
+        let (x1, y1) = (fp as f64 / negatives, tp as f64 / positives);
+        previous = (x1, y1);
+        sum.add((x1 - x0) * (y0 + y1) / 2.0);
+    });
+    sum.value()
+}
+
 /// Returns the numbers of positive and negative positions of a curve.
 fn totals(curve: &ClassCurve) -> (f64, f64) {
     if curve.binned {
@@ -214,6 +237,36 @@ fn exact_average_precision(curve: &ClassCurve) -> f64 {
         let precision = divide_or(curve.tps[t], curve.tps[t] + curve.fps[t], 0.0);
         (next_recall - recall_at(t)) * precision
     }))
+}
+
+/// Computes the average precision of sorted binary scores: the terms of
+/// [`exact_average_precision`] over the curve that the scores give, in the same order (from
+/// the lowest threshold up), without building the curve.
+pub(crate) fn sorted_average_precision(sorted: &SortedScores) -> f64 {
+    let (total_positives, total_negatives) = sorted.totals();
+    let recall_of = |tp: u64| {
+        if total_positives == 0 {
+            1.0
+        } else {
+            tp as f64 / total_positives as f64
+        }
+    };
+    let mut sum = CompensatedSum::new();
+    // Counts at and above the current threshold, starting from the lowest one (every position).
+    let (mut tp, mut fp) = (total_positives, total_negatives);
+    sorted.for_each_group_ascending(|group_positives, group_negatives| {
+        let (above_tp, above_fp) = (tp - group_positives, fp - group_negatives);
+        // The highest threshold has nothing above it, and its next recall is 0.
+        let next_recall = if above_tp == 0 && above_fp == 0 {
+            0.0
+        } else {
+            recall_of(above_tp)
+        };
+        let precision = divide_or(tp as f64, (tp + fp) as f64, 0.0);
+        sum.add((next_recall - recall_of(tp)) * precision);
+        (tp, fp) = (above_tp, above_fp);
+    });
+    -sum.value()
 }
 
 /// An operating point: the value reached and the threshold that reaches it, NaN where no

@@ -2,6 +2,7 @@
 //! `_*_format` and `_*_tensor_validation` functions.
 
 use ndarray::ArrayViewD;
+use rayon::prelude::*;
 
 use super::config::{MultidimAverage, Task, TaskConfig};
 use crate::error::{Error, Result};
@@ -89,6 +90,30 @@ fn sigmoid(x: f64) -> f64 {
     }
 }
 
+/// Positions per task of the parallel conversions; large enough that a task costs more than
+/// its scheduling.
+const PARALLEL_CHUNK: usize = 1 << 16;
+
+/// Converts contiguous scores to `f64` on every thread and returns whether any lies outside
+/// [0, 1] (NaN included).
+fn widen_scores<T: Copy + Into<f64> + Sync>(values: &[T]) -> (Vec<f64>, bool) {
+    let mut scores = vec![0.0; values.len()];
+    let outside = scores
+        .par_chunks_mut(PARALLEL_CHUNK)
+        .zip(values.par_chunks(PARALLEL_CHUNK))
+        .map(|(scores, values)| {
+            let mut outside = false;
+            for (score, &value) in scores.iter_mut().zip(values) {
+                let x: f64 = value.into();
+                outside |= !(0.0..=1.0).contains(&x);
+                *score = x;
+            }
+            outside
+        })
+        .reduce(|| false, |a, b| a | b);
+    (scores, outside)
+}
+
 /// Collects float scores as `f64` in one pass, rejecting NaN, and returns whether any score
 /// lies outside [0, 1]; `None` for integer labels.
 pub(crate) fn collect_scores(preds: &Preds<'_>) -> Option<Result<(Vec<f64>, bool)>> {
@@ -109,15 +134,24 @@ pub(crate) fn collect_scores(preds: &Preds<'_>) -> Option<Result<(Vec<f64>, bool
         }
         Ok((scores, outside))
     }
+    fn check_widened(
+        (scores, outside): (Vec<f64>, bool),
+        shape: &[usize],
+    ) -> Result<(Vec<f64>, bool)> {
+        if outside {
+            check_no_nan(&scores, shape)?;
+        }
+        Ok((scores, outside))
+    }
     let shape = preds.shape();
     Some(match preds {
         Preds::Labels(_) => return None,
         Preds::F32(view) => match view.as_slice() {
-            Some(values) => collect(values.iter().copied(), shape),
+            Some(values) => check_widened(widen_scores(values), shape),
             None => collect(view.iter().copied(), shape),
         },
         Preds::F64(view) => match view.as_slice() {
-            Some(values) => collect(values.iter().copied(), shape),
+            Some(values) => check_widened(widen_scores(values), shape),
             None => collect(view.iter().copied(), shape),
         },
     })
@@ -232,15 +266,43 @@ pub(crate) fn binary_targets(
 }
 
 /// Converts binary targets as [`binary_targets`] does, storing `code(label)` for each.
-pub(crate) fn binary_targets_as<T>(
+pub(crate) fn binary_targets_as<T: Send>(
     config: &TaskConfig,
     target: &ArrayViewD<'_, i64>,
-    code: impl Fn(Option<bool>) -> T,
+    code: impl Fn(Option<bool>) -> T + Sync,
 ) -> Result<Vec<T>> {
     match target.as_slice() {
+        Some(values) if all_binary(values, config.ignore_index()) => {
+            // Valid labels convert without the per-label error handling, which vectorizes.
+            let ignore = config.ignore_index().unwrap_or(0);
+            let has_ignore = config.ignore_index().is_some();
+            Ok(values
+                .par_iter()
+                .with_min_len(PARALLEL_CHUNK)
+                .map(|&value| {
+                    if has_ignore && value == ignore {
+                        code(None)
+                    } else {
+                        code(Some(value == 1))
+                    }
+                })
+                .collect())
+        }
         Some(values) => convert_binary_targets(config, target.shape(), values.iter(), code),
         None => convert_binary_targets(config, target.shape(), target.iter(), code),
     }
+}
+
+/// Returns whether every label is 0, 1 or `ignore_index`, checking without a branch per label.
+fn all_binary(values: &[i64], ignore_index: Option<i64>) -> bool {
+    let ignore = ignore_index.unwrap_or(0);
+    values.par_chunks(4096).all(|chunk| {
+        let invalid = chunk.iter().fold(0u64, |invalid, &value| {
+            let kept = ignore_index.is_none() || value != ignore;
+            invalid | (u64::from(kept).wrapping_neg() & value as u64 & !1)
+        });
+        invalid == 0
+    })
 }
 
 fn convert_binary_targets<'a, T>(

@@ -61,6 +61,7 @@ mod hinge;
 mod radix;
 mod ranking;
 mod scores;
+mod sorted_scores;
 mod stat_kernels;
 mod stat_scores;
 

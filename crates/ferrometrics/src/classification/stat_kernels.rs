@@ -20,41 +20,64 @@ pub(crate) fn count_binary(
     threshold: f64,
     ignore_index: Option<i64>,
 ) -> Option<[u64; 4]> {
-    // `sums` are (non-ignored positions, positive targets, positive predictions, true positives).
+    // A prediction above 1 marks the batch invalid. It comes from a label other than 0 and 1,
+    // or from a score outside [0, 1] (NaN, or a logit, which the general path passes through
+    // the sigmoid). Checking the range while counting keeps to one pass.
     let sums = match preds {
         Preds::Labels(view) => {
             let labels = view.as_slice()?;
-            sum_binary(labels, target, ignore_index, |&label| {
-                // Labels other than 0 and 1 map to 2, which marks the batch invalid.
-                if label == 0 || label == 1 {
-                    label as u64
-                } else {
-                    2
-                }
-            })?
+            // A negative label wraps to a value above 1, which marks the batch invalid.
+            sum_binary(labels, target, ignore_index, |&label| label as u64)?
         }
         Preds::F32(view) => {
             let scores = view.as_slice()?;
-            // Logits (any score outside [0, 1]) go through the sigmoid on the general path.
-            if !scores.iter().all(|&x| (0.0..=1.0).contains(&x)) {
-                return None;
-            }
+            // Compares in f32, so no score is widened: `x >= cut` is `f64::from(x) > threshold`.
+            let cut = f32_cut(threshold);
             sum_binary(scores, target, ignore_index, |&x| {
-                u64::from(f64::from(x) > threshold)
+                u64::from(x >= cut) | u64::from(!(0.0..=1.0).contains(&x)) << 1
             })?
         }
         Preds::F64(view) => {
             let scores = view.as_slice()?;
-            if !scores.iter().all(|&x| (0.0..=1.0).contains(&x)) {
-                return None;
-            }
-            sum_binary(scores, target, ignore_index, |&x| u64::from(x > threshold))?
+            sum_binary(scores, target, ignore_index, |&x| {
+                u64::from(x > threshold) | u64::from(!(0.0..=1.0).contains(&x)) << 1
+            })?
         }
     };
     let (kept, positives, predicted, tp) = sums;
     let fp = predicted - tp;
     let fn_ = positives - tp;
     Some([tp, fp, kept - tp - fp - fn_, fn_])
+}
+
+/// Returns the smallest `f32` `cut` such that `x >= cut` exactly when `f64::from(x) >
+/// threshold`, for every `f32` `x`.
+fn f32_cut(threshold: f64) -> f32 {
+    let nearest = threshold as f32;
+    // `nearest` is the closest f32, so no f32 lies strictly between it and `threshold`.
+    if f64::from(nearest) > threshold {
+        nearest
+    } else {
+        next_f32_up(nearest)
+    }
+}
+
+/// Returns the smallest `f32` above `x`, or `x` itself for NaN and +infinity (as
+/// `f32::next_up`, which is newer than the minimum supported Rust version).
+fn next_f32_up(x: f32) -> f32 {
+    if x.is_nan() || x == f32::INFINITY {
+        return x;
+    }
+    if x == 0.0 {
+        // Both zeros step to the smallest positive subnormal.
+        return f32::from_bits(1);
+    }
+    let bits = x.to_bits();
+    if x > 0.0 {
+        f32::from_bits(bits + 1)
+    } else {
+        f32::from_bits(bits - 1)
+    }
 }
 
 /// Sums the non-ignored positions, positive targets, positive predictions and true positives,
@@ -69,25 +92,13 @@ fn sum_binary<P: Sync>(
     if preds.len() != target.len() {
         return None;
     }
-    let (has_ignore, ignore) = (ignore_index.is_some(), ignore_index.unwrap_or(0));
     let chunk_sums: Vec<Option<[u64; 4]>> = preds
         .par_chunks(CHUNK)
         .zip(target.par_chunks(CHUNK))
-        .map(|(preds, target)| {
-            let mut sums = [0u64; 4];
-            let mut invalid = 0u64;
-            for (pred, &label) in preds.iter().zip(target) {
-                let keep = u64::from(!(has_ignore & (label == ignore)));
-                let label = label as u64;
-                let pred = predict(pred);
-                invalid |= keep & u64::from(label > 1) | u64::from(pred > 1);
-                let positive = keep & label;
-                sums[0] += keep;
-                sums[1] += positive;
-                sums[2] += keep & pred;
-                sums[3] += positive & pred;
-            }
-            (invalid == 0).then_some(sums)
+        .map(|(preds, target)| match ignore_index {
+            // Two instances, so the loop without `ignore_index` has no comparison for it.
+            Some(ignore) => sum_chunk::<P, true>(preds, target, ignore, &predict),
+            None => sum_chunk::<P, false>(preds, target, 0, &predict),
         })
         .collect();
     let mut total = [0u64; 4];
@@ -97,6 +108,36 @@ fn sum_binary<P: Sync>(
         }
     }
     Some((total[0], total[1], total[2], total[3]))
+}
+
+/// Sums one chunk as [`sum_binary`] does, leaving out targets equal to `ignore` when
+/// `IGNORE` is set.
+fn sum_chunk<P, const IGNORE: bool>(
+    preds: &[P],
+    target: &[i64],
+    ignore: i64,
+    predict: &impl Fn(&P) -> u64,
+) -> Option<[u64; 4]> {
+    let mut sums = [0u64; 4];
+    // Bits above the lowest of kept targets and of predictions, so nonzero means invalid.
+    let mut invalid = 0u64;
+    for (pred, &label) in preds.iter().zip(target) {
+        let keep = if IGNORE {
+            u64::from(label != ignore)
+        } else {
+            1
+        };
+        let label = label as u64;
+        let pred = predict(pred);
+        // `keep.wrapping_neg()` is all ones for a kept position and zero otherwise.
+        invalid |= keep.wrapping_neg() & label & !1 | pred & !1;
+        let positive = keep & label;
+        sums[0] += keep;
+        sums[1] += positive;
+        sums[2] += keep & pred;
+        sums[3] += positive & pred;
+    }
+    (invalid == 0).then_some(sums)
 }
 
 /// Per-class counts of the multiclass task with `top_k = 1`.
@@ -175,4 +216,92 @@ pub(crate) fn count_multiclass(
         total.kept += counts.kept;
     }
     Some(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use ndarray::ArrayD;
+
+    use super::*;
+
+    #[test]
+    fn f32_cut_agrees_with_widened_comparison() {
+        let thresholds = [0.0, 0.1, 0.5, 1.0 / 3.0, 0.7, 1.0, f64::from(0.1f32), 1e-40];
+        for &threshold in &thresholds {
+            let cut = f32_cut(threshold);
+            let nearest = threshold as f32;
+            // Every f32 near the threshold, both zeros and the ends of [0, 1].
+            // The thresholds are not negative, so neighbouring bit patterns are neighbouring
+            // values.
+            let mut candidates = vec![0.0f32, -0.0, 1.0, nearest];
+            for step in 1..5 {
+                candidates.push(f32::from_bits(nearest.to_bits().saturating_sub(step)));
+                candidates.push(f32::from_bits(nearest.to_bits() + step));
+            }
+            for x in candidates {
+                assert_eq!(
+                    x >= cut,
+                    f64::from(x) > threshold,
+                    "x = {x:e}, threshold = {threshold:e}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn next_f32_up_steps_one_value() {
+        assert_eq!(next_f32_up(0.0), f32::from_bits(1));
+        assert_eq!(next_f32_up(-0.0), f32::from_bits(1));
+        assert_eq!(next_f32_up(1.0), 1.0 + f32::EPSILON);
+        assert_eq!(next_f32_up(-f32::from_bits(1)), -0.0);
+        assert_eq!(next_f32_up(f32::MAX), f32::INFINITY);
+        assert_eq!(next_f32_up(f32::INFINITY), f32::INFINITY);
+        assert!(next_f32_up(f32::NAN).is_nan());
+    }
+
+    #[test]
+    fn binary_labels_count_and_reject_others() {
+        let target = [1i64, 0, 1, 0, 7];
+        let labels = ArrayD::from_shape_vec(vec![5], vec![1i64, 1, 0, 0, 1]).unwrap();
+        // The target 7 is ignored, so its prediction is not counted.
+        assert_eq!(
+            count_binary(&Preds::Labels(labels.view()), &target, 0.5, Some(7)),
+            Some([1, 1, 1, 1])
+        );
+        for bad in [2i64, -1] {
+            let labels = ArrayD::from_shape_vec(vec![5], vec![1, 1, bad, 0, 1]).unwrap();
+            assert_eq!(
+                count_binary(&Preds::Labels(labels.view()), &target, 0.5, Some(7)),
+                None,
+                "prediction {bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn binary_scores_count_and_reject_out_of_range() {
+        let target = [1i64, 0, 1, 0, -1, 1];
+        let scores =
+            ArrayD::from_shape_vec(vec![6], vec![0.9f32, 0.2, 0.1, 0.8, 0.5, 0.5]).unwrap();
+        let counts = count_binary(&Preds::F32(scores.view()), &target, 0.5, Some(-1));
+        // tp from 0.9, fp from 0.8, tn from 0.2, fn from 0.1 and 0.5 (not above 0.5). The
+        // target -1 is ignored.
+        assert_eq!(counts, Some([1, 1, 1, 2]));
+        let without_ignore = count_binary(&Preds::F32(scores.view()), &target, 0.5, None);
+        assert_eq!(without_ignore, None, "target -1 without ignore_index");
+
+        let logits =
+            ArrayD::from_shape_vec(vec![6], vec![0.9f32, 0.2, 1.5, 0.8, 0.5, 0.5]).unwrap();
+        assert_eq!(
+            count_binary(&Preds::F32(logits.view()), &target, 0.5, Some(-1)),
+            None,
+            "a score above 1 goes to the sigmoid path"
+        );
+        let nan = ArrayD::from_shape_vec(vec![6], vec![0.9, 0.2, f64::NAN, 0.8, 0.5, 0.5]).unwrap();
+        assert_eq!(
+            count_binary(&Preds::F64(nan.view()), &target, 0.5, Some(-1)),
+            None,
+            "NaN goes to the general path"
+        );
+    }
 }
