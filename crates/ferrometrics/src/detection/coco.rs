@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value as Json};
 
-use super::mask::{Rle, Segmentation};
+use super::mask::{CompressedRle, Rle, Segmentation};
 use crate::error::{Error, Result};
 
 /// An image entry of a COCO dataset.
@@ -235,14 +235,14 @@ impl CocoDataset {
                          entry needs a segmentation",
                     ));
                 };
-                let rle = segmentation
-                    .to_rle(height.unwrap_or(0), width.unwrap_or(0))
+                let (area, mask_box) = segmentation
+                    .area_and_bbox(height.unwrap_or(0), width.unwrap_or(0))
                     .map_err(|e| at.error(e.to_string()))?;
                 let bbox = match fields.get("bbox") {
-                    None | Some(Json::Null) => rle.to_bbox(),
+                    None | Some(Json::Null) => mask_box,
                     Some(_) => bbox_field(fields, &at)?,
                 };
-                (bbox, rle.area() as f64)
+                (bbox, area as f64)
             };
 
             annotations.push(Annotation {
@@ -552,7 +552,7 @@ fn parse_segmentation(value: &Json, at: &Location<'_>) -> Result<Segmentation> {
             }
             Ok(Segmentation::Polygons(parsed))
         }
-        Json::Object(rle) => parse_rle(rle, at).map(Segmentation::Rle),
+        Json::Object(rle) => parse_rle(rle, at),
         other => Err(at.error(format!(
             "field `segmentation` must be polygons or an RLE, not {}",
             kind_of(other)
@@ -560,7 +560,7 @@ fn parse_segmentation(value: &Json, at: &Location<'_>) -> Result<Segmentation> {
     }
 }
 
-fn parse_rle(fields: &Map<String, Json>, at: &Location<'_>) -> Result<Rle> {
+fn parse_rle(fields: &Map<String, Json>, at: &Location<'_>) -> Result<Segmentation> {
     let size = match fields.get("size") {
         Some(Json::Array(size)) if size.len() == 2 => size
             .iter()
@@ -575,9 +575,9 @@ fn parse_rle(fields: &Map<String, Json>, at: &Location<'_>) -> Result<Rle> {
     };
     let (height, width) = (size[0], size[1]);
     match fields.get("counts") {
-        Some(Json::String(text)) => {
-            Rle::from_compressed(height, width, text).map_err(|e| at.error(e.to_string()))
-        }
+        Some(Json::String(text)) => CompressedRle::new(height, width, text)
+            .map(Segmentation::Compressed)
+            .map_err(|e| at.error(e.to_string())),
         Some(Json::Array(counts)) => {
             let counts = counts
                 .iter()
@@ -586,7 +586,9 @@ fn parse_rle(fields: &Map<String, Json>, at: &Location<'_>) -> Result<Rle> {
                 .ok_or_else(|| {
                     at.error("field `segmentation.counts` must hold non-negative integers")
                 })?;
-            Rle::new(height, width, counts).map_err(|e| at.error(e.to_string()))
+            Rle::new(height, width, counts)
+                .map(Segmentation::Rle)
+                .map_err(|e| at.error(e.to_string()))
         }
         _ => Err(at.error(
             "field `segmentation.counts` must be a compressed string or a list of run lengths",
