@@ -31,10 +31,14 @@ use crate::error::Result;
 pub struct CompressedRle {
     height: u32,
     width: u32,
-    text: Box<str>,
-    area: u64,
-    bbox: [f64; 4],
+    /// The area (`u64`) and the box (four `f64`), little-endian, then the string's bytes. One
+    /// allocation keeps the struct at 24 bytes, so [`Segmentation`](super::Segmentation) and
+    /// every annotation stay as small as without this variant.
+    data: Box<[u8]>,
 }
+
+/// The bytes before the string in [`CompressedRle::data`]: the area and the four box values.
+const HEADER_BYTES: usize = 8 + 4 * 8;
 
 /// The serialized form of a [`CompressedRle`], validated again when it is read back.
 #[derive(Serialize, Deserialize)]
@@ -57,7 +61,7 @@ impl From<CompressedRle> for CompressedParts {
         Self {
             height: mask.height,
             width: mask.width,
-            counts: mask.text.into(),
+            counts: mask.as_str().to_owned(),
         }
     }
 }
@@ -85,13 +89,25 @@ impl CompressedRle {
             }
         })?;
         check_run_total(height, width, total)?;
+
+        let mut data = Vec::with_capacity(HEADER_BYTES + text.len());
+        data.extend_from_slice(&area.to_le_bytes());
+        for value in bounds.finish() {
+            data.extend_from_slice(&value.to_le_bytes());
+        }
+        data.extend_from_slice(text.as_bytes());
         Ok(Self {
             height,
             width,
-            text: text.into(),
-            area,
-            bbox: bounds.finish(),
+            data: data.into_boxed_slice(),
         })
+    }
+
+    fn header_value(&self, index: usize) -> [u8; 8] {
+        let start = 8 * index;
+        let mut bytes = [0; 8];
+        bytes.copy_from_slice(&self.data[start..start + 8]);
+        bytes
     }
 
     /// Returns the mask height.
@@ -106,17 +122,19 @@ impl CompressedRle {
 
     /// Returns the compressed string.
     pub fn as_str(&self) -> &str {
-        &self.text
+        // `new` accepted only characters in '0'..='o', so the bytes are ASCII and the fallback
+        // to "" is never taken.
+        std::str::from_utf8(&self.data[HEADER_BYTES..]).unwrap_or_default()
     }
 
     /// Returns the number of pixels set, as [`Rle::area`].
     pub fn area(&self) -> u64 {
-        self.area
+        u64::from_le_bytes(self.header_value(0))
     }
 
     /// Returns the tight bounding box `[x, y, width, height]`, as [`Rle::to_bbox`].
     pub fn to_bbox(&self) -> [f64; 4] {
-        self.bbox
+        [1, 2, 3, 4].map(|index| f64::from_le_bytes(self.header_value(index)))
     }
 
     /// Decodes the runs into an [`Rle`].
@@ -126,14 +144,14 @@ impl CompressedRle {
     /// Never fails for a mask that [`CompressedRle::new`] accepted; the `Result` is that of
     /// [`Rle::from_compressed`].
     pub fn to_rle(&self) -> Result<Rle> {
-        Rle::from_compressed(self.height, self.width, &self.text)
+        Rle::from_compressed(self.height, self.width, self.as_str())
     }
 
     /// Decodes the runs into `runs`, replacing its contents.
     fn decode_into(&self, runs: &mut Vec<u32>) {
         runs.clear();
         // `new` checked the string, so decoding cannot fail here.
-        let decoded = decode_compressed(&self.text, |count| runs.push(count));
+        let decoded = decode_compressed(self.as_str(), |count| runs.push(count));
         debug_assert!(decoded.is_ok());
     }
 }
@@ -156,7 +174,7 @@ impl MaskRef<'_> {
     fn bbox(&self) -> [f64; 4] {
         match self {
             MaskRef::Runs(rle) => rle.to_bbox(),
-            MaskRef::Compressed(mask) => mask.bbox,
+            MaskRef::Compressed(mask) => mask.to_bbox(),
         }
     }
 }
@@ -303,6 +321,14 @@ mod tests {
         let mask = CompressedRle::new(4, 5, &blank.to_compressed()).unwrap();
         assert_eq!(mask.to_bbox(), [0.0; 4]);
         assert_eq!(mask.area(), 0);
+    }
+
+    #[test]
+    fn compressed_variant_keeps_segmentation_size() {
+        // Annotations of box results carry the segmentation field too, so a larger variant
+        // would grow every annotation.
+        assert_eq!(std::mem::size_of::<CompressedRle>(), 24);
+        assert!(std::mem::size_of::<CompressedRle>() <= std::mem::size_of::<Rle>());
     }
 
     #[test]
