@@ -10,9 +10,9 @@ use crate::error::Result;
 /// A run-length encoded mask stored as COCO's compressed string, with its area and tight box
 /// computed when it is created.
 ///
-/// The string takes about one byte per run, where decoded runs take four, so results files with
-/// hundreds of thousands of masks are held in a quarter of the memory. The runs are decoded
-/// again only where a mask IoU needs pixels, which is where the detection's box overlaps a
+/// The string takes about one byte per run where decoded runs take four, so the masks of a
+/// results file take about a quarter of the memory of decoded runs. The runs are decoded again
+/// only where a mask IoU needs pixels, which is where the detection's box overlaps a
 /// ground-truth box.
 ///
 /// # Example
@@ -141,8 +141,8 @@ impl CompressedRle {
     ///
     /// # Errors
     ///
-    /// Never fails for a mask that [`CompressedRle::new`] accepted; the `Result` is that of
-    /// [`Rle::from_compressed`].
+    /// Never fails for a mask that [`CompressedRle::new`] accepted, because both check the
+    /// string in the same way. The `Result` is that of [`Rle::from_compressed`].
     pub fn to_rle(&self) -> Result<Rle> {
         Rle::from_compressed(self.height, self.width, self.as_str())
     }
