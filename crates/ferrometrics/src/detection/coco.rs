@@ -779,6 +779,36 @@ mod tests {
     }
 
     #[test]
+    fn results_escaped_compressed_rle_scanned() {
+        // A first run of 44 encodes as a backslash and "1", so the JSON string needs an escape.
+        let rle = Rle::new(20, 30, vec![44, 10, 546]).unwrap();
+        let counts = rle.to_compressed();
+        assert!(counts.contains('\\'), "{counts:?}");
+        let counts_json = serde_json::to_string(&counts).unwrap();
+        let text = format!(
+            r#"[{{"image_id": 1, "category_id": 1, "score": 0.5,
+                  "segmentation": {{"size": [20, 30], "counts": {counts_json}}}}}]"#
+        );
+        let truth = truth();
+
+        assert!(super::super::coco_fast::scanned_results(&truth, &text).is_some());
+        let fast = truth.load_results_str(&text).unwrap();
+        let tree = truth.load_results_tree(&text).unwrap();
+        assert_eq!(fast, tree);
+        let annotation = &fast.annotations[0];
+        assert_eq!(annotation.area, rle.area() as f64);
+        assert_eq!(annotation.bbox, Some(rle.to_bbox()));
+        let Some(Segmentation::Compressed(mask)) = &annotation.segmentation else {
+            panic!(
+                "expected a compressed mask, found {:?}",
+                annotation.segmentation
+            );
+        };
+        assert_eq!(mask.as_str(), counts);
+        assert_eq!(mask.to_rle().unwrap(), rle);
+    }
+
+    #[test]
     fn results_errors_name_entry_and_problem() {
         let cases = [
             ("{}", "list of detections"),
