@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value as Json};
 
-use super::mask::{Rle, Segmentation};
+use super::mask::{CompressedRle, Rle, Segmentation};
 use crate::error::{Error, Result};
 
 /// An image entry of a COCO dataset.
@@ -235,14 +235,14 @@ impl CocoDataset {
                          entry needs a segmentation",
                     ));
                 };
-                let rle = segmentation
-                    .to_rle(height.unwrap_or(0), width.unwrap_or(0))
+                let (area, mask_box) = segmentation
+                    .area_and_bbox(height.unwrap_or(0), width.unwrap_or(0))
                     .map_err(|e| at.error(e.to_string()))?;
                 let bbox = match fields.get("bbox") {
-                    None | Some(Json::Null) => rle.to_bbox(),
+                    None | Some(Json::Null) => mask_box,
                     Some(_) => bbox_field(fields, &at)?,
                 };
-                (bbox, rle.area() as f64)
+                (bbox, area as f64)
             };
 
             annotations.push(Annotation {
@@ -552,7 +552,7 @@ fn parse_segmentation(value: &Json, at: &Location<'_>) -> Result<Segmentation> {
             }
             Ok(Segmentation::Polygons(parsed))
         }
-        Json::Object(rle) => parse_rle(rle, at).map(Segmentation::Rle),
+        Json::Object(rle) => parse_rle(rle, at),
         other => Err(at.error(format!(
             "field `segmentation` must be polygons or an RLE, not {}",
             kind_of(other)
@@ -560,7 +560,7 @@ fn parse_segmentation(value: &Json, at: &Location<'_>) -> Result<Segmentation> {
     }
 }
 
-fn parse_rle(fields: &Map<String, Json>, at: &Location<'_>) -> Result<Rle> {
+fn parse_rle(fields: &Map<String, Json>, at: &Location<'_>) -> Result<Segmentation> {
     let size = match fields.get("size") {
         Some(Json::Array(size)) if size.len() == 2 => size
             .iter()
@@ -575,9 +575,9 @@ fn parse_rle(fields: &Map<String, Json>, at: &Location<'_>) -> Result<Rle> {
     };
     let (height, width) = (size[0], size[1]);
     match fields.get("counts") {
-        Some(Json::String(text)) => {
-            Rle::from_compressed(height, width, text).map_err(|e| at.error(e.to_string()))
-        }
+        Some(Json::String(text)) => CompressedRle::new(height, width, text)
+            .map(Segmentation::Compressed)
+            .map_err(|e| at.error(e.to_string())),
         Some(Json::Array(counts)) => {
             let counts = counts
                 .iter()
@@ -586,7 +586,9 @@ fn parse_rle(fields: &Map<String, Json>, at: &Location<'_>) -> Result<Rle> {
                 .ok_or_else(|| {
                     at.error("field `segmentation.counts` must hold non-negative integers")
                 })?;
-            Rle::new(height, width, counts).map_err(|e| at.error(e.to_string()))
+            Rle::new(height, width, counts)
+                .map(Segmentation::Rle)
+                .map_err(|e| at.error(e.to_string()))
         }
         _ => Err(at.error(
             "field `segmentation.counts` must be a compressed string or a list of run lengths",
@@ -774,6 +776,36 @@ mod tests {
             .unwrap();
         assert_eq!(results.annotations[0].area, 3.0);
         assert_eq!(results.annotations[0].bbox, Some([1.0, 1.0, 1.0, 3.0]));
+    }
+
+    #[test]
+    fn results_escaped_compressed_rle_scanned() {
+        // A first run of 44 encodes as a backslash and "1", so the JSON string needs an escape.
+        let rle = Rle::new(20, 30, vec![44, 10, 546]).unwrap();
+        let counts = rle.to_compressed();
+        assert!(counts.contains('\\'), "{counts:?}");
+        let counts_json = serde_json::to_string(&counts).unwrap();
+        let text = format!(
+            r#"[{{"image_id": 1, "category_id": 1, "score": 0.5,
+                  "segmentation": {{"size": [20, 30], "counts": {counts_json}}}}}]"#
+        );
+        let truth = truth();
+
+        assert!(super::super::coco_fast::scanned_results(&truth, &text).is_some());
+        let fast = truth.load_results_str(&text).unwrap();
+        let tree = truth.load_results_tree(&text).unwrap();
+        assert_eq!(fast, tree);
+        let annotation = &fast.annotations[0];
+        assert_eq!(annotation.area, rle.area() as f64);
+        assert_eq!(annotation.bbox, Some(rle.to_bbox()));
+        let Some(Segmentation::Compressed(mask)) = &annotation.segmentation else {
+            panic!(
+                "expected a compressed mask, found {:?}",
+                annotation.segmentation
+            );
+        };
+        assert_eq!(mask.as_str(), counts);
+        assert_eq!(mask.to_rle().unwrap(), rle);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::coco::{Annotation, Category, CocoDataset, Image};
 use super::evaluate::IdPositions;
-use super::mask::{Rle, Segmentation};
+use super::mask::{CompressedRle, Rle, Segmentation};
 use super::results_scan::{self, BoxField, ScannedResult};
 
 #[derive(Deserialize)]
@@ -84,11 +84,15 @@ impl RawSegmentation {
                 finite.then_some(Segmentation::Polygons(polygons))
             }
             RawSegmentation::Rle { size, counts } => {
-                let rle = match counts {
-                    RawCounts::Text(text) => Rle::from_compressed(size[0], size[1], &text),
-                    RawCounts::Runs(runs) => Rle::new(size[0], size[1], runs),
+                let mask = match counts {
+                    RawCounts::Text(text) => {
+                        CompressedRle::new(size[0], size[1], &text).map(Segmentation::Compressed)
+                    }
+                    RawCounts::Runs(runs) => {
+                        Rle::new(size[0], size[1], runs).map(Segmentation::Rle)
+                    }
                 };
-                rle.ok().map(Segmentation::Rle)
+                mask.ok()
             }
         }
     }
@@ -198,13 +202,10 @@ pub(crate) fn scanned_results(
     // entry fails the scan anyway.
     let boxes = first_entry_has_box(text)?;
 
-    let convert = |index: usize, entry: &ScannedResult| {
+    let convert = |index: usize, entry: &ScannedResult<'_>| {
         let (height, width) = image_sizes[image_positions.get(entry.image_id)?];
         category_positions.get(entry.category_id)?;
-        let segmentation = match entry.segmentation(text).ok()? {
-            Some(raw) => Some(raw.convert()?),
-            None => None,
-        };
+        let segmentation = entry.segmentation(text).ok()?;
         let (bbox, area) = if boxes {
             let BoxField::Four(values) = entry.bbox else {
                 return None;
@@ -212,16 +213,16 @@ pub(crate) fn scanned_results(
             let bbox = valid_box(&values)?;
             (bbox, bbox[2] * bbox[3])
         } else {
-            let rle = segmentation
+            let (area, mask_box) = segmentation
                 .as_ref()?
-                .to_rle(height.unwrap_or(0), width.unwrap_or(0))
+                .area_and_bbox(height.unwrap_or(0), width.unwrap_or(0))
                 .ok()?;
             let bbox = match entry.bbox {
-                BoxField::Absent | BoxField::Null => rle.to_bbox(),
+                BoxField::Absent | BoxField::Null => mask_box,
                 BoxField::Four(values) => valid_box(&values)?,
                 BoxField::Empty | BoxField::WrongLength => return None,
             };
-            (bbox, rle.area() as f64)
+            (bbox, area as f64)
         };
         Some(Annotation {
             id: index as i64 + 1,
@@ -278,15 +279,15 @@ fn typed_results(truth: &CocoDataset, text: &str) -> Option<Vec<Annotation>> {
                 let bbox = valid_box(entry.bbox.as_deref()?)?;
                 (bbox, bbox[2] * bbox[3])
             } else {
-                let rle = segmentation
+                let (area, mask_box) = segmentation
                     .as_ref()?
-                    .to_rle(height.unwrap_or(0), width.unwrap_or(0))
+                    .area_and_bbox(height.unwrap_or(0), width.unwrap_or(0))
                     .ok()?;
                 let bbox = match &entry.bbox {
                     Some(values) => valid_box(values)?,
-                    None => rle.to_bbox(),
+                    None => mask_box,
                 };
-                (bbox, rle.area() as f64)
+                (bbox, area as f64)
             };
             Some(Annotation {
                 id: index as i64 + 1,

@@ -6,15 +6,14 @@
 //! They are built on request with a plain per-group pass that follows pycocotools'
 //! `computeIoU` and `evaluateImg` step by step.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 
 use ndarray::Array2;
 
 use super::coco::{Annotation, CocoDataset};
-use super::evaluate::{masks_for, IouType};
+use super::evaluate::{masks_for, IouType, StoredMask};
 use super::iou::box_iou;
-use super::mask::{mask_iou, Rle};
+use super::mask::{mask_iou_into, MaskRef, MaskScratch};
 use super::params::Params;
 use crate::error::{Error, Result};
 
@@ -215,8 +214,8 @@ pub fn evaluation_details(
 struct Context<'a> {
     truth: &'a CocoDataset,
     results: &'a CocoDataset,
-    truth_masks: &'a [Cow<'a, Rle>],
-    result_masks: &'a [Cow<'a, Rle>],
+    truth_masks: &'a [StoredMask<'a>],
+    result_masks: &'a [StoredMask<'a>],
     iou_type: IouType,
     params: &'a Params,
 }
@@ -262,9 +261,16 @@ impl Context<'_> {
                 )
             }
             IouType::Segm => {
-                let d: Vec<&Rle> = detections.iter().map(|&i| &*self.result_masks[i]).collect();
-                let g: Vec<&Rle> = truths.iter().map(|&i| &*self.truth_masks[i]).collect();
-                mask_iou(&d, &g, &crowd)
+                let d: Vec<MaskRef<'_>> = detections
+                    .iter()
+                    .map(|&i| self.result_masks[i].view())
+                    .collect();
+                let g: Vec<MaskRef<'_>> =
+                    truths.iter().map(|&i| self.truth_masks[i].view()).collect();
+                let mut ious = Vec::new();
+                mask_iou_into(&d, &g, &crowd, &mut MaskScratch::default(), &mut ious);
+                Array2::from_shape_vec((d.len(), g.len()), ious)
+                    .expect("one IoU per detection and ground-truth pair")
             }
         }
     }

@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use super::coco::CocoDataset;
 use super::iou::box_iou_into;
-use super::mask::{box_to_rle, mask_iou, Rle, Segmentation};
+use super::mask::{
+    box_to_rle, mask_iou_into, CompressedRle, MaskRef, MaskScratch, Rle, Segmentation,
+};
 use super::params::{AreaRange, Params};
 use crate::error::{Error, Result};
 
@@ -144,7 +146,7 @@ const MAX_POSITIVES: usize = u32::MAX as usize;
 #[derive(Default)]
 pub(crate) struct Table<'a> {
     pub boxes: Vec<[f64; 4]>,
-    pub masks: Vec<&'a Rle>,
+    pub masks: Vec<MaskRef<'a>>,
     pub areas: Vec<f64>,
     pub crowd: Vec<bool>,
     pub scores: Vec<f64>,
@@ -193,6 +195,7 @@ pub(crate) struct Scratch {
     ignored: Vec<bool>,
     is_crowd: Vec<bool>,
     truth_matched: Vec<bool>,
+    masks: MaskScratch,
 }
 
 /// Fills `scratch.ious` with the IoU of each selected detection (rows) with each ground-truth
@@ -222,18 +225,23 @@ fn compute_ious(
             );
         }
         IouType::Segm => {
-            let d: Vec<&Rle> = scratch
+            let d: Vec<MaskRef<'_>> = scratch
                 .selected
                 .iter()
                 .map(|&i| detections.masks[i])
                 .collect();
-            let g: Vec<&Rle> = truths
+            let g: Vec<MaskRef<'_>> = truths
                 .indices
                 .iter()
                 .map(|&i| truths.table.masks[i])
                 .collect();
-            let ious = mask_iou(&d, &g, &scratch.crowd);
-            scratch.ious.extend(ious.iter());
+            mask_iou_into(
+                &d,
+                &g,
+                &scratch.crowd,
+                &mut scratch.masks,
+                &mut scratch.ious,
+            );
         }
     }
 }
@@ -713,7 +721,7 @@ fn pair_groups(truths: &Grouped, results: &Grouped) -> Vec<GroupRanges> {
 /// far apart.
 fn table<'a>(
     dataset: &CocoDataset,
-    masks: &'a [Cow<'_, Rle>],
+    masks: &'a [StoredMask<'_>],
     order: &[usize],
     iou_type: IouType,
 ) -> Table<'a> {
@@ -729,7 +737,7 @@ fn table<'a>(
         let annotation = &dataset.annotations[index];
         match iou_type {
             IouType::Bbox => table.boxes.push(annotation.bbox.unwrap_or([0.0; 4])),
-            IouType::Segm => table.masks.push(masks[index].as_ref()),
+            IouType::Segm => table.masks.push(masks[index].view()),
         }
         table.areas.push(annotation.area);
         table.crowd.push(annotation.is_crowd);
@@ -750,13 +758,29 @@ fn check_boxes(dataset: &CocoDataset, role: &str) -> Result<()> {
     }
 }
 
+/// The mask of one annotation for mask IoU: runs (borrowed from the annotation, or rasterized
+/// from polygons or a box) or a compressed string, which is decoded only where IoU needs pixels.
+pub(crate) enum StoredMask<'a> {
+    Runs(Cow<'a, Rle>),
+    Compressed(&'a CompressedRle),
+}
+
+impl StoredMask<'_> {
+    pub(crate) fn view(&self) -> MaskRef<'_> {
+        match self {
+            StoredMask::Runs(rle) => MaskRef::Runs(rle),
+            StoredMask::Compressed(mask) => MaskRef::Compressed(mask),
+        }
+    }
+}
+
 /// Converts every annotation's segmentation to an RLE for mask IoU, as pycocotools' `annToRLE`.
 /// A box result without a segmentation is rasterized from its box, as `loadRes` does.
 pub(crate) fn masks_for<'a>(
     dataset: &'a CocoDataset,
     iou_type: IouType,
     role: &str,
-) -> Result<Vec<Cow<'a, Rle>>> {
+) -> Result<Vec<StoredMask<'a>>> {
     if iou_type != IouType::Segm {
         return Ok(Vec::new());
     }
@@ -775,7 +799,8 @@ pub(crate) fn masks_for<'a>(
             };
             let size = sizes.get(&annotation.image_id).copied();
             match (&annotation.segmentation, annotation.bbox) {
-                (Some(Segmentation::Rle(rle)), _) => Ok(Cow::Borrowed(rle)),
+                (Some(Segmentation::Rle(rle)), _) => Ok(StoredMask::Runs(Cow::Borrowed(rle))),
+                (Some(Segmentation::Compressed(mask)), _) => Ok(StoredMask::Compressed(mask)),
                 (Some(segmentation), _) => {
                     let (height, width) = size.ok_or_else(|| {
                         at(format!(
@@ -785,7 +810,7 @@ pub(crate) fn masks_for<'a>(
                     })?;
                     segmentation
                         .to_rle(height, width)
-                        .map(Cow::Owned)
+                        .map(|rle| StoredMask::Runs(Cow::Owned(rle)))
                         .map_err(|e| at(e.to_string()))
                 }
                 (None, Some(bbox)) if role == "results" => {
@@ -795,7 +820,9 @@ pub(crate) fn masks_for<'a>(
                             annotation.image_id
                         ))
                     })?;
-                    Ok(Cow::Owned(box_to_rle(bbox, height, width)))
+                    Ok(StoredMask::Runs(Cow::Owned(box_to_rle(
+                        bbox, height, width,
+                    ))))
                 }
                 (None, _) => Err(at(
                     "missing field `segmentation`, which segm evaluation needs".to_owned(),

@@ -12,7 +12,7 @@ use super::accumulate::{accumulate, Accumulation};
 use super::evaluate::{evaluate_group, ImageEvaluation, IouType, Objects, Scratch, Table};
 use super::input::{BoxFormat, DetectionBatch, ImageObjects, Needs};
 use super::iou::box_iou;
-use super::mask::{mask_iou, Rle};
+use super::mask::{mask_iou, MaskRef, Rle};
 use super::params::{default_area_ranges, Params};
 use crate::error::{Error, Result};
 use crate::metric::{check_same_setting, Input, Metric, MetricInfo};
@@ -737,7 +737,7 @@ fn table(objects: &ImageObjects, iou_type: IouType) -> Table<'_> {
         },
         masks: match iou_type {
             IouType::Bbox => Vec::new(),
-            IouType::Segm => objects.masks.iter().collect(),
+            IouType::Segm => objects.masks.iter().map(MaskRef::Runs).collect(),
         },
         areas: objects.areas.clone(),
         crowd: objects.crowd.clone(),

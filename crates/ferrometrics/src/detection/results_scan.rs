@@ -6,15 +6,19 @@
 //! which rounds correctly, as Python's `float` and serde_json's `float_roundtrip` do, so every
 //! value has the same bits as on the serde path.
 //!
-//! The reader accepts a subset of JSON: keys without escapes, each field at most once. Anything
-//! else (a syntax error, an escaped key, a repeated field, an integer id written as `1.0`)
-//! returns `None`, and the caller falls back to the serde loaders, which accept or reject the
-//! file with their own messages. Segmentations are cut out as text and handed to serde, so their
-//! rules are the serde path's.
+//! The reader accepts a subset of JSON: keys without escapes, strings without `\u` escapes,
+//! each field at most once. Anything else (a syntax error, an escaped key, a repeated field, an
+//! integer id written as `1.0`) returns `None`, and the caller falls back to the serde loaders,
+//! which accept or reject the file with their own messages. A compressed RLE segmentation
+//! `{"size": [h, w], "counts": "..."}` is read in the scan; any other segmentation is cut out
+//! as text and handed to serde, so its rules are the serde path's.
+
+use std::borrow::Cow;
 
 use rayon::prelude::*;
 
 use super::coco_fast::RawSegmentation;
+use super::mask::{CompressedRle, Segmentation};
 
 /// The `bbox` field of one result as written in the file.
 #[derive(Clone, Copy, PartialEq)]
@@ -28,25 +32,50 @@ pub(crate) enum BoxField {
     WrongLength,
 }
 
-/// One result entry: the fields the evaluation reads, and the byte range of its segmentation.
+/// The `segmentation` field of one result as written in the file.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum SegmentationField<'a> {
+    /// Absent or `null`.
+    Absent,
+    /// A compressed RLE `{"size": [height, width], "counts": "..."}`, read in the scan, with the
+    /// string's escapes resolved.
+    Compressed {
+        height: u32,
+        width: u32,
+        counts: Cow<'a, str>,
+    },
+    /// Any other value, as the byte range of its text, for serde to read.
+    Text(usize, usize),
+}
+
+/// One result entry: the fields the evaluation reads.
 #[derive(Clone)]
-pub(crate) struct ScannedResult {
+pub(crate) struct ScannedResult<'a> {
     pub image_id: i64,
     pub category_id: i64,
     pub score: f64,
     pub bbox: BoxField,
-    /// The byte range of the `segmentation` value in the text, unless it is absent or `null`.
-    pub segmentation: Option<(usize, usize)>,
+    pub segmentation: SegmentationField<'a>,
 }
 
-impl ScannedResult {
-    /// Parses the segmentation text, if any, or returns `Err(())` when serde rejects it.
-    pub(crate) fn segmentation(&self, text: &str) -> Result<Option<RawSegmentation>, ()> {
-        match self.segmentation {
-            None => Ok(None),
-            Some((start, end)) => serde_json::from_str(&text[start..end])
-                .map(Some)
+impl ScannedResult<'_> {
+    /// Converts the segmentation, if any, or returns `Err(())` when its content is invalid or
+    /// serde rejects its text.
+    pub(crate) fn segmentation(&self, text: &str) -> Result<Option<Segmentation>, ()> {
+        match &self.segmentation {
+            SegmentationField::Absent => Ok(None),
+            SegmentationField::Compressed {
+                height,
+                width,
+                counts,
+            } => CompressedRle::new(*height, *width, counts)
+                .map(|mask| Some(Segmentation::Compressed(mask)))
                 .map_err(|_| ()),
+            SegmentationField::Text(start, end) => {
+                let raw: RawSegmentation =
+                    serde_json::from_str(&text[*start..*end]).map_err(|_| ())?;
+                raw.convert().map(Some).ok_or(())
+            }
         }
     }
 }
@@ -84,9 +113,9 @@ impl<T: Send> Halves<T> {
 /// `convert` gets the entry's position in the list, except on the second half of a list read
 /// on two threads, where it gets the position within that half until [`Halves::join`] fixes
 /// it. The halves are returned unjoined, so that the caller can free the text first.
-pub(crate) fn scan_results<T: Send>(
-    text: &str,
-    convert: impl Fn(usize, &ScannedResult) -> Option<T> + Sync,
+pub(crate) fn scan_results<'a, T: Send>(
+    text: &'a str,
+    convert: impl Fn(usize, &ScannedResult<'a>) -> Option<T> + Sync,
 ) -> Option<Halves<T>> {
     let bytes = text.as_bytes();
     let mut reader = Reader {
@@ -165,7 +194,7 @@ pub(crate) fn scan_results<T: Send>(
 
 /// Reads the first entry of a results list: `Some(None)` for an empty list, `None` if the
 /// list does not start with an entry that the scan reads.
-pub(crate) fn scan_first(text: &str) -> Option<Option<ScannedResult>> {
+pub(crate) fn scan_first(text: &str) -> Option<Option<ScannedResult<'_>>> {
     let mut reader = Reader {
         text,
         bytes: text.as_bytes(),
@@ -257,7 +286,7 @@ impl<'a> Reader<'a> {
     fn entries_until<T>(
         mut self,
         stop: usize,
-        convert: &impl Fn(usize, &ScannedResult) -> Option<T>,
+        convert: &impl Fn(usize, &ScannedResult<'a>) -> Option<T>,
     ) -> Option<(Vec<T>, Stop)> {
         // About one entry per 64 bytes overestimates COCO results lists, whose box entries take
         // 80 bytes or more; the untouched tail of the buffer costs address space, not memory.
@@ -280,13 +309,13 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn entry(&mut self) -> Option<ScannedResult> {
+    fn entry(&mut self) -> Option<ScannedResult<'a>> {
         self.expect(b'{')?;
         let mut image_id = None;
         let mut category_id = None;
         let mut score = None;
         let mut bbox = BoxField::Absent;
-        let mut segmentation = None;
+        let mut segmentation = SegmentationField::Absent;
         let mut segmentation_seen = false;
         self.skip_whitespace();
         if self.peek()? == b'}' {
@@ -307,8 +336,14 @@ impl<'a> Reader<'a> {
                     segmentation_seen = true;
                     if !self.literal(b"null") {
                         let start = self.position;
-                        self.skip_value(0)?;
-                        segmentation = Some((start, self.position));
+                        segmentation = match self.compressed_rle() {
+                            Some(field) => field,
+                            None => {
+                                self.position = start;
+                                self.skip_value(0)?;
+                                SegmentationField::Text(start, self.position)
+                            }
+                        };
                     }
                 }
                 b"image_id" | b"category_id" | b"score" | b"bbox" | b"segmentation" => return None,
@@ -557,10 +592,122 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// Skips a string without escapes or control characters; any other string goes to serde,
-    /// which checks escapes.
+    /// Skips a string, checking it as serde does. Strings with a `\u` escape go to serde,
+    /// which checks surrogate pairs.
     fn skip_string(&mut self) -> Option<()> {
-        self.key().map(|_| ())
+        self.string().map(|_| ())
+    }
+
+    /// Reads a string whose escapes are among `\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r` and
+    /// `\t`, and returns its value.
+    fn string(&mut self) -> Option<Cow<'a, str>> {
+        self.expect(b'"')?;
+        let start = self.position;
+        let special = |b: &u8| *b == b'"' || *b == b'\\' || *b < 0x20;
+        let length = self.bytes[start..].iter().position(special)?;
+        let mut end = start + length;
+        if self.bytes[end] == b'"' {
+            self.position = end + 1;
+            return Some(Cow::Borrowed(&self.text[start..end]));
+        }
+
+        let mut value = String::with_capacity(length + 16);
+        let mut from = start;
+        loop {
+            // No byte before `end` is special, and the byte at `end` is ASCII, so both ends are
+            // character boundaries.
+            value.push_str(&self.text[from..end]);
+            match self.bytes[end] {
+                b'"' => {
+                    self.position = end + 1;
+                    return Some(Cow::Owned(value));
+                }
+                b'\\' => {
+                    let escaped = match self.bytes.get(end + 1)? {
+                        b'"' => '"',
+                        b'\\' => '\\',
+                        b'/' => '/',
+                        b'b' => '\u{8}',
+                        b'f' => '\u{c}',
+                        b'n' => '\n',
+                        b'r' => '\r',
+                        b't' => '\t',
+                        _ => return None,
+                    };
+                    value.push(escaped);
+                    from = end + 2;
+                }
+                _ => return None,
+            }
+            end = from + self.bytes.get(from..)?.iter().position(special)?;
+        }
+    }
+
+    /// Reads the string of a compressed RLE. It skips the check for control characters, which
+    /// [`CompressedRle::new`] rejects with every other byte outside `'0'..='o'`, and so finds the
+    /// end of a plain string with `memchr`.
+    fn counts_string(&mut self) -> Option<Cow<'a, str>> {
+        let start = self.position + 1;
+        if self.peek()? != b'"' {
+            return None;
+        }
+        let length = memchr::memchr2(b'"', b'\\', self.bytes.get(start..)?)?;
+        let end = start + length;
+        if self.bytes[end] == b'"' {
+            self.position = end + 1;
+            return Some(Cow::Borrowed(&self.text[start..end]));
+        }
+        self.string()
+    }
+
+    /// Reads `{"size": [height, width], "counts": "..."}` with both keys once, in either order,
+    /// and no other key. Returns `None` for any other value, which the caller then skips and
+    /// hands to serde.
+    fn compressed_rle(&mut self) -> Option<SegmentationField<'a>> {
+        self.expect(b'{')?;
+        let mut size = None;
+        let mut counts = None;
+        loop {
+            self.skip_whitespace();
+            let key = self.key()?;
+            self.skip_whitespace();
+            self.expect(b':')?;
+            self.skip_whitespace();
+            match key {
+                b"size" if size.is_none() => size = Some(self.mask_size()?),
+                b"counts" if counts.is_none() => counts = Some(self.counts_string()?),
+                _ => return None,
+            }
+            self.skip_whitespace();
+            match self.peek()? {
+                b',' => self.position += 1,
+                b'}' => {
+                    self.position += 1;
+                    break;
+                }
+                _ => return None,
+            }
+        }
+        let (height, width) = size?;
+        Some(SegmentationField::Compressed {
+            height,
+            width,
+            counts: counts?,
+        })
+    }
+
+    /// Reads `[height, width]`, two integers that fit in a `u32`.
+    fn mask_size(&mut self) -> Option<(u32, u32)> {
+        self.expect(b'[')?;
+        self.skip_whitespace();
+        let height = u32::try_from(self.integer()?).ok()?;
+        self.skip_whitespace();
+        self.expect(b',')?;
+        self.skip_whitespace();
+        let width = u32::try_from(self.integer()?).ok()?;
+        self.skip_whitespace();
+        self.expect(b']')?;
+        Some((height, width))
     }
 }
 
@@ -569,7 +716,7 @@ mod tests {
     use super::*;
 
     /// Scans `text` and checks that each entry gets its position in the list.
-    fn scan(text: &str) -> Option<Vec<ScannedResult>> {
+    fn scan(text: &str) -> Option<Vec<ScannedResult<'_>>> {
         let entries = scan_results(text, |index, entry| Some((index, entry.clone())))?
             .join(|(index, _), before| *index += before);
         for (position, (index, _)) in entries.iter().enumerate() {
@@ -590,7 +737,7 @@ mod tests {
         assert_eq!(entries[0].category_id, -2);
         assert_eq!(entries[0].score, 0.25);
         assert!(entries[0].bbox == BoxField::Four([1.5, 20.0, 0.0, 4.0]));
-        assert!(entries[0].segmentation.is_none());
+        assert!(entries[0].segmentation == SegmentationField::Absent);
     }
 
     #[test]
@@ -673,7 +820,70 @@ mod tests {
         assert!(entries[1].bbox == BoxField::Null);
         assert!(entries[2].bbox == BoxField::WrongLength);
         assert!(entries[3].bbox == BoxField::Absent);
-        assert!(entries[3].segmentation.is_some());
+        assert!(
+            entries[3].segmentation
+                == SegmentationField::Compressed {
+                    height: 2,
+                    width: 2,
+                    counts: Cow::Borrowed("04"),
+                }
+        );
+    }
+
+    #[test]
+    fn scan_reads_compressed_rle_segmentations() {
+        let entries = scan(
+            r#"[{"image_id": 1, "category_id": 1, "score": 1,
+                 "segmentation": {"size": [10, 3], "counts": "57b0"}},
+                {"image_id": 1, "category_id": 1, "score": 1,
+                 "segmentation": { "counts" : "5\\7\/b0" , "size" : [ 10 , 3 ] }}]"#,
+        )
+        .unwrap();
+        let expected = [
+            SegmentationField::Compressed {
+                height: 10,
+                width: 3,
+                counts: Cow::Borrowed("57b0"),
+            },
+            SegmentationField::Compressed {
+                height: 10,
+                width: 3,
+                counts: Cow::Owned("5\\7/b0".to_owned()),
+            },
+        ];
+        assert!(entries[0].segmentation == expected[0]);
+        assert!(entries[1].segmentation == expected[1]);
+    }
+
+    #[test]
+    fn scan_leaves_other_segmentations_to_serde() {
+        let values = [
+            r#"[[0, 0, 4, 0, 4, 4]]"#,
+            r#"{"size": [2, 2], "counts": [0, 4]}"#,
+            r#"{"size": [2.0, 2], "counts": "04"}"#,
+            r#"{"size": [2, 2, 1], "counts": "04"}"#,
+            r#"{"size": [2, 2], "counts": "04", "note": 1}"#,
+            r#"{"size": [2, 2], "size": [2, 2], "counts": "04"}"#,
+            r#"{"size": [2, 2], "counts": "0\u00344"}"#,
+            r#"{"counts": "04"}"#,
+        ];
+        for value in values {
+            let text = format!(
+                r#"[{{"image_id": 1, "category_id": 1, "score": 1, "segmentation": {value}}}]"#
+            );
+            let entries = scan(&text);
+            let Some(entries) = entries else {
+                // `\u` escapes stop the whole scan; serde reads such files.
+                assert!(value.contains("\\u"), "{value}");
+                continue;
+            };
+            let start = text.find("\"segmentation\": ").unwrap() + 16;
+            let end = start + value.len();
+            assert!(
+                entries[0].segmentation == SegmentationField::Text(start, end),
+                "{value}"
+            );
+        }
     }
 
     #[test]

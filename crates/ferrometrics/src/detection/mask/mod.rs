@@ -1,6 +1,7 @@
 //! Binary masks for segmentation evaluation: COCO's run-length encoding, its compressed string
 //! form, and polygon rasterization, each bit-exact with pycocotools' mask API.
 
+mod compressed;
 mod polygon;
 mod rle;
 
@@ -8,6 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+pub use compressed::CompressedRle;
+pub(crate) use compressed::{mask_iou_into, MaskRef, MaskScratch};
 pub use polygon::{box_to_rle, polygon_to_rle};
 pub use rle::{mask_iou, merge, Rle};
 
@@ -16,11 +19,30 @@ pub use rle::{mask_iou, merge, Rle};
 pub enum Segmentation {
     /// One or more polygons `[x0, y0, x1, y1, ...]`, rasterized at the image's size and merged.
     Polygons(Vec<Vec<f64>>),
-    /// A run-length encoded mask (decoded from the compressed string or the count list).
+    /// A run-length encoded mask given as a list of run lengths.
     Rle(Rle),
+    /// A run-length encoded mask given as COCO's compressed string, kept in that form.
+    Compressed(CompressedRle),
 }
 
 impl Segmentation {
+    /// Returns the mask area and tight box `[x, y, width, height]` of [`Segmentation::to_rle`]'s
+    /// mask, without decoding a compressed string or copying runs.
+    ///
+    /// # Errors
+    ///
+    /// Returns the errors of [`Segmentation::to_rle`].
+    pub fn area_and_bbox(&self, height: u32, width: u32) -> Result<(u64, [f64; 4])> {
+        match self {
+            Segmentation::Rle(rle) => Ok((rle.area(), rle.to_bbox())),
+            Segmentation::Compressed(mask) => Ok((mask.area(), mask.to_bbox())),
+            Segmentation::Polygons(_) => {
+                let rle = self.to_rle(height, width)?;
+                Ok((rle.area(), rle.to_bbox()))
+            }
+        }
+    }
+
     /// Converts the segmentation to one RLE, as pycocotools' `annToRLE`.
     ///
     /// Polygons are rasterized at `height x width` and merged into their union. As pycocotools'
@@ -45,6 +67,7 @@ impl Segmentation {
     pub fn to_rle(&self, height: u32, width: u32) -> Result<Rle> {
         let polygons = match self {
             Segmentation::Rle(rle) => return Ok(rle.clone()),
+            Segmentation::Compressed(mask) => return mask.to_rle(),
             Segmentation::Polygons(polygons) => polygons,
         };
         let Some(first) = polygons.first() else {

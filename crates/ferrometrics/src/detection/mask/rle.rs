@@ -9,6 +9,7 @@ use std::borrow::Borrow;
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
+use super::compressed::{mask_iou_into, MaskRef, MaskScratch};
 use crate::error::{Error, Result};
 
 /// A run-length encoded binary mask, as COCO stores it.
@@ -40,16 +41,7 @@ impl Rle {
     /// Returns [`Error::InvalidInput`] if the run lengths do not add up to `height * width`.
     pub fn new(height: u32, width: u32, counts: Vec<u32>) -> Result<Self> {
         let total: u64 = counts.iter().map(|&count| u64::from(count)).sum();
-        let pixels = u64::from(height) * u64::from(width);
-        if total != pixels {
-            return Err(Error::invalid_input(
-                "counts",
-                format!(
-                    "the run lengths add up to {total} pixels but the mask size \
-                     [{height}, {width}] has {pixels}"
-                ),
-            ));
-        }
+        check_run_total(height, width, total)?;
         Ok(Self {
             height,
             width,
@@ -135,39 +127,11 @@ impl Rle {
     /// As pycocotools' `toBbox`, a run of ones that wraps from one column into the next spans the
     /// full height.
     pub fn to_bbox(&self) -> [f64; 4] {
-        let height = u64::from(self.height);
-        let runs = self.counts.len() / 2 * 2;
-        if runs == 0 || height == 0 {
-            return [0.0; 4];
+        let mut bounds = MaskBounds::new(self.height, self.width);
+        for pair in self.counts.chunks_exact(2) {
+            bounds.push_pair(pair[0], pair[1]);
         }
-
-        let (mut x_min, mut y_min) = (u64::from(self.width), height);
-        let (mut x_max, mut y_max) = (0u64, 0u64);
-        let mut position = 0u64;
-        let mut run_start_x = 0u64;
-        for (index, &count) in self.counts[..runs].iter().enumerate() {
-            position += u64::from(count);
-            // Even runs end where a run of ones starts, odd runs end one past its last pixel.
-            let pixel = position.wrapping_sub((index % 2) as u64);
-            let y = pixel % height;
-            let x = (pixel - y) / height;
-            if index % 2 == 0 {
-                run_start_x = x;
-            } else if run_start_x < x {
-                y_min = 0;
-                y_max = height - 1;
-            }
-            x_min = x_min.min(x);
-            x_max = x_max.max(x);
-            y_min = y_min.min(y);
-            y_max = y_max.max(y);
-        }
-        [
-            x_min as f64,
-            y_min as f64,
-            (x_max + 1).wrapping_sub(x_min) as f64,
-            (y_max + 1).wrapping_sub(y_min) as f64,
-        ]
+        bounds.finish()
     }
 
     /// Encodes the run lengths as COCO's compressed string.
@@ -209,48 +173,196 @@ impl Rle {
     /// Returns [`Error::InvalidInput`] if a character lies outside `'0'..='o'`, the string ends
     /// inside a run, a run is negative or too long, or the runs do not cover the mask.
     pub fn from_compressed(height: u32, width: u32, text: &str) -> Result<Self> {
-        let bytes = text.as_bytes();
-        let mut counts: Vec<u32> = Vec::with_capacity(bytes.len());
-        let mut position = 0;
-        while position < bytes.len() {
-            let mut value = 0i64;
-            let mut shift = 0u32;
-            loop {
-                let Some(&byte) = bytes.get(position) else {
-                    return Err(compressed_error(text, "it ends inside a run"));
-                };
-                if !(48..48 + 64).contains(&byte) {
-                    return Err(compressed_error(
-                        text,
-                        &format!(
-                            "character {:?} at byte {position} is not in '0'..='o'",
-                            byte
-                        ),
-                    ));
-                }
-                if shift > 30 {
-                    return Err(compressed_error(text, "a run needs more than 32 bits"));
-                }
-                let group = i64::from(byte - 48);
-                value |= (group & 0x1f) << shift;
-                position += 1;
-                shift += 5;
-                if group & 0x20 == 0 {
-                    if group & 0x10 != 0 {
-                        value |= -1i64 << shift;
-                    }
-                    break;
-                }
-            }
-            if counts.len() > 2 {
-                value += i64::from(counts[counts.len() - 2]);
-            }
-            let count = u32::try_from(value).map_err(|_| {
-                compressed_error(text, &format!("run {} decodes to {value}", counts.len()))
-            })?;
-            counts.push(count);
-        }
+        // Most runs take one or two characters, so the buffer is trimmed once the runs are known.
+        let mut counts: Vec<u32> = Vec::with_capacity(text.len());
+        decode_compressed(text, |count| counts.push(count))?;
+        counts.shrink_to_fit();
         Self::new(height, width, counts)
+    }
+}
+
+/// Checks that runs adding up to `total` pixels cover a `height x width` mask exactly.
+pub(crate) fn check_run_total(height: u32, width: u32, total: u64) -> Result<()> {
+    let pixels = u64::from(height) * u64::from(width);
+    if total != pixels {
+        return Err(Error::invalid_input(
+            "counts",
+            format!(
+                "the run lengths add up to {total} pixels but the mask size \
+                 [{height}, {width}] has {pixels}"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Decodes COCO's compressed string and passes each run length to `visit`, in order.
+///
+/// # Errors
+///
+/// Returns [`Error::InvalidInput`] if a character lies outside `'0'..='o'`, the string ends
+/// inside a run, or a run is negative or needs more than 32 bits.
+pub(crate) fn decode_compressed(text: &str, mut visit: impl FnMut(u32)) -> Result<()> {
+    let bytes = text.as_bytes();
+    // From the fourth run on, a run is stored as the difference to the run two places earlier.
+    let (mut two_back, mut one_back) = (0u32, 0u32);
+    let mut index = 0usize;
+    let mut position = 0;
+    while position < bytes.len() {
+        let first = bytes[position];
+        let value = if (48..80).contains(&first) {
+            // A character in '0'..'P' has bit 5 clear, so it is a whole run of one 5-bit group,
+            // the case of most runs.
+            position += 1;
+            let group = i64::from(first - 48);
+            if group & 0x10 != 0 {
+                group | (-1i64 << 5)
+            } else {
+                group
+            }
+        } else {
+            decode_long_run(text, &mut position)?
+        };
+        let value = if index > 2 {
+            value + i64::from(two_back)
+        } else {
+            value
+        };
+        let count = u32::try_from(value)
+            .map_err(|_| compressed_error(text, &format!("run {index} decodes to {value}")))?;
+        visit(count);
+        two_back = one_back;
+        one_back = count;
+        index += 1;
+    }
+    Ok(())
+}
+
+/// Decodes one run of several 5-bit groups starting at `position`, and moves `position` past it.
+fn decode_long_run(text: &str, position: &mut usize) -> Result<i64> {
+    let bytes = text.as_bytes();
+    let mut value = 0i64;
+    let mut shift = 0u32;
+    loop {
+        let Some(&byte) = bytes.get(*position) else {
+            return Err(compressed_error(text, "it ends inside a run"));
+        };
+        if !(48..48 + 64).contains(&byte) {
+            return Err(compressed_error(
+                text,
+                &format!(
+                    "character {:?} at byte {} is not in '0'..='o'",
+                    byte, *position
+                ),
+            ));
+        }
+        if shift > 30 {
+            return Err(compressed_error(text, "a run needs more than 32 bits"));
+        }
+        let group = i64::from(byte - 48);
+        value |= (group & 0x1f) << shift;
+        *position += 1;
+        shift += 5;
+        if group & 0x20 == 0 {
+            if group & 0x10 != 0 {
+                value |= -1i64 << shift;
+            }
+            return Ok(value);
+        }
+    }
+}
+
+/// The tight box of a mask, built from its runs in pairs (a run of zeros, then a run of ones),
+/// with the rules of pycocotools' `toBbox`.
+///
+/// A trailing run of zeros without its pair is never pushed, as `toBbox` reads only whole pairs.
+pub(crate) struct MaskBounds {
+    height: u64,
+    x_min: u64,
+    y_min: u64,
+    x_max: u64,
+    y_max: u64,
+    /// The pixel position reached so far, as column `x` and row `y`.
+    x: u64,
+    y: u64,
+    pairs: u64,
+}
+
+impl MaskBounds {
+    pub(crate) fn new(height: u32, width: u32) -> Self {
+        let height = u64::from(height);
+        Self {
+            height,
+            x_min: u64::from(width),
+            y_min: height,
+            x_max: 0,
+            y_max: 0,
+            x: 0,
+            y: 0,
+            pairs: 0,
+        }
+    }
+
+    /// Adds a run of zeros followed by a run of ones.
+    pub(crate) fn push_pair(&mut self, zeros: u32, ones: u32) {
+        self.pairs += 1;
+        let height = self.height;
+        if height == 0 {
+            return;
+        }
+
+        // The run of zeros ends at the first pixel of the run of ones.
+        self.advance(zeros);
+        let (start_x, start_y) = (self.x, self.y);
+        self.include(start_x, start_y);
+
+        // The run of ones ends one pixel before the position after it.
+        self.advance(ones);
+        let (end_x, end_y) = if self.y > 0 {
+            (self.x, self.y - 1)
+        } else if self.x > 0 {
+            (self.x - 1, height - 1)
+        } else {
+            // Position 0, where `toBbox`'s unsigned arithmetic wraps around.
+            let pixel = u64::MAX;
+            ((pixel - pixel % height) / height, pixel % height)
+        };
+        if start_x < end_x {
+            // A run of ones that wraps into the next column spans the full height.
+            self.y_min = 0;
+            self.y_max = height - 1;
+        }
+        self.include(end_x, end_y);
+    }
+
+    /// Moves the position forward by `count` pixels, dividing only when it leaves the column.
+    fn advance(&mut self, count: u32) {
+        self.y += u64::from(count);
+        if self.y >= self.height {
+            self.x += self.y / self.height;
+            self.y %= self.height;
+        }
+    }
+
+    fn include(&mut self, x: u64, y: u64) {
+        self.x_min = self.x_min.min(x);
+        self.x_max = self.x_max.max(x);
+        self.y_min = self.y_min.min(y);
+        self.y_max = self.y_max.max(y);
+    }
+
+    /// Returns `[x, y, width, height]`, or `[0, 0, 0, 0]` for a mask without pairs or of
+    /// height 0.
+    pub(crate) fn finish(&self) -> [f64; 4] {
+        if self.pairs == 0 || self.height == 0 {
+            return [0.0; 4];
+        }
+        [
+            self.x_min as f64,
+            self.y_min as f64,
+            (self.x_max + 1).wrapping_sub(self.x_min) as f64,
+            (self.y_max + 1).wrapping_sub(self.y_min) as f64,
+        ]
     }
 }
 
@@ -347,30 +459,28 @@ pub fn mask_iou<R: Borrow<Rle>>(
     ground_truths: &[R],
     is_crowd: &[bool],
 ) -> Array2<f64> {
-    let detection_boxes: Vec<[f64; 4]> = detections.iter().map(|m| m.borrow().to_bbox()).collect();
-    let truth_boxes: Vec<[f64; 4]> = ground_truths.iter().map(|m| m.borrow().to_bbox()).collect();
-    let mut ious = crate::detection::iou::box_iou(&detection_boxes, &truth_boxes, is_crowd);
-
-    for (d, detection) in detections.iter().enumerate() {
-        let detection = detection.borrow();
-        for (g, truth) in ground_truths.iter().enumerate() {
-            let truth = truth.borrow();
-            if ious[[d, g]] <= 0.0 {
-                continue;
-            }
-            if (detection.height, detection.width) != (truth.height, truth.width) {
-                ious[[d, g]] = -1.0;
-                continue;
-            }
-            let crowd = is_crowd.get(g).copied().unwrap_or(false);
-            ious[[d, g]] = pixel_iou(&detection.counts, &truth.counts, crowd);
-        }
-    }
-    ious
+    let detection_masks: Vec<MaskRef<'_>> = detections
+        .iter()
+        .map(|m| MaskRef::Runs(m.borrow()))
+        .collect();
+    let truth_masks: Vec<MaskRef<'_>> = ground_truths
+        .iter()
+        .map(|m| MaskRef::Runs(m.borrow()))
+        .collect();
+    let mut ious = Vec::new();
+    mask_iou_into(
+        &detection_masks,
+        &truth_masks,
+        is_crowd,
+        &mut MaskScratch::default(),
+        &mut ious,
+    );
+    Array2::from_shape_vec((detections.len(), ground_truths.len()), ious)
+        .expect("one IoU per detection and ground-truth pair")
 }
 
 /// Counts the intersection and union of two masks of one size by walking their runs.
-fn pixel_iou(detection: &[u32], truth: &[u32], crowd: bool) -> f64 {
+pub(crate) fn pixel_iou(detection: &[u32], truth: &[u32], crowd: bool) -> f64 {
     let (mut detection_run, mut truth_run) = (first_run(detection), first_run(truth));
     let (mut detection_value, mut truth_value) = (false, false);
     let (mut detection_index, mut truth_index) = (1, 1);
