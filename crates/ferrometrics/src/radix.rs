@@ -1,4 +1,5 @@
-//! A stable LSD radix sort on unsigned keys, used to order the scores of exact curves in O(n).
+//! A stable LSD radix sort on unsigned keys, used to order the scores of exact curves and the
+//! values ranked by Spearman's correlation in O(n).
 
 /// Bits per digit. 11 bits sort a 32-bit key in 3 scatter passes, and the 2048 write positions
 /// of a pass still fit in the L1 and L2 caches.
