@@ -165,8 +165,8 @@ def torch_times(args, inputs_dir, preds, target, names, positive):
     return {name: ((wall, cpu), value) for name, (wall, cpu, value) in results.items()}
 
 
-def check_agree(name, peer_name, ours_value, peer_value):
-    if abs(ours_value - peer_value) > 1e-9 * max(1.0, abs(peer_value)):
+def check_agree(name, peer_name, ours_value, peer_value, tolerance=1e-9):
+    if abs(ours_value - peer_value) > tolerance * max(1.0, abs(peer_value)):
         sys.exit(f"{name}: ferrometrics {ours_value!r} != {peer_name} {peer_value!r}")
 
 
@@ -198,7 +198,9 @@ def bench(args, gen, n, rows):
         rows.append((name, size, peer_name, peer, ours))
         if name in torch_results:
             torch_time, torch_value = torch_results[name]
-            check_agree(name, "torchmetrics", ours_value, torch_value)
+            # TorchMetrics' Spearman differs from scipy's by about 1e-7 relative at 10^7 (an
+            # observed gap, not a documented one), so its values are checked to 1e-6.
+            check_agree(name, "torchmetrics", ours_value, torch_value, tolerance=1e-6)
             rows.append((name, size, "torchmetrics", torch_time, ours))
         if name in FLOOR_GOAL_METRICS:
             rows.append((name, size, "numpy sum", floor, ours))
