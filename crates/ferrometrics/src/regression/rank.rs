@@ -26,8 +26,8 @@ use crate::Value;
 ///
 /// The values are ordered by an LSD radix sort of their bit patterns, mapped so that unsigned
 /// order is numeric order. Adding 0.0 first turns -0.0 into 0.0, so values equal under `==` get
-/// equal keys. Bits that are the same in every key are dropped, such as the 29 low bits of
-/// `float32` data widened to `float64`. When the remaining key and the index fit in 64 bits
+/// equal keys. Low bits that are 0 in every value are dropped, such as the 29 low bits of
+/// `float32` data widened to `float64`, and the keys are taken relative to the smallest one. When the remaining key and the index fit in 64 bits
 /// together, they are sorted as one `u64`, which halves the memory traffic.
 fn doubled_average_ranks(values: &[f64]) -> Vec<i64> {
     let n = values.len();
@@ -35,19 +35,22 @@ fn doubled_average_ranks(values: &[f64]) -> Vec<i64> {
     if n == 0 {
         return ranks;
     }
-    let key_of = |value: f64| radix::f64_order_key(value + 0.0);
-    let first = key_of(values[0]);
-    let (mut min, mut max, mut differing) = (first, first, 0);
+    // Low bits that are 0 in every value's bit pattern are dropped from the keys: distinct
+    // values differ above them, so the order is kept.
+    let common_zeros = values
+        .iter()
+        .fold(0, |bits, &value| bits | (value + 0.0).to_bits())
+        .trailing_zeros()
+        .min(63);
+    let key_of = |value: f64| radix::f64_order_key(value + 0.0) >> common_zeros;
+    let (mut min, mut max) = (u64::MAX, 0);
     for &value in values {
         let key = key_of(value);
         min = min.min(key);
         max = max.max(key);
-        differing |= key ^ first;
     }
-    // Every key has the same low `shift` bits, so `(key - min) >> shift` keeps the order.
-    let shift = differing.trailing_zeros().min(63);
-    let key_bits = u64::BITS - ((max - min) >> shift).leading_zeros();
-    let compact_key = |value: f64| (key_of(value) - min) >> shift;
+    let key_bits = u64::BITS - (max - min).leading_zeros();
+    let compact_key = |value: f64| key_of(value) - min;
     let index_bits = u64::BITS - (n as u64 - 1).leading_zeros();
 
     if key_bits + index_bits <= u64::BITS {
