@@ -12,7 +12,7 @@ use crate::numerics::{has_avx2, LaneSum, LANES};
 
 /// Pairs per leaf. Two `f64` inputs of this length take 32 KiB, so the later passes over a
 /// leaf read them from the L1 or L2 cache. A leaf's plain sums have at most `LEAF_LEN / LANES`
-/// terms per lane, which bounds the rounding error of its sums of squares to about 6e-14
+/// terms per lane, so the worst-case rounding error of its sums of squares is about 6e-14
 /// relative.
 const LEAF_LEN: usize = 2048;
 
