@@ -32,6 +32,7 @@ mod error;
 pub mod inputs;
 mod metric;
 pub mod numerics;
+mod radix;
 pub mod regression;
 mod value;
 pub mod wrappers;

@@ -210,6 +210,22 @@ impl FromIterator<f64> for CompensatedSum {
     }
 }
 
+/// Reports whether the CPU supports AVX2, so that the hot loops can run in a copy compiled for
+/// 256-bit vectors. Only the vector width changes: Rust never fuses a multiply and an add on
+/// its own, so both copies give bit-identical results. On other architectures it returns
+/// `false`, and the `_avx2` copies compile as plain functions that are never called.
+#[inline]
+pub(crate) fn has_avx2() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
 /// Number of independent accumulators in [`LaneSum`]: four doubles fill one AVX register or two
 /// SSE2 registers.
 pub(crate) const LANES: usize = 4;
@@ -273,6 +289,67 @@ pub(crate) fn sum_paired<A: Copy, B: Copy>(
         total.add(term(*a, *b));
     }
     total
+}
+
+/// As [`sum_paired`] over `term(a[i].to_f64(), b[i].to_f64())`, and also returns whether every
+/// value of `a` and `b` is finite. The check is a sum of `a[i] * 0 + b[i] * 0` in the same
+/// pass, which is NaN exactly when a value is NaN or infinite, so it costs no second read.
+pub(crate) fn sum_paired_checked<F: Real>(
+    a: &[F],
+    b: &[F],
+    term: impl Fn(f64, f64) -> f64,
+) -> (CompensatedSum, bool) {
+    if has_avx2() {
+        // SAFETY: the CPU supports AVX2, as checked on the line above.
+        unsafe { sum_paired_checked_avx2(a, b, term) }
+    } else {
+        sum_paired_checked_portable(a, b, term)
+    }
+}
+
+/// [`sum_paired_checked_portable`] compiled for AVX2.
+///
+/// # Safety
+///
+/// The CPU must support AVX2.
+#[cfg_attr(target_arch = "x86_64", target_feature(enable = "avx2"))]
+unsafe fn sum_paired_checked_avx2<F: Real>(
+    a: &[F],
+    b: &[F],
+    term: impl Fn(f64, f64) -> f64,
+) -> (CompensatedSum, bool) {
+    sum_paired_checked_portable(a, b, term)
+}
+
+#[inline(always)]
+fn sum_paired_checked_portable<F: Real>(
+    a: &[F],
+    b: &[F],
+    term: impl Fn(f64, f64) -> f64,
+) -> (CompensatedSum, bool) {
+    debug_assert_eq!(a.len(), b.len());
+    let a_chunks = a.chunks_exact(LANES);
+    let b_chunks = b.chunks_exact(LANES);
+    let (a_tail, b_tail) = (a_chunks.remainder(), b_chunks.remainder());
+
+    let mut lanes = LaneSum::default();
+    let mut check = [0.0; LANES];
+    for (a, b) in a_chunks.zip(b_chunks) {
+        let pairs: [(f64, f64); LANES] =
+            std::array::from_fn(|lane| (a[lane].to_f64(), b[lane].to_f64()));
+        for (lane, (x, y)) in pairs.into_iter().enumerate() {
+            check[lane] += x * 0.0 + y * 0.0;
+        }
+        lanes.add(pairs.map(|(x, y)| term(x, y)));
+    }
+    let mut total = lanes.total();
+    for (a, b) in a_tail.iter().zip(b_tail) {
+        let (x, y) = (a.to_f64(), b.to_f64());
+        check[0] += x * 0.0 + y * 0.0;
+        total.add(term(x, y));
+    }
+    let finite = check.iter().all(|c| *c == 0.0);
+    (total, finite)
 }
 
 /// Sums values with Neumaier's compensated summation.

@@ -10,10 +10,10 @@ use super::format::{
     apply_sigmoid, binary_targets_as, check_same_shape, collect_scores, multiclass_targets,
     shape_text, Preds,
 };
-use super::radix;
 use super::sorted_scores::SortedScores;
 use crate::error::{Error, Result};
 use crate::metric::check_same_config;
+use crate::radix;
 
 /// The thresholds at which curve metrics evaluate the scores, as TorchMetrics' `thresholds`
 /// argument.

@@ -58,7 +58,6 @@ mod exact_match;
 mod fairness;
 mod format;
 mod hinge;
-mod radix;
 mod ranking;
 mod scores;
 mod sorted_scores;

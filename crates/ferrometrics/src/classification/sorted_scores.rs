@@ -11,7 +11,7 @@
 
 use rayon::prelude::*;
 
-use super::radix::{f32_from_order_key, f32_order_key};
+use crate::radix::{f32_from_order_key, f32_order_key};
 
 /// Key bits sorted inside each bucket of the first level.
 const LOW_BITS: u32 = 21;

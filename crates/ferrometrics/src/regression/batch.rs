@@ -153,11 +153,26 @@ pub(crate) fn to_flat<'a, F: Real>(
     target: &'a ArrayViewD<'_, F>,
     layout: Layout,
 ) -> Result<(FlatValues<'a, F>, FlatValues<'a, F>)> {
-    check_same_shape(preds, target)?;
-    check_column_shape(preds.shape(), 1, layout)?;
+    let flat = to_flat_unchecked(preds, target, layout)?;
     check_finite("preds", preds)?;
     check_finite("target", target)?;
+    Ok(flat)
+}
 
+/// As [`to_flat`] without the check for NaN and infinite values, for kernels that detect them
+/// in their own pass over the values. Such a kernel calls [`check_finite`] on both inputs when
+/// it finds one, so that the error names the index.
+///
+/// # Errors
+///
+/// As [`to_flat`], except for the NaN and infinity checks.
+pub(crate) fn to_flat_unchecked<'a, F: Real>(
+    preds: &'a ArrayViewD<'_, F>,
+    target: &'a ArrayViewD<'_, F>,
+    layout: Layout,
+) -> Result<(FlatValues<'a, F>, FlatValues<'a, F>)> {
+    check_same_shape(preds, target)?;
+    check_column_shape(preds.shape(), 1, layout)?;
     Ok((row_major(preds), row_major(target)))
 }
 

@@ -6,7 +6,10 @@ use std::marker::PhantomData;
 use ndarray::{ArrayView, Dimension};
 use serde::{Deserialize, Serialize};
 
-use super::batch::{check_num_outputs, per_output, to_columns, to_flat, Layout};
+use super::batch::{
+    check_finite, check_num_outputs, per_output, to_columns, to_flat_unchecked, Layout,
+};
+use super::fused_moments::fused_moments;
 use super::moments::Comoments;
 use super::{PredsTarget, Real};
 use crate::error::{Error, Result};
@@ -29,8 +32,9 @@ fn moments_of_batch<F: Real>(
     num_outputs: usize,
 ) -> Result<Vec<Comoments>> {
     if num_outputs == 1 {
-        let (preds, target) = to_flat(preds, target, Layout::Outputs)?;
-        let moments = Comoments::of_mapped(&preds, &target, |p: F, t: F| (p.to_f64(), t.to_f64()));
+        let moments = flat_moments(preds, target, Layout::Outputs, |p: F, t: F| {
+            (p.to_f64(), t.to_f64())
+        })?;
         return Ok(vec![moments]);
     }
     let (preds, target) = to_columns(preds, target, num_outputs, Layout::Outputs)?;
@@ -41,6 +45,29 @@ fn moments_of_batch<F: Real>(
         .map(|(x, y)| Comoments::of_batch(x, y))
         .collect();
     Ok(moments)
+}
+
+/// Validates a one-output batch and computes the moments of the pairs `map(preds[i],
+/// target[i])` with the one-read kernel of [`fused_moments`]. When that kernel finds a NaN,
+/// an infinity, an overflow or values of extreme magnitude, the inputs are checked for NaN and
+/// infinity, and the moments come from the two-pass [`Comoments::of_mapped`].
+///
+/// # Errors
+///
+/// As [`to_flat`](super::batch::to_flat).
+pub(crate) fn flat_moments<F: Real>(
+    preds: &ndarray::ArrayViewD<'_, F>,
+    target: &ndarray::ArrayViewD<'_, F>,
+    layout: Layout,
+    map: impl Fn(F, F) -> (f64, f64) + Sync,
+) -> Result<Comoments> {
+    let (flat_preds, flat_target) = to_flat_unchecked(preds, target, layout)?;
+    if let Some(moments) = fused_moments(&flat_preds, &flat_target, &map) {
+        return Ok(moments);
+    }
+    check_finite("preds", preds)?;
+    check_finite("target", target)?;
+    Ok(Comoments::of_mapped(&flat_preds, &flat_target, map))
 }
 
 fn check_two_samples(metric: &str, moments: &[Comoments]) -> Result<()> {

@@ -6,7 +6,9 @@ use std::marker::PhantomData;
 use ndarray::{ArrayView, ArrayViewD, Dimension};
 use serde::{Deserialize, Serialize};
 
-use super::batch::{check_num_outputs, per_output, to_columns, to_flat, Layout};
+use super::batch::{
+    check_finite, check_num_outputs, per_output, to_columns, to_flat, to_flat_unchecked, Layout,
+};
 use super::sums::{check_not_empty, CompensatedSum, ErrorSums};
 use super::{PredsTarget, Real};
 use crate::error::{Error, Result};
@@ -75,8 +77,13 @@ fn error_sums<F: Real>(
     term: impl Fn(f64, f64) -> f64,
 ) -> Result<ErrorSums> {
     if num_outputs == 1 {
-        let (preds, target) = to_flat(preds, target, Layout::Flatten)?;
-        return Ok(ErrorSums::of_flat(&preds, &target, term));
+        let (flat_preds, flat_target) = to_flat_unchecked(preds, target, Layout::Flatten)?;
+        let (sums, finite) = ErrorSums::of_flat_checked(&flat_preds, &flat_target, term);
+        if !finite {
+            check_finite("preds", preds)?;
+            check_finite("target", target)?;
+        }
+        return Ok(sums);
     }
     let (preds, target) = to_columns(preds, target, num_outputs, Layout::Flatten)?;
     Ok(ErrorSums::of_batch(&preds, &target, term))

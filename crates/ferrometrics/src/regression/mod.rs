@@ -64,6 +64,7 @@ mod cosine;
 mod crps;
 mod csi;
 mod divergence;
+mod fused_moments;
 mod mean_error;
 mod moments;
 mod normal;

@@ -70,7 +70,7 @@ pub(crate) fn scale_by_power_of_two(mut x: f64, mut exponent: i32) -> f64 {
 /// Returns the scale exponent of values from `min` to `max`: 0 for moderate magnitudes, else
 /// the binary exponent of the largest magnitude, so that deviations divided by `2^exponent` are
 /// near 1 and their squares neither overflow nor lose precision as subnormal numbers.
-fn scale_exponent(min: f64, max: f64) -> i32 {
+pub(crate) fn scale_exponent(min: f64, max: f64) -> i32 {
     let magnitude = min.abs().max(max.abs());
     if !magnitude.is_finite() || magnitude == 0.0 {
         return 0;
@@ -251,6 +251,39 @@ impl Comoments {
         moments.m2_x = m2_x.value();
         moments.m2_y = m2_y.value();
         moments.c_xy = c_xy.value();
+        moments.zero_constant_variances();
+        moments
+    }
+
+    /// Builds the moments of `count` unweighted pairs from the sums `sum_x` and `sum_y` and from
+    /// `sums`, the sums of `dx`, `dy`, `dx^2`, `dy^2` and `dx * dy` for the deviations `dx` and
+    /// `dy` from two shifts. The second moments are
+    /// `sum(dx^2) - sum(dx)^2 / count` (and likewise), which loses little when the shifts are
+    /// close to the means. The caller guarantees finite sums and ranges of moderate magnitude,
+    /// so the scales are 0.
+    pub(crate) fn of_shifted_sums(
+        count: usize,
+        (sum_x, sum_y): (CompensatedSum, CompensatedSum),
+        [sum_dx, sum_dy, sum_xx, sum_yy, sum_xy]: [f64; 5],
+        ([min_x, max_x], [min_y, max_y]): ([f64; 2], [f64; 2]),
+    ) -> Self {
+        let weight = count as f64;
+        let mut moments = Self {
+            count: count as u64,
+            min_x,
+            max_x,
+            min_y,
+            max_y,
+            m2_x: (sum_xx - sum_dx * sum_dx / weight).max(0.0),
+            m2_y: (sum_yy - sum_dy * sum_dy / weight).max(0.0),
+            c_xy: sum_xy - sum_dx * sum_dy / weight,
+            sum_x,
+            sum_y,
+            ..Self::default()
+        };
+        debug_assert_eq!(scale_exponent(min_x, max_x), 0);
+        debug_assert_eq!(scale_exponent(min_y, max_y), 0);
+        moments.weight.add(weight);
         moments.zero_constant_variances();
         moments
     }

@@ -6,8 +6,8 @@ use std::marker::PhantomData;
 use ndarray::{Array2, ArrayView, ArrayViewD, Dimension, Zip};
 use serde::{Deserialize, Serialize};
 
-use super::batch::{check_num_outputs, per_output, to_columns, to_flat, Layout};
-use super::correlation::outputs_of_shape;
+use super::batch::{check_num_outputs, per_output, to_columns, Layout};
+use super::correlation::{flat_moments, outputs_of_shape};
 use super::moments::{scale_by_power_of_two, Comoments};
 use super::options::{Multioutput, Normalization};
 use super::sums::check_not_empty;
@@ -58,11 +58,10 @@ impl ResidualMoments {
             None => outputs_of_shape(preds.shape()),
         };
         if num_outputs == 1 {
-            let (preds, target) = to_flat(preds, target, layout)?;
-            let moments = Comoments::of_mapped(&preds, &target, |p: F, t: F| {
+            let moments = flat_moments(preds, target, layout, |p: F, t: F| {
                 let t = t.to_f64();
                 (t - p.to_f64(), t)
-            });
+            })?;
             let (target_min, target_max) = moments.range_y();
             return Ok(Self {
                 configured_outputs: self.configured_outputs,

@@ -11,44 +11,96 @@ use std::str::FromStr;
 use ndarray::{ArrayView, ArrayViewD, Dimension};
 use serde::{Deserialize, Serialize};
 
-use super::batch::{check_num_outputs, per_output, to_columns, Layout};
+use super::batch::{check_num_outputs, per_output, to_columns, to_flat, Layout};
 use super::correlation::outputs_of_shape;
 use super::normal::normal_cdf;
 use super::{PredsTarget, Real};
 use crate::error::{Error, Result};
 use crate::metric::{check_same_config, check_same_setting, Input, Metric, MetricInfo};
+use crate::radix;
 use crate::Value;
 
 /// Returns twice the 1-based ranks of `values`, tied values getting the mean of their ranks, as
 /// `2 * scipy.stats.rankdata(values, method="average")`. A mean rank is a multiple of 1/2, so
-/// the doubled ranks are integers.
+/// the doubled ranks are integers. `values` must not contain NaN.
+///
+/// The values are ordered by an LSD radix sort of their bit patterns, mapped so that unsigned
+/// order is numeric order. Adding 0.0 first turns -0.0 into 0.0, so values equal under `==` get
+/// equal keys. Low bits that are 0 in every value are dropped, such as the 29 low bits of
+/// `float32` data widened to `float64`, and the keys are taken relative to the smallest one. When the remaining key and the index fit in 64 bits
+/// together, they are sorted as one `u64`, which halves the memory traffic.
 fn doubled_average_ranks(values: &[f64]) -> Vec<i64> {
-    // Sorting (value, index) pairs reads memory in order, where sorting indices by their values
-    // jumps through `values` at every comparison. Tied values share one rank, so their order
-    // does not matter and an unstable sort suffices. Adding 0.0 turns -0.0 into 0.0, so that
-    // values equal under `==` also sort together.
-    let mut order: Vec<(f64, usize)> = values
+    let n = values.len();
+    let mut ranks = vec![0; n];
+    if n == 0 {
+        return ranks;
+    }
+    // Low bits that are 0 in every value's bit pattern are dropped from the keys: distinct
+    // values differ above them, so the order is kept.
+    let common_zeros = values
         .iter()
-        .enumerate()
-        .map(|(index, &value)| (value + 0.0, index))
-        .collect();
-    order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        .fold(0, |bits, &value| bits | (value + 0.0).to_bits())
+        .trailing_zeros()
+        .min(63);
+    let key_of = |value: f64| radix::f64_order_key(value + 0.0) >> common_zeros;
+    let (mut min, mut max) = (u64::MAX, 0);
+    for &value in values {
+        let key = key_of(value);
+        min = min.min(key);
+        max = max.max(key);
+    }
+    let key_bits = u64::BITS - (max - min).leading_zeros();
+    let compact_key = |value: f64| key_of(value) - min;
+    let index_bits = u64::BITS - (n as u64 - 1).leading_zeros();
 
-    let mut ranks = vec![0; values.len()];
+    if key_bits + index_bits <= u64::BITS {
+        let index_mask = (1u64 << index_bits) - 1;
+        let mut packed: Vec<u64> = values
+            .iter()
+            .enumerate()
+            .map(|(index, &value)| compact_key(value) << index_bits | index as u64)
+            .collect();
+        radix::sort_by_key(&mut packed, key_bits, |&item| item >> index_bits);
+        assign_average_ranks(
+            &packed,
+            |&item| item >> index_bits,
+            |&item| (item & index_mask) as usize,
+            &mut ranks,
+        );
+    } else {
+        let mut keyed: Vec<(u64, usize)> = values
+            .iter()
+            .enumerate()
+            .map(|(index, &value)| (compact_key(value), index))
+            .collect();
+        radix::sort_by_key(&mut keyed, key_bits, |item| item.0);
+        assign_average_ranks(&keyed, |item| item.0, |item| item.1, &mut ranks);
+    }
+    ranks
+}
+
+/// Writes the doubled average rank of each item of `sorted`, ordered by `key`, to
+/// `ranks[index(item)]`.
+fn assign_average_ranks<T>(
+    sorted: &[T],
+    key: impl Fn(&T) -> u64,
+    index: impl Fn(&T) -> usize,
+    ranks: &mut [i64],
+) {
     let mut start = 0;
-    while start < order.len() {
+    while start < sorted.len() {
+        let run_key = key(&sorted[start]);
         let mut end = start + 1;
-        while end < order.len() && order[end].0 == order[start].0 {
+        while end < sorted.len() && key(&sorted[end]) == run_key {
             end += 1;
         }
         // Positions start..end hold ranks start + 1 ..= end, whose mean is half this.
         let rank = (start + end + 1) as i64;
-        for &(_, index) in &order[start..end] {
-            ranks[index] = rank;
+        for item in &sorted[start..end] {
+            ranks[index(item)] = rank;
         }
         start = end;
     }
-    ranks
 }
 
 /// Samples of every output, one column of `preds` and one of `target` per output.
@@ -73,6 +125,16 @@ impl Samples {
         target: &ArrayViewD<'_, F>,
         num_outputs: usize,
     ) -> Result<Self> {
+        if num_outputs == 1 {
+            // One copy into the state, where the multi-output path below copies twice.
+            let (preds, target) = to_flat(preds, target, Layout::Outputs)?;
+            let widen = |values: &[F]| values.iter().map(|x| x.to_f64()).collect();
+            return Ok(Self {
+                num_outputs,
+                preds: vec![widen(&preds)],
+                target: vec![widen(&target)],
+            });
+        }
         let (preds, target) = to_columns(preds, target, num_outputs, Layout::Outputs)?;
         Ok(Self {
             num_outputs,
@@ -112,6 +174,10 @@ impl Samples {
     }
 }
 
+/// The largest sample count whose doubled rank deviations, at most `n` in size, have products
+/// below `2^62` and can be multiplied in `i64`.
+const MAX_LEN_FOR_I64_PRODUCTS: usize = 1 << 31;
+
 /// Returns Spearman's rho of one output: Pearson's r of the average ranks, rounded as scipy's.
 ///
 /// The ranks of `n` samples sum to `n * (n + 1) / 2` whatever the ties, so their mean is exactly
@@ -122,16 +188,27 @@ impl Samples {
 /// the co-moment by the target's and then by the prediction's standard deviation. The same
 /// steps here give the same double, 1 ulp included.
 fn spearman(preds: &[f64], target: &[f64]) -> f64 {
-    let a = doubled_average_ranks(preds);
-    let b = doubled_average_ranks(target);
+    let (a, b) = rayon::join(
+        || doubled_average_ranks(preds),
+        || doubled_average_ranks(target),
+    );
     let doubled_mean = a.len() as i64 + 1;
     let (mut sum_aa, mut sum_bb, mut sum_ab) = (0i128, 0i128, 0i128);
-    for (&ai, &bi) in a.iter().zip(&b) {
-        let da = i128::from(ai - doubled_mean);
-        let db = i128::from(bi - doubled_mean);
-        sum_aa += da * da;
-        sum_bb += db * db;
-        sum_ab += da * db;
+    if a.len() <= MAX_LEN_FOR_I64_PRODUCTS {
+        for (&ai, &bi) in a.iter().zip(&b) {
+            let (da, db) = (ai - doubled_mean, bi - doubled_mean);
+            sum_aa += i128::from(da * da);
+            sum_bb += i128::from(db * db);
+            sum_ab += i128::from(da * db);
+        }
+    } else {
+        for (&ai, &bi) in a.iter().zip(&b) {
+            let da = i128::from(ai - doubled_mean);
+            let db = i128::from(bi - doubled_mean);
+            sum_aa += da * da;
+            sum_bb += db * db;
+            sum_ab += da * db;
+        }
     }
     if sum_aa == 0 || sum_bb == 0 {
         return f64::NAN;
@@ -731,5 +808,70 @@ impl<F: Real> Metric for KendallRankCorrCoef<F> {
         check_same_setting(name, "t_test", &self.t_test, &other.t_test)?;
         check_same_setting(name, "alternative", &self.alternative, &other.alternative)?;
         self.samples.merge(name, &other.samples)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Returns the doubled average ranks by a comparison sort, as a reference.
+    fn reference_ranks(values: &[f64]) -> Vec<i64> {
+        values
+            .iter()
+            .map(|&value| {
+                let below = values.iter().filter(|&&other| other < value).count();
+                let equal = values.iter().filter(|&&other| other == value).count();
+                (2 * below + equal + 1) as i64
+            })
+            .collect()
+    }
+
+    fn pseudo_random(n: usize, seed: u64) -> Vec<f64> {
+        let mut state = seed;
+        (0..n)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+            })
+            .collect()
+    }
+
+    #[test]
+    fn ranks_of_widened_f32_with_ties() {
+        // Widened float32 values drop to short keys, so key and index are packed into a u64.
+        let values: Vec<f64> = pseudo_random(3000, 1)
+            .into_iter()
+            .map(|x| f64::from((x * 200.0).round() as f32 / 7.0))
+            .collect();
+
+        assert_eq!(doubled_average_ranks(&values), reference_ranks(&values));
+    }
+
+    #[test]
+    fn ranks_of_full_precision_f64() {
+        // 64-bit keys leave no room for the index, so (key, index) pairs are sorted.
+        let mut values = pseudo_random(3000, 2);
+        values[10] = values[20];
+        values[30] = -1e300;
+        values[40] = 1e-300;
+
+        assert_eq!(doubled_average_ranks(&values), reference_ranks(&values));
+    }
+
+    #[test]
+    fn ranks_tie_signed_zeros() {
+        let values = [0.0, -0.0, 1.0, -1.0, 0.0];
+
+        assert_eq!(doubled_average_ranks(&values), vec![6, 6, 10, 2, 6]);
+    }
+
+    #[test]
+    fn ranks_of_constant_and_single_values() {
+        assert_eq!(doubled_average_ranks(&[2.5; 4]), vec![5; 4]);
+        assert_eq!(doubled_average_ranks(&[-3.0]), vec![2]);
+        assert!(doubled_average_ranks(&[]).is_empty());
     }
 }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::metric::check_same_config;
 pub(crate) use crate::numerics::CompensatedSum;
-use crate::numerics::{sum_paired, Real};
+use crate::numerics::{sum_paired, sum_paired_checked, Real};
 use crate::wrappers::TermSums;
 
 /// Per-output compensated sums.
@@ -68,6 +68,22 @@ impl ErrorSums {
             sums: vec![sum],
             count: preds.len() as u64,
         }
+    }
+
+    /// As [`ErrorSums::of_flat`] over batches that are not yet checked for NaN and infinity,
+    /// and also returns whether every value is finite, found in the same pass.
+    pub(crate) fn of_flat_checked<F: Real>(
+        preds: &[F],
+        target: &[F],
+        term: impl Fn(f64, f64) -> f64,
+    ) -> (Self, bool) {
+        let (sum, finite) = sum_paired_checked(preds, target, term);
+        let sums = Self {
+            num_outputs: 1,
+            sums: vec![sum],
+            count: preds.len() as u64,
+        };
+        (sums, finite)
     }
 
     pub(crate) fn num_outputs(&self) -> usize {

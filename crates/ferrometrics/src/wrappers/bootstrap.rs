@@ -332,8 +332,6 @@ where
         super::wrapped_state_name("BootStrapper", self.replicates.first())
     }
 
-    /// Validates the batch with the base metric, then updates each replicate with its resample.
-
     /// Validates the batch with the base metric, then updates each replicate with its resample,
     /// or with the per-sample terms weighted by its Poisson counts where the base metric has
     /// them.

@@ -1,6 +1,7 @@
 //! Cluster moments (count, centroid, within-cluster sum of squares) accumulated in parallel in
 //! a fixed order, compensated sums and Minkowski distances.
 
+pub(crate) use crate::numerics::has_avx2;
 use std::ops::Range;
 
 use rayon::prelude::*;
@@ -287,22 +288,6 @@ fn sparse_chunk_moments<F: Real>(
         summary.push((group[0].0, moments));
     }
     summary
-}
-
-/// Reports whether the CPU supports AVX2, so that the hot loops can run in a copy compiled for
-/// 256-bit vectors. Only the vector width changes: Rust never fuses a multiply and an add on
-/// its own, so both copies give bit-identical results. On other architectures it returns
-/// `false`, and the `_avx2` copies compile as plain functions that are never called.
-#[inline]
-pub(crate) fn has_avx2() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx2")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
 }
 
 /// Squared euclidean distance between two points.
