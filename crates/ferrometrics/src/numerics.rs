@@ -291,10 +291,42 @@ pub(crate) fn sum_paired<A: Copy, B: Copy>(
     total
 }
 
+/// Length of the blocks that [`sum_paired_checked`] sums on separate threads. The blocks start
+/// at fixed positions, so the result does not depend on the number of threads.
+const PAIRED_BLOCK: usize = 1 << 16;
+
 /// As [`sum_paired`] over `term(a[i].to_f64(), b[i].to_f64())`, and also returns whether every
 /// value of `a` and `b` is finite. The check is a sum of `a[i] * 0 + b[i] * 0` in the same
 /// pass, which is NaN exactly when a value is NaN or infinite, so it costs no second read.
+///
+/// Inputs longer than four blocks of [`PAIRED_BLOCK`] pairs are summed block by block in
+/// parallel, and the blocks' compensated sums are merged in block order.
 pub(crate) fn sum_paired_checked<F: Real>(
+    a: &[F],
+    b: &[F],
+    term: impl Fn(f64, f64) -> f64 + Sync,
+) -> (CompensatedSum, bool) {
+    use rayon::prelude::*;
+
+    debug_assert_eq!(a.len(), b.len());
+    if a.len() <= 4 * PAIRED_BLOCK {
+        return sum_paired_checked_serial(a, b, &term);
+    }
+    let blocks: Vec<(CompensatedSum, bool)> = a
+        .par_chunks(PAIRED_BLOCK)
+        .zip(b.par_chunks(PAIRED_BLOCK))
+        .map(|(a, b)| sum_paired_checked_serial(a, b, &term))
+        .collect();
+    let mut total = CompensatedSum::new();
+    let mut finite = true;
+    for (sum, block_finite) in &blocks {
+        total.merge(sum);
+        finite &= block_finite;
+    }
+    (total, finite)
+}
+
+fn sum_paired_checked_serial<F: Real>(
     a: &[F],
     b: &[F],
     term: impl Fn(f64, f64) -> f64,
@@ -451,6 +483,33 @@ pub fn entropy_from_counts(counts: impl IntoIterator<Item = u64> + Clone) -> f64
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn paired_sum_ignores_thread_count() {
+        let n = 5 * PAIRED_BLOCK + 123;
+        let a: Vec<f64> = (0..n).map(|i| 1e6 + 1e-3 * (i % 977) as f64).collect();
+        let b: Vec<f64> = (0..n).map(|i| 1e6 - 1e-3 * (i % 613) as f64).collect();
+        let squared = |x: f64, y: f64| (x - y) * (x - y);
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| sum_paired_checked(&a, &b, squared))
+        };
+        let (one, finite) = run(1);
+        assert!(finite);
+        for threads in [2, 3] {
+            let (many, _) = run(threads);
+            assert_eq!(many.value().to_bits(), one.value().to_bits());
+        }
+        let serial: CompensatedSum = a.iter().zip(&b).map(|(&x, &y)| squared(x, y)).collect();
+        assert!((one.value() - serial.value()).abs() <= 1e-14 * serial.value());
+
+        let mut with_nan = a.clone();
+        with_nan[3 * PAIRED_BLOCK + 7] = f64::NAN;
+        assert!(!sum_paired_checked(&with_nan, &b, squared).1);
+    }
 
     #[test]
     fn compensated_sum_merge_matches_one_pass() {

@@ -74,7 +74,7 @@ fn error_sums<F: Real>(
     preds: &ArrayViewD<'_, F>,
     target: &ArrayViewD<'_, F>,
     num_outputs: usize,
-    term: impl Fn(f64, f64) -> f64,
+    term: impl Fn(f64, f64) -> f64 + Sync,
 ) -> Result<ErrorSums> {
     if num_outputs == 1 {
         let (flat_preds, flat_target) = to_flat_unchecked(preds, target, Layout::Flatten)?;

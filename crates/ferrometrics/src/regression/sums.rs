@@ -75,7 +75,7 @@ impl ErrorSums {
     pub(crate) fn of_flat_checked<F: Real>(
         preds: &[F],
         target: &[F],
-        term: impl Fn(f64, f64) -> f64,
+        term: impl Fn(f64, f64) -> f64 + Sync,
     ) -> (Self, bool) {
         let (sum, finite) = sum_paired_checked(preds, target, term);
         let sums = Self {
