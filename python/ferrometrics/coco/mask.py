@@ -163,7 +163,15 @@ def _to_parts(rle: Rle) -> _Parts:
     height, width = (int(v) for v in rle["size"])
     counts = rle["counts"]
     if isinstance(counts, str):
-        counts = counts.encode("ascii")
+        try:
+            counts = counts.encode("ascii")
+        except UnicodeEncodeError as error:
+            character = counts[error.start]
+            raise ValueError(
+                f"invalid input `counts`: compressed RLE has character {character!r} "
+                f"(U+{ord(character):04X}) at position {error.start}, outside '0'..='o'; pass "
+                "the counts string that pycocotools' encode returns"
+            ) from None
     elif isinstance(counts, (list, tuple, np.ndarray)):
         # An uncompressed count list; compress it first, as frPyObjects would.
         return _native.mask_from_counts([[int(c) for c in counts]], height, width)[0]
