@@ -508,3 +508,17 @@ def test_real_data_max_dets_without_100():
     assert reference.stats[0] == -1.0
     assert 0.0 < evaluation.stats[0] < 1.0
     assert (evaluation.stats[1:] == reference.stats[1:]).all()
+
+
+def test_load_res_non_ascii_counts_raises_value_error():
+    results = [
+        {
+            "image_id": 2,
+            "category_id": 1,
+            "segmentation": {"size": [40, 40], "counts": "05S10000000h[1\u00e9"},
+            "score": 0.7,
+        }
+    ]
+
+    with pytest.raises(ValueError, match=r"`counts`.*'\u00e9' \(U\+00E9\) at position 14"):
+        toy().loadRes(results)

@@ -165,3 +165,23 @@ def test_random_polygons_and_boxes_match_pycocotools(seed):
     assert np.array_equal(
         mask.iou(boxes[:3], boxes, crowd), reference.iou(boxes[:3], boxes, crowd)
     )
+
+
+@pytest.mark.parametrize(
+    ("rle", "pattern"),
+    [
+        ({"size": [2, 2], "counts": 4}, "`counts`: expected a compressed string"),
+        ({"size": [2, 2], "counts": [1, -1, 4]}, r"`counts`: run 1 is -1, outside \[0, 2\*\*32\)"),
+        ({"size": [2, 2], "counts": [2**32, 1]}, r"`counts`: run 0 is 4294967296"),
+        ({"size": [2], "counts": "4"}, r"`size`: expected \[height, width\]"),
+        ({"size": [-2, 2], "counts": "0"}, r"`size`: .* got \[-2, 2\]"),
+    ],
+)
+def test_area_rejects_invalid_rle(rle, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        mask.area([rle])
+
+
+def test_fr_py_objects_rejects_negative_run():
+    with pytest.raises(ValueError, match="`counts`: run 1 is -1"):
+        mask.frPyObjects([{"size": [2, 2], "counts": [1, -1, 4]}], 2, 2)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -222,3 +223,23 @@ def test_counts_path_mean_metric_rejects_scalar():
         metric.update(2.0)
     with pytest.raises(ValueError, match="weight"):
         metric.update(np.ones(4), np.ones(3))
+
+
+@pytest.mark.parametrize("strategy", ["poisson", "multinomial"])
+def test_bootstrap_warns_when_base_drops_nan(strategy):
+    bootstrap = BootStrapper(
+        MeanMetric(nan_strategy="warn"), num_bootstraps=3, seed=1, sampling_strategy=strategy
+    )
+
+    with pytest.warns(UserWarning, match="MeanMetric dropped 2 NaN values"):
+        bootstrap.update(np.array([np.nan, 1.0, np.nan, 2.0]))
+
+
+def test_bootstrap_silent_when_base_ignores_nan():
+    bootstrap = BootStrapper(MeanMetric(nan_strategy="ignore"), num_bootstraps=3, seed=1)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        bootstrap.update(np.array([np.nan, 1.0, 2.0]))
+
+    assert bootstrap.update_count == 1

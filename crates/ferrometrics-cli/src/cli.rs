@@ -652,7 +652,7 @@ pub struct RegressionArgs {
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 
-    /// Number of bootstrap replicates (at least 1) from which each metric gets its mean,
+    /// Number of bootstrap replicates (1 to 2^20) from which each metric gets its mean,
     /// standard deviation and quantiles.
     #[arg(
         long,

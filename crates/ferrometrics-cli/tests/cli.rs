@@ -2165,8 +2165,12 @@ fn regression_bootstrap_tiny_input_has_no_interval() {
 fn regression_bootstrap_option_errors() {
     let dir = TempDir::new("bootstrap-errors");
     let file = dir.write("values.csv", REGRESSION_CSV);
-    let cases: [(&[&str], &[&str]); 8] = [
+    let cases: [(&[&str], &[&str]); 9] = [
         (&["--bootstrap", "0"], &["--bootstrap", "'0'", "positive"]),
+        (
+            &["--bootstrap", "1048577"],
+            &["--bootstrap", "'1048577'", "more than the 1048576"],
+        ),
         (&["--bootstrap", "-3"], &["--bootstrap", "'-3'", "positive"]),
         (&["--quantiles", "0.1"], &["--quantiles", "--bootstrap N"]),
         (&["--seed", "1"], &["--seed", "--bootstrap N"]),

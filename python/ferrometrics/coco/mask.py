@@ -18,6 +18,9 @@ __all__ = ["area", "decode", "encode", "frPyObjects", "iou", "merge", "toBbox"]
 Rle = Dict[str, Any]
 _Parts = Tuple[int, int, bytes]
 
+# Sizes and run lengths are 32-bit unsigned integers, as in pycocotools.
+_RUN_LIMIT = 1 << 32
+
 
 def encode(bimask: np.ndarray) -> Union[Rle, List[Rle]]:
     """Encode a binary mask ``(H, W)`` into one RLE, or masks ``(H, W, N)`` into a list."""
@@ -129,8 +132,8 @@ def _from_uncompressed(rle: Rle, height: int, width: int) -> Rle:
     if isinstance(counts, (bytes, str)):
         # pycocotools passes compressed counts through unchanged.
         return {"size": list(rle["size"]), "counts": counts}
-    size = rle["size"]
-    parts = _native.mask_from_counts([[int(c) for c in counts]], int(size[0]), int(size[1]))
+    rle_height, rle_width = _rle_size(rle["size"])
+    parts = _native.mask_from_counts([_run_lengths(counts)], rle_height, rle_width)
     del height, width
     return _to_dict(parts[0])
 
@@ -160,14 +163,54 @@ def _to_parts(rle: Rle) -> _Parts:
         raise ValueError(
             f"invalid input `rleObjs`: expected RLE dicts with 'size' and 'counts', got {rle!r:.80}"
         )
-    height, width = (int(v) for v in rle["size"])
+    height, width = _rle_size(rle["size"])
     counts = rle["counts"]
     if isinstance(counts, str):
-        counts = counts.encode("ascii")
+        try:
+            counts = counts.encode("ascii")
+        except UnicodeEncodeError as error:
+            character = counts[error.start]
+            raise ValueError(
+                f"invalid input `counts`: compressed RLE has character {character!r} "
+                f"(U+{ord(character):04X}) at position {error.start}, outside '0'..='o'; pass "
+                "the counts string that pycocotools' encode returns"
+            ) from None
     elif isinstance(counts, (list, tuple, np.ndarray)):
         # An uncompressed count list; compress it first, as frPyObjects would.
-        return _native.mask_from_counts([[int(c) for c in counts]], height, width)[0]
+        return _native.mask_from_counts([_run_lengths(counts)], height, width)[0]
+    elif not isinstance(counts, (bytes, bytearray)):
+        # bytes(4) would read an integer as four zero bytes.
+        raise ValueError(
+            f"invalid input `counts`: expected a compressed string or bytes, or a list of run "
+            f"lengths, got {type(counts).__name__}"
+        )
     return height, width, bytes(counts)
+
+
+def _rle_size(size: Any) -> Tuple[int, int]:
+    """Return the ``[height, width]`` of an RLE as two integers in [0, 2**32)."""
+    try:
+        values = [int(v) for v in size]
+    except (TypeError, ValueError):
+        values = []
+    if len(values) != 2 or not all(0 <= v < _RUN_LIMIT for v in values):
+        raise ValueError(
+            f"invalid input `size`: expected [height, width] with two integers in [0, 2**32), "
+            f"got {size!r}"
+        )
+    return values[0], values[1]
+
+
+def _run_lengths(counts: Any) -> List[int]:
+    """Return an uncompressed RLE's counts as integers in [0, 2**32)."""
+    runs = [int(c) for c in counts]
+    for index, run in enumerate(runs):
+        if not 0 <= run < _RUN_LIMIT:
+            raise ValueError(
+                f"invalid input `counts`: run {index} is {run}, outside [0, 2**32); pass "
+                "non-negative run lengths"
+            )
+    return runs
 
 
 def _parts_list(rles: Sequence[Rle]) -> List[_Parts]:

@@ -128,9 +128,11 @@ class _BootstrapEngine(_Engine):
 
     def update(self, first: Any, second: Any = None) -> None:
         if self._update_with_terms(first, second):
+            self._warn_on_nan(first, second, None)
             return
         probe = _empty(self._base)
         probe._update(first, second)
+        self._warn_on_nan(first, second, probe)
         first = _as_samples(first)
         first_name, second_name = _INPUT_NAMES.get(self.input_kind, ("preds", "target"))
         samples = _num_samples(first, first_name)
@@ -161,6 +163,18 @@ class _BootstrapEngine(_Engine):
                 self.replicates[index].merge_state(part)
                 self.drawn[index] += count
         self.next_batch += 1
+
+    def _warn_on_nan(self, first: Any, second: Any, probe: Optional[Metric]) -> None:
+        """Warn as the base metric's own update does when its ``nan_strategy="warn"`` drops NaN
+        values of the batch. ``probe`` is an empty base metric already updated with the batch,
+        or None to update one here. The replicates drop the same values where they draw them,
+        so the count is that of the whole batch."""
+        if getattr(self._base, "nan_strategy", None) != "warn":
+            return
+        if probe is None:
+            probe = _empty(self._base)
+            probe._update(first, second)
+        self._base._report_nan(probe._native.nan_count)
 
     def compute(self) -> Dict[str, Any]:
         values = [

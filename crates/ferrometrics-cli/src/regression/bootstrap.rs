@@ -7,7 +7,7 @@
 
 use ferrometrics::wrappers::{
     bootstrap_indices, poisson_term_sums, summarize_replicates, SampleTerms, SamplingStrategy,
-    TermSums,
+    TermSums, MAX_BOOTSTRAPS,
 };
 use indicatif::ProgressBar;
 use ndarray::ArrayView1;
@@ -60,6 +60,17 @@ impl BootstrapPlan {
             return Err(CliError::option(
                 "--bootstrap",
                 "invalid value '0', pass a positive number of replicates, such as 1000",
+            ));
+        }
+        // Each replicate keeps a value per metric, so an unbounded count exhausts memory; the
+        // library's BootStrapper has the same limit.
+        if replicates > MAX_BOOTSTRAPS {
+            return Err(CliError::option(
+                "--bootstrap",
+                format!(
+                    "invalid value '{replicates}', more than the {MAX_BOOTSTRAPS} replicates \
+                     supported; pass fewer, such as 1000"
+                ),
             ));
         }
         let levels = match &args.quantiles {

@@ -248,11 +248,14 @@ fn decode_long_run(text: &str, position: &mut usize) -> Result<i64> {
             return Err(compressed_error(text, "it ends inside a run"));
         };
         if !(48..48 + 64).contains(&byte) {
+            // Every byte before `position` is ASCII, so `position` starts a character.
+            let character = text[*position..].chars().next().unwrap_or('\u{fffd}');
             return Err(compressed_error(
                 text,
                 &format!(
-                    "character {:?} at byte {} is not in '0'..='o'",
-                    byte, *position
+                    "character {character:?} (U+{:04X}) at byte {} is not in '0'..='o'",
+                    u32::from(character),
+                    *position
                 ),
             ));
         }
@@ -562,6 +565,17 @@ mod tests {
         assert!(Rle::from_compressed(2, 2, "b").is_err());
         assert!(Rle::from_compressed(2, 2, "5").is_err());
         assert!(Rle::from_compressed(2, 2, "oooooooo0").is_err());
+    }
+
+    #[test]
+    fn compressed_error_names_non_ascii_character() {
+        let error = Rle::from_compressed(2, 2, "4\u{e9}")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("character '\u{e9}' (U+00E9) at byte 1"),
+            "{error}"
+        );
     }
 
     #[test]
