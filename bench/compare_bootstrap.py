@@ -29,29 +29,12 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
-import time
 
 import numpy as np
 
-
-def cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def timed(fn):
-    """Return the wall time and CPU time of one call, in seconds, and its value."""
-    wall_start, cpu_start = time.perf_counter(), cpu_seconds()
-    value = fn()
-    return time.perf_counter() - wall_start, cpu_seconds() - cpu_start, value
-
-
-def best_of(repeats, fn):
-    """Return the run with the lowest wall time of `repeats` calls: (wall, cpu, value)."""
-    return min((timed(fn) for _ in range(repeats)), key=lambda run: run[0])
+from timing import best_of, timed
 
 
 def load(data_dir: str, samples: int):

@@ -21,22 +21,11 @@ import argparse
 import json
 import os
 import subprocess
-import time
 
 import numpy as np
 
 from ferrometrics.functional import classification as fm
-
-
-def best_of(runs, function):
-    """Return the best wall time, the best process CPU time (all threads) and the value."""
-    timings, cpu_timings = [], []
-    for _ in range(runs):
-        start, cpu_start = time.perf_counter(), time.process_time()
-        value = function()
-        timings.append(time.perf_counter() - start)
-        cpu_timings.append(time.process_time() - cpu_start)
-    return min(timings), min(cpu_timings), value
+from timing import best_of
 
 
 def load(data_dir, stem):

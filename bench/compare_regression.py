@@ -26,12 +26,13 @@ import importlib.util
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import time
 
 import numpy as np
+
+from timing import best_of
 
 # Goals at n = 10^7: these metrics within 3 times the numpy floor, Spearman at least 20 times
 # faster than scipy.
@@ -41,22 +42,6 @@ SPEARMAN_GOAL = 20.0
 
 # Header lines already printed, so that each subprocess run does not repeat them.
 PRINTED_NOTES = set()
-
-
-def cpu_seconds():
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def best_of(repeats, fn, *args):
-    """Return the fastest (wall, cpu) seconds of `repeats` calls and the last value."""
-    best = (float("inf"), float("inf"))
-    value = None
-    for _ in range(repeats):
-        wall, cpu = time.perf_counter(), cpu_seconds()
-        value = fn(*args)
-        best = min(best, (time.perf_counter() - wall, cpu_seconds() - cpu))
-    return best, value
 
 
 def load_generator(directory):
@@ -188,7 +173,7 @@ def bench(args, gen, n, rows):
     size = f"n={n:.0e}"
     selected = [row for row in comparisons() if args.metrics is None or row[0] in args.metrics]
 
-    floor, _ = best_of(args.repeats, lambda: preds.sum() + target.sum())
+    *floor, _ = best_of(args.repeats, lambda: preds.sum() + target.sum())
     # TorchMetrics' Kendall tau is left out: it is not the subject of these goals and takes
     # minutes at 10^7.
     torch_results = {}
@@ -202,8 +187,8 @@ def bench(args, gen, n, rows):
         inputs = positive if needs_positive else (preds, target)
         # scipy's Kendall tau sorts in Python-level passes and takes tens of seconds at 10^7.
         peer_repeats = 1 if name == "kendall_rank_corrcoef" else args.repeats
-        ours, ours_value = best_of(args.repeats, ours_fn, *inputs)
-        peer, peer_value = best_of(peer_repeats, peer_fn, *inputs)
+        *ours, ours_value = best_of(args.repeats, ours_fn, *inputs)
+        *peer, peer_value = best_of(peer_repeats, peer_fn, *inputs)
         check_agree(name, peer_name, ours_value, peer_value)
         rows.append((name, size, peer_name, peer, ours))
         if name in torch_results:

@@ -13,26 +13,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
-import time
 
 import numpy as np
 
-
-def cpu_seconds():
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def best_of(repeats, fn, *args):
-    """Return the fastest (wall, cpu) seconds of `repeats` calls and the last value."""
-    best = (float("inf"), float("inf"))
-    value = None
-    for _ in range(repeats):
-        wall, cpu = time.perf_counter(), cpu_seconds()
-        value = fn(*args)
-        best = min(best, (time.perf_counter() - wall, cpu_seconds() - cpu))
-    return best, value
+from timing import best_of
 
 
 def main(argv=None):
@@ -57,9 +41,9 @@ def main(argv=None):
     for name in args.metrics.split(","):
         function = getattr(tm, name)
         if name == "tweedie_deviance_score":
-            (wall, cpu), value = best_of(args.repeats, function, preds, target, 1.5)
+            wall, cpu, value = best_of(args.repeats, function, preds, target, 1.5)
         else:
-            (wall, cpu), value = best_of(args.repeats, function, preds, target)
+            wall, cpu, value = best_of(args.repeats, function, preds, target)
         results[name] = [wall, cpu, float(value)]
     results["_versions"] = {"torch": torch.__version__, "threads": torch.get_num_threads()}
     import torchmetrics

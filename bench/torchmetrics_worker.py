@@ -12,23 +12,12 @@ import argparse
 import json
 import os
 import sys
-import time
 
 import numpy as np
 import torch
 from torchmetrics.functional import classification as tm
 
-
-def best_of(runs, function):
-    """Return the best wall time, the process CPU time of that run and the value."""
-    best = None
-    for _ in range(runs):
-        start, cpu_start = time.perf_counter(), time.process_time()
-        value = function()
-        wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
-        if best is None or wall < best[0]:
-            best = (wall, cpu, value)
-    return best
+from timing import best_of
 
 
 def load(data_dir, name):
