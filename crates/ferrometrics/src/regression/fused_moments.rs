@@ -23,7 +23,7 @@ const PARALLEL_LEN: usize = 1 << 17;
 /// Computes the unweighted moments of the pairs `map(a[i], b[i])` over slices of equal length.
 ///
 /// Returns `None` when a mapped value is NaN or infinite, when a sum overflows, or when a leaf
-/// holds values of extreme magnitude (beyond `2^±256`) that need the scaled two-pass sums of
+/// contains values of extreme magnitude (beyond `2^±256`) that need the scaled two-pass sums of
 /// [`Comoments::of_mapped`]. The caller then checks the input and takes that path.
 pub(crate) fn fused_moments<A, B, M>(a: &[A], b: &[B], map: &M) -> Option<Comoments>
 where

@@ -218,7 +218,7 @@ fn accumulate_group(terms: &SampleTerms, group: &mut [ReplicateSums]) {
             unsafe { accumulate_group_avx512(terms, group) };
             return;
         }
-        if std::arch::is_x86_feature_detected!("avx2") {
+        if crate::numerics::has_avx2() {
             // SAFETY: as above.
             unsafe { accumulate_group_avx2(terms, group) };
             return;
