@@ -7,6 +7,8 @@ default) drops NaN values with a ``UserWarning``, ``"ignore"`` drops them silent
 
 from __future__ import annotations
 
+import os
+import sys
 import warnings
 from typing import Any, Union
 
@@ -58,8 +60,26 @@ class _AggregationMetric(Metric):
                 f"{type(self).__name__} dropped {dropped} NaN values from the batch; pass "
                 "nan_strategy='ignore' to drop them silently or 'error' to reject such batches",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=_stacklevel_outside_package(),
             )
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _stacklevel_outside_package() -> int:
+    """Return the ``warnings.warn`` stacklevel of the innermost caller outside ferrometrics.
+
+    A fixed stacklevel points into the package when the update arrives through ``__call__``,
+    ``forward`` or a wrapper such as ``BootStrapper``, so the frames are counted instead. Level 2
+    is the caller of the function that calls ``warn``.
+    """
+    frame = sys._getframe(2)
+    level = 2
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+        level += 1
+    return level
 
 
 class SumMetric(_AggregationMetric):

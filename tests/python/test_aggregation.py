@@ -10,6 +10,7 @@ import pytest
 
 from conftest import FakeTensor, assert_close
 from ferrometrics import aggregation
+from ferrometrics.wrappers import BootStrapper
 
 VALUES = np.array([[1.5, -2.0, 3.25], [4.0, 0.5, -6.0]])
 
@@ -77,6 +78,23 @@ def test_default_nan_strategy_warns_and_drops():
     with pytest.warns(UserWarning, match="2 NaN"):
         metric.update(np.array([1.0, np.nan, 2.0, np.nan]))
     assert_close(metric.compute(), 3.0)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda metric, batch: metric.update(batch),
+        lambda metric, batch: metric(batch),
+        lambda metric, batch: metric.forward(batch),
+        lambda metric, batch: BootStrapper(metric, num_bootstraps=3).update(batch),
+        lambda metric, batch: BootStrapper(metric, num_bootstraps=3)(batch),
+    ],
+    ids=["update", "call", "forward", "bootstrap-update", "bootstrap-call"],
+)
+def test_nan_warning_points_at_caller(call):
+    with pytest.warns(UserWarning, match="1 NaN") as record:
+        call(aggregation.MeanMetric(), np.array([1.0, np.nan]))
+    assert record[0].filename == __file__
 
 
 def test_ignore_strategy_is_silent():
