@@ -330,9 +330,14 @@ fn unrolled_count(start: u64, offset: usize, unrolled: &[u64; UNROLLED_COUNT]) -
             .wrapping_add(SPLITMIX64_GAMMA)
             .wrapping_add((offset as u64).wrapping_mul(SPLITMIX64_GAMMA)),
     );
+    // The thresholds increase, so the count is one more than the index of the last threshold at
+    // or below the draw. A select per threshold compiles to a compare and a masked move, where
+    // adding the comparisons takes a compare, a mask-to-vector move and a subtraction.
     let mut k = 0;
-    for &threshold in unrolled {
-        k += u64::from(draw >= threshold);
+    for (index, &threshold) in unrolled.iter().enumerate() {
+        if draw >= threshold {
+            k = index as u64 + 1;
+        }
     }
     k
 }
@@ -700,6 +705,20 @@ mod tests {
             assert_eq!(counts[0], expected);
             assert_eq!(total, counts.iter().map(|&k| u64::from(k)).sum::<u64>());
         }
+    }
+
+    #[test]
+    fn unrolled_count_at_thresholds() {
+        let thresholds = poisson_one_thresholds();
+        let unrolled: [u64; UNROLLED_COUNT] = std::array::from_fn(|k| thresholds[k]);
+        for (index, &threshold) in unrolled.iter().enumerate() {
+            for draw in [threshold - 1, threshold] {
+                let count = unrolled_count(state_before(draw), 0, &unrolled);
+                let expected = poisson_one_count(draw, thresholds).min(UNROLLED_COUNT) as u64;
+                assert_eq!(count, expected, "threshold {index}, draw {draw}");
+            }
+        }
+        assert_eq!(unrolled_count(state_before(0), 0, &unrolled), 0);
     }
 
     #[test]
