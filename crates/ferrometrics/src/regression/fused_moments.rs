@@ -1,7 +1,7 @@
 //! Co-moments of paired values with one read of the input from memory.
 //!
 //! The input is cut at fixed positions into leaves of [`LEAF_LEN`] pairs. Each leaf is read
-//! from memory once for its plain sums and ranges, which also catch NaN and infinite values,
+//! from memory once for its compensated sums and ranges, which also catch NaN and infinite values,
 //! and again from the cache for the sums of deviations from the leaf's means. The leaf moments
 //! are merged pairwise with [`Comoments::merge`] in a fixed tree, and large halves of the tree
 //! run on two rayon tasks. The leaf boundaries and the merge order do not depend on the number
@@ -11,9 +11,9 @@ use super::moments::{scale_exponent, Comoments};
 use crate::numerics::CompensatedSum;
 
 /// Pairs per leaf. Two `f64` inputs of this length take 32 KiB, so the later passes over a
-/// leaf read them from the L1 or L2 cache. A leaf's plain sums have at most `LEAF_LEN / WIDTH`
-/// terms per lane and three more additions to fold the lanes, so the worst-case rounding error
-/// of its sums of squares is about 3e-14 relative.
+/// leaf read them from the L1 or L2 cache. A leaf's sums of squares are plain sums of at most
+/// `LEAF_LEN / WIDTH` terms per lane, with three more additions to fold the lanes, so their
+/// worst-case rounding error is about 3e-14 relative.
 const LEAF_LEN: usize = 2048;
 
 /// Ranges of at least this many pairs split their two halves over rayon tasks. Shorter ranges
@@ -91,15 +91,34 @@ fn fold_sum(lanes: &[f64; WIDTH]) -> f64 {
     ((a + b) + (c + d)) + ((e + f) + (g + h))
 }
 
-/// Returns `count * shift + sum_deviations` as a compensated sum. The product is split exactly
-/// into a rounded part and its rounding error by a fused multiply-add.
-fn shifted_total(count: f64, shift: f64, sum_deviations: f64) -> CompensatedSum {
-    let product = count * shift;
-    let mut total = CompensatedSum::new();
-    total.add(product);
-    total.add(count.mul_add(shift, -product));
-    total.add(sum_deviations);
-    total
+/// A compensated sum in [`WIDTH`] lanes, each added with Knuth's branch-free TwoSum, so that
+/// the lanes stay in vector registers. A mean that nearly cancels (values of both signs) keeps
+/// its relative precision, which the normalized RMSE divides by.
+#[derive(Default)]
+struct WideSum {
+    sum: [f64; WIDTH],
+    compensation: [f64; WIDTH],
+}
+
+impl WideSum {
+    #[inline(always)]
+    fn add(&mut self, lane: usize, term: f64) {
+        let sum = self.sum[lane];
+        let total = sum + term;
+        let term_part = total - sum;
+        self.compensation[lane] += (sum - (total - term_part)) + (term - term_part);
+        self.sum[lane] = total;
+    }
+
+    /// Returns the sum of all lanes, folded from the first lane to the last.
+    fn total(&self) -> CompensatedSum {
+        let mut total = CompensatedSum::new();
+        for lane in 0..WIDTH {
+            total.add(self.sum[lane]);
+            total.add(self.compensation[lane]);
+        }
+        total
+    }
 }
 
 /// Computes the moments of one leaf, in a copy compiled for the widest vector instructions
@@ -125,7 +144,7 @@ where
     leaf_moments_portable(a, b, map)
 }
 
-/// Reports whether the CPU supports AVX-512F; the answer is cached by the standard library.
+/// Reports whether the CPU supports AVX-512F and AVX2. The standard library caches the detection.
 #[cfg(target_arch = "x86_64")]
 #[inline]
 fn has_avx512() -> bool {
@@ -165,12 +184,10 @@ where
 }
 
 /// Computes the moments of one leaf with two passes. The first reads the leaf from memory for
-/// the plain sums and the ranges of `x` and `y`. The second reads it from the cache for the sums
-/// of `dx`, `dy`, `dx^2`, `dy^2` and `dx * dy`, the deviations from the first pass's means.
-///
-/// Those means are within a few units in the last place of the leaf's spread from the exact
-/// ones, so `sum(dx^2) - sum(dx)^2 / count` loses almost nothing to cancellation, and the
-/// sums `count * mean + sum(dx)` keep the precision of compensated sums: values near 1e6 that
+/// the compensated sums and the ranges of `x` and `y`. The second reads it from the cache for
+/// the plain sums of `dx`, `dy`, `dx^2`, `dy^2` and `dx * dy`, the deviations from the first
+/// pass's means. Those means are within an ulp of the exact ones, so
+/// `sum(dx^2) - sum(dx)^2 / count` loses almost nothing to cancellation: values near 1e6 that
 /// differ by 1e-3 lose no digits to their offset.
 #[inline(always)]
 fn leaf_moments_portable<A, B, M>(a: &[A], b: &[B], map: &M) -> Option<Comoments>
@@ -183,26 +200,27 @@ where
     let (a_chunks, a_tail) = a.as_chunks::<WIDTH>();
     let (b_chunks, b_tail) = b.as_chunks::<WIDTH>();
 
-    let (mut sum_x, mut sum_y) = ([0.0; WIDTH], [0.0; WIDTH]);
+    let (mut sum_x, mut sum_y) = (WideSum::default(), WideSum::default());
     let mut range_x = [[f64::INFINITY; WIDTH], [f64::NEG_INFINITY; WIDTH]];
     let mut range_y = range_x;
     for (a, b) in a_chunks.iter().zip(b_chunks) {
         for lane in 0..WIDTH {
             let (x, y) = map(a[lane], b[lane]);
-            sum_x[lane] += x;
-            sum_y[lane] += y;
+            sum_x.add(lane, x);
+            sum_y.add(lane, y);
             update_range(&mut range_x, lane, x);
             update_range(&mut range_y, lane, y);
         }
     }
     for (a, b) in a_tail.iter().zip(b_tail) {
         let (x, y) = map(*a, *b);
-        sum_x[0] += x;
-        sum_y[0] += y;
+        sum_x.add(0, x);
+        sum_y.add(0, y);
         update_range(&mut range_x, 0, x);
         update_range(&mut range_y, 0, y);
     }
-    let (total_x, total_y) = (fold_sum(&sum_x), fold_sum(&sum_y));
+    let (sum_x, sum_y) = (sum_x.total(), sum_y.total());
+    let (total_x, total_y) = (sum_x.value(), sum_y.value());
     // A NaN or infinite value makes its sum NaN or infinite, and so does an overflow.
     if !(total_x.is_finite() && total_y.is_finite()) {
         return None;
@@ -233,8 +251,6 @@ where
         add(0, map(*a, *b));
     }
     let totals = sums.map(|lanes| fold_sum(&lanes));
-    let sum_x = shifted_total(weight, shift_x, totals[0]);
-    let sum_y = shifted_total(weight, shift_y, totals[1]);
     Some(Comoments::of_shifted_sums(
         count,
         (sum_x, sum_y),
@@ -305,6 +321,78 @@ mod tests {
 
         assert_close(fused.m2_x(), two_pass.m2_x(), "m2_x");
         assert_close(fused.pearson(), two_pass.pearson(), "pearson");
+    }
+
+    #[test]
+    fn fused_matches_two_pass_on_partial_lanes() {
+        // Lengths below, at and around the lane width and the leaf length, so that every tail
+        // of fewer than WIDTH pairs and every partial last leaf is exercised.
+        let lengths = [2, 3, 5, 7, 8, 9, 15, 17, 2047, 2048, 2049, 4095, 6151];
+        for n in lengths {
+            let x = values(n, 13, 1e6, 1e-3);
+            let y = values(n, 14, -2.0, 4.0);
+
+            let fused = fused_moments(&x, &y, &pair).unwrap();
+            let two_pass = Comoments::of_mapped(&x, &y, pair);
+
+            assert_eq!(fused.count(), n as u64, "count for n = {n}");
+            assert_close(fused.m2_x(), two_pass.m2_x(), &format!("m2_x for n = {n}"));
+            assert_close(fused.m2_y(), two_pass.m2_y(), &format!("m2_y for n = {n}"));
+            assert_close(fused.c_xy(), two_pass.c_xy(), &format!("c_xy for n = {n}"));
+            assert_close(
+                fused.mean_x(),
+                two_pass.mean_x(),
+                &format!("mean_x for n = {n}"),
+            );
+            assert_close(
+                fused.mean_y(),
+                two_pass.mean_y(),
+                &format!("mean_y for n = {n}"),
+            );
+        }
+    }
+
+    #[test]
+    fn fused_single_pair_has_zero_moments() {
+        let moments = fused_moments(&[3.5], &[-1.25], &pair).unwrap();
+
+        assert_eq!(moments.count(), 1);
+        assert_eq!(moments.mean_x(), 3.5);
+        assert_eq!(moments.mean_y(), -1.25);
+        assert_eq!(moments.m2_x(), 0.0);
+        assert_eq!(moments.c_xy(), 0.0);
+    }
+
+    #[test]
+    fn fused_outlier_first_in_leaf_keeps_precision() {
+        // A leaf whose first value is far from the others, where a shift by the first value
+        // would lose digits to cancellation.
+        let mut x = values(4_000, 15, 0.0, 1.0);
+        x[0] = 1e6;
+        x[2048] = -1e6;
+        let y = values(4_000, 16, 5.0, 1.0);
+
+        let fused = fused_moments(&x, &y, &pair).unwrap();
+        let two_pass = Comoments::of_mapped(&x, &y, pair);
+
+        assert_close(fused.m2_x(), two_pass.m2_x(), "m2_x");
+        assert_close(fused.c_xy(), two_pass.c_xy(), "c_xy");
+        assert_close(fused.mean_x(), two_pass.mean_x(), "mean_x");
+    }
+
+    #[test]
+    fn fused_maps_residuals_as_two_pass() {
+        // R2's map, whose `x` is the residual `target - preds`.
+        let preds = values(10_001, 17, 1e3, 1.0);
+        let target = values(10_001, 18, 1e3, 1.0);
+        let residual = |p: f64, t: f64| (t - p, t);
+
+        let fused = fused_moments(&preds, &target, &residual).unwrap();
+        let two_pass = Comoments::of_mapped(&preds, &target, residual);
+
+        assert_close(fused.m2_x(), two_pass.m2_x(), "m2_x");
+        assert_close(fused.m2_y(), two_pass.m2_y(), "m2_y");
+        assert_close(fused.mean_x(), two_pass.mean_x(), "mean_x");
     }
 
     #[test]
