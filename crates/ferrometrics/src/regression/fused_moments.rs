@@ -121,6 +121,16 @@ impl WideSum {
     }
 }
 
+/// Splits `values` into arrays of [`WIDTH`] items and a tail of fewer. Arrays, unlike slices,
+/// let the compiler drop the bounds checks and keep each lane in a vector register.
+#[inline(always)]
+fn split_chunks<T>(values: &[T]) -> (impl Iterator<Item = &[T; WIDTH]> + Clone, &[T]) {
+    let chunks = values.chunks_exact(WIDTH);
+    let tail = chunks.remainder();
+    let arrays = chunks.map(|chunk| <&[T; WIDTH]>::try_from(chunk).expect("chunks of WIDTH"));
+    (arrays, tail)
+}
+
 /// Computes the moments of one leaf, in a copy compiled for the widest vector instructions
 /// that the CPU supports. Every copy runs the same operations in the same order (Rust fuses no
 /// multiply and add on its own), so all give the same bits.
@@ -197,13 +207,13 @@ where
     M: Fn(A, B) -> (f64, f64),
 {
     let count = a.len();
-    let (a_chunks, a_tail) = a.as_chunks::<WIDTH>();
-    let (b_chunks, b_tail) = b.as_chunks::<WIDTH>();
+    let (a_chunks, a_tail) = split_chunks(a);
+    let (b_chunks, b_tail) = split_chunks(b);
 
     let (mut sum_x, mut sum_y) = (WideSum::default(), WideSum::default());
     let mut range_x = [[f64::INFINITY; WIDTH], [f64::NEG_INFINITY; WIDTH]];
     let mut range_y = range_x;
-    for (a, b) in a_chunks.iter().zip(b_chunks) {
+    for (a, b) in a_chunks.clone().zip(b_chunks.clone()) {
         for lane in 0..WIDTH {
             let (x, y) = map(a[lane], b[lane]);
             sum_x.add(lane, x);
@@ -242,7 +252,7 @@ where
         sums[3][lane] += dy * dy;
         sums[4][lane] += dx * dy;
     };
-    for (a, b) in a_chunks.iter().zip(b_chunks) {
+    for (a, b) in a_chunks.clone().zip(b_chunks.clone()) {
         for lane in 0..WIDTH {
             add(lane, map(a[lane], b[lane]));
         }
