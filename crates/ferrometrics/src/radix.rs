@@ -71,6 +71,19 @@ pub(crate) fn sort_by_key<T: Copy + Default>(
     key_bits: u32,
     key: impl Fn(&T) -> u64,
 ) {
+    sort_by_key_with_spare(items, &mut Vec::new(), key_bits, key);
+}
+
+/// As [`sort_by_key`], with `spare` as the second full-length buffer of the split by the top
+/// digit. When that split runs, `spare` ends with the length of `items` and unspecified
+/// contents, so the caller can reuse its memory instead of faulting in a fresh buffer.
+/// Otherwise `spare` is left as it was.
+pub(crate) fn sort_by_key_with_spare<T: Copy + Default>(
+    items: &mut Vec<T>,
+    spare: &mut Vec<T>,
+    key_bits: u32,
+    key: impl Fn(&T) -> u64,
+) {
     let n = items.len();
     if n < 2 {
         return;
@@ -99,13 +112,14 @@ pub(crate) fn sort_by_key<T: Copy + Default>(
         *offset = running;
         running += count;
     }
-    let mut buffer = vec![T::default(); n];
+    spare.clear();
+    spare.resize(n, T::default());
     for item in items.iter() {
         let bucket = top_digit(item);
-        buffer[offsets[bucket]] = *item;
+        spare[offsets[bucket]] = *item;
         offsets[bucket] += 1;
     }
-    *items = buffer;
+    std::mem::swap(items, spare);
 
     let mut start = 0;
     for count in counts {

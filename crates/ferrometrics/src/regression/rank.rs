@@ -29,20 +29,19 @@ use crate::Value;
 /// equal keys. Low bits that are 0 in every value are dropped, such as the 29 low bits of
 /// `float32` data widened to `float64`, and the keys are taken relative to the smallest one. When the remaining key and the index fit in 64 bits
 /// together, they are sorted as one `u64`, which halves the memory traffic.
-fn doubled_average_ranks(values: &[f64]) -> Vec<i64> {
+fn doubled_average_ranks<F: Real>(values: &[F]) -> Vec<i64> {
     let n = values.len();
-    let mut ranks = vec![0; n];
     if n == 0 {
-        return ranks;
+        return Vec::new();
     }
     // Low bits that are 0 in every value's bit pattern are dropped from the keys: distinct
     // values differ above them, so the order is kept.
     let common_zeros = values
         .iter()
-        .fold(0, |bits, &value| bits | (value + 0.0).to_bits())
+        .fold(0, |bits, &value| bits | (value.to_f64() + 0.0).to_bits())
         .trailing_zeros()
         .min(63);
-    let key_of = |value: f64| radix::f64_order_key(value + 0.0) >> common_zeros;
+    let key_of = |value: F| radix::f64_order_key(value.to_f64() + 0.0) >> common_zeros;
     let (mut min, mut max) = (u64::MAX, 0);
     for &value in values {
         let key = key_of(value);
@@ -50,7 +49,7 @@ fn doubled_average_ranks(values: &[f64]) -> Vec<i64> {
         max = max.max(key);
     }
     let key_bits = u64::BITS - (max - min).leading_zeros();
-    let compact_key = |value: f64| key_of(value) - min;
+    let compact_key = |value: F| key_of(value) - min;
     let index_bits = u64::BITS - (n as u64 - 1).leading_zeros();
 
     if key_bits + index_bits <= u64::BITS {
@@ -60,13 +59,22 @@ fn doubled_average_ranks(values: &[f64]) -> Vec<i64> {
             .enumerate()
             .map(|(index, &value)| compact_key(value) << index_bits | index as u64)
             .collect();
-        radix::sort_by_key(&mut packed, key_bits, |&item| item >> index_bits);
+        let mut spare = Vec::new();
+        radix::sort_by_key_with_spare(&mut packed, &mut spare, key_bits, |&item| {
+            item >> index_bits
+        });
+        // The ranks go to the buffer that the sort no longer needs, whose pages are already
+        // mapped, so they cost no page faults. Collecting a `Vec<u64>` into a `Vec<i64>` reuses
+        // the allocation, an optimization of the standard library rather than a guarantee.
+        let mut ranks: Vec<i64> = spare.into_iter().map(|_| 0).collect();
+        ranks.resize(n, 0);
         assign_average_ranks(
             &packed,
             |&item| item >> index_bits,
             |&item| (item & index_mask) as usize,
             &mut ranks,
         );
+        ranks
     } else {
         let mut keyed: Vec<(u64, usize)> = values
             .iter()
@@ -74,9 +82,10 @@ fn doubled_average_ranks(values: &[f64]) -> Vec<i64> {
             .map(|(index, &value)| (compact_key(value), index))
             .collect();
         radix::sort_by_key(&mut keyed, key_bits, |item| item.0);
+        let mut ranks = vec![0; n];
         assign_average_ranks(&keyed, |item| item.0, |item| item.1, &mut ranks);
+        ranks
     }
-    ranks
 }
 
 /// Writes the doubled average rank of each item of `sorted`, ordered by `key`, to
@@ -156,14 +165,7 @@ impl Samples {
 
     /// Returns the number of samples, checking that there are at least 2.
     fn check_two_samples(&self, metric: &str) -> Result<usize> {
-        let count = self.preds.first().map_or(0, Vec::len);
-        if count < 2 {
-            return Err(Error::not_enough_data(
-                metric,
-                format!("a rank correlation needs at least 2 samples, but {count} were seen"),
-            ));
-        }
-        Ok(count)
+        check_two_samples(metric, self.preds.first().map_or(0, Vec::len))
     }
 
     fn outputs(&self) -> impl Iterator<Item = (&[f64], &[f64])> {
@@ -172,6 +174,17 @@ impl Samples {
             .zip(&self.target)
             .map(|(p, t)| (p.as_slice(), t.as_slice()))
     }
+}
+
+/// Returns `count`, checking that it is at least 2.
+fn check_two_samples(metric: &str, count: usize) -> Result<usize> {
+    if count < 2 {
+        return Err(Error::not_enough_data(
+            metric,
+            format!("a rank correlation needs at least 2 samples, but {count} were seen"),
+        ));
+    }
+    Ok(count)
 }
 
 /// The largest sample count whose doubled rank deviations, at most `n` in size, have products
@@ -187,7 +200,7 @@ const MAX_LEN_FOR_I64_PRODUCTS: usize = 1 << 31;
 /// rounding while below 2^53), then `np.corrcoef` multiplies them by `1 / (n - 1)` and divides
 /// the co-moment by the target's and then by the prediction's standard deviation. The same
 /// steps here give the same double, 1 ulp included.
-fn spearman(preds: &[f64], target: &[f64]) -> f64 {
+fn spearman<F: Real>(preds: &[F], target: &[F]) -> f64 {
     let (a, b) = rayon::join(
         || doubled_average_ranks(preds),
         || doubled_average_ranks(target),
@@ -260,6 +273,13 @@ pub fn spearman_corrcoef<F: Real, D: Dimension>(
 ) -> Result<Value> {
     let (preds, target) = (preds.into_dyn(), target.into_dyn());
     let num_outputs = outputs_of_shape(preds.shape());
+    if num_outputs == 1 {
+        // The ranks are taken from the input itself: a copy into a state would cost two more
+        // passes over memory and the page faults of fresh buffers.
+        let (preds, target) = to_flat(&preds, &target, Layout::Outputs)?;
+        check_two_samples("SpearmanCorrCoef", preds.len())?;
+        return Ok(Value::Scalar(spearman(&preds, &target)));
+    }
     spearman_of(&Samples::of_batch(&preds, &target, num_outputs)?)
 }
 
@@ -870,8 +890,8 @@ mod tests {
 
     #[test]
     fn ranks_of_constant_and_single_values() {
-        assert_eq!(doubled_average_ranks(&[2.5; 4]), vec![5; 4]);
-        assert_eq!(doubled_average_ranks(&[-3.0]), vec![2]);
-        assert!(doubled_average_ranks(&[]).is_empty());
+        assert_eq!(doubled_average_ranks::<f64>(&[2.5; 4]), vec![5; 4]);
+        assert_eq!(doubled_average_ranks::<f64>(&[-3.0]), vec![2]);
+        assert!(doubled_average_ranks::<f64>(&[]).is_empty());
     }
 }

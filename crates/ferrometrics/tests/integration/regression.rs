@@ -1421,6 +1421,60 @@ fn spearman_constant_input_is_nan() {
 }
 
 #[test]
+fn spearman_fewer_than_two_samples_rejected() {
+    let one = spearman_corrcoef(d1(&[1.0]).view(), d1(&[2.0]).view());
+    assert!(matches!(one, Err(Error::NotEnoughData { .. })));
+    let none = spearman_corrcoef(d1(&[]).view(), d1(&[]).view());
+    assert!(matches!(none, Err(Error::NotEnoughData { .. })));
+}
+
+/// Returns `n` widened float32 values with many ties, signed zeros among them.
+fn tied_float32_values(n: usize, seed: u64) -> Vec<f32> {
+    let mut state = seed;
+    (0..n)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let level = (state >> 40) % 2001;
+            let value = (level as f32 - 1000.0) / 8.0;
+            if value == 0.0 && (state >> 20) % 2 == 1 {
+                -0.0
+            } else {
+                value
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn spearman_functional_matches_batched_state() {
+    // More than 2^16 samples whose keys span more than 19 bits, so the radix sort splits by
+    // its top digit and the ranks reuse the sort's spare buffer.
+    let preds32 = tied_float32_values(200_003, 1);
+    let target32 = tied_float32_values(200_003, 2);
+    let preds: Vec<f64> = preds32.iter().map(|&x| f64::from(x)).collect();
+    let target: Vec<f64> = target32.iter().map(|&x| f64::from(x)).collect();
+
+    let functional = scalar(spearman_corrcoef(d1(&preds).view(), d1(&target).view()).unwrap());
+    let mut metric = SpearmanCorrCoef::<f64>::default();
+    for (p, t) in preds.chunks(70_001).zip(target.chunks(70_001)) {
+        update(&mut metric, &d1(p), &d1(t));
+    }
+    let batched = scalar(metric.compute().unwrap());
+    let preds32 = ndarray::ArrayView1::from(&preds32[..]);
+    let target32 = ndarray::ArrayView1::from(&target32[..]);
+    let from_f32 = scalar(spearman_corrcoef(preds32, target32).unwrap());
+
+    assert_eq!(functional, batched);
+    assert_eq!(functional, from_f32);
+    assert!(
+        functional.abs() < 0.02,
+        "independent inputs gave {functional}"
+    );
+}
+
+#[test]
 fn kendall_variants_match_scipy() {
     // scipy.stats.kendalltau(x, y, variant=v).statistic for (X, Y) and (XT, YT)
     let cases = [
