@@ -14,6 +14,7 @@ use super::format::{
 };
 use super::sorted_scores::SortedScores;
 use crate::error::{Error, Result};
+use crate::large_buffer::vec_with_capacity;
 use crate::metric::check_same_config;
 use crate::radix;
 
@@ -740,7 +741,13 @@ fn softmax_unless_probabilities(scores: &mut [f64], classes: usize) {
 /// the points `cumulative_counts` gives for the same pairs, filled bucket by bucket in
 /// parallel.
 fn curve_from_groups(sorted: &SortedScores) -> ClassCurve {
-    let mut curve = ClassCurve::default();
+    let count = sorted.group_count();
+    let mut curve = ClassCurve {
+        tps: vec_with_capacity(count),
+        fps: vec_with_capacity(count),
+        thresholds: vec_with_capacity(count),
+        ..ClassCurve::default()
+    };
     sorted.extend_per_group(
         [&mut curve.tps, &mut curve.fps, &mut curve.thresholds],
         |bucket, rows| {

@@ -3,6 +3,7 @@
 
 use super::curve_state::ClassCurve;
 use super::sorted_scores::SortedScores;
+use crate::large_buffer::vec_with_capacity;
 use crate::numerics::compensated_sum;
 
 /// A precision-recall curve with thresholds in increasing order; `precision` and `recall` have
@@ -179,7 +180,7 @@ pub(crate) fn sorted_auroc(sorted: &SortedScores) -> f64 {
         return f64::NAN;
     }
     let (positives, negatives) = (positives as f64, negatives as f64);
-    let mut terms = Vec::new();
+    let mut terms = vec_with_capacity(sorted.group_count());
     sorted.extend_per_group([&mut terms], |bucket, rows| {
         let (mut tp, mut fp) = (bucket.positives_before, bucket.negatives_before);
         let mut previous = (fp as f64 / negatives, tp as f64 / positives);
@@ -202,9 +203,9 @@ pub(crate) fn sorted_roc_curve(sorted: &SortedScores) -> RocCurve {
     let (positives, negatives) = (positives as f64, negatives as f64);
     let count = sorted.group_count() + 1;
     let mut roc = RocCurve {
-        fpr: Vec::with_capacity(count),
-        tpr: Vec::with_capacity(count),
-        thresholds: Vec::with_capacity(count),
+        fpr: vec_with_capacity(count),
+        tpr: vec_with_capacity(count),
+        thresholds: vec_with_capacity(count),
     };
     // 0/0 is NaN here, as scikit-learn returns with its warning.
     roc.fpr.push(0.0 / negatives);
@@ -292,7 +293,7 @@ pub(crate) fn sorted_average_precision(sorted: &SortedScores) -> f64 {
             tp as f64 / total_positives as f64
         }
     };
-    let mut terms = Vec::new();
+    let mut terms = vec_with_capacity(sorted.group_count());
     sorted.extend_per_group([&mut terms], |bucket, rows| {
         // Counts above the current threshold, then at and above it.
         let (mut above_tp, mut above_fp) = (bucket.positives_before, bucket.negatives_before);

@@ -6,6 +6,7 @@ use rayon::prelude::*;
 
 use super::config::{MultidimAverage, Task, TaskConfig};
 use crate::error::{Error, Result};
+use crate::large_buffer::vec_with_capacity;
 
 /// Predictions of a classification batch: integer labels, or scores (probabilities or logits).
 #[derive(Debug, Clone)]
@@ -139,8 +140,8 @@ pub(crate) fn narrow_binary_batch(
     }
     let n = values.len();
     let ignore = config.ignore_index();
-    let mut scores: Vec<f32> = Vec::with_capacity(n);
-    let mut targets: Vec<i8> = Vec::with_capacity(n);
+    let mut scores: Vec<f32> = vec_with_capacity(n);
+    let mut targets: Vec<i8> = vec_with_capacity(n);
     let (valid, positives, negatives) = scores.spare_capacity_mut()[..n]
         .par_chunks_mut(PARALLEL_CHUNK)
         .zip(targets.spare_capacity_mut()[..n].par_chunks_mut(PARALLEL_CHUNK))

@@ -18,6 +18,7 @@ use std::mem::MaybeUninit;
 
 use rayon::prelude::*;
 
+use crate::large_buffer::vec_with_capacity;
 use crate::radix::{f32_from_order_key, f32_order_key};
 
 /// Leading bits of `key - min` that name a bucket: 4096 buckets keep the write positions of the
@@ -215,7 +216,7 @@ impl SortedScores {
                 .collect()
         };
 
-        let mut items: Vec<u32> = Vec::with_capacity(len);
+        let mut items: Vec<u32> = vec_with_capacity(len);
         let output = SharedOutput(items.as_mut_ptr());
         scores
             .par_chunks(CHUNK)
