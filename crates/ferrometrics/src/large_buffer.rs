@@ -11,6 +11,11 @@ const HUGE_PAGE_MIN_BYTES: usize = 8 << 20;
 /// once can spend much of its time in the kernel. With huge pages (when the system's
 /// `transparent_hugepage` setting is `always` or `madvise`) one fault maps 2 MiB. Elsewhere,
 /// and when the kernel declines, this is `Vec::with_capacity`.
+///
+/// NOTE: with the kernel's `defrag` setting `madvise`, a fault on such a buffer may first
+/// compact memory. Measured through the Python API on a loaded 2-core AMD EPYC virtual
+/// machine (2026-12-04), the first exact AUROC call of a process at 10^7 scores took about
+/// 0.30 s of CPU with huge pages and 0.24 s without, and later calls 0.16 s and 0.22 s.
 pub(crate) fn vec_with_capacity<T>(capacity: usize) -> Vec<T> {
     let vec: Vec<T> = Vec::with_capacity(capacity);
     let bytes = capacity.saturating_mul(size_of::<T>());
