@@ -7,7 +7,7 @@
 
 use ferrometrics::detection::mask::{box_to_rle, mask_iou, merge, polygon_to_rle, Rle};
 use ferrometrics::detection::{
-    box_iou, evaluate, Accumulation, AreaRange, CocoDataset, Evaluation, IouType, Params,
+    box_iou, evaluate, AreaRange, CocoDataset, Evaluation, IouType, Params,
 };
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -191,7 +191,17 @@ fn params_from(
 pub(crate) struct NativeCocoEvaluation {
     evaluation: Option<Evaluation>,
     category_ids: Vec<i64>,
-    accumulation: Option<Accumulation>,
+    accumulated: Option<Accumulated>,
+}
+
+/// The result of `accumulate`: the numpy arrays it returned, which own the only copy of the
+/// accumulation, and the summary computed before the arrays moved into numpy.
+struct Accumulated {
+    precision: Py<PyAny>,
+    recall: Py<PyAny>,
+    scores: Py<PyAny>,
+    stats: Vec<f64>,
+    text: String,
 }
 
 #[pymethods]
@@ -229,7 +239,7 @@ impl NativeCocoEvaluation {
         Ok(Self {
             category_ids: evaluation.category_ids.clone(),
             evaluation: Some(evaluation),
-            accumulation: None,
+            accumulated: None,
         })
     }
 
@@ -270,7 +280,7 @@ impl NativeCocoEvaluation {
         Ok(Self {
             category_ids: evaluation.category_ids.clone(),
             evaluation: Some(evaluation),
-            accumulation: None,
+            accumulated: None,
         })
     }
 
@@ -282,48 +292,68 @@ impl NativeCocoEvaluation {
 
     /// Accumulates precision and recall over all images, as pycocotools' `accumulate`, and
     /// returns `(precision, recall, scores)` in its shapes `(T, R, K, A, M)` and `(T, K, A, M)`.
+    ///
+    /// The arrays move into numpy without a copy. A repeated call returns copies of the
+    /// arrays of the first call, as they are at that moment, because the per-image evaluations
+    /// are gone by then.
+    ///
+    /// # Errors
+    ///
+    /// Raises `ValueError` if the evaluation contains no results.
     #[allow(clippy::type_complexity)]
     fn accumulate<'py>(
         &mut self,
         py: Python<'py>,
     ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>, Bound<'py, PyAny>)> {
-        let accumulation = match (self.evaluation.take(), self.accumulation.take()) {
-            (Some(evaluation), _) => {
-                let accumulation = py.detach(|| evaluation.accumulate());
-                drop_in_background(evaluation);
-                accumulation
-            }
-            (None, Some(accumulation)) => accumulation,
-            (None, None) => {
-                return Err(value_error(
-                    "evaluation",
-                    "the evaluation holds no results; call evaluate() again",
-                ))
-            }
+        if let Some(accumulated) = &self.accumulated {
+            let copy = |array: &Py<PyAny>| array.bind(py).call_method0("copy");
+            return Ok((
+                copy(&accumulated.precision)?,
+                copy(&accumulated.recall)?,
+                copy(&accumulated.scores)?,
+            ));
+        }
+        let Some(evaluation) = self.evaluation.take() else {
+            return Err(value_error(
+                "evaluation",
+                "the evaluation holds no results; call evaluate() again",
+            ));
         };
-        let arrays = (
-            PyArray::from_array(py, &accumulation.precision).into_any(),
-            PyArray::from_array(py, &accumulation.recall).into_any(),
-            PyArray::from_array(py, &accumulation.scores).into_any(),
-        );
-        self.accumulation = Some(accumulation);
-        Ok(arrays)
+
+        let (accumulation, summary) = py.detach(|| {
+            let accumulation = evaluation.accumulate();
+            let summary = accumulation.summarize();
+            (accumulation, summary)
+        });
+        drop_in_background(evaluation);
+
+        let precision = PyArray::from_owned_array(py, accumulation.precision).into_any();
+        let recall = PyArray::from_owned_array(py, accumulation.recall).into_any();
+        let scores = PyArray::from_owned_array(py, accumulation.scores).into_any();
+        self.accumulated = Some(Accumulated {
+            precision: precision.clone().unbind(),
+            recall: recall.clone().unbind(),
+            scores: scores.clone().unbind(),
+            stats: summary.stats.to_vec(),
+            text: summary.to_string(),
+        });
+        Ok((precision, recall, scores))
     }
 
-    /// Computes the twelve summary numbers and pycocotools' printed layout of them.
+    /// Returns the twelve summary numbers and pycocotools' printed layout of them, computed
+    /// when `accumulate` first ran.
     ///
     /// # Errors
     ///
     /// Raises `ValueError` if `accumulate` has not run.
     fn summarize(&self) -> PyResult<(Vec<f64>, String)> {
-        let Some(accumulation) = &self.accumulation else {
+        let Some(accumulated) = &self.accumulated else {
             return Err(value_error(
                 "evaluation",
                 "accumulate has not run; call evaluate() and accumulate() before summarize()",
             ));
         };
-        let summary = accumulation.summarize();
-        Ok((summary.stats.to_vec(), summary.to_string()))
+        Ok((accumulated.stats.clone(), accumulated.text.clone()))
     }
 }
 

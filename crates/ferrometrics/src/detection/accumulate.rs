@@ -1,7 +1,7 @@
 //! Precision and recall over all images, per category, area range and max detection, as
 //! pycocotools' `COCOeval.accumulate`.
 
-use ndarray::{Array4, Array5};
+use ndarray::{Array4, Array5, ArrayViewMut3, ArrayViewMut4, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -39,12 +39,12 @@ impl Evaluation {
     }
 }
 
-/// The curves of one category: precision and scores indexed `[threshold][recall][area][max_det]`,
-/// recall indexed `[threshold][area][max_det]`.
-struct CategoryCurves {
-    precision: Vec<f64>,
-    recall: Vec<f64>,
-    scores: Vec<f64>,
+/// The curves of one category, views into the output arrays: precision and scores indexed
+/// `[threshold, recall, area, max_det]`, recall indexed `[threshold, area, max_det]`.
+struct CategoryCurves<'a> {
+    precision: ArrayViewMut4<'a, f64>,
+    recall: ArrayViewMut3<'a, f64>,
+    scores: ArrayViewMut4<'a, f64>,
 }
 
 /// Accumulates per-image evaluations given per category, each list in image order.
@@ -59,53 +59,27 @@ pub(crate) fn accumulate(
     let a_count = params.area_ranges.len();
     let m_count = params.max_detections.len();
 
-    let curves: Vec<CategoryCurves> = categories
-        .par_iter()
-        .map(|images| accumulate_category(params, images))
+    // Each category writes its slice of the `K` axis in place, because building its curves
+    // apart and copying them in would hold the arrays twice at the peak. Entries that stay -1
+    // are undefined, as in pycocotools.
+    let mut precision = Array5::from_elem((t_count, r_count, k_count, a_count, m_count), -1.0);
+    let mut scores = Array5::from_elem((t_count, r_count, k_count, a_count, m_count), -1.0);
+    let mut recall = Array4::from_elem((t_count, k_count, a_count, m_count), -1.0);
+    let curves: Vec<CategoryCurves<'_>> = precision
+        .axis_iter_mut(Axis(2))
+        .zip(recall.axis_iter_mut(Axis(1)))
+        .zip(scores.axis_iter_mut(Axis(2)))
+        .map(|((precision, recall), scores)| CategoryCurves {
+            precision,
+            recall,
+            scores,
+        })
         .collect();
+    curves
+        .into_par_iter()
+        .zip(categories)
+        .for_each(|(mut curves, images)| accumulate_category(params, images, &mut curves));
 
-    // Every entry is overwritten below (the curves hold -1 where a value is undefined), so the
-    // arrays start zeroed, and each IoU threshold's block is filled on its own thread. Each
-    // category's curves are laid out `[t][r][a][m]`, so the `(a, m)` block of one threshold
-    // pair is contiguous in both the curves and the C-order output arrays.
-    let am = a_count * m_count;
-    let mut precision = Array5::zeros((t_count, r_count, k_count, a_count, m_count));
-    let mut scores = Array5::zeros((t_count, r_count, k_count, a_count, m_count));
-    let mut recall = Array4::zeros((t_count, k_count, a_count, m_count));
-    let fill = |values: &mut [f64], pick: fn(&CategoryCurves) -> &[f64], rows: usize| {
-        let block = rows * k_count * am;
-        if block == 0 {
-            return;
-        }
-        values
-            .par_chunks_mut(block)
-            .enumerate()
-            .for_each(|(t, chunk)| {
-                for row in 0..rows {
-                    for (k, curve) in curves.iter().enumerate() {
-                        let source = (t * rows + row) * am;
-                        let target = (row * k_count + k) * am;
-                        chunk[target..target + am]
-                            .copy_from_slice(&pick(curve)[source..source + am]);
-                    }
-                }
-            });
-    };
-    fill(
-        precision.as_slice_mut().expect("a new array is contiguous"),
-        |curve| &curve.precision,
-        r_count,
-    );
-    fill(
-        scores.as_slice_mut().expect("a new array is contiguous"),
-        |curve| &curve.scores,
-        r_count,
-    );
-    fill(
-        recall.as_slice_mut().expect("a new array is contiguous"),
-        |curve| &curve.recall,
-        1,
-    );
     Accumulation {
         params: params.clone(),
         category_ids,
@@ -115,17 +89,11 @@ pub(crate) fn accumulate(
     }
 }
 
-fn accumulate_category(params: &Params, images: &[&ImageEvaluation]) -> CategoryCurves {
+fn accumulate_category(params: &Params, images: &[&ImageEvaluation], curves: &mut CategoryCurves) {
     let t_count = params.iou_thresholds.len();
     let r_count = params.rec_thresholds.len();
-    let blocks = params.area_ranges.len() * params.max_detections.len() * t_count;
-    let mut curves = CategoryCurves {
-        precision: vec![-1.0; blocks * r_count],
-        recall: vec![-1.0; blocks],
-        scores: vec![-1.0; blocks * r_count],
-    };
     if images.is_empty() {
-        return curves;
+        return;
     }
 
     // Every detection of the category as (score, image, rank within its image), sorted highest
@@ -194,7 +162,6 @@ fn accumulate_category(params: &Params, images: &[&ImageEvaluation]) -> Category
     }
 
     let mut scan = Scan::default();
-    let am = params.area_ranges.len() * params.max_detections.len();
     for a in 0..a_count {
         let positives: usize = images.iter().map(|e| e.positives[a]).sum();
         if positives == 0 {
@@ -202,25 +169,21 @@ fn accumulate_category(params: &Params, images: &[&ImageEvaluation]) -> Category
         }
         let targets = RecallTargets::new(&params.rec_thresholds, positives);
         for (m, subset) in within_max.iter().enumerate() {
-            let cell = a * params.max_detections.len() + m;
             for t in 0..t_count {
                 let row = (a * t_count + t) * words..(a * t_count + t + 1) * words;
                 for r in 0..r_count {
-                    let at = (t * r_count + r) * am + cell;
-                    curves.precision[at] = 0.0;
-                    curves.scores[at] = 0.0;
+                    curves.precision[[t, r, a, m]] = 0.0;
+                    curves.scores[[t, r, a, m]] = 0.0;
                 }
                 scan.run(&true_bits[row.clone()], &false_bits[row], subset);
-                curves.recall[t * am + cell] =
+                curves.recall[[t, a, m]] =
                     scan.sample(&targets, positives, |r, precision, position| {
-                        let at = (t * r_count + r) * am + cell;
-                        curves.precision[at] = precision;
-                        curves.scores[at] = detections[position].0;
+                        curves.precision[[t, r, a, m]] = precision;
+                        curves.scores[[t, r, a, m]] = detections[position].0;
                     });
             }
         }
     }
-    curves
 }
 
 /// The detections of a category that one max detection keeps, as positions in the sorted list.
