@@ -155,13 +155,34 @@ fn select<'a>(
 
 /// Frees `value` on a new thread, because freeing the per-image evaluations of a large dataset
 /// (hundreds of thousands of small allocations) takes longer than the rest of `accumulate`.
-/// If no thread can be started, `value` is freed here.
+/// The free pages are then returned to the system. If no thread can be started, `value` is
+/// freed here and its pages are kept.
 fn drop_in_background<T: Send + 'static>(value: T) {
     // On failure the builder drops the closure, and `value` with it, on this thread.
     let _ = std::thread::Builder::new()
         .name("ferrometrics-free".to_owned())
-        .spawn(move || drop(value));
+        .spawn(move || {
+            drop(value);
+            release_free_memory();
+        });
 }
+
+/// Returns the free pages of every malloc arena to the system.
+///
+/// The per-image evaluations are allocated on rayon's worker threads, and glibc gives those
+/// threads arenas of their own. It keeps freed memory in an arena for later allocations there,
+/// so without a trim the process keeps the size it had at the end of `evaluate`.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn release_free_memory() {
+    // SAFETY: `malloc_trim` takes no pointers and only releases memory that no allocation uses.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// Does nothing, because other allocators return freed memory by their own rules.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn release_free_memory() {}
 
 /// Builds evaluation parameters from pycocotools' fields.
 fn params_from(
