@@ -528,6 +528,10 @@ pub fn evaluate(
         || table(truth, &truth_masks, &truth_groups.indices, iou_type),
         || table(results, &result_masks, &result_groups.indices, iou_type),
     );
+    // The sorted lists served only to build the tables. Freeing them before the per-image
+    // evaluations are built lowers the peak memory by 24 bytes per annotation.
+    drop(truth_groups);
+    drop(result_groups);
     // The tables are in group order, so a group's rows are a range of these positions.
     let positions: Vec<usize> =
         (0..truth_table.areas.len().max(result_table.areas.len())).collect();
