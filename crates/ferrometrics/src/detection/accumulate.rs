@@ -5,8 +5,12 @@ use ndarray::{Array4, Array5, ArrayViewMut3, ArrayViewMut4, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::evaluate::{Evaluation, ImageEvaluation, Outcome};
+use super::coco::CocoDataset;
+use super::evaluate::{
+    evaluated_category_ids, match_categories, Evaluation, ImageEvaluation, IouType, Outcome,
+};
 use super::params::Params;
+use crate::error::Result;
 
 /// Precision, recall and scores of a COCO evaluation.
 ///
@@ -47,46 +51,130 @@ struct CategoryCurves<'a> {
     scores: ArrayViewMut4<'a, f64>,
 }
 
+/// Evaluates and accumulates a COCO dataset in one pass, with the values of
+/// `evaluate(truth, results, iou_type, params)?.accumulate()`.
+///
+/// Each category's per-image evaluations are accumulated as soon as they are matched and then
+/// freed, so at most one category per thread is held at a time. On 80 categories that is a
+/// small part of the memory that a whole [`Evaluation`] takes.
+///
+/// # Errors
+///
+/// Returns the errors of [`evaluate`](super::evaluate): [`Error::InvalidArgument`] for invalid
+/// parameters, and [`Error::InvalidInput`] naming the annotation if an object lacks the box or
+/// segmentation the IoU type needs, or a polygon belongs to an image without a height and width.
+///
+/// [`Error::InvalidArgument`]: crate::Error::InvalidArgument
+/// [`Error::InvalidInput`]: crate::Error::InvalidInput
+///
+/// # Example
+///
+/// ```
+/// use ferrometrics::detection::{evaluate, evaluate_accumulated, CocoDataset, IouType, Params};
+///
+/// let truth = CocoDataset::from_json_str(
+///     r#"{"images": [{"id": 1}], "categories": [{"id": 1}, {"id": 2}],
+///         "annotations": [{"id": 1, "image_id": 1, "category_id": 1,
+///                          "bbox": [0, 0, 10, 10], "area": 100}]}"#,
+/// )?;
+/// let results = truth.load_results_str(
+///     r#"[{"image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 9], "score": 0.8}]"#,
+/// )?;
+/// let params = Params::default();
+/// let accumulation = evaluate_accumulated(&truth, &results, IouType::Bbox, &params)?;
+/// assert_eq!(accumulation, evaluate(&truth, &results, IouType::Bbox, &params)?.accumulate());
+/// // AP at IoU 0.50; precision is 1 / (1 + 2^-52), as pycocotools computes it.
+/// assert_eq!(accumulation.summarize().stats[1], 0.9999999999999999);
+/// # Ok::<(), ferrometrics::Error>(())
+/// ```
+pub fn evaluate_accumulated(
+    truth: &CocoDataset,
+    results: &CocoDataset,
+    iou_type: IouType,
+    params: &Params,
+) -> Result<Accumulation> {
+    let mut params = params.clone();
+    params.validate()?;
+    let category_ids = evaluated_category_ids(truth, &params);
+
+    let mut arrays = CurveArrays::new(&params, category_ids.len());
+    match_categories(
+        truth,
+        results,
+        iou_type,
+        &params,
+        arrays.category_curves(),
+        |curves, evaluations| {
+            let images: Vec<&ImageEvaluation> = evaluations.iter().collect();
+            accumulate_category(&params, &images, curves);
+        },
+    )?;
+    Ok(arrays.into_accumulation(params, category_ids))
+}
+
+/// The output arrays of an accumulation, every entry -1 (undefined, as in pycocotools) until a
+/// category writes it.
+struct CurveArrays {
+    precision: Array5<f64>,
+    recall: Array4<f64>,
+    scores: Array5<f64>,
+}
+
+impl CurveArrays {
+    fn new(params: &Params, category_count: usize) -> Self {
+        let t_count = params.iou_thresholds.len();
+        let r_count = params.rec_thresholds.len();
+        let a_count = params.area_ranges.len();
+        let m_count = params.max_detections.len();
+        let shape = (t_count, r_count, category_count, a_count, m_count);
+        Self {
+            precision: Array5::from_elem(shape, -1.0),
+            recall: Array4::from_elem((t_count, category_count, a_count, m_count), -1.0),
+            scores: Array5::from_elem(shape, -1.0),
+        }
+    }
+
+    /// Returns the views of each category's slice of the `K` axis, in category order.
+    ///
+    /// Each category writes its slice in place, because building its curves apart and copying
+    /// them in would hold the arrays twice at the peak.
+    fn category_curves(&mut self) -> Vec<CategoryCurves<'_>> {
+        self.precision
+            .axis_iter_mut(Axis(2))
+            .zip(self.recall.axis_iter_mut(Axis(1)))
+            .zip(self.scores.axis_iter_mut(Axis(2)))
+            .map(|((precision, recall), scores)| CategoryCurves {
+                precision,
+                recall,
+                scores,
+            })
+            .collect()
+    }
+
+    fn into_accumulation(self, params: Params, category_ids: Vec<i64>) -> Accumulation {
+        Accumulation {
+            params,
+            category_ids,
+            precision: self.precision,
+            recall: self.recall,
+            scores: self.scores,
+        }
+    }
+}
+
 /// Accumulates per-image evaluations given per category, each list in image order.
 pub(crate) fn accumulate(
     params: &Params,
     category_ids: Vec<i64>,
     categories: &[Vec<&ImageEvaluation>],
 ) -> Accumulation {
-    let t_count = params.iou_thresholds.len();
-    let r_count = params.rec_thresholds.len();
-    let k_count = categories.len();
-    let a_count = params.area_ranges.len();
-    let m_count = params.max_detections.len();
-
-    // Each category writes its slice of the `K` axis in place, because building its curves
-    // apart and copying them in would hold the arrays twice at the peak. Entries that stay -1
-    // are undefined, as in pycocotools.
-    let mut precision = Array5::from_elem((t_count, r_count, k_count, a_count, m_count), -1.0);
-    let mut scores = Array5::from_elem((t_count, r_count, k_count, a_count, m_count), -1.0);
-    let mut recall = Array4::from_elem((t_count, k_count, a_count, m_count), -1.0);
-    let curves: Vec<CategoryCurves<'_>> = precision
-        .axis_iter_mut(Axis(2))
-        .zip(recall.axis_iter_mut(Axis(1)))
-        .zip(scores.axis_iter_mut(Axis(2)))
-        .map(|((precision, recall), scores)| CategoryCurves {
-            precision,
-            recall,
-            scores,
-        })
-        .collect();
-    curves
+    let mut arrays = CurveArrays::new(params, categories.len());
+    arrays
+        .category_curves()
         .into_par_iter()
         .zip(categories)
         .for_each(|(mut curves, images)| accumulate_category(params, images, &mut curves));
-
-    Accumulation {
-        params: params.clone(),
-        category_ids,
-        precision,
-        recall,
-        scores,
-    }
+    arrays.into_accumulation(params.clone(), category_ids)
 }
 
 fn accumulate_category(params: &Params, images: &[&ImageEvaluation], curves: &mut CategoryCurves) {
