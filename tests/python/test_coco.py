@@ -436,6 +436,29 @@ def test_summarize_prints_pycocotools_layout(capsys):
     )
 
 
+def test_repeated_accumulate_copies_arrays():
+    truth = toy()
+    evaluation = COCOeval(truth, truth.loadRes(
+        [{"image_id": 1, "category_id": 1, "bbox": [10, 10, 20, 20], "score": 0.9}]
+    ), "bbox")
+    evaluation.evaluate()
+    evaluation.accumulate()
+    first = dict(evaluation.eval)
+
+    evaluation.accumulate()
+
+    for key in ("precision", "recall", "scores"):
+        assert evaluation.eval[key] is not first[key], key
+        assert np.array_equal(evaluation.eval[key], first[key]), key
+        assert evaluation.eval[key].flags.writeable, key
+    with contextlib.redirect_stdout(io.StringIO()):
+        evaluation.summarize()
+    # pycocotools' first summary line is the mean of the defined precision values at area
+    # "all" and the largest max detection count.
+    precision = first["precision"][:, :, :, 0, 2]
+    assert evaluation.stats[0] == np.mean(precision[precision > -1])
+
+
 def test_default_params_like_pycocotools():
     evaluation = COCOeval(toy(), None, "bbox")
     params = evaluation.params

@@ -7,7 +7,7 @@
 
 use ferrometrics::detection::mask::{box_to_rle, mask_iou, merge, polygon_to_rle, Rle};
 use ferrometrics::detection::{
-    box_iou, evaluate, Accumulation, AreaRange, CocoDataset, Evaluation, IouType, Params,
+    box_iou, evaluate_accumulated, Accumulation, AreaRange, CocoDataset, IouType, Params,
 };
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -153,15 +153,30 @@ fn select<'a>(
     (Cow::Owned(selected_truth), Cow::Owned(selected_results))
 }
 
-/// Frees `value` on a new thread, because freeing the per-image evaluations of a large dataset
-/// (hundreds of thousands of small allocations) takes longer than the rest of `accumulate`.
-/// If no thread can be started, `value` is freed here.
-fn drop_in_background<T: Send + 'static>(value: T) {
-    // On failure the builder drops the closure, and `value` with it, on this thread.
+/// Returns freed memory to the system on a new thread, because the trim walks every arena and
+/// nothing needs to wait for it. If no thread can be started, nothing is returned.
+fn release_free_memory_in_background() {
     let _ = std::thread::Builder::new()
-        .name("ferrometrics-free".to_owned())
-        .spawn(move || drop(value));
+        .name("ferrometrics-trim".to_owned())
+        .spawn(release_free_memory);
 }
+
+/// Returns the free pages of every malloc arena to the system.
+///
+/// The IoU tables and per-image evaluations are allocated on rayon's worker threads, and glibc
+/// gives those threads arenas of their own. It keeps freed memory in an arena for later
+/// allocations there, so without a trim the process keeps the size it had during `evaluate`.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn release_free_memory() {
+    // SAFETY: `malloc_trim` takes no pointers and only releases memory that no allocation uses.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// Does nothing, because other allocators return freed memory by their own rules.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn release_free_memory() {}
 
 /// Builds evaluation parameters from pycocotools' fields.
 fn params_from(
@@ -185,19 +200,40 @@ fn params_from(
 
 /// A COCO evaluation of one IoU type, after `evaluate` and, once called, `accumulate`.
 ///
-/// The per-image evaluations are dropped once accumulated, because nothing reads them later
-/// and on large datasets they take more memory than both datasets.
+/// `evaluate` accumulates each category as soon as it is matched, so the per-image evaluations
+/// of all categories are never kept at once.
 #[pyclass(module = "ferrometrics._native", name = "NativeCocoEvaluation")]
 pub(crate) struct NativeCocoEvaluation {
-    evaluation: Option<Evaluation>,
-    category_ids: Vec<i64>,
     accumulation: Option<Accumulation>,
+    category_ids: Vec<i64>,
+    accumulated: Option<Accumulated>,
+}
+
+impl NativeCocoEvaluation {
+    fn evaluated(accumulation: Accumulation) -> Self {
+        Self {
+            category_ids: accumulation.category_ids.clone(),
+            accumulation: Some(accumulation),
+            accumulated: None,
+        }
+    }
+}
+
+/// The result of `accumulate`: the numpy arrays it returned, which own the only copy of the
+/// accumulation, and the summary computed before the arrays moved into numpy.
+struct Accumulated {
+    precision: Py<PyAny>,
+    recall: Py<PyAny>,
+    scores: Py<PyAny>,
+    stats: Vec<f64>,
+    text: String,
 }
 
 #[pymethods]
 impl NativeCocoEvaluation {
-    /// Parses the ground truth and the results (COCO JSON texts) and matches every image and
-    /// category, as pycocotools' `COCOeval.evaluate`. The GIL is released meanwhile.
+    /// Parses the ground truth and the results (COCO JSON texts), matches every image and
+    /// category and accumulates the matches, as pycocotools' `COCOeval.evaluate` and
+    /// `accumulate`. The GIL is released meanwhile.
     #[new]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -219,23 +255,20 @@ impl NativeCocoEvaluation {
             area_ranges,
             use_categories,
         );
-        let evaluation = py
+        let accumulation = py
             .detach(|| {
                 let truth = CocoDataset::from_json_str(truth_json)?;
                 let results = truth.load_results_str(results_json)?;
-                evaluate(&truth, &results, iou_type, &params)
+                evaluate_accumulated(&truth, &results, iou_type, &params)
             })
             .map_err(to_py_err)?;
-        Ok(Self {
-            category_ids: evaluation.category_ids.clone(),
-            evaluation: Some(evaluation),
-            accumulation: None,
-        })
+        release_free_memory_in_background();
+        Ok(Self::evaluated(accumulation))
     }
 
     /// Matches every image and category of two native datasets, restricted to `image_ids` and,
-    /// with `use_categories`, to `category_ids`, as pycocotools' `COCOeval.evaluate`. The GIL is
-    /// released meanwhile.
+    /// with `use_categories`, to `category_ids`, and accumulates the matches, as pycocotools'
+    /// `COCOeval.evaluate` and `accumulate`. The GIL is released meanwhile.
     #[staticmethod]
     #[allow(clippy::too_many_arguments)]
     fn from_datasets(
@@ -260,18 +293,15 @@ impl NativeCocoEvaluation {
             use_categories,
         );
         let (truth, results) = (&truth.dataset, &results.dataset);
-        let evaluation = py
+        let accumulation = py
             .detach(|| {
                 let selected_categories = use_categories.then_some(category_ids.as_slice());
                 let (truth, results) = select(truth, results, &image_ids, selected_categories);
-                evaluate(&truth, &results, iou_type, &params)
+                evaluate_accumulated(&truth, &results, iou_type, &params)
             })
             .map_err(to_py_err)?;
-        Ok(Self {
-            category_ids: evaluation.category_ids.clone(),
-            evaluation: Some(evaluation),
-            accumulation: None,
-        })
+        release_free_memory_in_background();
+        Ok(Self::evaluated(accumulation))
     }
 
     /// The category ids of the `K` axis, sorted.
@@ -280,50 +310,64 @@ impl NativeCocoEvaluation {
         self.category_ids.clone()
     }
 
-    /// Accumulates precision and recall over all images, as pycocotools' `accumulate`, and
-    /// returns `(precision, recall, scores)` in its shapes `(T, R, K, A, M)` and `(T, K, A, M)`.
+    /// Returns pycocotools' accumulated `(precision, recall, scores)` in its shapes
+    /// `(T, R, K, A, M)` and `(T, K, A, M)`.
+    ///
+    /// The arrays move into numpy without a copy. A repeated call returns copies of the
+    /// arrays of the first call, as they are at that moment, because the native copy is gone
+    /// by then.
+    ///
+    /// # Errors
+    ///
+    /// Raises `ValueError` if the evaluation contains no results.
     #[allow(clippy::type_complexity)]
     fn accumulate<'py>(
         &mut self,
         py: Python<'py>,
     ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>, Bound<'py, PyAny>)> {
-        let accumulation = match (self.evaluation.take(), self.accumulation.take()) {
-            (Some(evaluation), _) => {
-                let accumulation = py.detach(|| evaluation.accumulate());
-                drop_in_background(evaluation);
-                accumulation
-            }
-            (None, Some(accumulation)) => accumulation,
-            (None, None) => {
-                return Err(value_error(
-                    "evaluation",
-                    "the evaluation holds no results; call evaluate() again",
-                ))
-            }
+        if let Some(accumulated) = &self.accumulated {
+            let copy = |array: &Py<PyAny>| array.bind(py).call_method0("copy");
+            return Ok((
+                copy(&accumulated.precision)?,
+                copy(&accumulated.recall)?,
+                copy(&accumulated.scores)?,
+            ));
+        }
+        let Some(accumulation) = self.accumulation.take() else {
+            return Err(value_error(
+                "evaluation",
+                "the evaluation contains no results; call evaluate() again",
+            ));
         };
-        let arrays = (
-            PyArray::from_array(py, &accumulation.precision).into_any(),
-            PyArray::from_array(py, &accumulation.recall).into_any(),
-            PyArray::from_array(py, &accumulation.scores).into_any(),
-        );
-        self.accumulation = Some(accumulation);
-        Ok(arrays)
+
+        let summary = py.detach(|| accumulation.summarize());
+        let precision = PyArray::from_owned_array(py, accumulation.precision).into_any();
+        let recall = PyArray::from_owned_array(py, accumulation.recall).into_any();
+        let scores = PyArray::from_owned_array(py, accumulation.scores).into_any();
+        self.accumulated = Some(Accumulated {
+            precision: precision.clone().unbind(),
+            recall: recall.clone().unbind(),
+            scores: scores.clone().unbind(),
+            stats: summary.stats.to_vec(),
+            text: summary.to_string(),
+        });
+        Ok((precision, recall, scores))
     }
 
-    /// Computes the twelve summary numbers and pycocotools' printed layout of them.
+    /// Returns the twelve summary numbers and pycocotools' printed layout of them, computed
+    /// when `accumulate` first ran.
     ///
     /// # Errors
     ///
     /// Raises `ValueError` if `accumulate` has not run.
     fn summarize(&self) -> PyResult<(Vec<f64>, String)> {
-        let Some(accumulation) = &self.accumulation else {
+        let Some(accumulated) = &self.accumulated else {
             return Err(value_error(
                 "evaluation",
                 "accumulate has not run; call evaluate() and accumulate() before summarize()",
             ));
         };
-        let summary = accumulation.summarize();
-        Ok((summary.stats.to_vec(), summary.to_string()))
+        Ok((accumulated.stats.clone(), accumulated.text.clone()))
     }
 }
 

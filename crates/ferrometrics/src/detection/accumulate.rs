@@ -1,12 +1,16 @@
 //! Precision and recall over all images, per category, area range and max detection, as
 //! pycocotools' `COCOeval.accumulate`.
 
-use ndarray::{Array4, Array5};
+use ndarray::{Array4, Array5, ArrayViewMut3, ArrayViewMut4, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::evaluate::{Evaluation, ImageEvaluation, Outcome};
+use super::coco::CocoDataset;
+use super::evaluate::{
+    evaluated_category_ids, match_categories, Evaluation, ImageEvaluation, IouType, Outcome,
+};
 use super::params::Params;
+use crate::error::Result;
 
 /// Precision, recall and scores of a COCO evaluation.
 ///
@@ -39,12 +43,123 @@ impl Evaluation {
     }
 }
 
-/// The curves of one category: precision and scores indexed `[threshold][recall][area][max_det]`,
-/// recall indexed `[threshold][area][max_det]`.
-struct CategoryCurves {
-    precision: Vec<f64>,
-    recall: Vec<f64>,
-    scores: Vec<f64>,
+/// The curves of one category, views into the output arrays: precision and scores indexed
+/// `[threshold, recall, area, max_det]`, recall indexed `[threshold, area, max_det]`.
+struct CategoryCurves<'a> {
+    precision: ArrayViewMut4<'a, f64>,
+    recall: ArrayViewMut3<'a, f64>,
+    scores: ArrayViewMut4<'a, f64>,
+}
+
+/// Evaluates and accumulates a COCO dataset in one pass, with the values of
+/// `evaluate(truth, results, iou_type, params)?.accumulate()`.
+///
+/// Each category's per-image evaluations are accumulated as soon as they are matched and then
+/// freed, so at most one category per thread is held at a time. On 80 categories that is a
+/// small part of the memory that a whole [`Evaluation`] takes.
+///
+/// # Errors
+///
+/// Returns the errors of [`evaluate`](super::evaluate): [`Error::InvalidArgument`] for invalid
+/// parameters, and [`Error::InvalidInput`] naming the annotation if an object lacks the box or
+/// segmentation the IoU type needs, or a polygon belongs to an image without a height and width.
+///
+/// [`Error::InvalidArgument`]: crate::Error::InvalidArgument
+/// [`Error::InvalidInput`]: crate::Error::InvalidInput
+///
+/// # Example
+///
+/// ```
+/// use ferrometrics::detection::{evaluate, evaluate_accumulated, CocoDataset, IouType, Params};
+///
+/// let truth = CocoDataset::from_json_str(
+///     r#"{"images": [{"id": 1}], "categories": [{"id": 1}, {"id": 2}],
+///         "annotations": [{"id": 1, "image_id": 1, "category_id": 1,
+///                          "bbox": [0, 0, 10, 10], "area": 100}]}"#,
+/// )?;
+/// let results = truth.load_results_str(
+///     r#"[{"image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 9], "score": 0.8}]"#,
+/// )?;
+/// let params = Params::default();
+/// let accumulation = evaluate_accumulated(&truth, &results, IouType::Bbox, &params)?;
+/// assert_eq!(accumulation, evaluate(&truth, &results, IouType::Bbox, &params)?.accumulate());
+/// // AP at IoU 0.50; precision is 1 / (1 + 2^-52), as pycocotools computes it.
+/// assert_eq!(accumulation.summarize().stats[1], 0.9999999999999999);
+/// # Ok::<(), ferrometrics::Error>(())
+/// ```
+pub fn evaluate_accumulated(
+    truth: &CocoDataset,
+    results: &CocoDataset,
+    iou_type: IouType,
+    params: &Params,
+) -> Result<Accumulation> {
+    let mut params = params.clone();
+    params.validate()?;
+    let category_ids = evaluated_category_ids(truth, &params);
+
+    let mut arrays = CurveArrays::new(&params, category_ids.len());
+    match_categories(
+        truth,
+        results,
+        iou_type,
+        &params,
+        arrays.category_curves(),
+        |curves, evaluations| {
+            let images: Vec<&ImageEvaluation> = evaluations.iter().collect();
+            accumulate_category(&params, &images, curves);
+        },
+    )?;
+    Ok(arrays.into_accumulation(params, category_ids))
+}
+
+/// The output arrays of an accumulation, every entry -1 (undefined, as in pycocotools) until a
+/// category writes it.
+struct CurveArrays {
+    precision: Array5<f64>,
+    recall: Array4<f64>,
+    scores: Array5<f64>,
+}
+
+impl CurveArrays {
+    fn new(params: &Params, category_count: usize) -> Self {
+        let t_count = params.iou_thresholds.len();
+        let r_count = params.rec_thresholds.len();
+        let a_count = params.area_ranges.len();
+        let m_count = params.max_detections.len();
+        let shape = (t_count, r_count, category_count, a_count, m_count);
+        Self {
+            precision: Array5::from_elem(shape, -1.0),
+            recall: Array4::from_elem((t_count, category_count, a_count, m_count), -1.0),
+            scores: Array5::from_elem(shape, -1.0),
+        }
+    }
+
+    /// Returns the views of each category's slice of the `K` axis, in category order.
+    ///
+    /// Each category writes its slice in place, because building its curves apart and copying
+    /// them in would hold the arrays twice at the peak.
+    fn category_curves(&mut self) -> Vec<CategoryCurves<'_>> {
+        self.precision
+            .axis_iter_mut(Axis(2))
+            .zip(self.recall.axis_iter_mut(Axis(1)))
+            .zip(self.scores.axis_iter_mut(Axis(2)))
+            .map(|((precision, recall), scores)| CategoryCurves {
+                precision,
+                recall,
+                scores,
+            })
+            .collect()
+    }
+
+    fn into_accumulation(self, params: Params, category_ids: Vec<i64>) -> Accumulation {
+        Accumulation {
+            params,
+            category_ids,
+            precision: self.precision,
+            recall: self.recall,
+            scores: self.scores,
+        }
+    }
 }
 
 /// Accumulates per-image evaluations given per category, each list in image order.
@@ -53,79 +168,20 @@ pub(crate) fn accumulate(
     category_ids: Vec<i64>,
     categories: &[Vec<&ImageEvaluation>],
 ) -> Accumulation {
-    let t_count = params.iou_thresholds.len();
-    let r_count = params.rec_thresholds.len();
-    let k_count = categories.len();
-    let a_count = params.area_ranges.len();
-    let m_count = params.max_detections.len();
-
-    let curves: Vec<CategoryCurves> = categories
-        .par_iter()
-        .map(|images| accumulate_category(params, images))
-        .collect();
-
-    // Every entry is overwritten below (the curves hold -1 where a value is undefined), so the
-    // arrays start zeroed, and each IoU threshold's block is filled on its own thread. Each
-    // category's curves are laid out `[t][r][a][m]`, so the `(a, m)` block of one threshold
-    // pair is contiguous in both the curves and the C-order output arrays.
-    let am = a_count * m_count;
-    let mut precision = Array5::zeros((t_count, r_count, k_count, a_count, m_count));
-    let mut scores = Array5::zeros((t_count, r_count, k_count, a_count, m_count));
-    let mut recall = Array4::zeros((t_count, k_count, a_count, m_count));
-    let fill = |values: &mut [f64], pick: fn(&CategoryCurves) -> &[f64], rows: usize| {
-        let block = rows * k_count * am;
-        if block == 0 {
-            return;
-        }
-        values
-            .par_chunks_mut(block)
-            .enumerate()
-            .for_each(|(t, chunk)| {
-                for row in 0..rows {
-                    for (k, curve) in curves.iter().enumerate() {
-                        let source = (t * rows + row) * am;
-                        let target = (row * k_count + k) * am;
-                        chunk[target..target + am]
-                            .copy_from_slice(&pick(curve)[source..source + am]);
-                    }
-                }
-            });
-    };
-    fill(
-        precision.as_slice_mut().expect("a new array is contiguous"),
-        |curve| &curve.precision,
-        r_count,
-    );
-    fill(
-        scores.as_slice_mut().expect("a new array is contiguous"),
-        |curve| &curve.scores,
-        r_count,
-    );
-    fill(
-        recall.as_slice_mut().expect("a new array is contiguous"),
-        |curve| &curve.recall,
-        1,
-    );
-    Accumulation {
-        params: params.clone(),
-        category_ids,
-        precision,
-        recall,
-        scores,
-    }
+    let mut arrays = CurveArrays::new(params, categories.len());
+    arrays
+        .category_curves()
+        .into_par_iter()
+        .zip(categories)
+        .for_each(|(mut curves, images)| accumulate_category(params, images, &mut curves));
+    arrays.into_accumulation(params.clone(), category_ids)
 }
 
-fn accumulate_category(params: &Params, images: &[&ImageEvaluation]) -> CategoryCurves {
+fn accumulate_category(params: &Params, images: &[&ImageEvaluation], curves: &mut CategoryCurves) {
     let t_count = params.iou_thresholds.len();
     let r_count = params.rec_thresholds.len();
-    let blocks = params.area_ranges.len() * params.max_detections.len() * t_count;
-    let mut curves = CategoryCurves {
-        precision: vec![-1.0; blocks * r_count],
-        recall: vec![-1.0; blocks],
-        scores: vec![-1.0; blocks * r_count],
-    };
     if images.is_empty() {
-        return curves;
+        return;
     }
 
     // Every detection of the category as (score, image, rank within its image), sorted highest
@@ -194,7 +250,6 @@ fn accumulate_category(params: &Params, images: &[&ImageEvaluation]) -> Category
     }
 
     let mut scan = Scan::default();
-    let am = params.area_ranges.len() * params.max_detections.len();
     for a in 0..a_count {
         let positives: usize = images.iter().map(|e| e.positives[a]).sum();
         if positives == 0 {
@@ -202,25 +257,21 @@ fn accumulate_category(params: &Params, images: &[&ImageEvaluation]) -> Category
         }
         let targets = RecallTargets::new(&params.rec_thresholds, positives);
         for (m, subset) in within_max.iter().enumerate() {
-            let cell = a * params.max_detections.len() + m;
             for t in 0..t_count {
                 let row = (a * t_count + t) * words..(a * t_count + t + 1) * words;
                 for r in 0..r_count {
-                    let at = (t * r_count + r) * am + cell;
-                    curves.precision[at] = 0.0;
-                    curves.scores[at] = 0.0;
+                    curves.precision[[t, r, a, m]] = 0.0;
+                    curves.scores[[t, r, a, m]] = 0.0;
                 }
                 scan.run(&true_bits[row.clone()], &false_bits[row], subset);
-                curves.recall[t * am + cell] =
+                curves.recall[[t, a, m]] =
                     scan.sample(&targets, positives, |r, precision, position| {
-                        let at = (t * r_count + r) * am + cell;
-                        curves.precision[at] = precision;
-                        curves.scores[at] = detections[position].0;
+                        curves.precision[[t, r, a, m]] = precision;
+                        curves.scores[[t, r, a, m]] = detections[position].0;
                     });
             }
         }
     }
-    curves
 }
 
 /// The detections of a category that one max detection keeps, as positions in the sorted list.

@@ -44,7 +44,7 @@ mod results_scan;
 mod shard;
 mod summarize;
 
-pub use accumulate::Accumulation;
+pub use accumulate::{evaluate_accumulated, Accumulation};
 pub use coco::{Annotation, Category, CocoDataset, Image};
 pub use details::{evaluation_details, EvaluationDetails, ImageDetails};
 pub use evaluate::{evaluate, Evaluation, ImageEvaluation, IouType, Outcome};

@@ -8,8 +8,8 @@
 use std::path::PathBuf;
 
 use ferrometrics::detection::{
-    evaluate, evaluation_details, pairwise_sum, Accumulation, CocoDataset, ImagePredictions,
-    ImageTargets, IouType, MapConfig, MeanAveragePrecision, Params,
+    evaluate, evaluate_accumulated, evaluation_details, pairwise_sum, Accumulation, CocoDataset,
+    ImagePredictions, ImageTargets, IouType, MapConfig, MeanAveragePrecision, Params,
 };
 use ferrometrics::Metric;
 
@@ -32,11 +32,15 @@ fn run_files(
     let dir = data_dir()?;
     let truth = CocoDataset::from_path(dir.join(truth)).unwrap();
     let results = truth.load_results_path(dir.join(results)).unwrap();
-    Some(
-        evaluate(&truth, &results, iou_type, params)
-            .unwrap()
-            .accumulate(),
-    )
+    let accumulation = evaluate(&truth, &results, iou_type, params)
+        .unwrap()
+        .accumulate();
+    let fused = evaluate_accumulated(&truth, &results, iou_type, params).unwrap();
+    assert_eq!(
+        fused, accumulation,
+        "evaluate_accumulated differs from accumulate"
+    );
+    Some(accumulation)
 }
 
 struct Expected {

@@ -6,7 +6,9 @@
 
 use std::path::PathBuf;
 
-use ferrometrics::detection::{evaluate, pairwise_sum, CocoDataset, IouType, Params};
+use ferrometrics::detection::{
+    evaluate, evaluate_accumulated, pairwise_sum, CocoDataset, IouType, Params,
+};
 
 struct Expected {
     stats: [u64; 12],
@@ -28,6 +30,11 @@ fn check_case(name: &str, params: &Params, expected: &Expected) {
     let accumulation = evaluate(&truth, &results, IouType::Bbox, params)
         .unwrap()
         .accumulate();
+    let fused = evaluate_accumulated(&truth, &results, IouType::Bbox, params).unwrap();
+    assert_eq!(
+        fused, accumulation,
+        "{name}: evaluate_accumulated differs from accumulate"
+    );
 
     let stats = accumulation.summarize().stats;
     for (index, (&actual, &bits)) in stats.iter().zip(&expected.stats).enumerate() {
@@ -409,6 +416,16 @@ fn thread_count_does_not_change_results() {
         })
     };
 
+    let run_fused = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            evaluate_accumulated(&truth, &results, IouType::Bbox, &Params::default()).unwrap()
+        })
+    };
+
     let single = run(1);
     for threads in [2, 3, 8] {
         let many = run(threads);
@@ -416,4 +433,29 @@ fn thread_count_does_not_change_results() {
         assert_eq!(many.recall, single.recall, "{threads} threads");
         assert_eq!(many.scores, single.scores, "{threads} threads");
     }
+    for threads in [1, 2, 8] {
+        assert_eq!(
+            run_fused(threads),
+            single,
+            "evaluate_accumulated on {threads} threads"
+        );
+    }
+}
+
+#[test]
+fn evaluate_accumulated_rejects_like_evaluate() {
+    let truth = CocoDataset::from_path(case_path("random_small_gt.json")).unwrap();
+    let results = truth
+        .load_results_path(case_path("random_small_dt.json"))
+        .unwrap();
+    let params = Params {
+        max_detections: vec![],
+        ..Params::default()
+    };
+
+    let fused = evaluate_accumulated(&truth, &results, IouType::Bbox, &params).unwrap_err();
+    let separate = evaluate(&truth, &results, IouType::Bbox, &params).unwrap_err();
+
+    assert_eq!(fused.to_string(), separate.to_string());
+    assert!(fused.to_string().contains("max_detection_thresholds"));
 }
