@@ -215,6 +215,60 @@ def test_binary_curves_match_sklearn(rng):
     )
 
 
+def float32_edge_case(name: str, rng: np.random.Generator):
+    """Return float32 scores and int targets for one edge case of the float32 curve path."""
+    tiny = np.float32(np.finfo(np.float32).smallest_subnormal)
+    if name == "all_equal":
+        return np.full(1000, 0.5, dtype=np.float32), rng.integers(0, 2, 1000)
+    if name == "two_samples":
+        return np.array([0.25, 0.75], dtype=np.float32), np.array([0, 1])
+    if name == "signed_zeros_and_subnormals":
+        values = np.array([0.0, -0.0, tiny, 2 * tiny, 1.0, 0.5], dtype=np.float32)
+        return rng.choice(values, 5000), rng.integers(0, 2, 5000)
+    if name == "two_values_far_apart":
+        scores = np.where(rng.random(20_000) < 0.5, 1e-30, 0.75).astype(np.float32)
+        return scores, rng.integers(0, 2, 20_000)
+    # Longer than two chunks of the parallel passes and not a multiple of them, with ties.
+    n = 2 * 2**18 + 12_345
+    scores = (np.round(rng.random(n) * 5000) / 5000).astype(np.float32)
+    return scores, rng.integers(0, 2, n)
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["all_equal", "two_samples", "signed_zeros_and_subnormals", "two_values_far_apart", "long"],
+)
+def test_binary_float32_edge_cases_match_sklearn(rng, case):
+    probs, target = float32_edge_case(case, rng)
+    sk_probs = probs.astype(np.float64)
+    assert_close(functional.binary_auroc(probs, target), sk.roc_auc_score(target, sk_probs))
+    assert_close(
+        functional.binary_average_precision(probs, target),
+        sk.average_precision_score(target, sk_probs),
+    )
+    fpr, tpr, thresholds = functional.binary_roc(probs, target)
+    sk_fpr, sk_tpr, sk_thresholds = sk.roc_curve(target, sk_probs, drop_intermediate=False)
+    np.testing.assert_allclose(fpr, sk_fpr, rtol=1e-12)
+    np.testing.assert_allclose(tpr, sk_tpr, rtol=1e-12)
+    np.testing.assert_array_equal(thresholds, sk_thresholds)
+
+
+def test_binary_float32_matches_float64_input(rng):
+    # The float32 path and the float64 path agree bit for bit on the same values.
+    probs, target = float32_edge_case("long", rng)
+    wide = probs.astype(np.float64) + 0.0
+    narrow_auroc = functional.binary_auroc(probs, target)
+    wide_auroc = functional.binary_auroc(wide, target)
+    assert narrow_auroc == wide_auroc
+    narrow_ap = functional.binary_average_precision(probs, target)
+    wide_ap = functional.binary_average_precision(wide, target)
+    assert narrow_ap == wide_ap
+    narrow_roc = functional.binary_roc(probs, target)
+    wide_roc = functional.binary_roc(wide, target)
+    for narrow_part, wide_part in zip(narrow_roc, wide_roc):
+        np.testing.assert_array_equal(narrow_part, wide_part)
+
+
 def test_binary_float32_curves_match_sklearn(rng):
     # float32 scores take the bucketed radix sort. Rounding to 1/64 gives long ties and both
     # zeros, and two batches with ignored targets exercise the appended state.

@@ -30,6 +30,7 @@ pub mod distributed;
 mod dynamic;
 mod error;
 pub mod inputs;
+mod large_buffer;
 mod metric;
 pub mod numerics;
 mod radix;

@@ -13,7 +13,7 @@ use super::curve_state::{ClassCurve, CurveState, Thresholds};
 use super::curves::{
     auroc, average_precision, equal_error_rate, log_auc, pr_curve, precision_at_recall,
     recall_at_precision, roc_curve, sensitivity_at_specificity, sorted_auroc,
-    sorted_average_precision, specificity_at_sensitivity, OperatingPoint,
+    sorted_average_precision, sorted_roc_curve, specificity_at_sensitivity, OperatingPoint,
 };
 use super::ClassificationBatch;
 use crate::error::{Error, Result};
@@ -327,6 +327,18 @@ impl Roc {
     }
 
     fn value_of(&self, state: &CurveState) -> Value {
+        // Exact binary curves fill the rates straight from the sorted scores.
+        if let Some(sorted) = state.sorted_binary_scores() {
+            let roc = sorted_roc_curve(&sorted);
+            return Value::Map(vec![
+                ("fpr".to_owned(), Value::from(Array1::from(roc.fpr))),
+                ("tpr".to_owned(), Value::from(Array1::from(roc.tpr))),
+                (
+                    "thresholds".to_owned(),
+                    Value::from(Array1::from(roc.thresholds)),
+                ),
+            ]);
+        }
         curve_value(state, |curve| {
             let roc = roc_curve(curve);
             [

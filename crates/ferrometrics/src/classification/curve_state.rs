@@ -1,6 +1,8 @@
 //! The state of the curve metrics: every score (exact curves) or counts per threshold (binned
 //! curves).
 
+use std::borrow::Cow;
+
 use ndarray::ArrayViewD;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -8,10 +10,11 @@ use serde::{Deserialize, Serialize};
 use super::config::{check_restored, MultidimAverage, Task, TaskConfig};
 use super::format::{
     apply_sigmoid, binary_targets_as, check_same_shape, collect_scores, multiclass_targets,
-    shape_text, Preds,
+    narrow_binary_batch, shape_text, NarrowBinaryBatch, Preds,
 };
 use super::sorted_scores::SortedScores;
 use crate::error::{Error, Result};
+use crate::large_buffer::vec_with_capacity;
 use crate::metric::check_same_config;
 use crate::radix;
 
@@ -96,18 +99,28 @@ pub(crate) struct ClassCurve {
 /// The state of the curve metrics.
 ///
 /// Exact curves keep every probability and target, because the curve depends on all scores:
-/// memory grows by 8 bytes per score plus 4 per target. Binned curves keep, per class and
-/// threshold, the number of positive and negative positions whose probability is at or above
+/// memory grows by 8 bytes per score plus 4 per target, or by 5 bytes per position for binary
+/// `float32` probabilities. Binned curves keep, per class and threshold, the number of positive and negative positions whose probability is at or above
 /// the threshold, so their state has a fixed size.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CurveState {
     config: TaskConfig,
     thresholds: Option<Vec<f64>>,
-    /// Probabilities laid out as `[position][class]` (exact curves).
+    /// Probabilities laid out as `[position][class]` (exact curves), empty while
+    /// `narrow_scores` contains them.
     scores: Vec<f64>,
+    /// The probabilities of a binary exact-curve state while every batch so far came as
+    /// `float32` within [0, 1], kept as `f32` to halve the memory and feed the `f32` sort
+    /// without a conversion. Empty while `scores` contains them.
+    #[serde(default)]
+    narrow_scores: Vec<f32>,
     /// Targets: 0/1 per score (binary, multilabel) or a class index per position (multiclass),
-    /// -1 where ignored (exact curves).
+    /// -1 where ignored (exact curves). Empty while `narrow_targets`
+    /// contains them.
     targets: Vec<i32>,
+    /// The targets of `narrow_scores`, 0/1 or -1 where ignored.
+    #[serde(default)]
+    narrow_targets: Vec<i8>,
     /// Positives and negatives at or above each threshold, laid out `[class][threshold]`.
     positives_above: Vec<u64>,
     negatives_above: Vec<u64>,
@@ -159,7 +172,9 @@ impl CurveState {
             config,
             thresholds,
             scores: Vec::new(),
+            narrow_scores: Vec::new(),
             targets: Vec::new(),
+            narrow_targets: Vec::new(),
             positives_above: vec![0; cells],
             negatives_above: vec![0; cells],
             positives: vec![0; classes],
@@ -177,17 +192,86 @@ impl CurveState {
         self.config.num_classes()
     }
 
+    /// Returns the number of stored scores.
+    fn score_count(&self) -> usize {
+        self.scores.len() + self.narrow_scores.len()
+    }
+
+    /// Returns the stored scores as `f64`, widening `f32` scores into a copy.
+    fn wide_scores(&self) -> Cow<'_, [f64]> {
+        if self.narrow_scores.is_empty() {
+            Cow::Borrowed(&self.scores)
+        } else {
+            Cow::Owned(self.narrow_scores.iter().map(|&x| f64::from(x)).collect())
+        }
+    }
+
+    /// Returns the stored targets as `i32`, widening `i8` targets into a copy.
+    fn wide_targets(&self) -> Cow<'_, [i32]> {
+        if self.narrow_targets.is_empty() {
+            Cow::Borrowed(&self.targets)
+        } else {
+            Cow::Owned(self.narrow_targets.iter().map(|&x| i32::from(x)).collect())
+        }
+    }
+
+    /// Moves `f32` scores and their `i8` targets into the wide stores, keeping their order.
+    fn widen(&mut self) {
+        if !self.narrow_scores.is_empty() {
+            self.scores = self.wide_scores().into_owned();
+            self.targets = self.wide_targets().into_owned();
+            self.narrow_scores = Vec::new();
+            self.narrow_targets = Vec::new();
+        }
+    }
+
+    /// Appends a binary `float32` batch, narrow unless the state already holds wide scores.
+    fn append_narrow(&mut self, scores: Vec<f32>, targets: Vec<i8>) {
+        if !self.scores.is_empty() {
+            self.scores.extend(scores.iter().map(|&x| f64::from(x)));
+            self.targets.extend(targets.iter().map(|&x| i32::from(x)));
+        } else if self.narrow_scores.is_empty() {
+            // The first batch moves in without a copy.
+            self.narrow_scores = scores;
+            self.narrow_targets = targets;
+        } else {
+            self.narrow_scores.extend_from_slice(&scores);
+            self.narrow_targets.extend_from_slice(&targets);
+        }
+    }
+
+    /// Appends a batch of `f64` scores to an exact-curve state.
+    fn append_wide(&mut self, scores: Vec<f64>, targets: Vec<i32>) {
+        self.widen();
+        if self.scores.is_empty() {
+            // The first batch moves in without a copy.
+            self.scores = scores;
+            self.targets = targets;
+        } else {
+            self.scores.extend_from_slice(&scores);
+            self.targets.extend_from_slice(&targets);
+        }
+    }
+
     /// Returns an error if the arrays do not fit the configuration, as in a corrupted state.
     fn check_consistent(&self) -> Result<()> {
         let classes = self.classes().max(1);
         let cells = self.thresholds.as_ref().map_or(0, |t| t.len() * classes);
+        let score_count = self.score_count();
         let targets = if self.config.task() == Task::Multiclass {
-            self.scores.len() / classes
+            score_count / classes
         } else {
-            self.scores.len()
+            score_count
         };
-        let consistent = self.scores.len() % classes == 0
-            && self.targets.len() == targets
+        let narrow_fits = self.narrow_scores.len() == self.narrow_targets.len()
+            && (self.narrow_scores.is_empty()
+                || (self.scores.is_empty()
+                    && self.targets.is_empty()
+                    && self.config.task() == Task::Binary
+                    && self.thresholds.is_none()));
+        let consistent = narrow_fits
+            && score_count % classes == 0
+            && self.targets.len() + self.narrow_targets.len() == targets
             && self.positives_above.len() == cells
             && self.negatives_above.len() == cells
             && self.positives.len() == classes
@@ -198,7 +282,16 @@ impl CurveState {
     /// Validates a batch and adds it; a rejected batch changes nothing.
     pub(crate) fn update(&mut self, preds: &Preds<'_>, target: &ArrayViewD<'_, i64>) -> Result<()> {
         self.check_consistent()?;
-        let (scores, targets) = self.format(preds, target)?;
+        let (scores, targets) = match self.format(preds, target)? {
+            Batch::Narrow(batch) => {
+                self.positions += batch.targets.len() as u64;
+                self.positives[0] += batch.positives;
+                self.negatives[0] += batch.negatives;
+                self.append_narrow(batch.scores, batch.targets);
+                return Ok(());
+            }
+            Batch::Wide(scores, targets) => (scores, targets),
+        };
 
         self.positions += targets.len() as u64;
         let classes = self.classes();
@@ -225,15 +318,7 @@ impl CurveState {
         }
 
         match &self.thresholds {
-            None if self.scores.is_empty() => {
-                // The first batch moves in without a copy.
-                self.scores = scores;
-                self.targets = targets;
-            }
-            None => {
-                self.scores.extend_from_slice(&scores);
-                self.targets.extend_from_slice(&targets);
-            }
+            None => self.append_wide(scores, targets),
             Some(thresholds) => {
                 let n_thresholds = thresholds.len();
                 for (index, &score) in scores.iter().enumerate() {
@@ -296,11 +381,18 @@ impl CurveState {
 
     /// Converts a batch into probabilities laid out `[position][class]` and targets (one per
     /// score for binary and multilabel, one per position for multiclass; -1 where ignored).
-    fn format(
-        &self,
-        preds: &Preds<'_>,
-        target: &ArrayViewD<'_, i64>,
-    ) -> Result<(Vec<f64>, Vec<i32>)> {
+    ///
+    /// Binary `float32` probabilities of an exact-curve state stay `f32`, with `i8` targets.
+    fn format(&self, preds: &Preds<'_>, target: &ArrayViewD<'_, i64>) -> Result<Batch> {
+        if self.config.task() == Task::Binary && self.thresholds.is_none() {
+            if let Preds::F32(view) = preds {
+                if target.ndim() > 0 && view.shape() == target.shape() {
+                    if let Some(batch) = narrow_binary_batch(&self.config, view, target) {
+                        return Ok(Batch::Narrow(batch));
+                    }
+                }
+            }
+        }
         let Some(collected) = collect_scores(preds) else {
             return Err(Error::invalid_input(
                 "preds",
@@ -345,7 +437,7 @@ impl CurveState {
                     scores = move_class_axis_last(&scores, layout_shape[0], classes, extra);
                     targets = move_class_axis_last(&targets, layout_shape[0], classes, extra);
                 }
-                Ok((scores, targets))
+                Ok(Batch::Wide(scores, targets))
             }
             Task::Multiclass => {
                 let classes = self.classes();
@@ -373,7 +465,7 @@ impl CurveState {
                     .iter()
                     .map(|label| label.map_or(-1, |class| class as i32))
                     .collect();
-                Ok((scores, targets))
+                Ok(Batch::Wide(scores, targets))
             }
         }
     }
@@ -384,8 +476,14 @@ impl CurveState {
         check_same_config(metric, "thresholds", &self.thresholds, &other.thresholds)?;
         self.check_consistent()?;
         other.check_consistent()?;
-        self.scores.extend_from_slice(&other.scores);
-        self.targets.extend_from_slice(&other.targets);
+        if self.scores.is_empty() && other.scores.is_empty() {
+            self.narrow_scores.extend_from_slice(&other.narrow_scores);
+            self.narrow_targets.extend_from_slice(&other.narrow_targets);
+        } else {
+            self.widen();
+            self.scores.extend_from_slice(&other.wide_scores());
+            self.targets.extend_from_slice(&other.wide_targets());
+        }
         for (mine, theirs) in [
             (&mut self.positives_above, &other.positives_above),
             (&mut self.negatives_above, &other.negatives_above),
@@ -402,7 +500,9 @@ impl CurveState {
 
     pub(crate) fn clear(&mut self) {
         self.scores.clear();
+        self.narrow_scores.clear();
         self.targets.clear();
+        self.narrow_targets.clear();
         self.positives_above.fill(0);
         self.negatives_above.fill(0);
         self.positives.fill(0);
@@ -438,9 +538,11 @@ impl CurveState {
     fn for_each_pair(&self, class: Option<usize>, mut visit: impl FnMut(f64, bool)) {
         let classes = self.classes();
         let multiclass = self.config.task() == Task::Multiclass;
+        let scores = self.wide_scores();
+        let targets = self.wide_targets();
         if !multiclass && classes == 1 {
             // Binary: one score per target, read in lockstep.
-            for (&score, &label) in self.scores.iter().zip(&self.targets) {
+            for (&score, &label) in scores.iter().zip(targets.iter()) {
                 if label >= 0 {
                     visit(score, label == 1);
                 }
@@ -452,13 +554,13 @@ impl CurveState {
             Some(c) => (c, classes),
             None => (0, 1),
         };
-        for index in (start..self.scores.len()).step_by(step) {
-            let score = self.scores[index];
+        for index in (start..scores.len()).step_by(step) {
+            let score = scores[index];
             let (position, column) = (index / classes, index % classes);
             let label = if multiclass {
-                self.targets[position]
+                targets[position]
             } else {
-                self.targets[index]
+                targets[index]
             };
             if label < 0 {
                 continue;
@@ -479,7 +581,21 @@ impl CurveState {
         if self.config.task() != Task::Binary || self.thresholds.is_some() {
             return None;
         }
-        SortedScores::from_binary(&self.scores, &self.targets)
+        if self.scores.is_empty() {
+            return Some(SortedScores::from_binary(
+                &self.narrow_scores,
+                &self.narrow_targets,
+            ));
+        }
+        let narrow = self
+            .scores
+            .par_iter()
+            .all(|&score| f64::from(score as f32).to_bits() == score.to_bits());
+        if !narrow {
+            return None;
+        }
+        let scores: Vec<f32> = self.scores.par_iter().map(|&score| score as f32).collect();
+        Some(SortedScores::from_binary(&scores, &self.targets))
     }
 
     /// Returns the cumulative counts of `class` (or of every class pooled for `None`).
@@ -511,9 +627,9 @@ impl CurveState {
     /// does not matter.
     pub(crate) fn pairs_curve(&self, class: Option<usize>) -> ClassCurve {
         let step = if class.is_some() { self.classes() } else { 1 };
-        let capacity = self.scores.len() / step;
+        let capacity = self.score_count() / step;
         let narrow = self
-            .scores
+            .wide_scores()
             .iter()
             .all(|&score| f64::from(score as f32).to_bits() == score.to_bits());
         if narrow {
@@ -571,6 +687,14 @@ impl CurveState {
     }
 }
 
+/// One formatted batch.
+enum Batch {
+    /// Binary `float32` probabilities of an exact-curve state.
+    Narrow(NarrowBinaryBatch),
+    /// Probabilities laid out `[position][class]` and targets, -1 where ignored.
+    Wide(Vec<f64>, Vec<i32>),
+}
+
 /// Reorders `(N, C, extra)` values into `(N, extra, C)`, so each position's classes are
 /// contiguous.
 fn move_class_axis_last<T: Copy + Default>(
@@ -614,24 +738,27 @@ fn softmax_unless_probabilities(scores: &mut [f64], classes: usize) {
 }
 
 /// Accumulates the tie groups of sorted binary scores into one curve point per distinct score,
-/// the points `cumulative_counts` gives for the same pairs.
+/// the points `cumulative_counts` gives for the same pairs, filled bucket by bucket in
+/// parallel.
 fn curve_from_groups(sorted: &SortedScores) -> ClassCurve {
-    // Reserving the upper bound avoids copies as the curve grows; untouched pages stay unused.
-    let n = sorted.len();
+    let count = sorted.group_count();
     let mut curve = ClassCurve {
-        tps: Vec::with_capacity(n),
-        fps: Vec::with_capacity(n),
-        thresholds: Vec::with_capacity(n),
+        tps: vec_with_capacity(count),
+        fps: vec_with_capacity(count),
+        thresholds: vec_with_capacity(count),
         ..ClassCurve::default()
     };
-    let (mut tp, mut fp) = (0u64, 0u64);
-    sorted.for_each_group(|score, positives, negatives| {
-        tp += positives;
-        fp += negatives;
-        curve.tps.push(tp as f64);
-        curve.fps.push(fp as f64);
-        curve.thresholds.push(f64::from(score));
-    });
+    sorted.extend_per_group(
+        [&mut curve.tps, &mut curve.fps, &mut curve.thresholds],
+        |bucket, rows| {
+            let (mut tp, mut fp) = (bucket.positives_before, bucket.negatives_before);
+            bucket.for_each(|score, positives, negatives| {
+                tp += positives;
+                fp += negatives;
+                rows.push([tp as f64, fp as f64, f64::from(score)]);
+            });
+        },
+    );
     curve
 }
 
@@ -677,7 +804,8 @@ mod tests {
 
     use super::*;
     use crate::classification::curves::{
-        auroc, average_precision, sorted_auroc, sorted_average_precision,
+        auroc, average_precision, roc_curve, sorted_auroc, sorted_average_precision,
+        sorted_roc_curve,
     };
 
     /// Fills a binary exact-curve state from float32 scores with many ties, signed zeros and
@@ -709,6 +837,10 @@ mod tests {
         curve_state
     }
 
+    fn bits(values: &[f64]) -> Vec<u64> {
+        values.iter().map(|x| x.to_bits()).collect()
+    }
+
     #[test]
     fn sorted_binary_path_matches_pairs_path() {
         for (n, distinct) in [(1, 2), (40, 3), (5000, 50), (300_000, 1 << 20)] {
@@ -718,7 +850,6 @@ mod tests {
             let curve = state.exact_curve(Some(0));
             assert_eq!(curve.tps, expected.tps, "tps, n = {n}");
             assert_eq!(curve.fps, expected.fps, "fps, n = {n}");
-            let bits = |values: &[f64]| values.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
             assert_eq!(
                 bits(&curve.thresholds),
                 bits(&expected.thresholds),
@@ -734,6 +865,121 @@ mod tests {
                 average_precision(&expected).to_bits(),
                 "average precision, n = {n}"
             );
+            let roc = sorted_roc_curve(&sorted);
+            let expected_roc = roc_curve(&expected);
+            assert_eq!(bits(&roc.fpr), bits(&expected_roc.fpr), "fpr, n = {n}");
+            assert_eq!(bits(&roc.tpr), bits(&expected_roc.tpr), "tpr, n = {n}");
+            assert_eq!(
+                bits(&roc.thresholds),
+                bits(&expected_roc.thresholds),
+                "roc thresholds, n = {n}"
+            );
         }
+    }
+
+    fn update_f32(state: &mut CurveState, scores: &[f32], targets: &[i64]) {
+        let scores = ArrayD::from_shape_vec(vec![scores.len()], scores.to_vec()).unwrap();
+        let targets = ArrayD::from_shape_vec(vec![targets.len()], targets.to_vec()).unwrap();
+        state
+            .update(&Preds::F32(scores.view()), &targets.view())
+            .unwrap();
+    }
+
+    fn update_f64(state: &mut CurveState, scores: &[f64], targets: &[i64]) {
+        let scores = ArrayD::from_shape_vec(vec![scores.len()], scores.to_vec()).unwrap();
+        let targets = ArrayD::from_shape_vec(vec![targets.len()], targets.to_vec()).unwrap();
+        state
+            .update(&Preds::F64(scores.view()), &targets.view())
+            .unwrap();
+    }
+
+    fn exact_binary_state() -> CurveState {
+        let config = TaskConfig::binary().with_ignore_index(-100);
+        CurveState::new(config, &Thresholds::Exact).unwrap()
+    }
+
+    #[test]
+    fn float32_batches_stay_narrow() {
+        let mut state = exact_binary_state();
+        update_f32(&mut state, &[0.25, 0.75, 0.5], &[0, 1, -100]);
+        update_f32(&mut state, &[1.0, 0.0], &[1, 0]);
+        assert_eq!(state.narrow_scores, vec![0.25, 0.75, 0.5, 1.0, 0.0]);
+        assert_eq!(state.narrow_targets, vec![0, 1, -1, 1, 0]);
+        assert!(state.scores.is_empty());
+        assert!(state.targets.is_empty());
+        assert_eq!((state.positives[0], state.negatives[0]), (2, 2));
+    }
+
+    #[test]
+    fn wide_batch_widens_narrow_scores_in_order() {
+        let mut mixed = exact_binary_state();
+        update_f32(&mut mixed, &[0.25, 0.75], &[0, 1]);
+        update_f64(&mut mixed, &[0.1, 0.3], &[1, -100]);
+        update_f32(&mut mixed, &[0.5], &[0]);
+        assert!(mixed.narrow_scores.is_empty());
+        assert!(mixed.narrow_targets.is_empty());
+
+        let mut wide = exact_binary_state();
+        update_f64(&mut wide, &[0.25, 0.75, 0.1, 0.3, 0.5], &[0, 1, 1, -100, 0]);
+        assert_eq!(mixed, wide);
+    }
+
+    #[test]
+    fn merge_of_narrow_and_wide_states() {
+        let mut narrow = exact_binary_state();
+        update_f32(&mut narrow, &[0.25, 0.75], &[0, -100]);
+        let mut other_narrow = exact_binary_state();
+        update_f32(&mut other_narrow, &[0.5], &[1]);
+        let mut wide = exact_binary_state();
+        update_f64(&mut wide, &[0.1], &[1]);
+
+        let mut both_narrow = narrow.clone();
+        both_narrow.merge("BinaryAUROC", &other_narrow).unwrap();
+        assert_eq!(both_narrow.narrow_scores, vec![0.25, 0.75, 0.5]);
+        assert_eq!(both_narrow.narrow_targets, vec![0, -1, 1]);
+
+        let mut widened = narrow.clone();
+        widened.merge("BinaryAUROC", &wide).unwrap();
+        let mut expected = exact_binary_state();
+        update_f64(&mut expected, &[0.25, 0.75, 0.1], &[0, -100, 1]);
+        assert_eq!(widened, expected);
+
+        let mut wide_first = wide.clone();
+        wide_first.merge("BinaryAUROC", &narrow).unwrap();
+        let mut expected = exact_binary_state();
+        update_f64(&mut expected, &[0.1, 0.25, 0.75], &[1, 0, -100]);
+        assert_eq!(wide_first, expected);
+    }
+
+    #[test]
+    fn float32_logits_take_the_sigmoid_path() {
+        let mut state = exact_binary_state();
+        update_f32(&mut state, &[2.0, -1.0], &[1, 0]);
+        assert!(state.narrow_scores.is_empty());
+        assert_eq!(state.scores.len(), 2);
+        assert!(state.scores[0] > 0.5);
+        assert!(state.scores[1] < 0.5);
+    }
+
+    #[test]
+    fn narrow_state_round_trips_through_json() {
+        let mut state = exact_binary_state();
+        update_f32(&mut state, &[0.25, -0.0, 0.5], &[0, 1, -100]);
+        let json = serde_json::to_string(&state).unwrap();
+        let restored: CurveState = serde_json::from_str(&json).unwrap();
+        assert_eq!(restored, state);
+        restored.check_consistent().unwrap();
+    }
+
+    #[test]
+    fn invalid_target_rejected_by_narrow_path() {
+        let mut state = exact_binary_state();
+        let scores = ArrayD::from_shape_vec(vec![3], vec![0.25f32, 0.5, 0.75]).unwrap();
+        let targets = ArrayD::from_shape_vec(vec![3], vec![0i64, 2, 1]).unwrap();
+        let error = state
+            .update(&Preds::F32(scores.view()), &targets.view())
+            .unwrap_err();
+        assert!(error.to_string().contains('2'), "{error}");
+        assert_eq!(state, exact_binary_state());
     }
 }

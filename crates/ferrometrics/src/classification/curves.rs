@@ -3,7 +3,8 @@
 
 use super::curve_state::ClassCurve;
 use super::sorted_scores::SortedScores;
-use crate::numerics::{compensated_sum, CompensatedSum};
+use crate::large_buffer::vec_with_capacity;
+use crate::numerics::compensated_sum;
 
 /// A precision-recall curve with thresholds in increasing order; `precision` and `recall` have
 /// one more entry than `thresholds`, the final point (1, 0).
@@ -169,24 +170,63 @@ fn exact_roc_area(curve: &ClassCurve, positives: f64, negatives: f64) -> f64 {
 
 /// Computes the full-range AUROC of sorted binary scores: the terms of [`exact_roc_area`] over
 /// the curve that the scores give, in the same order, without building the curve.
+///
+/// The terms are computed bucket by bucket in parallel, each bucket starting from the point of
+/// the counts before it, and then summed in one sequential pass, so the value has the bits of
+/// the sequential computation.
 pub(crate) fn sorted_auroc(sorted: &SortedScores) -> f64 {
     let (positives, negatives) = sorted.totals();
     if positives == 0 || negatives == 0 {
         return f64::NAN;
     }
     let (positives, negatives) = (positives as f64, negatives as f64);
-    let mut sum = CompensatedSum::new();
-    let (mut tp, mut fp) = (0u64, 0u64);
-    let mut previous = (0.0, 0.0);
-    sorted.for_each_group(|_, group_positives, group_negatives| {
-        tp += group_positives;
-        fp += group_negatives;
-        let (x0, y0) = previous;
-        let (x1, y1) = (fp as f64 / negatives, tp as f64 / positives);
-        previous = (x1, y1);
-        sum.add((x1 - x0) * (y0 + y1) / 2.0);
+    let mut terms = vec_with_capacity(sorted.group_count());
+    sorted.extend_per_group([&mut terms], |bucket, rows| {
+        let (mut tp, mut fp) = (bucket.positives_before, bucket.negatives_before);
+        let mut previous = (fp as f64 / negatives, tp as f64 / positives);
+        bucket.for_each(|_, group_positives, group_negatives| {
+            tp += group_positives;
+            fp += group_negatives;
+            let (x0, y0) = previous;
+            let (x1, y1) = (fp as f64 / negatives, tp as f64 / positives);
+            previous = (x1, y1);
+            rows.push([(x1 - x0) * (y0 + y1) / 2.0]);
+        });
     });
-    sum.value()
+    compensated_sum(terms)
+}
+
+/// Computes the ROC curve of sorted binary scores, the points [`roc_curve`] gives for the
+/// curve of the same scores, with the columns filled bucket by bucket in parallel.
+pub(crate) fn sorted_roc_curve(sorted: &SortedScores) -> RocCurve {
+    let (positives, negatives) = sorted.totals();
+    let (positives, negatives) = (positives as f64, negatives as f64);
+    let count = sorted.group_count() + 1;
+    let mut roc = RocCurve {
+        fpr: vec_with_capacity(count),
+        tpr: vec_with_capacity(count),
+        thresholds: vec_with_capacity(count),
+    };
+    // 0/0 is NaN here, as scikit-learn returns with its warning.
+    roc.fpr.push(0.0 / negatives);
+    roc.tpr.push(0.0 / positives);
+    roc.thresholds.push(f64::INFINITY);
+    sorted.extend_per_group(
+        [&mut roc.fpr, &mut roc.tpr, &mut roc.thresholds],
+        |bucket, rows| {
+            let (mut tp, mut fp) = (bucket.positives_before, bucket.negatives_before);
+            bucket.for_each(|score, group_positives, group_negatives| {
+                tp += group_positives;
+                fp += group_negatives;
+                rows.push([
+                    fp as f64 / negatives,
+                    tp as f64 / positives,
+                    f64::from(score),
+                ]);
+            });
+        },
+    );
+    roc
 }
 
 /// Returns the numbers of positive and negative positions of a curve.
@@ -242,8 +282,10 @@ fn exact_average_precision(curve: &ClassCurve) -> f64 {
 /// Computes the average precision of sorted binary scores: the terms of
 /// [`exact_average_precision`] over the curve that the scores give, in the same order (from
 /// the lowest threshold up), without building the curve.
+///
+/// As in [`sorted_auroc`], the terms are computed in parallel and summed sequentially.
 pub(crate) fn sorted_average_precision(sorted: &SortedScores) -> f64 {
-    let (total_positives, total_negatives) = sorted.totals();
+    let (total_positives, _) = sorted.totals();
     let recall_of = |tp: u64| {
         if total_positives == 0 {
             1.0
@@ -251,22 +293,24 @@ pub(crate) fn sorted_average_precision(sorted: &SortedScores) -> f64 {
             tp as f64 / total_positives as f64
         }
     };
-    let mut sum = CompensatedSum::new();
-    // Counts at and above the current threshold, starting from the lowest one (every position).
-    let (mut tp, mut fp) = (total_positives, total_negatives);
-    sorted.for_each_group_ascending(|group_positives, group_negatives| {
-        let (above_tp, above_fp) = (tp - group_positives, fp - group_negatives);
-        // The highest threshold has nothing above it, and its next recall is 0.
-        let next_recall = if above_tp == 0 && above_fp == 0 {
-            0.0
-        } else {
-            recall_of(above_tp)
-        };
-        let precision = divide_or(tp as f64, (tp + fp) as f64, 0.0);
-        sum.add((next_recall - recall_of(tp)) * precision);
-        (tp, fp) = (above_tp, above_fp);
+    let mut terms = vec_with_capacity(sorted.group_count());
+    sorted.extend_per_group([&mut terms], |bucket, rows| {
+        // Counts above the current threshold, then at and above it.
+        let (mut above_tp, mut above_fp) = (bucket.positives_before, bucket.negatives_before);
+        bucket.for_each(|_, group_positives, group_negatives| {
+            let (tp, fp) = (above_tp + group_positives, above_fp + group_negatives);
+            // The highest threshold has nothing above it, and its next recall is 0.
+            let next_recall = if above_tp == 0 && above_fp == 0 {
+                0.0
+            } else {
+                recall_of(above_tp)
+            };
+            let precision = divide_or(tp as f64, (tp + fp) as f64, 0.0);
+            rows.push([(next_recall - recall_of(tp)) * precision]);
+            (above_tp, above_fp) = (tp, fp);
+        });
     });
-    -sum.value()
+    -compensated_sum(terms.into_iter().rev())
 }
 
 /// An operating point: the value reached and the threshold that reaches it, NaN where no

@@ -6,6 +6,7 @@ use rayon::prelude::*;
 
 use super::config::{MultidimAverage, Task, TaskConfig};
 use crate::error::{Error, Result};
+use crate::large_buffer::vec_with_capacity;
 
 /// Predictions of a classification batch: integer labels, or scores (probabilities or logits).
 #[derive(Debug, Clone)]
@@ -112,6 +113,72 @@ fn widen_scores<T: Copy + Into<f64> + Sync>(values: &[T]) -> (Vec<f64>, bool) {
         })
         .reduce(|| false, |a, b| a | b);
     (scores, outside)
+}
+
+/// A binary batch of `float32` probabilities, with targets coded 1, 0, or -1 where ignored.
+pub(crate) struct NarrowBinaryBatch {
+    pub scores: Vec<f32>,
+    pub targets: Vec<i8>,
+    pub positives: u64,
+    pub negatives: u64,
+}
+
+/// Copies contiguous `float32` scores and binary targets of one shape in one parallel pass,
+/// counting positives and negatives on the way.
+///
+/// Returns `None` unless every score lies in [0, 1] (which rules out NaN) and every target is
+/// 0, 1 or `ignore_index`, so that the caller takes the general path, which applies the
+/// sigmoid or reports the invalid value.
+pub(crate) fn narrow_binary_batch(
+    config: &TaskConfig,
+    preds: &ArrayViewD<'_, f32>,
+    target: &ArrayViewD<'_, i64>,
+) -> Option<NarrowBinaryBatch> {
+    let (values, labels) = (preds.as_slice()?, target.as_slice()?);
+    if values.len() != labels.len() {
+        return None;
+    }
+    let n = values.len();
+    let ignore = config.ignore_index();
+    let mut scores: Vec<f32> = vec_with_capacity(n);
+    let mut targets: Vec<i8> = vec_with_capacity(n);
+    let (valid, positives, negatives) = scores.spare_capacity_mut()[..n]
+        .par_chunks_mut(PARALLEL_CHUNK)
+        .zip(targets.spare_capacity_mut()[..n].par_chunks_mut(PARALLEL_CHUNK))
+        .zip(values.par_chunks(PARALLEL_CHUNK))
+        .zip(labels.par_chunks(PARALLEL_CHUNK))
+        .map(|(((score_out, target_out), values), labels)| {
+            // Folds without early exit vectorize.
+            let mut valid = true;
+            for (out, &x) in score_out.iter_mut().zip(values) {
+                out.write(x);
+                valid &= (0.0..=1.0).contains(&x);
+            }
+            let (mut positives, mut negatives) = (0u64, 0u64);
+            for (out, &label) in target_out.iter_mut().zip(labels) {
+                let ignored = ignore == Some(label);
+                let binary = (label as u64) <= 1;
+                valid &= ignored | binary;
+                let kept = !ignored & binary;
+                positives += u64::from(kept & (label == 1));
+                negatives += u64::from(kept & (label == 0));
+                out.write(if ignored { -1 } else { label as i8 });
+            }
+            (valid, positives, negatives)
+        })
+        .reduce(|| (true, 0, 0), |a, b| (a.0 & b.0, a.1 + b.1, a.2 + b.2));
+    // SAFETY: the chunks of the first `n` entries tile them, every chunk runs (the reduction
+    // does not stop early), and each writes every entry of its chunk.
+    unsafe {
+        scores.set_len(n);
+        targets.set_len(n);
+    }
+    valid.then_some(NarrowBinaryBatch {
+        scores,
+        targets,
+        positives,
+        negatives,
+    })
 }
 
 /// Collects float scores as `f64` in one pass, rejecting NaN, and returns whether any score

@@ -1,131 +1,222 @@
 //! Binary scores that are exactly `f32`, sorted by decreasing score with their labels and read
 //! back as tie groups, the input of the exact binary curves.
 //!
-//! The sort has two levels. One pass puts each position in a bucket named by the 11 leading
-//! bits of the score's 32-bit order key, storing the 21 low key bits and the label in one
-//! `u32`. Each bucket is then sorted on those 22 bits by a least significant digit radix sort
-//! with 11-bit digits, the buckets in parallel. Both levels move 4-byte items, half the bytes
-//! of a packed `(score, label)` `u64`. The result does not depend on the thread count: the
-//! bucketing pass writes each chunk of positions to ranges fixed by the counts of the chunks
-//! before it, and every bucket is sorted on its own.
+//! Each score maps to a 32-bit key whose increasing order is the decreasing score order, with
+//! -0.0 keyed as +0.0 because the two compare equal. The sort has two levels over the range of
+//! keys present, `[min, max]`. One pass puts each position in one of at most 4096 buckets named
+//! by the leading bits of `key - min`, storing the remaining low bits and the label in one
+//! `u32`. Each bucket is then sorted on those bits by a least significant digit radix sort, the
+//! buckets in parallel, each small enough to stay in the cache for scores spread over (0, 1).
+//!
+//! No tie group spans two buckets, so the buckets are also read in parallel: each receives the
+//! counts of the buckets before it and the index of its first group, and writes its own slice
+//! of every output. The result does not depend on the thread count: the bucketing pass writes
+//! each fixed-size chunk of positions to ranges fixed by the counts of the chunks before it,
+//! and every bucket is sorted and read on its own.
+
+use std::mem::MaybeUninit;
 
 use rayon::prelude::*;
 
+use crate::large_buffer::vec_with_capacity;
 use crate::radix::{f32_from_order_key, f32_order_key};
 
-/// Key bits sorted inside each bucket of the first level.
-const LOW_BITS: u32 = 21;
-const LOW_MASK: u32 = (1 << LOW_BITS) - 1;
-const LEADING_BUCKETS: usize = 1 << (u32::BITS - LOW_BITS);
-const DIGIT_BITS: u32 = 11;
-const DIGIT_MASK: u32 = (1 << DIGIT_BITS) - 1;
-const DIGIT_BUCKETS: usize = 1 << DIGIT_BITS;
+/// Leading bits of `key - min` that name a bucket: 4096 buckets keep the write positions of the
+/// bucketing pass within the L2 cache.
+const BUCKET_BITS: u32 = 12;
 /// Positions per parallel chunk of the bucketing passes; fixed so that the chunking does not
 /// follow the thread count.
 const CHUNK: usize = 1 << 18;
 /// Buckets up to this length are sorted by comparison, which costs less than clearing and
-/// reading two radix histograms of 2048 entries.
-const SMALL_BUCKET: usize = 1024;
+/// reading radix histograms.
+const SMALL_BUCKET: usize = 256;
+/// Largest radix digit inside a bucket, so that the histogram of a pass stays in the L1 cache.
+const MAX_DIGIT_BITS: u32 = 11;
 
-/// The descending keys of +0.0 and -0.0. They are adjacent, and the two zeros form one tie
-/// group because they compare equal.
-const POSITIVE_ZERO_KEY: u32 = !(1 << 31);
-const NEGATIVE_ZERO_KEY: u32 = 1 << 31;
+/// The descending key of +0.0, which -0.0 shares.
+const ZERO_KEY: u32 = !(1 << 31);
 
-/// Maps a score to a `u32` whose increasing unsigned order is the decreasing score order.
+/// Maps a score to a `u32` whose increasing unsigned order is the decreasing score order, with
+/// -0.0 and +0.0 sharing one key.
 fn descending_key(score: f32) -> u32 {
+    let score = if score == 0.0 { 0.0 } else { score };
     !f32_order_key(score)
 }
 
-/// A pointer into the output of the bucketing pass, shared by the chunks that write disjoint
-/// ranges of it.
-struct SharedOutput(*mut u32);
+/// A pointer into an output shared by parallel tasks that write disjoint index ranges of it.
+struct SharedOutput<T>(*mut T);
 
-// SAFETY: the chunks of `SortedScores::from_binary` write disjoint index ranges, and nothing
-// reads the buffer until every chunk is done.
-unsafe impl Send for SharedOutput {}
-unsafe impl Sync for SharedOutput {}
+// SAFETY: every user of `SharedOutput` writes disjoint index ranges from its tasks, and nothing
+// reads the buffer until every task is done.
+unsafe impl<T: Send> Send for SharedOutput<T> {}
+unsafe impl<T: Send> Sync for SharedOutput<T> {}
 
-impl SharedOutput {
+impl<T> SharedOutput<T> {
     /// Writes `value` at `index`.
     ///
     /// # Safety
     ///
-    /// `index` must be inside the allocation and written by no other chunk.
-    unsafe fn write(&self, index: usize, value: u32) {
+    /// `index` must be inside the allocation and written by no other task.
+    unsafe fn write(&self, index: usize, value: T) {
         // SAFETY: guaranteed by the caller.
         unsafe { self.0.add(index).write(value) }
     }
 }
 
+/// Returns the smallest and largest key of `scores`, or `None` if it is empty.
+fn key_range(scores: &[f32]) -> Option<(u32, u32)> {
+    if scores.is_empty() {
+        return None;
+    }
+    let range = scores
+        .par_chunks(CHUNK)
+        .map(|chunk| {
+            chunk.iter().fold((u32::MAX, 0), |(min, max), &score| {
+                let key = descending_key(score);
+                (min.min(key), max.max(key))
+            })
+        })
+        .reduce(|| (u32::MAX, 0), |a, b| (a.0.min(b.0), a.1.max(b.1)));
+    Some(range)
+}
+
 /// Labelled binary scores sorted by decreasing score.
 #[derive(Debug)]
 pub(crate) struct SortedScores {
-    /// Bucket `b` is `items[bounds[b]..bounds[b + 1]]`, holding the keys whose 11 leading bits
-    /// are `b`.
+    /// The smallest key present; items store keys relative to it.
+    min_key: u32,
+    /// Key bits below the bucket index, stored in each item above the label bit.
+    low_bits: u32,
+    /// Bucket `b` is `items[bounds[b]..bounds[b + 1]]`, holding the keys with
+    /// `(key - min_key) >> low_bits == b`.
     bounds: Vec<usize>,
-    /// `(low 21 key bits) << 1 | label` per position, in increasing order within each bucket.
+    /// `(key - min_key) mod 2^low_bits << 1 | label` per position, in increasing order within
+    /// each bucket.
     items: Vec<u32>,
-    positives: u64,
+    /// Positives in the buckets before bucket `b`, and in all buckets at the end.
+    positives_before: Vec<u64>,
+    /// Tie groups in the buckets before bucket `b`, and in all buckets at the end.
+    groups_before: Vec<usize>,
+    /// Whether a kept position scores -0.0, so that the zero group reports -0.0.
+    negative_zero: bool,
+}
+
+/// The tie groups of one bucket, with the counts of every position before them in decreasing
+/// score order.
+pub(crate) struct BucketGroups<'a> {
+    items: &'a [u32],
+    /// The smallest key of the bucket's range, to which each item adds its low bits.
+    base_key: u32,
+    negative_zero: bool,
+    /// Positives and negatives with a higher score than any in this bucket.
+    pub positives_before: u64,
+    pub negatives_before: u64,
+}
+
+impl BucketGroups<'_> {
+    /// Calls `visit(score, positives, negatives)` once per distinct score of the bucket, in
+    /// decreasing score order. The group of +0.0 and -0.0 reports -0.0 when one of its scores
+    /// is -0.0.
+    pub(crate) fn for_each(&self, mut visit: impl FnMut(f32, u64, u64)) {
+        let Some(&first) = self.items.first() else {
+            return;
+        };
+        let mut last = first >> 1;
+        let (mut positives, mut negatives) = (0u64, 0u64);
+        for &item in self.items {
+            let low = item >> 1;
+            if low != last {
+                visit(self.score(last), positives, negatives);
+                (positives, negatives) = (0, 0);
+                last = low;
+            }
+            let label = u64::from(item & 1);
+            positives += label;
+            negatives += 1 - label;
+        }
+        visit(self.score(last), positives, negatives);
+    }
+
+    fn score(&self, low: u32) -> f32 {
+        let key = self.base_key + low;
+        if key == ZERO_KEY && self.negative_zero {
+            -0.0
+        } else {
+            f32_from_order_key(!key)
+        }
+    }
 }
 
 impl SortedScores {
     /// Sorts the pairs `(scores[i], targets[i])`, leaving out positions whose target is
     /// negative (ignored). Targets must be -1, 0 or 1 and the slices of equal length.
     ///
-    /// Returns `None` if a score is not exactly an `f32` (or the lengths differ), so the
-    /// caller sorts the `f64` keys instead.
-    pub(crate) fn from_binary(scores: &[f64], targets: &[i32]) -> Option<Self> {
-        if scores.len() != targets.len() {
-            return None;
-        }
+    /// The bucket range spans the keys of every position, the ignored ones included, so that
+    /// finding it needs no pass over the targets.
+    pub(crate) fn from_binary<L: Copy + Into<i32> + Sync>(scores: &[f32], targets: &[L]) -> Self {
+        debug_assert_eq!(scores.len(), targets.len());
+        let Some((min_key, max_key)) = key_range(scores) else {
+            return Self {
+                min_key: 0,
+                low_bits: 0,
+                bounds: vec![0],
+                items: Vec::new(),
+                positives_before: vec![0],
+                groups_before: vec![0],
+                negative_zero: false,
+            };
+        };
+        let span = max_key - min_key;
+        let span_bits = u32::BITS - span.leading_zeros();
+        let low_bits = span_bits.saturating_sub(BUCKET_BITS);
+        let buckets = (span >> low_bits) as usize + 1;
+        let low_mask = ((1u64 << low_bits) - 1) as u32;
 
-        // Count each chunk's positions per bucket, checking that every score is an f32.
-        let chunk_counts: Vec<Option<(Vec<usize>, u64)>> = scores
+        // Count each chunk's kept positions per bucket, and find a kept -0.0.
+        let chunk_counts: Vec<(Vec<u32>, bool)> = scores
             .par_chunks(CHUNK)
             .zip(targets.par_chunks(CHUNK))
             .map(|(scores, targets)| {
-                let mut counts = vec![0usize; LEADING_BUCKETS];
-                let mut wide = false;
-                let mut positives = 0u64;
+                let mut counts = vec![0u32; buckets];
+                let mut negative_zero = false;
                 for (&score, &label) in scores.iter().zip(targets) {
-                    let narrow = score as f32;
-                    wide |= f64::from(narrow).to_bits() != score.to_bits();
-                    let kept = label >= 0;
-                    counts[(descending_key(narrow) >> LOW_BITS) as usize] += usize::from(kept);
-                    positives += u64::from(label == 1);
+                    let kept = label.into() >= 0;
+                    let bucket = ((descending_key(score) - min_key) >> low_bits) as usize;
+                    counts[bucket] += u32::from(kept);
+                    negative_zero |= kept & (score.to_bits() == (-0.0f32).to_bits());
                 }
-                (!wide).then_some((counts, positives))
+                (counts, negative_zero)
             })
             .collect();
+        let negative_zero = chunk_counts.iter().any(|chunk| chunk.1);
 
         // Each chunk starts writing bucket b after the positions of b in the chunks before it.
-        let mut totals = vec![0usize; LEADING_BUCKETS];
-        let mut positives = 0;
-        let mut chunk_starts = Vec::with_capacity(chunk_counts.len());
-        for counts in &chunk_counts {
-            let (counts, chunk_positives) = counts.as_ref()?;
-            chunk_starts.push(totals.clone());
-            for (total, &count) in totals.iter_mut().zip(counts) {
-                *total += count;
-            }
-            positives += chunk_positives;
-        }
-        let mut bounds = Vec::with_capacity(LEADING_BUCKETS + 1);
-        let mut running = 0;
-        for &total in &totals {
+        let mut bounds = Vec::with_capacity(buckets + 1);
+        let mut running = 0usize;
+        for bucket in 0..buckets {
             bounds.push(running);
-            running += total;
+            running += chunk_counts
+                .iter()
+                .map(|(counts, _)| counts[bucket] as usize)
+                .sum::<usize>();
         }
         bounds.push(running);
         let len = running;
-        for starts in &mut chunk_starts {
-            for (start, &bound) in starts.iter_mut().zip(&bounds) {
-                *start += bound;
-            }
-        }
+        let chunk_starts: Vec<Vec<usize>> = {
+            let mut next = bounds[..buckets].to_vec();
+            chunk_counts
+                .iter()
+                .map(|(counts, _)| {
+                    let starts = next.clone();
+                    for (start, &count) in next.iter_mut().zip(counts) {
+                        *start += count as usize;
+                    }
+                    starts
+                })
+                .collect()
+        };
 
-        let mut items: Vec<u32> = Vec::with_capacity(len);
+        let mut items: Vec<u32> = vec_with_capacity(len);
         let output = SharedOutput(items.as_mut_ptr());
         scores
             .par_chunks(CHUNK)
@@ -133,160 +224,241 @@ impl SortedScores {
             .zip(chunk_starts)
             .for_each(|((scores, targets), mut next)| {
                 for (&score, &label) in scores.iter().zip(targets) {
+                    let label: i32 = label.into();
                     if label < 0 {
                         continue;
                     }
-                    let key = descending_key(score as f32);
-                    let bucket = (key >> LOW_BITS) as usize;
+                    let relative = descending_key(score) - min_key;
+                    let bucket = (relative >> low_bits) as usize;
                     // SAFETY: `next[bucket]` runs over this chunk's range of the bucket, which
                     // the counting pass sized with the same keys and the same filter, so it
                     // stays below `len` and no other chunk writes it.
-                    unsafe { output.write(next[bucket], (key & LOW_MASK) << 1 | label as u32) };
+                    unsafe {
+                        output.write(next[bucket], (relative & low_mask) << 1 | label as u32)
+                    };
                     next[bucket] += 1;
                 }
             });
         // SAFETY: the chunks wrote every index below `len` once (the bucket ranges tile it).
         unsafe { items.set_len(len) };
 
-        let mut scratch = vec![0u32; len];
-        let mut buckets = Vec::new();
-        let (mut items_rest, mut scratch_rest) = (&mut items[..], &mut scratch[..]);
+        // Sort each bucket and count its positives and tie groups.
+        let mut slices = Vec::with_capacity(buckets);
+        let mut rest = &mut items[..];
         for range in bounds.windows(2) {
-            let (bucket, rest) = items_rest.split_at_mut(range[1] - range[0]);
-            let (bucket_scratch, rest_scratch) = scratch_rest.split_at_mut(bucket.len());
-            if bucket.len() > 1 {
-                buckets.push((bucket, bucket_scratch));
-            }
-            (items_rest, scratch_rest) = (rest, rest_scratch);
+            let (bucket, tail) = rest.split_at_mut(range[1] - range[0]);
+            slices.push(bucket);
+            rest = tail;
         }
-        buckets
+        let item_bits = low_bits + 1;
+        let summaries: Vec<(u64, usize)> = slices
             .into_par_iter()
-            .for_each(|(bucket, scratch)| sort_bucket(bucket, scratch));
+            .map_init(Vec::new, |scratch, bucket| {
+                sort_bucket(bucket, scratch, item_bits);
+                summarize_bucket(bucket)
+            })
+            .collect();
 
-        Some(Self {
+        let mut positives_before = Vec::with_capacity(buckets + 1);
+        let mut groups_before = Vec::with_capacity(buckets + 1);
+        let (mut positives, mut groups) = (0u64, 0usize);
+        for &(bucket_positives, bucket_groups) in &summaries {
+            positives_before.push(positives);
+            groups_before.push(groups);
+            positives += bucket_positives;
+            groups += bucket_groups;
+        }
+        positives_before.push(positives);
+        groups_before.push(groups);
+
+        Self {
+            min_key,
+            low_bits,
             bounds,
             items,
-            positives,
-        })
+            positives_before,
+            groups_before,
+            negative_zero,
+        }
     }
 
     /// Returns the numbers of positive and negative positions.
     pub(crate) fn totals(&self) -> (u64, u64) {
-        (self.positives, self.items.len() as u64 - self.positives)
+        let positives = *self.positives_before.last().unwrap_or(&0);
+        (positives, self.items.len() as u64 - positives)
     }
 
-    /// Returns the number of positions.
-    pub(crate) fn len(&self) -> usize {
-        self.items.len()
+    /// Returns the number of distinct scores.
+    pub(crate) fn group_count(&self) -> usize {
+        *self.groups_before.last().unwrap_or(&0)
     }
 
-    /// Calls `visit(score, positives, negatives)` once per distinct score, in decreasing
-    /// score order. A group of +0.0 and -0.0 reports -0.0, the last of the group in that order.
-    pub(crate) fn for_each_group(&self, visit: impl FnMut(f32, u64, u64)) {
-        let mut groups = TieGroups::new(visit);
-        for (bucket, range) in self.bounds.windows(2).enumerate() {
-            let high = (bucket as u32) << LOW_BITS;
-            for &item in &self.items[range[0]..range[1]] {
-                groups.push(high | item >> 1, item & 1);
-            }
+    /// Returns the tie groups of each bucket, in decreasing score order of the buckets.
+    pub(crate) fn buckets(&self) -> Vec<BucketGroups<'_>> {
+        (0..self.bounds.len() - 1)
+            .map(|bucket| {
+                let start = self.bounds[bucket];
+                let positives_before = self.positives_before[bucket];
+                BucketGroups {
+                    items: &self.items[start..self.bounds[bucket + 1]],
+                    base_key: self.min_key + ((bucket as u32) << self.low_bits),
+                    negative_zero: self.negative_zero,
+                    positives_before,
+                    negatives_before: start as u64 - positives_before,
+                }
+            })
+            .collect()
+    }
+
+    /// Splits `output`, one entry per tie group, into one slice per bucket, as
+    /// [`Self::buckets`] lists them.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `output` does not have [`Self::group_count`] entries.
+    pub(crate) fn split_by_bucket<'a, T>(&self, output: &'a mut [T]) -> Vec<&'a mut [T]> {
+        assert_eq!(output.len(), self.group_count());
+        let mut slices = Vec::with_capacity(self.bounds.len() - 1);
+        let mut rest = output;
+        for counts in self.groups_before.windows(2) {
+            let (slice, tail) = rest.split_at_mut(counts[1] - counts[0]);
+            slices.push(slice);
+            rest = tail;
         }
-        groups.finish();
+        slices
     }
 
-    /// Calls `visit(positives, negatives)` once per distinct score, in increasing score order.
-    pub(crate) fn for_each_group_ascending(&self, mut visit: impl FnMut(u64, u64)) {
-        let mut groups = TieGroups::new(|_, positives, negatives| visit(positives, negatives));
-        for (bucket, range) in self.bounds.windows(2).enumerate().rev() {
-            let high = (bucket as u32) << LOW_BITS;
-            for &item in self.items[range[0]..range[1]].iter().rev() {
-                groups.push(high | item >> 1, item & 1);
-            }
+    /// Appends one row of `K` values per tie group to `columns`, in decreasing score order.
+    /// `fill(bucket, rows)` runs on the buckets in parallel and pushes one row per group of its
+    /// bucket into `rows`, which writes straight into the columns' spare capacity.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `fill` pushes more or fewer rows than its bucket has groups.
+    pub(crate) fn extend_per_group<const K: usize>(
+        &self,
+        columns: [&mut Vec<f64>; K],
+        fill: impl Fn(&BucketGroups<'_>, &mut GroupRows<'_, K>) + Sync,
+    ) {
+        let mut columns = columns;
+        let count = self.group_count();
+        let lengths = columns.each_ref().map(|column| column.len());
+        for column in columns.iter_mut() {
+            column.reserve(count);
         }
-        groups.finish();
+        {
+            let mut per_column = columns.each_mut().map(|column| {
+                self.split_by_bucket(&mut column.spare_capacity_mut()[..count])
+                    .into_iter()
+            });
+            let rows: Vec<GroupRows<'_, K>> = (0..self.bounds.len() - 1)
+                .map(|_| GroupRows {
+                    slices: std::array::from_fn(|k| {
+                        per_column[k].next().expect("one slice per bucket")
+                    }),
+                    next: 0,
+                })
+                .collect();
+            self.buckets()
+                .into_par_iter()
+                .zip(rows)
+                .for_each(|(bucket, mut rows)| {
+                    fill(&bucket, &mut rows);
+                    assert_eq!(rows.next, rows.slices[0].len(), "one row per tie group");
+                });
+        }
+        for (column, length) in columns.iter_mut().zip(lengths) {
+            // SAFETY: each bucket's rows filled every entry of its slices (checked above), and
+            // the slices tile the `count` entries after the column's old length.
+            unsafe { column.set_len(length + count) };
+        }
     }
 }
 
-/// Folds runs of equal scores, pushed as descending keys with their labels, into one
-/// `visit(score of the run's last key, positives, negatives)` call each.
-struct TieGroups<V: FnMut(f32, u64, u64)> {
-    visit: V,
-    /// The last key pushed, `None` before the first.
-    last_key: Option<u32>,
-    positives: u64,
-    negatives: u64,
+/// One bucket's share of the columns that [`SortedScores::extend_per_group`] fills.
+pub(crate) struct GroupRows<'a, const K: usize> {
+    slices: [&'a mut [MaybeUninit<f64>]; K],
+    next: usize,
 }
 
-impl<V: FnMut(f32, u64, u64)> TieGroups<V> {
-    fn new(visit: V) -> Self {
-        Self {
-            visit,
-            last_key: None,
-            positives: 0,
-            negatives: 0,
+impl<const K: usize> GroupRows<'_, K> {
+    /// Writes the values of the bucket's next tie group.
+    ///
+    /// # Panics
+    ///
+    /// Panics if every group of the bucket already has its row.
+    pub(crate) fn push(&mut self, values: [f64; K]) {
+        for (slice, value) in self.slices.iter_mut().zip(values) {
+            slice[self.next].write(value);
         }
-    }
-
-    fn push(&mut self, key: u32, label: u32) {
-        if let Some(last_key) = self.last_key {
-            // The two zeros are the only distinct keys of equal scores, and they are adjacent.
-            let zeros = key ^ last_key == u32::MAX
-                && (key == POSITIVE_ZERO_KEY || key == NEGATIVE_ZERO_KEY);
-            if key != last_key && !zeros {
-                (self.visit)(
-                    f32_from_order_key(!last_key),
-                    self.positives,
-                    self.negatives,
-                );
-                (self.positives, self.negatives) = (0, 0);
-            }
-        }
-        self.last_key = Some(key);
-        self.positives += u64::from(label);
-        self.negatives += u64::from(1 - label);
-    }
-
-    fn finish(mut self) {
-        if let Some(last_key) = self.last_key {
-            (self.visit)(
-                f32_from_order_key(!last_key),
-                self.positives,
-                self.negatives,
-            );
-        }
+        self.next += 1;
     }
 }
 
-/// Sorts the 22-bit items of one bucket, using `scratch` (of the same length) as the second
-/// buffer of the radix sort.
-fn sort_bucket(items: &mut [u32], scratch: &mut [u32]) {
+/// Returns the positives and the number of distinct keys of a sorted bucket.
+fn summarize_bucket(items: &[u32]) -> (u64, usize) {
+    let Some(&first) = items.first() else {
+        return (0, 0);
+    };
+    let mut positives = 0u64;
+    let mut groups = 1usize;
+    let mut last = first >> 1;
+    for &item in items {
+        positives += u64::from(item & 1);
+        groups += usize::from(item >> 1 != last);
+        last = item >> 1;
+    }
+    (positives, groups)
+}
+
+/// Sorts the `item_bits`-bit items of one bucket, using `scratch` as the second buffer of the
+/// radix sort.
+fn sort_bucket(items: &mut [u32], scratch: &mut Vec<u32>, item_bits: u32) {
     let len = items.len();
     if len <= SMALL_BUCKET {
         items.sort_unstable();
         return;
     }
-    let mut counts = [[0usize; DIGIT_BUCKETS]; 2];
+    let digits = item_bits.div_ceil(MAX_DIGIT_BITS);
+    let digit_bits = item_bits.div_ceil(digits);
+    let digit_mask = (1u32 << digit_bits) - 1;
+    let radix = 1usize << digit_bits;
+    let mut counts = vec![0usize; radix * digits as usize];
     for &item in items.iter() {
-        counts[0][(item & DIGIT_MASK) as usize] += 1;
-        counts[1][(item >> DIGIT_BITS) as usize] += 1;
+        for digit in 0..digits {
+            let value = ((item >> (digit * digit_bits)) & digit_mask) as usize;
+            counts[digit as usize * radix + value] += 1;
+        }
     }
 
+    // The scratch buffer is reused across buckets and only grows, because every pass
+    // overwrites the part it reads back.
+    if scratch.len() < len {
+        scratch.resize(len, 0);
+    }
+    let scratch = &mut scratch[..len];
     let mut in_scratch = false;
-    for (digit, count) in counts.iter().enumerate() {
+    let mut offsets = vec![0usize; radix];
+    for (digit, count) in counts.chunks(radix).enumerate() {
         // A digit shared by every item leaves the order unchanged.
         if count.contains(&len) {
             continue;
         }
-        let mut offsets = [0usize; DIGIT_BUCKETS];
         let mut running = 0;
-        for (offset, &c) in offsets.iter_mut().zip(count.iter()) {
+        for (offset, &c) in offsets.iter_mut().zip(count) {
             *offset = running;
             running += c;
         }
-        let shift = digit as u32 * DIGIT_BITS;
-        if in_scratch {
-            scatter(scratch, items, shift, &mut offsets);
+        let shift = digit as u32 * digit_bits;
+        let (source, target) = if in_scratch {
+            (&*scratch, &mut *items)
         } else {
-            scatter(items, scratch, shift, &mut offsets);
+            (&*items, &mut *scratch)
+        };
+        for &item in source {
+            let value = ((item >> shift) & digit_mask) as usize;
+            target[offsets[value]] = item;
+            offsets[value] += 1;
         }
         in_scratch = !in_scratch;
     }
@@ -295,27 +467,18 @@ fn sort_bucket(items: &mut [u32], scratch: &mut [u32]) {
     }
 }
 
-/// Moves each item of `source` to the next free slot of its digit's range in `target`.
-fn scatter(source: &[u32], target: &mut [u32], shift: u32, offsets: &mut [usize; DIGIT_BUCKETS]) {
-    for &item in source {
-        let digit = ((item >> shift) & DIGIT_MASK) as usize;
-        target[offsets[digit]] = item;
-        offsets[digit] += 1;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     /// Returns the groups of a comparison sort: (score, positives, negatives) per distinct
-    /// score in decreasing order, ±0 merged and reported as the last of the run.
-    fn reference_groups(scores: &[f64], targets: &[i32]) -> Vec<(f32, u64, u64)> {
+    /// score in decreasing order, with ±0 merged and reported as -0.0 when the run has one.
+    fn reference_groups(scores: &[f32], targets: &[i32]) -> Vec<(f32, u64, u64)> {
         let mut pairs: Vec<(f32, i32)> = scores
             .iter()
             .zip(targets)
             .filter(|pair| *pair.1 >= 0)
-            .map(|(&score, &label)| (score as f32, label))
+            .map(|(&score, &label)| (score, label))
             .collect();
         pairs.sort_by(|a, b| b.0.total_cmp(&a.0));
         let mut groups: Vec<(f32, u64, u64)> = Vec::new();
@@ -331,23 +494,53 @@ mod tests {
         groups
     }
 
+    /// Reads the groups bucket by bucket, checking each bucket's counts of the positions
+    /// before it against the groups read so far.
     fn groups_of(sorted: &SortedScores) -> Vec<(f32, u64, u64)> {
-        let mut groups = Vec::new();
-        sorted.for_each_group(|score, positives, negatives| {
-            groups.push((score, positives, negatives));
-        });
+        let mut groups: Vec<(f32, u64, u64)> = Vec::new();
+        for bucket in sorted.buckets() {
+            let positives: u64 = groups.iter().map(|group| group.1).sum();
+            let negatives: u64 = groups.iter().map(|group| group.2).sum();
+            assert_eq!(bucket.positives_before, positives);
+            assert_eq!(bucket.negatives_before, negatives);
+            bucket.for_each(|score, positives, negatives| {
+                groups.push((score, positives, negatives));
+            });
+        }
+        assert_eq!(groups.len(), sorted.group_count());
         groups
+    }
+
+    fn bits(groups: &[(f32, u64, u64)]) -> Vec<(u32, u64, u64)> {
+        groups
+            .iter()
+            .map(|&(score, positives, negatives)| (score.to_bits(), positives, negatives))
+            .collect()
+    }
+
+    fn check_against_reference(scores: &[f32], targets: &[i32]) {
+        let sorted = SortedScores::from_binary(scores, targets);
+        let expected = reference_groups(scores, targets);
+        assert_eq!(bits(&groups_of(&sorted)), bits(&expected));
+        let positives = targets.iter().filter(|&&label| label == 1).count() as u64;
+        let kept = targets.iter().filter(|&&label| label >= 0).count() as u64;
+        assert_eq!(sorted.totals(), (positives, kept - positives));
+    }
+
+    /// Returns a fixed linear congruential sequence.
+    fn sequence(seed: u64) -> impl FnMut() -> u64 {
+        let mut state = seed;
+        move || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+            state >> 33
+        }
     }
 
     #[test]
     fn groups_match_comparison_sort() {
-        // A fixed linear congruential sequence: few distinct scores in the first half (long
-        // ties and radix buckets), many in the second, and every 17th target ignored.
-        let mut state = 12345u64;
-        let mut next = || {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
-            state >> 33
-        };
+        // Few distinct scores in the first half (long ties and radix buckets), many in the
+        // second, every 17th target ignored, and a length that is not a multiple of the chunk.
+        let mut next = sequence(12345);
         let n = 3 * CHUNK + 777;
         let mut scores = Vec::with_capacity(n);
         let mut targets = Vec::with_capacity(n);
@@ -357,52 +550,141 @@ mod tests {
             } else {
                 (next() % (1 << 24)) as f32 / (1 << 24) as f32
             };
-            scores.push(f64::from(value));
+            scores.push(value);
             targets.push(if index % 17 == 0 {
                 -1
             } else {
                 (next() % 2) as i32
             });
         }
-        let sorted = SortedScores::from_binary(&scores, &targets).unwrap();
-        let expected = reference_groups(&scores, &targets);
-        assert_eq!(groups_of(&sorted), expected);
+        check_against_reference(&scores, &targets);
+    }
 
-        let mut ascending = Vec::new();
-        sorted.for_each_group_ascending(|positives, negatives| {
-            ascending.push((positives, negatives));
-        });
-        let mut expected_counts: Vec<(u64, u64)> = expected.iter().map(|g| (g.1, g.2)).collect();
-        expected_counts.reverse();
-        assert_eq!(ascending, expected_counts);
+    #[test]
+    fn groups_of_wide_key_range() {
+        // Negative and positive scores, infinities and subnormals span almost every key, so
+        // the buckets hold the most low bits.
+        let mut next = sequence(7);
+        let specials = [
+            f32::NEG_INFINITY,
+            f32::INFINITY,
+            f32::MIN_POSITIVE,
+            -f32::MIN_POSITIVE,
+            f32::from_bits(1),
+            -f32::from_bits(1),
+            f32::from_bits(0x007f_ffff),
+            f32::MAX,
+            f32::MIN,
+        ];
+        let n = 50_000;
+        let scores: Vec<f32> = (0..n)
+            .map(|index| {
+                if index % 7 == 0 {
+                    specials[index % specials.len()]
+                } else {
+                    f32::from_bits(next() as u32 & 0xff7f_ffff)
+                }
+            })
+            .collect();
+        let targets: Vec<i32> = (0..n).map(|_| (next() % 3) as i32 - 1).collect();
+        check_against_reference(&scores, &targets);
+    }
 
-        let positives = targets.iter().filter(|&&label| label == 1).count() as u64;
-        let kept = targets.iter().filter(|&&label| label >= 0).count() as u64;
-        assert_eq!(sorted.totals(), (positives, kept - positives));
+    #[test]
+    fn subnormal_scores_sort_apart() {
+        let scores = [
+            f32::from_bits(3),
+            f32::from_bits(1),
+            0.0,
+            f32::from_bits(2),
+            f32::from_bits(1),
+        ];
+        let targets = [1, 0, 1, 1, 1];
+        let sorted = SortedScores::from_binary(&scores, &targets);
+        let expected = vec![
+            (f32::from_bits(3), 1, 0),
+            (f32::from_bits(2), 1, 0),
+            (f32::from_bits(1), 1, 1),
+            (0.0, 1, 0),
+        ];
+        assert_eq!(bits(&groups_of(&sorted)), bits(&expected));
     }
 
     #[test]
     fn signed_zeros_form_one_group() {
         let scores = [0.0, -0.0, 0.5, -0.0, -1.5, 0.0];
         let targets = [1, 0, 1, 1, 0, 0];
-        let sorted = SortedScores::from_binary(&scores, &targets).unwrap();
-        assert_eq!(
-            groups_of(&sorted),
-            vec![(0.5, 1, 0), (-0.0, 2, 2), (-1.5, 0, 1)]
-        );
-        let zero = groups_of(&sorted)[1].0;
-        assert!(zero.is_sign_negative());
+        let sorted = SortedScores::from_binary(&scores, &targets);
+        let groups = groups_of(&sorted);
+        assert_eq!(groups, vec![(0.5, 1, 0), (-0.0, 2, 2), (-1.5, 0, 1)]);
+        assert!(groups[1].0.is_sign_negative());
     }
 
     #[test]
-    fn wide_scores_and_empty_input() {
-        assert!(SortedScores::from_binary(&[0.1, 0.5], &[0, 1]).is_none());
-        assert!(SortedScores::from_binary(&[0.5], &[0, 1]).is_none());
-        let empty = SortedScores::from_binary(&[], &[]).unwrap();
-        assert_eq!(empty.len(), 0);
+    fn positive_zeros_report_positive_zero() {
+        // The -0.0 is ignored, so the zero group holds +0.0 only.
+        let scores = [0.0, -0.0, 0.25];
+        let targets = [1, -1, 0];
+        let groups = groups_of(&SortedScores::from_binary(&scores, &targets));
+        assert_eq!(groups, vec![(0.25, 0, 1), (0.0, 1, 0)]);
+        assert!(groups[1].0.is_sign_positive());
+    }
+
+    #[test]
+    fn all_scores_equal_form_one_group() {
+        let n = 5000;
+        let scores = vec![0.375f32; n];
+        let targets: Vec<i32> = (0..n).map(|index| (index % 3 == 0) as i32).collect();
+        let sorted = SortedScores::from_binary(&scores, &targets);
+        let positives = n.div_ceil(3) as u64;
+        assert_eq!(
+            groups_of(&sorted),
+            vec![(0.375, positives, n as u64 - positives)]
+        );
+    }
+
+    #[test]
+    fn buckets_of_one_value() {
+        // Two values far apart: each bucket that is not empty holds one value, long enough
+        // for the radix sort.
+        let n = 4000;
+        let scores: Vec<f32> = (0..n)
+            .map(|index| if index % 2 == 0 { 1e-30 } else { 0.75 })
+            .collect();
+        let targets: Vec<i32> = (0..n).map(|index| (index % 5 == 0) as i32).collect();
+        check_against_reference(&scores, &targets);
+        let sorted = SortedScores::from_binary(&scores, &targets);
+        assert_eq!(sorted.group_count(), 2);
+    }
+
+    #[test]
+    fn single_sample_and_empty_input() {
+        let single = SortedScores::from_binary(&[0.5], &[1]);
+        assert_eq!(groups_of(&single), vec![(0.5, 1, 0)]);
+        assert_eq!(single.totals(), (1, 0));
+
+        let empty = SortedScores::from_binary::<i32>(&[], &[]);
+        assert_eq!(empty.group_count(), 0);
         assert!(groups_of(&empty).is_empty());
-        let ignored = SortedScores::from_binary(&[0.5, 0.25], &[-1, -1]).unwrap();
+
+        let ignored = SortedScores::from_binary(&[0.5, 0.25], &[-1, -1]);
         assert_eq!(ignored.totals(), (0, 0));
         assert!(groups_of(&ignored).is_empty());
+    }
+
+    #[test]
+    fn extend_per_group_appends_after_existing_rows() {
+        let scores = [0.5, 0.25, 0.5, 0.125];
+        let targets = [1, 0, 0, 1];
+        let sorted = SortedScores::from_binary(&scores, &targets);
+        let mut first = vec![-1.0];
+        let mut second = Vec::new();
+        sorted.extend_per_group([&mut first, &mut second], |bucket, rows| {
+            bucket.for_each(|score, positives, negatives| {
+                rows.push([f64::from(score), (positives + 10 * negatives) as f64]);
+            });
+        });
+        assert_eq!(first, vec![-1.0, 0.5, 0.25, 0.125]);
+        assert_eq!(second, vec![11.0, 10.0, 1.0]);
     }
 }
