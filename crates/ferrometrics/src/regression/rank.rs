@@ -9,6 +9,7 @@ use std::marker::PhantomData;
 use std::str::FromStr;
 
 use ndarray::{ArrayView, ArrayViewD, Dimension};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::batch::{check_num_outputs, per_output, to_columns, to_flat, Layout};
@@ -16,6 +17,7 @@ use super::correlation::outputs_of_shape;
 use super::normal::normal_cdf;
 use super::{PredsTarget, Real};
 use crate::error::{Error, Result};
+use crate::large_buffer::vec_with_capacity;
 use crate::metric::{check_same_config, check_same_setting, Input, Metric, MetricInfo};
 use crate::radix;
 use crate::Value;
@@ -34,32 +36,35 @@ fn doubled_average_ranks<F: Real>(values: &[F]) -> Vec<i64> {
     if n == 0 {
         return Vec::new();
     }
-    // Low bits that are 0 in every value's bit pattern are dropped from the keys: distinct
-    // values differ above them, so the order is kept.
-    let common_zeros = values
-        .iter()
-        .fold(0, |bits, &value| bits | (value.to_f64() + 0.0).to_bits())
-        .trailing_zeros()
-        .min(63);
+    // One pass finds the low bits that are 0 in every value's bit pattern and the range of
+    // keys. Those low bits are dropped from the keys: distinct values differ above them, so the
+    // order is kept, and the shifted extremes are the extremes of the shifted keys.
+    let (set_bits, min_key, max_key) =
+        values
+            .iter()
+            .fold((0, u64::MAX, 0), |(bits, min, max), &value| {
+                let value = value.to_f64() + 0.0;
+                let key = radix::f64_order_key(value);
+                (bits | value.to_bits(), min.min(key), max.max(key))
+            });
+    let common_zeros = set_bits.trailing_zeros().min(63);
     let key_of = |value: F| radix::f64_order_key(value.to_f64() + 0.0) >> common_zeros;
-    let (mut min, mut max) = (u64::MAX, 0);
-    for &value in values {
-        let key = key_of(value);
-        min = min.min(key);
-        max = max.max(key);
-    }
+    let (min, max) = (min_key >> common_zeros, max_key >> common_zeros);
     let key_bits = u64::BITS - (max - min).leading_zeros();
     let compact_key = |value: F| key_of(value) - min;
     let index_bits = u64::BITS - (n as u64 - 1).leading_zeros();
 
     if key_bits + index_bits <= u64::BITS {
         let index_mask = (1u64 << index_bits) - 1;
-        let mut packed: Vec<u64> = values
-            .iter()
-            .enumerate()
-            .map(|(index, &value)| compact_key(value) << index_bits | index as u64)
-            .collect();
-        let mut spare = Vec::new();
+        // Huge pages make the first writes to these two 8-byte-per-sample buffers cheaper.
+        let mut packed: Vec<u64> = vec_with_capacity(n);
+        packed.extend(
+            values
+                .iter()
+                .enumerate()
+                .map(|(index, &value)| compact_key(value) << index_bits | index as u64),
+        );
+        let mut spare = vec_with_capacity(n);
         radix::sort_by_key_with_spare(&mut packed, &mut spare, key_bits, |&item| {
             item >> index_bits
         });
@@ -191,6 +196,33 @@ fn check_two_samples(metric: &str, count: usize) -> Result<usize> {
 /// below `2^62` and can be multiplied in `i64`.
 const MAX_LEN_FOR_I64_PRODUCTS: usize = 1 << 31;
 
+/// Samples per parallel task of the rank deviation sums.
+const DEVIATION_CHUNK: usize = 1 << 16;
+
+/// Computes the sums of `da * da`, `db * db` and `da * db` over the deviations of the doubled
+/// ranks `a` and `b` from `doubled_mean`, the doubled mean rank `n + 1` of all `n` samples.
+fn deviation_sums(a: &[i64], b: &[i64], doubled_mean: i64) -> [i128; 3] {
+    let (mut sum_aa, mut sum_bb, mut sum_ab) = (0i128, 0i128, 0i128);
+    // The deviations are at most n = doubled_mean - 1 in size.
+    if doubled_mean as usize - 1 <= MAX_LEN_FOR_I64_PRODUCTS {
+        for (&ai, &bi) in a.iter().zip(b) {
+            let (da, db) = (ai - doubled_mean, bi - doubled_mean);
+            sum_aa += i128::from(da * da);
+            sum_bb += i128::from(db * db);
+            sum_ab += i128::from(da * db);
+        }
+    } else {
+        for (&ai, &bi) in a.iter().zip(b) {
+            let da = i128::from(ai - doubled_mean);
+            let db = i128::from(bi - doubled_mean);
+            sum_aa += da * da;
+            sum_bb += db * db;
+            sum_ab += da * db;
+        }
+    }
+    [sum_aa, sum_bb, sum_ab]
+}
+
 /// Returns Spearman's rho of one output: Pearson's r of the average ranks, rounded as scipy's.
 ///
 /// The ranks of `n` samples sum to `n * (n + 1) / 2` whatever the ties, so their mean is exactly
@@ -206,23 +238,12 @@ fn spearman<F: Real>(preds: &[F], target: &[F]) -> f64 {
         || doubled_average_ranks(target),
     );
     let doubled_mean = a.len() as i64 + 1;
-    let (mut sum_aa, mut sum_bb, mut sum_ab) = (0i128, 0i128, 0i128);
-    if a.len() <= MAX_LEN_FOR_I64_PRODUCTS {
-        for (&ai, &bi) in a.iter().zip(&b) {
-            let (da, db) = (ai - doubled_mean, bi - doubled_mean);
-            sum_aa += i128::from(da * da);
-            sum_bb += i128::from(db * db);
-            sum_ab += i128::from(da * db);
-        }
-    } else {
-        for (&ai, &bi) in a.iter().zip(&b) {
-            let da = i128::from(ai - doubled_mean);
-            let db = i128::from(bi - doubled_mean);
-            sum_aa += da * da;
-            sum_bb += db * db;
-            sum_ab += da * db;
-        }
-    }
+    // Integer sums are exact in any order, so the chunks may be added on any thread.
+    let [sum_aa, sum_bb, sum_ab] = a
+        .par_chunks(DEVIATION_CHUNK)
+        .zip(b.par_chunks(DEVIATION_CHUNK))
+        .map(|(a, b)| deviation_sums(a, b, doubled_mean))
+        .reduce(|| [0; 3], |x, y| [x[0] + y[0], x[1] + y[1], x[2] + y[2]]);
     if sum_aa == 0 || sum_bb == 0 {
         return f64::NAN;
     }
