@@ -1,6 +1,8 @@
 //! A stable LSD radix sort on unsigned keys, used to order the scores of exact curves and the
 //! values ranked by Spearman's correlation in O(n).
 
+use crate::large_buffer::vec_with_capacity;
+
 /// Bits per digit. 11 bits sort a 32-bit key in 3 scatter passes, and the 2048 write positions
 /// of a pass still fit in the L1 and L2 caches.
 const DIGIT_BITS: u32 = 11;
@@ -139,6 +141,134 @@ pub(crate) fn sort_by_key_with_spare<T: Copy + Default>(
     }
 }
 
+/// Returns the items `item_at(0), ..., item_at(len - 1)` sorted stably by increasing
+/// `key(item)`. Keys must be below `2^key_bits`, and `item_at` must return the same item each
+/// time it is called with the same index.
+///
+/// Long inputs are split by their top 11-bit digit straight from `item_at`, so no buffer in
+/// input order is ever written, and each bucket is then sorted in the cache as in
+/// [`sort_by_key`]. The output requests huge pages (see [`vec_with_capacity`]) and is written
+/// once without a zero fill, so where the kernel grants huge pages it costs one page fault
+/// per 2 MiB.
+pub(crate) fn sorted_by_key_from<T: Copy + Default>(
+    len: usize,
+    item_at: impl Fn(usize) -> T,
+    key_bits: u32,
+    key: impl Fn(&T) -> u64,
+) -> Vec<T> {
+    debug_assert!(key_bits <= u64::BITS);
+    let mut sorted: Vec<T> = vec_with_capacity(len);
+    if len < SPLIT_MIN_LEN || key_bits <= DIGIT_BITS + BUCKET_DIGIT_BITS {
+        sorted.extend((0..len).map(item_at));
+        sort_by_key(&mut sorted, key_bits, key);
+        return sorted;
+    }
+
+    let low_bits = key_bits - DIGIT_BITS;
+    let top_digit = |item: &T| ((key(item) >> low_bits) as usize) & (BUCKETS - 1);
+    let mut counts = vec![0usize; BUCKETS];
+    for index in 0..len {
+        counts[top_digit(&item_at(index))] += 1;
+    }
+    let mut offsets = vec![0usize; BUCKETS];
+    let mut running = 0;
+    for (offset, &count) in offsets.iter_mut().zip(&counts) {
+        *offset = running;
+        running += count;
+    }
+    let slots = &mut sorted.spare_capacity_mut()[..len];
+    for index in 0..len {
+        let item = item_at(index);
+        let bucket = top_digit(&item);
+        slots[offsets[bucket]].write(item);
+        offsets[bucket] += 1;
+    }
+    // Each bucket's offset has moved from its start to the next bucket's start exactly when
+    // every slot of `0..len` was written once.
+    let mut bucket_end = 0;
+    for (&offset, &count) in offsets.iter().zip(&counts) {
+        bucket_end += count;
+        assert_eq!(
+            offset, bucket_end,
+            "item_at returned different items for one index"
+        );
+    }
+    // SAFETY: the check above shows that all `len` slots are initialized.
+    unsafe { sorted.set_len(len) };
+
+    let mut scratch = Vec::new();
+    let mut start = 0;
+    for count in counts {
+        msd_sort(
+            &mut sorted[start..start + count],
+            &mut scratch,
+            low_bits,
+            &key,
+        );
+        start += count;
+    }
+    sorted
+}
+
+/// Sorts `items` stably by the low `key_bits` bits of `key(item)`, using `scratch` as the
+/// second buffer. Bits above `key_bits` are the same in every item.
+///
+/// A part longer than [`BUCKET_CACHE_LEN`] is split by its top 11-bit digit, scattered to
+/// `scratch` and copied back, and each bucket is split again until it fits in the cache, where
+/// an LSD sort finishes it. Keys that crowd into a few top digits, as floats of a narrow
+/// exponent range do, so still reach the cache after one or two more splits.
+fn msd_sort<T: Copy + Default>(
+    items: &mut [T],
+    scratch: &mut Vec<T>,
+    key_bits: u32,
+    key: &impl Fn(&T) -> u64,
+) {
+    let n = items.len();
+    if n < 2 || key_bits == 0 {
+        return;
+    }
+    if n <= BUCKET_CACHE_LEN || key_bits <= DIGIT_BITS + BUCKET_DIGIT_BITS {
+        let digit_bits = if n <= BUCKET_CACHE_LEN {
+            BUCKET_DIGIT_BITS
+        } else {
+            DIGIT_BITS
+        };
+        lsd_sort(items, scratch, key_bits, digit_bits, key);
+        return;
+    }
+
+    let low_bits = key_bits - DIGIT_BITS;
+    let top_digit = |item: &T| ((key(item) >> low_bits) as usize) & (BUCKETS - 1);
+    let mut counts = vec![0usize; BUCKETS];
+    for item in items.iter() {
+        counts[top_digit(item)] += 1;
+    }
+    if !counts.contains(&n) {
+        let mut offsets = vec![0usize; BUCKETS];
+        let mut running = 0;
+        for (offset, &count) in offsets.iter_mut().zip(&counts) {
+            *offset = running;
+            running += count;
+        }
+        if scratch.len() < n {
+            scratch.resize(n, T::default());
+        }
+        let target = &mut scratch[..n];
+        for item in items.iter() {
+            let bucket = top_digit(item);
+            target[offsets[bucket]] = *item;
+            offsets[bucket] += 1;
+        }
+        items.copy_from_slice(target);
+    }
+
+    let mut start = 0;
+    for count in counts {
+        msd_sort(&mut items[start..start + count], scratch, low_bits, key);
+        start += count;
+    }
+}
+
 /// Sorts `items` stably by the low `key_bits` bits of `key(item)` with `digit_bits`-bit
 /// digits, using `scratch` as the second buffer. Bits above `key_bits` are either 0 or the
 /// same in every item.
@@ -164,8 +294,12 @@ fn lsd_sort<T: Copy + Default>(
         }
     }
 
-    scratch.clear();
-    scratch.resize(n, T::default());
+    // Every pass writes all of `scratch[..n]` before reading it, so old contents are harmless
+    // and only growth needs filling.
+    if scratch.len() < n {
+        scratch.resize(n, T::default());
+    }
+    let scratch = &mut scratch[..n];
     let mut sorted_in_scratch = false;
     let mut offsets = vec![0usize; buckets];
     for digit in 0..digits {
@@ -265,6 +399,35 @@ mod tests {
             expected.sort_by_key(|item| item.0);
             sort_by_key(&mut items, key_bits, |item| item.0);
             assert_eq!(items, expected, "{key_bits}-bit keys below {modulus}");
+        }
+    }
+
+    #[test]
+    fn sorted_from_items_splits_crowded_digits() {
+        // 35-bit keys whose top digit takes 3 values, so buckets of about 100_000 items are
+        // split again before the in-cache sort, plus a short input and one with a shared top
+        // digit.
+        let mut state = 7u64;
+        let mut next = || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+            state >> 20
+        };
+        let crowded: Vec<(u64, u32)> = (0..300_000)
+            .map(|index| (((next() % 3) << 32) | (next() % (1 << 24)), index))
+            .collect();
+        let shared_top: Vec<(u64, u32)> = (0..100_000)
+            .map(|index| ((1 << 34) | (next() % 5000), index))
+            .collect();
+        let short: Vec<(u64, u32)> = (0..1000).map(|index| (next() % 50, index)).collect();
+        for (name, items) in [
+            ("crowded", crowded),
+            ("shared_top", shared_top),
+            ("short", short),
+        ] {
+            let mut expected = items.clone();
+            expected.sort_by_key(|item| item.0);
+            let sorted = sorted_by_key_from(items.len(), |index| items[index], 35, |item| item.0);
+            assert_eq!(sorted, expected, "{name}");
         }
     }
 

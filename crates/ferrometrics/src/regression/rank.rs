@@ -9,6 +9,7 @@ use std::marker::PhantomData;
 use std::str::FromStr;
 
 use ndarray::{ArrayView, ArrayViewD, Dimension};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::batch::{check_num_outputs, per_output, to_columns, to_flat, Layout};
@@ -16,85 +17,113 @@ use super::correlation::outputs_of_shape;
 use super::normal::normal_cdf;
 use super::{PredsTarget, Real};
 use crate::error::{Error, Result};
+use crate::large_buffer::vec_with_capacity;
 use crate::metric::{check_same_config, check_same_setting, Input, Metric, MetricInfo};
 use crate::radix;
 use crate::Value;
 
+/// An integer type for doubled ranks, which lie in `2..=2 n` for `n` samples.
+trait DoubledRank: Copy + Default + Send + Sync {
+    /// Converts a doubled rank that the caller knows to fit in this type.
+    fn from_doubled(rank: usize) -> Self;
+    fn to_i64(self) -> i64;
+}
+
+/// Doubled ranks of fewer than 2^31 samples fit in 4 bytes, which halves the memory that the
+/// random writes of the ranks and the final sums touch.
+impl DoubledRank for u32 {
+    fn from_doubled(rank: usize) -> Self {
+        debug_assert!(rank <= u32::MAX as usize);
+        rank as u32
+    }
+
+    fn to_i64(self) -> i64 {
+        i64::from(self)
+    }
+}
+
+impl DoubledRank for i64 {
+    fn from_doubled(rank: usize) -> Self {
+        rank as i64
+    }
+
+    fn to_i64(self) -> i64 {
+        self
+    }
+}
+
+/// The largest sample count whose doubled ranks, at most `2 n`, fit in a `u32`.
+const MAX_LEN_FOR_U32_RANKS: usize = (u32::MAX / 2) as usize;
+
 /// Returns twice the 1-based ranks of `values`, tied values getting the mean of their ranks, as
 /// `2 * scipy.stats.rankdata(values, method="average")`. A mean rank is a multiple of 1/2, so
-/// the doubled ranks are integers. `values` must not contain NaN.
+/// the doubled ranks are integers. `values` must not contain NaN, and `R` must hold `2 n`.
 ///
-/// The values are ordered by an LSD radix sort of their bit patterns, mapped so that unsigned
-/// order is numeric order. Adding 0.0 first turns -0.0 into 0.0, so values equal under `==` get
-/// equal keys. Low bits that are 0 in every value are dropped, such as the 29 low bits of
-/// `float32` data widened to `float64`, and the keys are taken relative to the smallest one. When the remaining key and the index fit in 64 bits
-/// together, they are sorted as one `u64`, which halves the memory traffic.
-fn doubled_average_ranks<F: Real>(values: &[F]) -> Vec<i64> {
+/// The values are ordered by a radix sort of their bit patterns, mapped so that unsigned order
+/// is numeric order. Adding 0.0 first turns -0.0 into 0.0, so values equal under `==` get equal
+/// keys. Low bits that are 0 in every value are dropped, such as the 29 low bits of `float32`
+/// data widened to `float64`, and the keys are taken relative to the smallest one. When the
+/// remaining key and the index fit in 64 bits together, they are sorted as one `u64`, which
+/// halves the memory traffic.
+fn doubled_average_ranks<F: Real, R: DoubledRank>(values: &[F]) -> Vec<R> {
     let n = values.len();
     if n == 0 {
         return Vec::new();
     }
-    // Low bits that are 0 in every value's bit pattern are dropped from the keys: distinct
-    // values differ above them, so the order is kept.
-    let common_zeros = values
-        .iter()
-        .fold(0, |bits, &value| bits | (value.to_f64() + 0.0).to_bits())
-        .trailing_zeros()
-        .min(63);
+    // One pass finds the low bits that are 0 in every value's bit pattern and the range of
+    // keys. Those low bits are dropped from the keys: distinct values differ above them, so the
+    // order is kept, and the shifted extremes are the extremes of the shifted keys.
+    let (set_bits, min_key, max_key) =
+        values
+            .iter()
+            .fold((0, u64::MAX, 0), |(bits, min, max), &value| {
+                let value = value.to_f64() + 0.0;
+                let key = radix::f64_order_key(value);
+                (bits | value.to_bits(), min.min(key), max.max(key))
+            });
+    let common_zeros = set_bits.trailing_zeros().min(63);
     let key_of = |value: F| radix::f64_order_key(value.to_f64() + 0.0) >> common_zeros;
-    let (mut min, mut max) = (u64::MAX, 0);
-    for &value in values {
-        let key = key_of(value);
-        min = min.min(key);
-        max = max.max(key);
-    }
+    let (min, max) = (min_key >> common_zeros, max_key >> common_zeros);
     let key_bits = u64::BITS - (max - min).leading_zeros();
     let compact_key = |value: F| key_of(value) - min;
     let index_bits = u64::BITS - (n as u64 - 1).leading_zeros();
 
+    // Huge pages make the first writes to the ranks cheaper.
+    let mut ranks: Vec<R> = vec_with_capacity(n);
+    ranks.resize(n, R::default());
     if key_bits + index_bits <= u64::BITS {
         let index_mask = (1u64 << index_bits) - 1;
-        let mut packed: Vec<u64> = values
-            .iter()
-            .enumerate()
-            .map(|(index, &value)| compact_key(value) << index_bits | index as u64)
-            .collect();
-        let mut spare = Vec::new();
-        radix::sort_by_key_with_spare(&mut packed, &mut spare, key_bits, |&item| {
-            item >> index_bits
-        });
-        // The ranks go to the buffer that the sort no longer needs, whose pages are already
-        // mapped, so they cost no page faults. Collecting a `Vec<u64>` into a `Vec<i64>` reuses
-        // the allocation, an optimization of the standard library rather than a guarantee.
-        let mut ranks: Vec<i64> = spare.into_iter().map(|_| 0).collect();
-        ranks.resize(n, 0);
+        let packed = radix::sorted_by_key_from(
+            n,
+            |index| compact_key(values[index]) << index_bits | index as u64,
+            key_bits,
+            |&item| item >> index_bits,
+        );
         assign_average_ranks(
             &packed,
             |&item| item >> index_bits,
             |&item| (item & index_mask) as usize,
             &mut ranks,
         );
-        ranks
     } else {
-        let mut keyed: Vec<(u64, usize)> = values
-            .iter()
-            .enumerate()
-            .map(|(index, &value)| (compact_key(value), index))
-            .collect();
-        radix::sort_by_key(&mut keyed, key_bits, |item| item.0);
-        let mut ranks = vec![0; n];
+        let keyed = radix::sorted_by_key_from(
+            n,
+            |index| (compact_key(values[index]), index),
+            key_bits,
+            |item| item.0,
+        );
         assign_average_ranks(&keyed, |item| item.0, |item| item.1, &mut ranks);
-        ranks
     }
+    ranks
 }
 
 /// Writes the doubled average rank of each item of `sorted`, ordered by `key`, to
 /// `ranks[index(item)]`.
-fn assign_average_ranks<T>(
+fn assign_average_ranks<T, R: DoubledRank>(
     sorted: &[T],
     key: impl Fn(&T) -> u64,
     index: impl Fn(&T) -> usize,
-    ranks: &mut [i64],
+    ranks: &mut [R],
 ) {
     let mut start = 0;
     while start < sorted.len() {
@@ -104,7 +133,7 @@ fn assign_average_ranks<T>(
             end += 1;
         }
         // Positions start..end hold ranks start + 1 ..= end, whose mean is half this.
-        let rank = (start + end + 1) as i64;
+        let rank = R::from_doubled(start + end + 1);
         for item in &sorted[start..end] {
             ranks[index(item)] = rank;
         }
@@ -191,6 +220,48 @@ fn check_two_samples(metric: &str, count: usize) -> Result<usize> {
 /// below `2^62` and can be multiplied in `i64`.
 const MAX_LEN_FOR_I64_PRODUCTS: usize = 1 << 31;
 
+/// Samples per parallel task of the rank deviation sums.
+const DEVIATION_CHUNK: usize = 1 << 16;
+
+/// Computes the sums of `da * da`, `db * db` and `da * db` over the deviations of the doubled
+/// ranks `a` and `b` from `doubled_mean`, the doubled mean rank `n + 1` of all `n` samples.
+fn deviation_sums<R: DoubledRank>(a: &[R], b: &[R], doubled_mean: i64) -> [i128; 3] {
+    let (mut sum_aa, mut sum_bb, mut sum_ab) = (0i128, 0i128, 0i128);
+    // The deviations are at most n = doubled_mean - 1 in size.
+    if doubled_mean as usize - 1 <= MAX_LEN_FOR_I64_PRODUCTS {
+        for (&ai, &bi) in a.iter().zip(b) {
+            let (da, db) = (ai.to_i64() - doubled_mean, bi.to_i64() - doubled_mean);
+            sum_aa += i128::from(da * da);
+            sum_bb += i128::from(db * db);
+            sum_ab += i128::from(da * db);
+        }
+    } else {
+        for (&ai, &bi) in a.iter().zip(b) {
+            let da = i128::from(ai.to_i64() - doubled_mean);
+            let db = i128::from(bi.to_i64() - doubled_mean);
+            sum_aa += da * da;
+            sum_bb += db * db;
+            sum_ab += da * db;
+        }
+    }
+    [sum_aa, sum_bb, sum_ab]
+}
+
+/// Ranks `preds` and `target`, one on each of two threads when available, and returns the
+/// [`deviation_sums`] of their doubled ranks.
+fn doubled_rank_sums<F: Real, R: DoubledRank>(preds: &[F], target: &[F]) -> [i128; 3] {
+    let (a, b) = rayon::join(
+        || doubled_average_ranks::<F, R>(preds),
+        || doubled_average_ranks::<F, R>(target),
+    );
+    let doubled_mean = a.len() as i64 + 1;
+    // Integer sums are exact in any order, so the chunks may be added on any thread.
+    a.par_chunks(DEVIATION_CHUNK)
+        .zip(b.par_chunks(DEVIATION_CHUNK))
+        .map(|(a, b)| deviation_sums(a, b, doubled_mean))
+        .reduce(|| [0; 3], |x, y| [x[0] + y[0], x[1] + y[1], x[2] + y[2]])
+}
+
 /// Returns Spearman's rho of one output: Pearson's r of the average ranks, rounded as scipy's.
 ///
 /// The ranks of `n` samples sum to `n * (n + 1) / 2` whatever the ties, so their mean is exactly
@@ -201,33 +272,17 @@ const MAX_LEN_FOR_I64_PRODUCTS: usize = 1 << 31;
 /// the co-moment by the target's and then by the prediction's standard deviation. The same
 /// steps here give the same double, 1 ulp included.
 fn spearman<F: Real>(preds: &[F], target: &[F]) -> f64 {
-    let (a, b) = rayon::join(
-        || doubled_average_ranks(preds),
-        || doubled_average_ranks(target),
-    );
-    let doubled_mean = a.len() as i64 + 1;
-    let (mut sum_aa, mut sum_bb, mut sum_ab) = (0i128, 0i128, 0i128);
-    if a.len() <= MAX_LEN_FOR_I64_PRODUCTS {
-        for (&ai, &bi) in a.iter().zip(&b) {
-            let (da, db) = (ai - doubled_mean, bi - doubled_mean);
-            sum_aa += i128::from(da * da);
-            sum_bb += i128::from(db * db);
-            sum_ab += i128::from(da * db);
-        }
+    let n = preds.len();
+    let [sum_aa, sum_bb, sum_ab] = if n <= MAX_LEN_FOR_U32_RANKS {
+        doubled_rank_sums::<F, u32>(preds, target)
     } else {
-        for (&ai, &bi) in a.iter().zip(&b) {
-            let da = i128::from(ai - doubled_mean);
-            let db = i128::from(bi - doubled_mean);
-            sum_aa += da * da;
-            sum_bb += db * db;
-            sum_ab += da * db;
-        }
-    }
+        doubled_rank_sums::<F, i64>(preds, target)
+    };
     if sum_aa == 0 || sum_bb == 0 {
         return f64::NAN;
     }
     // The doubled deviations make each sum 4 times the true one; dividing by 4 is exact.
-    let scale = 1.0 / (a.len() - 1) as f64;
+    let scale = 1.0 / (n - 1) as f64;
     let std_a = (sum_aa as f64 / 4.0 * scale).sqrt();
     let std_b = (sum_bb as f64 / 4.0 * scale).sqrt();
     let r = sum_ab as f64 / 4.0 * scale / std_b / std_a;
@@ -867,7 +922,10 @@ mod tests {
             .map(|x| f64::from((x * 200.0).round() as f32 / 7.0))
             .collect();
 
-        assert_eq!(doubled_average_ranks(&values), reference_ranks(&values));
+        assert_eq!(
+            doubled_average_ranks::<f64, i64>(&values),
+            reference_ranks(&values)
+        );
     }
 
     #[test]
@@ -878,20 +936,89 @@ mod tests {
         values[30] = -1e300;
         values[40] = 1e-300;
 
-        assert_eq!(doubled_average_ranks(&values), reference_ranks(&values));
+        assert_eq!(
+            doubled_average_ranks::<f64, i64>(&values),
+            reference_ranks(&values)
+        );
+    }
+
+    /// Returns the doubled average ranks by a comparison sort, for inputs too long for
+    /// [`reference_ranks`].
+    fn sorted_reference_ranks(values: &[f64]) -> Vec<i64> {
+        let mut order: Vec<usize> = (0..values.len()).collect();
+        order.sort_by(|&i, &j| values[i].total_cmp(&values[j]));
+        let mut ranks = vec![0; values.len()];
+        let mut start = 0;
+        while start < order.len() {
+            let mut end = start + 1;
+            while end < order.len() && values[order[end]] == values[order[start]] {
+                end += 1;
+            }
+            for &index in &order[start..end] {
+                ranks[index] = (start + end + 1) as i64;
+            }
+            start = end;
+        }
+        ranks
+    }
+
+    #[test]
+    fn ranks_of_long_inputs_as_u32_and_i64() {
+        // Long enough for the radix sort's split by top digit: the widened float32 cubes crowd
+        // into a few exponents, and full float64 values use the unpacked path.
+        let widened: Vec<f64> = pseudo_random(200_000, 3)
+            .into_iter()
+            .map(|x| f64::from((x * x * x * 1e4) as f32))
+            .collect();
+        let mut full = pseudo_random(200_000, 4);
+        full[5] = full[6];
+        full[7] = -0.0;
+        full[8] = 0.0;
+        for (name, values) in [("widened", widened), ("full", full)] {
+            let expected = sorted_reference_ranks(&values);
+            let as_u32: Vec<i64> = doubled_average_ranks::<f64, u32>(&values)
+                .into_iter()
+                .map(i64::from)
+                .collect();
+            assert_eq!(as_u32, expected, "{name} as u32");
+            assert_eq!(
+                doubled_average_ranks::<f64, i64>(&values),
+                expected,
+                "{name} as i64"
+            );
+        }
+    }
+
+    #[test]
+    fn spearman_same_for_both_rank_types() {
+        let preds = pseudo_random(100_000, 5);
+        let target: Vec<f64> = preds
+            .iter()
+            .zip(pseudo_random(100_000, 6))
+            .map(|(p, noise)| f64::from((p + noise) as f32))
+            .collect();
+
+        let narrow = doubled_rank_sums::<f64, u32>(&preds, &target);
+        let wide = doubled_rank_sums::<f64, i64>(&preds, &target);
+
+        assert_eq!(narrow, wide);
+        assert!(narrow[2] > 0);
     }
 
     #[test]
     fn ranks_tie_signed_zeros() {
         let values = [0.0, -0.0, 1.0, -1.0, 0.0];
 
-        assert_eq!(doubled_average_ranks(&values), vec![6, 6, 10, 2, 6]);
+        assert_eq!(
+            doubled_average_ranks::<f64, u32>(&values),
+            vec![6, 6, 10, 2, 6]
+        );
     }
 
     #[test]
     fn ranks_of_constant_and_single_values() {
-        assert_eq!(doubled_average_ranks::<f64>(&[2.5; 4]), vec![5; 4]);
-        assert_eq!(doubled_average_ranks::<f64>(&[-3.0]), vec![2]);
-        assert!(doubled_average_ranks::<f64>(&[]).is_empty());
+        assert_eq!(doubled_average_ranks::<f64, u32>(&[2.5; 4]), vec![5; 4]);
+        assert_eq!(doubled_average_ranks::<f64, i64>(&[-3.0]), vec![2]);
+        assert!(doubled_average_ranks::<f64, u32>(&[]).is_empty());
     }
 }
