@@ -270,7 +270,7 @@ impl CurveState {
                     && self.config.task() == Task::Binary
                     && self.thresholds.is_none()));
         let consistent = narrow_fits
-            && score_count % classes == 0
+            && score_count.is_multiple_of(classes)
             && self.targets.len() + self.narrow_targets.len() == targets
             && self.positives_above.len() == cells
             && self.negatives_above.len() == cells

@@ -47,7 +47,7 @@ impl SampleTerms {
     /// Returns [`Error::InvalidArgument`] naming `columns` if it is 0 or does not divide the
     /// number of values.
     pub fn new(columns: usize, units_per_sample: u64, values: Vec<f64>) -> Result<Self> {
-        if columns == 0 || values.len() % columns != 0 {
+        if columns == 0 || !values.len().is_multiple_of(columns) {
             return Err(Error::invalid_argument(
                 "columns",
                 format!(
