@@ -436,7 +436,7 @@ def test_summarize_prints_pycocotools_layout(capsys):
     )
 
 
-def test_repeated_accumulate_copies_arrays():
+def test_repeated_accumulate_recomputes_arrays():
     truth = toy()
     evaluation = COCOeval(truth, truth.loadRes(
         [{"image_id": 1, "category_id": 1, "bbox": [10, 10, 20, 20], "score": 0.9}]
@@ -444,18 +444,22 @@ def test_repeated_accumulate_copies_arrays():
     evaluation.evaluate()
     evaluation.accumulate()
     first = dict(evaluation.eval)
+    expected = {key: first[key].copy() for key in ("precision", "recall", "scores")}
+    # The caller owns the first arrays and may change them in place.
+    for key in expected:
+        first[key][...] = 7.0
 
     evaluation.accumulate()
 
-    for key in ("precision", "recall", "scores"):
+    for key in expected:
         assert evaluation.eval[key] is not first[key], key
-        assert np.array_equal(evaluation.eval[key], first[key]), key
+        assert np.array_equal(evaluation.eval[key], expected[key]), key
         assert evaluation.eval[key].flags.writeable, key
     with contextlib.redirect_stdout(io.StringIO()):
         evaluation.summarize()
     # pycocotools' first summary line is the mean of the defined precision values at area
     # "all" and the largest max detection count.
-    precision = first["precision"][:, :, :, 0, 2]
+    precision = expected["precision"][:, :, :, 0, 2]
     assert evaluation.stats[0] == np.mean(precision[precision > -1])
 
 

@@ -75,6 +75,7 @@ class COCOeval:
         self.stats: Any = []
         self.ious: Dict[Any, Any] = {}
         self._native: Optional[NativeCocoEvaluation] = None
+        self._accumulated = False
         if cocoGt is not None:
             self.params.imgIds = sorted(cocoGt.getImgIds())
             self.params.catIds = sorted(cocoGt.getCatIds())
@@ -107,25 +108,30 @@ class COCOeval:
             [(str(label), float(r[0]), float(r[1])) for label, r in zip(p.areaRngLbl, p.areaRng)],
             bool(p.useCats),
         )
+        evaluated = copy.deepcopy(p)
+        self._native = self._evaluate_native(evaluated, settings)
+        self._accumulated = False
+        self._paramsEval = evaluated
+        self.eval = {}
+        self._details_settings = settings
+        self._evalImgs = None
+        self._ious = None
+
+    def _evaluate_native(self, p: Params, settings: tuple) -> NativeCocoEvaluation:
+        """Match and accumulate natively the images and categories of ``p``."""
         truth_native, results_native = self.cocoGt.native, self.cocoDt.native
         if truth_native is not None and results_native is not None:
-            self._native = NativeCocoEvaluation.from_datasets(
+            return NativeCocoEvaluation.from_datasets(
                 truth_native,
                 results_native,
                 *settings,
                 [int(i) for i in p.imgIds],
                 [int(c) for c in p.catIds] if p.useCats else [],
             )
-        else:
-            # NOTE: datasets built from Python dicts reach the native engine as JSON text, which
-            # on large result sets takes most of evaluate()'s time.
-            truth, results = self._selected_datasets()
-            self._native = NativeCocoEvaluation(_to_json(truth), _to_json(results), *settings)
-        self._paramsEval = copy.deepcopy(p)
-        self.eval = {}
-        self._details_settings = settings
-        self._evalImgs = None
-        self._ious = None
+        # NOTE: datasets built from Python dicts reach the native engine as JSON text, which
+        # on large result sets takes most of evaluate()'s time.
+        truth, results = self._selected_datasets(p)
+        return NativeCocoEvaluation(_to_json(truth), _to_json(results), *settings)
 
     @property
     def evalImgs(self) -> List[Any]:  # noqa: N802 (pycocotools' name)
@@ -154,7 +160,7 @@ class COCOeval:
     def _load_details(self) -> None:
         """Compute ``ious`` and ``evalImgs`` for the parameters of the last ``evaluate``."""
         # The details come from the selected datasets as JSON, built only when they are read.
-        truth, results = self._selected_datasets()
+        truth, results = self._selected_datasets(self._paramsEval)
         ious, records = coco_evaluation_details(
             _to_json(truth), _to_json(results), *self._details_settings
         )
@@ -174,10 +180,9 @@ class COCOeval:
         }
         self._evalImgs = records
 
-    def _selected_datasets(self) -> tuple:
-        """Restrict the ground truth and results to ``params.imgIds`` and, with ``useCats``,
-        ``params.catIds``."""
-        p = self.params
+    def _selected_datasets(self, p: Params) -> tuple:
+        """Restrict the ground truth and results to the ``imgIds`` and, with ``useCats``, the
+        ``catIds`` of ``p``."""
         image_ids = {_plain(i) for i in p.imgIds}
         category_ids = {_plain(c) for c in p.catIds} if p.useCats else None
 
@@ -220,7 +225,12 @@ class COCOeval:
                 "accumulate(p) with other parameters is not supported; set params before "
                 "evaluate() instead"
             )
+        if self._accumulated:
+            # The arrays of the first call belong to the caller, who may have changed them, so
+            # the curves are computed again rather than copied.
+            self._native = self._evaluate_native(self._paramsEval, self._details_settings)
         precision, recall, scores = self._native.accumulate()
+        self._accumulated = True
         params = self._paramsEval
         self.eval = {
             "params": params,
