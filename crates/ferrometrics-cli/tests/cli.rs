@@ -2415,6 +2415,29 @@ fn classification_error_float_target_npy() {
 }
 
 #[test]
+fn classification_error_non_numeric_score() {
+    let dir = TempDir::new("cls-non-numeric");
+    let file = dir.write("scores.csv", "score,label\n0.2,0\nabc,1\n");
+    let file = path_arg(&file);
+
+    let output = run_classification(&[
+        &file, "--task", "binary", "--preds", "score", "--target", "label",
+    ]);
+
+    assert_input_error(
+        &output,
+        &[
+            "scores.csv",
+            "line 3",
+            "column \"score\"",
+            "\"abc\" is not a number",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("--features"), "{stderr}");
+}
+
+#[test]
 fn classification_error_shape_names_preds_file() {
     let dir = TempDir::new("cls-shape");
     let preds_npy = path_arg(&dir.npy("preds.npy", &array![0.2, 0.8, 0.4]));

@@ -296,7 +296,7 @@ fn parse_feature(path: &Path, line: u64, column: &str, field: &str) -> Result<f6
     if field.is_empty() {
         return Err(CliError::file(
             path,
-            format!("{location}: missing feature value, remove or impute the row"),
+            format!("{location}: missing value, remove or impute the row"),
         ));
     }
 
@@ -304,15 +304,15 @@ fn parse_feature(path: &Path, line: u64, column: &str, field: &str) -> Result<f6
         CliError::file(
             path,
             format!(
-                "{location}: feature value \"{field}\" is not a number, select numeric columns \
-                 with --features"
+                "{location}: value \"{field}\" is not a number, select columns that contain \
+                 only numbers"
             ),
         )
     })?;
     if !value.is_finite() {
         return Err(CliError::file(
             path,
-            format!("{location}: feature value {field} is not finite, remove or impute the row"),
+            format!("{location}: value {field} is not finite, remove or impute the row"),
         ));
     }
     Ok(value)
