@@ -253,6 +253,20 @@ def test_binary_float32_edge_cases_match_sklearn(rng, case):
     np.testing.assert_array_equal(thresholds, sk_thresholds)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_binary_average_precision_no_positives_is_positive_zero(dtype):
+    probs = np.array([0.1, 0.4, 0.4, 0.9], dtype=dtype)
+    target = np.zeros(4, dtype=np.int64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = sk.average_precision_score(target, probs.astype(np.float64))
+
+    value = functional.binary_average_precision(probs, target)
+
+    assert value == expected == 0.0
+    assert np.copysign(1.0, value) == np.copysign(1.0, expected) == 1.0
+
+
 def test_binary_float32_matches_float64_input(rng):
     # The float32 path and the float64 path agree bit for bit on the same values.
     probs, target = float32_edge_case("long", rng)

@@ -271,12 +271,22 @@ fn exact_average_precision(curve: &ClassCurve) -> f64 {
         }
     };
     let n = curve.thresholds.len();
-    -compensated_sum((0..n).rev().map(|t| {
+    clip_at_zero(-compensated_sum((0..n).rev().map(|t| {
         // pr_curve lists thresholds in increasing order and ends with recall 0.
         let next_recall = if t == 0 { 0.0 } else { recall_at(t - 1) };
         let precision = divide_or(curve.tps[t], curve.tps[t] + curve.fps[t], 0.0);
         (next_recall - recall_at(t)) * precision
-    }))
+    })))
+}
+
+/// Returns `value`, or 0.0 unless it is above 0.0, as scikit-learn's `max(0.0, ap)` turns the
+/// -0.0 of a sum of zero terms (no positive target) into 0.0.
+fn clip_at_zero(value: f64) -> f64 {
+    if value > 0.0 {
+        value
+    } else {
+        0.0
+    }
 }
 
 /// Computes the average precision of sorted binary scores: the terms of
@@ -310,7 +320,7 @@ pub(crate) fn sorted_average_precision(sorted: &SortedScores) -> f64 {
             (above_tp, above_fp) = (tp, fp);
         });
     });
-    -compensated_sum(terms.into_iter().rev())
+    clip_at_zero(-compensated_sum(terms.into_iter().rev()))
 }
 
 /// An operating point: the value reached and the threshold that reaches it, NaN where no
