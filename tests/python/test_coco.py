@@ -140,12 +140,14 @@ def test_real_data_matches_pycocotools(iou_type):
     "params",
     [
         {"maxDets": [1, 5, 100]},
+        {"maxDets": [1, 5, 10, 100]},
         {"iouThrs": np.array([0.3, 0.5, 0.9])},
         {"recThrs": np.linspace(0, 1, 11)},
         {"useCats": 0},
+        {"useCats": 0, "catIds": [1, 2, 3, 18]},
         {"areaRng": [[0, 1e10], [0, 2000], [2000, 20000], [20000, 1e10]]},
     ],
-    ids=["maxDets", "iouThrs", "recThrs", "useCats", "areaRng"],
+    ids=["maxDets", "maxDets4", "iouThrs", "recThrs", "useCats", "useCatsSubset", "areaRng"],
 )
 def test_real_data_params_match_pycocotools(params):
     dataset, results = load_real("bbox")
@@ -377,6 +379,17 @@ def test_load_res_numpy_rows():
     assert detections.anns[2]["category_id"] == 1
 
 
+@pytest.mark.parametrize("score", [float("nan"), float("inf"), np.float32("-inf")])
+def test_load_res_non_finite_score_raises_value_error(score):
+    results = [
+        {"image_id": 1, "category_id": 1, "bbox": [10, 10, 20, 20], "score": 0.9},
+        {"image_id": 1, "category_id": 1, "bbox": [12, 10, 20, 20], "score": score},
+    ]
+
+    with pytest.raises(ValueError, match="result 1 has score"):
+        toy().loadRes(results)
+
+
 def test_load_res_unknown_image_raises_value_error():
     with pytest.raises(ValueError, match="resFile"):
         toy().loadRes([{"image_id": 9, "category_id": 1, "bbox": [0, 0, 1, 1], "score": 1.0}])
@@ -535,6 +548,62 @@ def test_real_data_max_dets_without_100():
     assert reference.stats[0] == -1.0
     assert 0.0 < evaluation.stats[0] < 1.0
     assert (evaluation.stats[1:] == reference.stats[1:]).all()
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda evaluation: evaluation.eval["precision"].__setitem__(Ellipsis, 0.5),
+        lambda evaluation: evaluation.eval.__setitem__(
+            "precision", evaluation.eval["precision"][:, :, :40]
+        ),
+    ],
+    ids=["in-place", "cut-categories"],
+)
+def test_real_data_summarize_reads_edited_eval(edit):
+    dataset, results = load_real("bbox")
+    pycoco = pytest.importorskip("pycocotools.coco")
+    pycocoeval = pytest.importorskip("pycocotools.cocoeval")
+    evaluations = []
+    for coco_class, eval_class in ((pycoco.COCO, pycocoeval.COCOeval), (COCO, COCOeval)):
+        with contextlib.redirect_stdout(io.StringIO()):
+            truth = coco_class()
+            truth.dataset = copy.deepcopy(dataset)
+            truth.createIndex()
+            evaluation = eval_class(truth, truth.loadRes(copy.deepcopy(results)), "bbox")
+            evaluation.evaluate()
+            evaluation.accumulate()
+            edit(evaluation)
+            evaluation.summarize()
+        evaluations.append(evaluation)
+    reference, evaluation = evaluations
+
+    assert (evaluation.stats == reference.stats).all()
+
+
+def test_summarize_rejects_reshaped_eval():
+    truth = toy()
+    evaluation = COCOeval(truth, truth.loadRes(
+        [{"image_id": 1, "category_id": 1, "bbox": [10, 10, 20, 20], "score": 0.9}]
+    ), "bbox")
+    evaluation.evaluate()
+    evaluation.accumulate()
+    evaluation.eval["precision"] = evaluation.eval["precision"][:, :50]
+
+    with pytest.raises(ValueError, match="call accumulate"):
+        evaluation.summarize()
+
+
+def test_pooled_repeated_category_raises():
+    truth = toy()
+    evaluation = COCOeval(truth, truth.loadRes(
+        [{"image_id": 1, "category_id": 1, "bbox": [10, 10, 20, 20], "score": 0.9}]
+    ), "bbox")
+    evaluation.params.useCats = 0
+    evaluation.params.catIds = [1, 1]
+
+    with pytest.raises(ValueError, match="catIds"):
+        evaluation.evaluate()
 
 
 def test_load_res_non_ascii_counts_raises_value_error():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import itertools
 import json
+import math
 import os
 from collections import defaultdict
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Union
@@ -329,6 +330,14 @@ class COCO:
                 f"invalid input `resFile`: results must be a list of dicts, got "
                 f"{type(anns).__name__}"
             )
+        for index, ann in enumerate(anns):
+            score = ann.get("score") if isinstance(ann, dict) else None
+            if isinstance(score, (int, float, np.floating)) and not math.isfinite(score):
+                # pycocotools accepts such a score, but no ranking of detections follows from it.
+                raise ValueError(
+                    f"invalid input `resFile`: result {index} has score {score}; give every "
+                    "result a finite score"
+                )
         known = set(self.getImgIds())
         unknown = {ann["image_id"] for ann in anns} - known
         if unknown:
