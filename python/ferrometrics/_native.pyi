@@ -193,7 +193,16 @@ class NativeCocoEvaluation:
     def accumulate(
         self,
     ) -> Tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
-    def summarize(self) -> Tuple[List[float], str]: ...
+
+def coco_summarize(
+    precision: Any,
+    recall: Any,
+    iou_thresholds: List[float],
+    rec_thresholds: List[float],
+    max_detections: List[int],
+    area_ranges: List[Tuple[str, float, float]],
+    use_categories: bool,
+) -> Tuple[List[float], str]: ...
 
 def coco_evaluation_details(
     truth_json: str,

@@ -13,8 +13,8 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 use std::path::PathBuf;
 
-use ndarray::{Array2, Array3, ShapeBuilder};
-use numpy::{PyArray, PyReadonlyArray2, PyReadonlyArray3};
+use ndarray::{Array2, Array3, Array5, ShapeBuilder};
+use numpy::{PyArray, PyReadonlyArray2, PyReadonlyArray3, PyReadonlyArray4, PyReadonlyArray5};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
@@ -220,13 +220,11 @@ impl NativeCocoEvaluation {
 }
 
 /// The result of `accumulate`: the numpy arrays it returned, which own the only copy of the
-/// accumulation, and the summary computed before the arrays moved into numpy.
+/// accumulation.
 struct Accumulated {
     precision: Py<PyAny>,
     recall: Py<PyAny>,
     scores: Py<PyAny>,
-    stats: Vec<f64>,
-    text: String,
 }
 
 #[pymethods]
@@ -266,8 +264,8 @@ impl NativeCocoEvaluation {
         Ok(Self::evaluated(accumulation))
     }
 
-    /// Matches every image and category of two native datasets, restricted to `image_ids` and,
-    /// with `use_categories`, to `category_ids`, and accumulates the matches, as pycocotools'
+    /// Matches every image and category of two native datasets, restricted to `image_ids` and
+    /// `category_ids`, and accumulates the matches, as pycocotools'
     /// `COCOeval.evaluate` and `accumulate`. The GIL is released meanwhile.
     #[staticmethod]
     #[allow(clippy::too_many_arguments)]
@@ -295,8 +293,8 @@ impl NativeCocoEvaluation {
         let (truth, results) = (&truth.dataset, &results.dataset);
         let accumulation = py
             .detach(|| {
-                let selected_categories = use_categories.then_some(category_ids.as_slice());
-                let (truth, results) = select(truth, results, &image_ids, selected_categories);
+                // pycocotools restricts to `catIds` with categories pooled, too.
+                let (truth, results) = select(truth, results, &image_ids, Some(&category_ids));
                 evaluate_accumulated(&truth, &results, iou_type, &params)
             })
             .map_err(to_py_err)?;
@@ -340,7 +338,6 @@ impl NativeCocoEvaluation {
             ));
         };
 
-        let summary = py.detach(|| accumulation.summarize());
         let precision = PyArray::from_owned_array(py, accumulation.precision).into_any();
         let recall = PyArray::from_owned_array(py, accumulation.recall).into_any();
         let scores = PyArray::from_owned_array(py, accumulation.scores).into_any();
@@ -348,26 +345,8 @@ impl NativeCocoEvaluation {
             precision: precision.clone().unbind(),
             recall: recall.clone().unbind(),
             scores: scores.clone().unbind(),
-            stats: summary.stats.to_vec(),
-            text: summary.to_string(),
         });
         Ok((precision, recall, scores))
-    }
-
-    /// Returns the twelve summary numbers and pycocotools' printed layout of them, computed
-    /// when `accumulate` first ran.
-    ///
-    /// # Errors
-    ///
-    /// Raises `ValueError` if `accumulate` has not run.
-    fn summarize(&self) -> PyResult<(Vec<f64>, String)> {
-        let Some(accumulated) = &self.accumulated else {
-            return Err(value_error(
-                "evaluation",
-                "accumulate has not run; call evaluate() and accumulate() before summarize()",
-            ));
-        };
-        Ok((accumulated.stats.clone(), accumulated.text.clone()))
     }
 }
 
@@ -557,9 +536,75 @@ fn mask_from_counts<'py>(
 }
 
 /// Adds the COCO classes and mask functions to the native module.
+/// Computes the twelve summary numbers and pycocotools' printed layout of them from the
+/// precision `(T, R, K, A, M)` and recall `(T, K, A, M)` arrays of `COCOeval.eval`, as
+/// pycocotools' `summarize` reads them. Each array may have any number `K` of categories, for
+/// arrays cut to fewer categories.
+///
+/// # Errors
+///
+/// Raises `ValueError` if an axis other than `K` does not match the parameters.
+#[pyfunction]
+fn coco_summarize(
+    precision: PyReadonlyArray5<'_, f64>,
+    recall: PyReadonlyArray4<'_, f64>,
+    iou_thresholds: Vec<f64>,
+    rec_thresholds: Vec<f64>,
+    max_detections: Vec<usize>,
+    area_ranges: Vec<(String, f64, f64)>,
+    use_categories: bool,
+) -> PyResult<(Vec<f64>, String)> {
+    let params = params_from(
+        iou_thresholds,
+        rec_thresholds,
+        max_detections,
+        area_ranges,
+        use_categories,
+    );
+    let precision = precision.as_array();
+    let recall = recall.as_array();
+    let (thresholds, recalls, areas, counts) = (
+        params.iou_thresholds.len(),
+        params.rec_thresholds.len(),
+        params.area_ranges.len(),
+        params.max_detections.len(),
+    );
+    let categories = precision.shape()[2];
+    let expected_precision = [thresholds, recalls, categories, areas, counts];
+    let expected_recall = [thresholds, recall.shape()[1], areas, counts];
+    if precision.shape() != expected_precision || recall.shape() != expected_recall {
+        return Err(value_error(
+            "eval",
+            format!(
+                "precision has shape {:?} and recall {:?}, where the parameters give \
+                 {expected_precision:?} and {expected_recall:?}; call accumulate() again",
+                precision.shape(),
+                recall.shape()
+            ),
+        ));
+    }
+    if counts == 0 {
+        return Err(value_error(
+            "maxDets",
+            "the list is empty; give at least one count",
+        ));
+    }
+    let accumulation = Accumulation {
+        params,
+        // Only the number of categories matters to the summary.
+        category_ids: (0..categories as i64).collect(),
+        precision: precision.to_owned(),
+        recall: recall.to_owned(),
+        scores: Array5::zeros((0, 0, 0, 0, 0)),
+    };
+    let summary = accumulation.summarize();
+    Ok((summary.stats.to_vec(), summary.to_string()))
+}
+
 pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<NativeCocoDataset>()?;
     module.add_class::<NativeCocoEvaluation>()?;
+    module.add_function(wrap_pyfunction!(coco_summarize, module)?)?;
     module.add_function(wrap_pyfunction!(mask_encode, module)?)?;
     module.add_function(wrap_pyfunction!(mask_decode, module)?)?;
     module.add_function(wrap_pyfunction!(mask_area, module)?)?;

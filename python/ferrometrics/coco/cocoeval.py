@@ -13,7 +13,11 @@ from typing import Any, Dict, List, Optional
 
 import numpy as np
 
-from ferrometrics._native import NativeCocoEvaluation, coco_evaluation_details
+from ferrometrics._native import (
+    NativeCocoEvaluation,
+    coco_evaluation_details,
+    coco_summarize,
+)
 from ferrometrics.coco.coco import COCO, _to_json
 
 __all__ = ["COCOeval", "Params"]
@@ -93,6 +97,14 @@ class COCOeval:
         p.imgIds = list(np.unique(p.imgIds))
         if p.useCats:
             p.catIds = list(np.unique(p.catIds))
+        elif len(set(p.catIds)) != len(p.catIds):
+            raise ValueError(
+                f"invalid value for `catIds`: {list(p.catIds)!r} repeats a category id, which "
+                "with useCats=0 would pool its annotations twice; remove the repeated ids"
+            )
+        # NOTE: with useCats=0, pycocotools pools the categories in the order of `catIds`, and
+        # the native engine in ascending id order. Only detections of equal score in one image
+        # are ordered differently when `catIds` is not sorted.
         p.maxDets = sorted(p.maxDets)
         if len(p.areaRng) != len(p.areaRngLbl):
             raise ValueError(
@@ -126,7 +138,7 @@ class COCOeval:
                 results_native,
                 *settings,
                 [int(i) for i in p.imgIds],
-                [int(c) for c in p.catIds] if p.useCats else [],
+                [int(c) for c in p.catIds],
             )
         # NOTE: datasets built from Python dicts reach the native engine as JSON text, which
         # on large result sets takes most of evaluate()'s time.
@@ -181,20 +193,18 @@ class COCOeval:
         self._evalImgs = records
 
     def _selected_datasets(self, p: Params) -> tuple:
-        """Restrict the ground truth and results to the ``imgIds`` and, with ``useCats``, the
-        ``catIds`` of ``p``."""
+        """Restrict the ground truth and results to the ``imgIds`` and ``catIds`` of ``p``.
+
+        pycocotools pools only the categories in ``catIds`` when ``useCats`` is 0, too.
+        """
         image_ids = {_plain(i) for i in p.imgIds}
-        category_ids = {_plain(c) for c in p.catIds} if p.useCats else None
+        category_ids = {_plain(c) for c in p.catIds}
 
         def keep(ann: Dict[str, Any]) -> bool:
-            if ann["image_id"] not in image_ids:
-                return False
-            return category_ids is None or ann["category_id"] in category_ids
+            return ann["image_id"] in image_ids and ann["category_id"] in category_ids
 
         gt = self.cocoGt.dataset
-        categories = gt.get("categories", [])
-        if category_ids is not None:
-            categories = [cat for cat in categories if cat["id"] in category_ids]
+        categories = [cat for cat in gt.get("categories", []) if cat["id"] in category_ids]
         truth = {
             "images": [img for img in gt.get("images", []) if img["id"] in image_ids],
             "categories": categories,
@@ -244,13 +254,23 @@ class COCOeval:
     def summarize(self) -> None:
         """Compute and print the twelve COCO summary numbers, and store them in ``stats``.
 
+        The numbers are read from ``eval["precision"]`` and ``eval["recall"]`` as they are now,
+        so changes made to them after ``accumulate`` show, as in pycocotools.
+
         NOTE: the first line (``stats[0]``) reads the largest of ``maxDets``. pycocotools 2.0.11
         reads 100 there, so it gives -1 when 100 is not among ``maxDets``, where this gives the
-        AP at the largest count. The other lines agree in both cases.
+        AP at the largest count. The other lines read the third of ``maxDets`` in both.
         """
-        if not self.eval or self._native is None:
+        if not self.eval:
             raise ValueError("accumulate() has not run; call it before summarize()")
-        stats, text = self._native.summarize()
+        precision = np.ascontiguousarray(self.eval["precision"], dtype=np.float64)
+        recall = np.ascontiguousarray(self.eval["recall"], dtype=np.float64)
+        if precision.ndim != 5 or recall.ndim != 4:
+            raise ValueError(
+                f"invalid shapes of `eval['precision']` {precision.shape} and `eval['recall']` "
+                f"{recall.shape}: expected 5 and 4 dimensions; call accumulate() again"
+            )
+        stats, text = coco_summarize(precision, recall, *self._details_settings[1:])
         print(text, end="")
         self.stats = np.array(stats, dtype=np.float64)
 

@@ -94,11 +94,12 @@ pub struct Summary {
 impl Accumulation {
     /// Computes the twelve summary numbers, as pycocotools' `summarize`.
     ///
-    /// The precision values use the largest max detection. pycocotools looks for 100 there, so it
+    /// The mean AP uses the largest max detection. pycocotools looks for 100 there, so it
     /// reports -1 for the mean AP when 100 is not configured. Here the largest configured count
-    /// is used instead, which gives the same value whenever 100 is the largest. The recall at the
-    /// first, second and third max detection falls back to the largest count when fewer than
-    /// three are configured.
+    /// is used instead, which gives the same value whenever 100 is the largest. The other lines
+    /// use the third max detection, as pycocotools does, and the recall lines also the first and
+    /// second. With fewer than three counts configured, where pycocotools fails with an
+    /// `IndexError`, the largest count is used for the missing ones.
     pub fn summarize(&self) -> Summary {
         let params = &self.params;
         let count = params.max_detections.len();
@@ -107,17 +108,17 @@ impl Accumulation {
 
         let specs: [(bool, Option<f64>, &'static str, usize); 12] = [
             (true, None, "all", largest),
-            (true, Some(0.5), "all", largest),
-            (true, Some(0.75), "all", largest),
-            (true, None, "small", largest),
-            (true, None, "medium", largest),
-            (true, None, "large", largest),
+            (true, Some(0.5), "all", nth(2)),
+            (true, Some(0.75), "all", nth(2)),
+            (true, None, "small", nth(2)),
+            (true, None, "medium", nth(2)),
+            (true, None, "large", nth(2)),
             (false, None, "all", nth(0)),
             (false, None, "all", nth(1)),
             (false, None, "all", nth(2)),
-            (false, None, "small", largest),
-            (false, None, "medium", largest),
-            (false, None, "large", largest),
+            (false, None, "small", nth(2)),
+            (false, None, "medium", nth(2)),
+            (false, None, "large", nth(2)),
         ];
 
         let lines: Vec<SummaryLine> = specs
@@ -165,7 +166,10 @@ impl Accumulation {
         };
         let categories: Vec<usize> = match category {
             Some(k) => vec![k],
-            None => (0..self.category_ids.len()).collect(),
+            // Each array's own category axis, which is `category_ids` unless a caller of
+            // pycocotools' API cut the array.
+            None if precision => (0..self.precision.shape()[2]).collect(),
+            None => (0..self.recall.shape()[1]).collect(),
         };
 
         // C order of the slice: threshold, then recall threshold, then category.
