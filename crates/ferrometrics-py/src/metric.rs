@@ -510,7 +510,7 @@ impl NativeMetric {
     }
 
     /// Computes the value of one batch on its own, leaving the state unchanged, as the
-    /// functional metrics do. Classification batches are read in place, and other kinds go
+    /// functional metrics do. Classification batches go to `Metric::evaluate`, and other kinds
     /// through an empty copy.
     #[pyo3(signature = (first, second = None, third = None))]
     fn evaluate<'py>(
