@@ -83,6 +83,38 @@ fn key_range(scores: &[f32]) -> Option<(u32, u32)> {
     Some(range)
 }
 
+/// The split of a key into its bucket and the low bits that an item stores.
+#[derive(Clone, Copy)]
+struct BucketKeys {
+    min_key: u32,
+    low_bits: u32,
+    low_mask: u32,
+}
+
+impl BucketKeys {
+    /// Writes the item of each kept position of one chunk at `next[bucket]`, advancing it.
+    fn scatter(
+        self,
+        scores: &[f32],
+        labels: impl Iterator<Item = i32>,
+        next: &mut [usize],
+        output: &SharedOutput<u32>,
+    ) {
+        for (&score, label) in scores.iter().zip(labels) {
+            if label < 0 {
+                continue;
+            }
+            let relative = descending_key(score) - self.min_key;
+            let bucket = (relative >> self.low_bits) as usize;
+            // SAFETY: `next[bucket]` runs over this chunk's range of the bucket, which the
+            // counting pass sized with the same keys and the same labels, so it stays below the
+            // item count and no other chunk writes it.
+            unsafe { output.write(next[bucket], (relative & self.low_mask) << 1 | label as u32) };
+            next[bucket] += 1;
+        }
+    }
+}
+
 /// Labelled binary scores sorted by decreasing score.
 #[derive(Debug)]
 pub(crate) struct SortedScores {
@@ -165,9 +197,9 @@ impl SortedScores {
             .expect("binary targets are -1, 0 or 1")
     }
 
-    /// Sorts `float32` probabilities with integer targets read in place, as a binary batch
-    /// that passes validation would be stored and then sorted by [`Self::from_binary`].
-    /// Positions whose target equals `ignore_index` are left out.
+    /// Sorts `float32` probabilities with integer targets, as a binary batch that passes
+    /// validation would be stored and then sorted by [`Self::from_binary`], but without the
+    /// copy of the scores. Positions whose target equals `ignore_index` are left out.
     ///
     /// Returns `None` when the slices differ in length, a score is NaN or outside [0, 1], or a
     /// target is neither 0, 1 nor `ignore_index`. Nothing but scratch counts is written then,
@@ -229,13 +261,17 @@ impl SortedScores {
         let low_mask = ((1u64 << low_bits) - 1) as u32;
 
         // Count each chunk's kept positions per bucket, find a kept -0.0, and check the labels.
-        let chunk_counts: Vec<(Vec<u32>, bool, bool)> = scores
+        // Targets wider than a byte are also narrowed to `i8` labels, so that the scatter pass
+        // reads one byte per position in place of the target.
+        let narrow_labels = size_of::<L>() > 1;
+        let chunk_counts: Vec<(Vec<u32>, bool, bool, Vec<i8>)> = scores
             .par_chunks(CHUNK)
             .zip(targets.par_chunks(CHUNK))
             .map(|(scores, targets)| {
                 let mut counts = vec![0u32; buckets];
                 let mut negative_zero = false;
                 let mut valid = true;
+                let mut labels = Vec::with_capacity(if narrow_labels { targets.len() } else { 0 });
                 for (&score, &target) in scores.iter().zip(targets) {
                     let label = label(target);
                     let kept = label >= 0;
@@ -243,8 +279,11 @@ impl SortedScores {
                     let bucket = ((descending_key(score) - min_key) >> low_bits) as usize;
                     counts[bucket] += u32::from(kept);
                     negative_zero |= kept & (score.to_bits() == (-0.0f32).to_bits());
+                    if narrow_labels {
+                        labels.push(label as i8);
+                    }
                 }
-                (counts, negative_zero, valid)
+                (counts, negative_zero, valid, labels)
             })
             .collect();
         if !chunk_counts.iter().all(|chunk| chunk.2) {
@@ -259,7 +298,7 @@ impl SortedScores {
             bounds.push(running);
             running += chunk_counts
                 .iter()
-                .map(|(counts, _, _)| counts[bucket] as usize)
+                .map(|(counts, ..)| counts[bucket] as usize)
                 .sum::<usize>();
         }
         bounds.push(running);
@@ -268,7 +307,7 @@ impl SortedScores {
             let mut next = bounds[..buckets].to_vec();
             chunk_counts
                 .iter()
-                .map(|(counts, _, _)| {
+                .map(|(counts, ..)| {
                     let starts = next.clone();
                     for (start, &count) in next.iter_mut().zip(counts) {
                         *start += count as usize;
@@ -280,26 +319,23 @@ impl SortedScores {
 
         let mut items: Vec<u32> = vec_with_capacity(len);
         let output = SharedOutput(items.as_mut_ptr());
+        let keys = BucketKeys {
+            min_key,
+            low_bits,
+            low_mask,
+        };
         scores
             .par_chunks(CHUNK)
             .zip(targets.par_chunks(CHUNK))
             .zip(chunk_starts)
-            .for_each(|((scores, targets), mut next)| {
-                for (&score, &target) in scores.iter().zip(targets) {
-                    let label = label(target);
-                    if label < 0 {
-                        continue;
-                    }
-                    let relative = descending_key(score) - min_key;
-                    let bucket = (relative >> low_bits) as usize;
-                    // SAFETY: `next[bucket]` runs over this chunk's range of the bucket, which
-                    // the counting pass sized with the same keys and the same filter (`label`
-                    // maps a target the same way each time), so it stays below `len` and no
-                    // other chunk writes it.
-                    unsafe {
-                        output.write(next[bucket], (relative & low_mask) << 1 | label as u32)
-                    };
-                    next[bucket] += 1;
+            .zip(&chunk_counts)
+            .for_each(|(((scores, targets), mut next), (.., labels))| {
+                if narrow_labels {
+                    let labels = labels.iter().map(|&label| i32::from(label));
+                    keys.scatter(scores, labels, &mut next, &output);
+                } else {
+                    let labels = targets.iter().map(|&target| label(target));
+                    keys.scatter(scores, labels, &mut next, &output);
                 }
             });
         // SAFETY: the chunks wrote every index below `len` once (the bucket ranges tile it).
