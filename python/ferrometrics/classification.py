@@ -212,6 +212,12 @@ class _ClassificationMetric(Metric):
         """Compute the value from every batch since the last reset."""
         return self._shape_output(super().compute())
 
+    def _evaluate(self, preds: Any, target: Any) -> Any:
+        """Return the value of one batch on its own, leaving the state unchanged."""
+        self._validate_batch(preds, target)
+        value = self._native.evaluate(preds, target)
+        return self._shape_output(self._finish_output(value, self._native))
+
     def _shape_output(self, value: Any) -> Any:
         """Return curves and operating points as TorchMetrics' tuples."""
         if self._family in _CURVE_FAMILIES:

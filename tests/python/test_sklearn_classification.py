@@ -455,3 +455,50 @@ def test_thresholds_forms_agree(rng):
     assert from_int == from_numpy_int
     assert from_array == from_int
     assert from_array == from_list
+
+
+@pytest.mark.parametrize("ignore_index", [None, -1, 3])
+def test_functional_float32_curves_equal_update(rng, ignore_index):
+    scores = (rng.integers(0, 500, 30_000) / 499).astype(np.float32)
+    target = rng.integers(0, 2, 30_000)
+    if ignore_index is not None:
+        target[::7] = ignore_index
+    kept = target != ignore_index
+    pairs = [
+        (classification.BinaryAUROC, functional.binary_auroc),
+        (classification.BinaryAveragePrecision, functional.binary_average_precision),
+        (classification.BinaryROC, functional.binary_roc),
+    ]
+    for metric_class, function in pairs:
+        metric = metric_class(ignore_index=ignore_index)
+        metric.update(scores, target)
+        expected = metric.compute()
+        got = function(scores, target, ignore_index=ignore_index)
+        if metric_class is classification.BinaryROC:
+            assert len(got) == len(expected)
+            for got_part, expected_part in zip(got, expected):
+                np.testing.assert_array_equal(np.asarray(got_part), np.asarray(expected_part))
+        else:
+            assert got == expected
+    assert functional.binary_auroc(scores, target, ignore_index=ignore_index) == (
+        sk.roc_auc_score(target[kept], scores[kept])
+    )
+
+
+@pytest.mark.parametrize(
+    "scores, target, message",
+    [
+        ([0.5, np.nan, 0.25], [1, 0, 1], "preds"),
+        ([0.5, 0.75, 0.25], [1, 2, 0], "target"),
+        ([0.5, 0.75, 0.25], [1, -1, 0], "target"),
+    ],
+)
+def test_functional_float32_curves_reject_invalid(scores, target, message):
+    scores = np.asarray(scores, dtype=np.float32)
+    target = np.asarray(target)
+    with pytest.raises(ValueError, match=message) as functional_error:
+        functional.binary_auroc(scores, target)
+    metric = classification.BinaryAUROC()
+    with pytest.raises(ValueError) as update_error:
+        metric.update(scores, target)
+    assert str(functional_error.value) == str(update_error.value)

@@ -509,6 +509,42 @@ impl NativeMetric {
         conversion::value_to_py(py, value)
     }
 
+    /// Computes the value of one batch on its own, leaving the state unchanged, as the
+    /// functional metrics do. Classification batches go to `Metric::evaluate`, and other kinds
+    /// through an empty copy.
+    #[pyo3(signature = (first, second = None, third = None))]
+    fn evaluate<'py>(
+        &self,
+        py: Python<'py>,
+        first: &Bound<'py, PyAny>,
+        second: Option<&Bound<'py, PyAny>>,
+        third: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let Inner::Classification(metric) = &self.inner else {
+            let mut batch = self.empty_copy();
+            batch.step(py, first, second, third, Step::Update)?;
+            return batch.compute(py);
+        };
+        if third.is_some() {
+            return Err(PyTypeError::new_err(format!(
+                "{} takes two inputs, got a third",
+                self.info().name
+            )));
+        }
+        let (first_name, second_name) = self.kind().argument_names();
+        let second = second.ok_or_else(|| {
+            PyTypeError::new_err(format!(
+                "{} is missing the input `{second_name}`; pass `{first_name}` and `{second_name}`",
+                self.info().name
+            ))
+        })?;
+        let preds = conversion::class_preds(first_name, first)?;
+        let target = conversion::class_target(second_name, second)?;
+        let input = (preds.as_preds(), target.as_array());
+        let value = py.detach(|| metric.evaluate(input)).map_err(to_py_err)?;
+        conversion::value_to_py(py, value)
+    }
+
     /// Computes the value from the state.
     fn compute<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let inner = &self.inner;

@@ -36,6 +36,14 @@ pub trait DynMetric<K: InputKind>: Send + Sync {
     /// Returns an error, and changes nothing, if the batch is invalid.
     fn forward(&mut self, input: K::Input<'_>) -> Result<Value>;
 
+    /// Computes the value of one batch on its own, leaving the state unchanged, as
+    /// [`Metric::evaluate`].
+    ///
+    /// # Errors
+    ///
+    /// Returns an error if the batch is invalid or its value does not exist.
+    fn evaluate(&self, input: K::Input<'_>) -> Result<Value>;
+
     /// Clears the state.
     fn reset(&mut self);
 
@@ -115,6 +123,10 @@ impl<M: Metric> DynMetric<M::Kind> for M {
 
     fn forward(&mut self, input: <M::Kind as InputKind>::Input<'_>) -> Result<Value> {
         Metric::forward(self, input).map(Into::into)
+    }
+
+    fn evaluate(&self, input: <M::Kind as InputKind>::Input<'_>) -> Result<Value> {
+        Metric::evaluate(self, input).map(Into::into)
     }
 
     fn reset(&mut self) {

@@ -101,6 +101,21 @@ pub trait Metric: Clone + Send + Sync + Serialize + DeserializeOwned + 'static {
         Ok(value)
     }
 
+    /// Computes the value of one batch on its own, leaving the state unchanged, as the
+    /// functional form of a metric does.
+    ///
+    /// The default updates an empty copy and computes it. Metrics that can compute the value
+    /// from the borrowed batch without copying it into a state override it.
+    ///
+    /// # Errors
+    ///
+    /// Returns an error if the batch is invalid or its value does not exist.
+    fn evaluate(&self, input: Input<'_, Self>) -> Result<Self::Output> {
+        let mut batch = self.empty();
+        batch.update(input)?;
+        batch.compute()
+    }
+
     /// Returns a key naming this metric's state, if that state is identical by construction to
     /// the state of every other metric returning the same key.
     ///

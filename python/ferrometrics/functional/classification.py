@@ -35,8 +35,7 @@ def _make_function(class_name: str, task: str, family: str) -> Callable[..., Any
 
     def function(preds: Any, target: Any, *args: Any, **kwargs: Any) -> Any:
         metric = metric_class(*args, **kwargs)
-        metric.update(preds, target)
-        return metric.compute()
+        return metric._evaluate(preds, target)
 
     function.__name__ = f"{task}_{_snake(family)}"
     function.__qualname__ = function.__name__
@@ -52,8 +51,7 @@ def _make_dispatch(family: str) -> Callable[..., Any]:
 
     def function(preds: Any, target: Any, task: str, *args: Any, **kwargs: Any) -> Any:
         metric = dispatcher(task, *args, **kwargs)
-        metric.update(preds, target)
-        return metric.compute()
+        return metric._evaluate(preds, target)
 
     function.__name__ = _snake(family)
     function.__qualname__ = function.__name__

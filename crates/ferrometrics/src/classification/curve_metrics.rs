@@ -15,6 +15,7 @@ use super::curves::{
     recall_at_precision, roc_curve, sensitivity_at_specificity, sorted_auroc,
     sorted_average_precision, sorted_roc_curve, specificity_at_sensitivity, OperatingPoint,
 };
+use super::sorted_scores::SortedScores;
 use super::ClassificationBatch;
 use crate::error::{Error, Result};
 use crate::metric::{check_same_config, Input, Metric, MetricInfo};
@@ -130,8 +131,55 @@ fn operating_value(
     ])
 }
 
+/// A value that exact binary curves compute from the sorted scores without building the
+/// cumulative counts.
+#[derive(Debug, Clone, Copy)]
+enum SortedKernel {
+    Roc,
+    Auroc,
+    AveragePrecision,
+}
+
+impl SortedKernel {
+    fn value(self, sorted: &SortedScores) -> Value {
+        match self {
+            SortedKernel::Roc => {
+                let roc = sorted_roc_curve(sorted);
+                Value::Map(vec![
+                    ("fpr".to_owned(), Value::from(Array1::from(roc.fpr))),
+                    ("tpr".to_owned(), Value::from(Array1::from(roc.tpr))),
+                    (
+                        "thresholds".to_owned(),
+                        Value::from(Array1::from(roc.thresholds)),
+                    ),
+                ])
+            }
+            SortedKernel::Auroc => Value::Scalar(sorted_auroc(sorted)),
+            SortedKernel::AveragePrecision => Value::Scalar(sorted_average_precision(sorted)),
+        }
+    }
+}
+
+/// A curve metric's choice of [`SortedKernel`].
+trait SortedValue {
+    /// Returns the kernel that computes this metric's exact binary value from sorted scores,
+    /// or `None` when the value needs the cumulative counts.
+    fn sorted_kernel(&self) -> Option<SortedKernel> {
+        None
+    }
+
+    /// Computes the value of an exact binary state through the sorted scores, or `None` when
+    /// the kernel or the state does not allow it.
+    fn sorted_state_value(&self, state: &CurveState) -> Option<Value> {
+        let kernel = self.sorted_kernel()?;
+        let sorted = state.sorted_binary_scores()?;
+        Some(kernel.value(&sorted))
+    }
+}
+
 /// Implements [`Metric`] for a struct with a `state: CurveState` field, a `NAMES` constant, a
-/// `fn options(&self) -> String` and a `fn value_of(&self, &CurveState) -> Value`.
+/// `fn options(&self) -> String`, a `fn value_of(&self, &CurveState) -> Value` and an
+/// implementation of [`SortedValue`].
 macro_rules! impl_curve_metric {
     ($metric:ident, $higher:expr, $lower:expr, $upper:expr) => {
         impl $metric {
@@ -166,6 +214,20 @@ macro_rules! impl_curve_metric {
 
             fn reset(&mut self) {
                 self.state.clear();
+            }
+
+            fn evaluate(&self, input: Input<'_, Self>) -> Result<Value> {
+                // A valid exact binary float32 batch is sorted in place, without the copy
+                // into a state.
+                let (preds, target) = input;
+                if let Some(kernel) = self.sorted_kernel() {
+                    if let Some(sorted) = self.state.sorted_binary_batch(&preds, &target) {
+                        return Ok(kernel.value(&sorted));
+                    }
+                }
+                let mut batch = self.empty();
+                batch.update((preds, target))?;
+                batch.compute()
             }
 
             fn merge(&mut self, other: &Self) -> Result<()> {
@@ -278,6 +340,8 @@ impl PrecisionRecallCurve {
     }
 }
 
+impl SortedValue for PrecisionRecallCurve {}
+
 impl_curve_metric!(PrecisionRecallCurve, None, 0.0, 1.0);
 
 /// The receiver operating characteristic curve, as scikit-learn's
@@ -328,16 +392,8 @@ impl Roc {
 
     fn value_of(&self, state: &CurveState) -> Value {
         // Exact binary curves fill the rates straight from the sorted scores.
-        if let Some(sorted) = state.sorted_binary_scores() {
-            let roc = sorted_roc_curve(&sorted);
-            return Value::Map(vec![
-                ("fpr".to_owned(), Value::from(Array1::from(roc.fpr))),
-                ("tpr".to_owned(), Value::from(Array1::from(roc.tpr))),
-                (
-                    "thresholds".to_owned(),
-                    Value::from(Array1::from(roc.thresholds)),
-                ),
-            ]);
+        if let Some(value) = self.sorted_state_value(state) {
+            return value;
         }
         curve_value(state, |curve| {
             let roc = roc_curve(curve);
@@ -347,6 +403,12 @@ impl Roc {
                 ("thresholds", roc.thresholds),
             ]
         })
+    }
+}
+
+impl SortedValue for Roc {
+    fn sorted_kernel(&self) -> Option<SortedKernel> {
+        Some(SortedKernel::Roc)
     }
 }
 
@@ -422,12 +484,19 @@ impl Auroc {
 
     fn value_of(&self, state: &CurveState) -> Value {
         // The full-range area of exact binary curves sums over the sorted scores directly.
-        if self.max_fpr.is_none_or(|max_fpr| max_fpr >= 1.0) {
-            if let Some(sorted) = state.sorted_binary_scores() {
-                return Value::Scalar(sorted_auroc(&sorted));
-            }
+        if let Some(value) = self.sorted_state_value(state) {
+            return value;
         }
         averaged_score(state, self.average, |curve| auroc(curve, self.max_fpr))
+    }
+}
+
+impl SortedValue for Auroc {
+    fn sorted_kernel(&self) -> Option<SortedKernel> {
+        // A partial area interpolates the ROC curve at `max_fpr`, so it needs the curve.
+        self.max_fpr
+            .is_none_or(|max_fpr| max_fpr >= 1.0)
+            .then_some(SortedKernel::Auroc)
     }
 }
 
@@ -481,10 +550,16 @@ impl AveragePrecision {
     }
 
     fn value_of(&self, state: &CurveState) -> Value {
-        if let Some(sorted) = state.sorted_binary_scores() {
-            return Value::Scalar(sorted_average_precision(&sorted));
+        if let Some(value) = self.sorted_state_value(state) {
+            return value;
         }
         averaged_score(state, self.average, average_precision)
+    }
+}
+
+impl SortedValue for AveragePrecision {
+    fn sorted_kernel(&self) -> Option<SortedKernel> {
+        Some(SortedKernel::AveragePrecision)
     }
 }
 
@@ -538,6 +613,8 @@ macro_rules! operating_point_metric {
                 operating_value(state, $keys, |curve| $kernel(curve, self.minimum))
             }
         }
+
+        impl SortedValue for $metric {}
 
         impl_curve_metric!($metric, Some(true), 0.0, 1.0);
     };
@@ -745,6 +822,8 @@ impl LogAuc {
     }
 }
 
+impl SortedValue for LogAuc {}
+
 impl_curve_metric!(LogAuc, Some(true), 0.0, 1.0);
 
 /// The equal error rate: where the false negative rate `1 - tpr` is closest to the false
@@ -800,5 +879,7 @@ impl Eer {
         averaged_score(state, self.average, equal_error_rate)
     }
 }
+
+impl SortedValue for Eer {}
 
 impl_curve_metric!(Eer, Some(false), 0.0, 1.0);

@@ -598,6 +598,30 @@ impl CurveState {
         Some(SortedScores::from_binary(&scores, &self.targets))
     }
 
+    /// Sorts one binary batch of `float32` probabilities straight from the borrowed arrays,
+    /// for a value computed from that batch alone, without storing it.
+    ///
+    /// Returns `None` for other tasks, binned curves, other dtypes or layouts, an empty batch,
+    /// and batches that [`Self::update`] would reject or not store as `float32`, such as scores
+    /// outside [0, 1], which take the sigmoid. The caller then takes the updating path.
+    pub(crate) fn sorted_binary_batch(
+        &self,
+        preds: &Preds<'_>,
+        target: &ArrayViewD<'_, i64>,
+    ) -> Option<SortedScores> {
+        if self.config.task() != Task::Binary || self.thresholds.is_some() {
+            return None;
+        }
+        let Preds::F32(view) = preds else {
+            return None;
+        };
+        if target.ndim() == 0 || target.is_empty() || view.shape() != target.shape() {
+            return None;
+        }
+        let (scores, targets) = (view.as_slice()?, target.as_slice()?);
+        SortedScores::from_unit_scores(scores, targets, self.config.ignore_index())
+    }
+
     /// Returns the cumulative counts of `class` (or of every class pooled for `None`).
     pub(crate) fn class_curve(&self, class: Option<usize>) -> ClassCurve {
         match &self.thresholds {

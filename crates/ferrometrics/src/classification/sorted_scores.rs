@@ -33,6 +33,9 @@ const SMALL_BUCKET: usize = 256;
 /// Largest radix digit inside a bucket, so that the histogram of a pass stays in the L1 cache.
 const MAX_DIGIT_BITS: u32 = 11;
 
+/// The label of a target that is neither 0, 1 nor ignored.
+const INVALID_LABEL: i32 = 2;
+
 /// The descending key of +0.0, which -0.0 shares.
 const ZERO_KEY: u32 = !(1 << 31);
 
@@ -78,6 +81,38 @@ fn key_range(scores: &[f32]) -> Option<(u32, u32)> {
         })
         .reduce(|| (u32::MAX, 0), |a, b| (a.0.min(b.0), a.1.max(b.1)));
     Some(range)
+}
+
+/// The split of a key into its bucket and the low bits that an item stores.
+#[derive(Clone, Copy)]
+struct BucketKeys {
+    min_key: u32,
+    low_bits: u32,
+    low_mask: u32,
+}
+
+impl BucketKeys {
+    /// Writes the item of each kept position of one chunk at `next[bucket]`, advancing it.
+    fn scatter(
+        self,
+        scores: &[f32],
+        labels: impl Iterator<Item = i32>,
+        next: &mut [usize],
+        output: &SharedOutput<u32>,
+    ) {
+        for (&score, label) in scores.iter().zip(labels) {
+            if label < 0 {
+                continue;
+            }
+            let relative = descending_key(score) - self.min_key;
+            let bucket = (relative >> self.low_bits) as usize;
+            // SAFETY: `next[bucket]` runs over this chunk's range of the bucket, which the
+            // counting pass sized with the same keys and the same labels, so it stays below the
+            // item count and no other chunk writes it.
+            unsafe { output.write(next[bucket], (relative & self.low_mask) << 1 | label as u32) };
+            next[bucket] += 1;
+        }
+    }
 }
 
 /// Labelled binary scores sorted by decreasing score.
@@ -153,10 +188,54 @@ impl SortedScores {
     ///
     /// The bucket range spans the keys of every position, the ignored ones included, so that
     /// finding it needs no pass over the targets.
+    ///
+    /// # Panics
+    ///
+    /// Panics if a target is above 1.
     pub(crate) fn from_binary<L: Copy + Into<i32> + Sync>(scores: &[f32], targets: &[L]) -> Self {
+        Self::sort_labelled(scores, targets, |label| label.into(), false)
+            .expect("binary targets are -1, 0 or 1")
+    }
+
+    /// Sorts `float32` probabilities with integer targets, as a binary batch that passes
+    /// validation would be stored and then sorted by [`Self::from_binary`], but without the
+    /// copy of the scores. Positions whose target equals `ignore_index` are left out.
+    ///
+    /// Returns `None` when the slices differ in length, a score is NaN or outside [0, 1], or a
+    /// target is neither 0, 1 nor `ignore_index`. Nothing but scratch counts is written then,
+    /// and the caller takes the validating path that reports the error.
+    pub(crate) fn from_unit_scores(
+        scores: &[f32],
+        targets: &[i64],
+        ignore_index: Option<i64>,
+    ) -> Option<Self> {
+        if scores.len() != targets.len() {
+            return None;
+        }
+        let label = |target: i64| {
+            if ignore_index == Some(target) {
+                -1
+            } else if (target as u64) <= 1 {
+                target as i32
+            } else {
+                INVALID_LABEL
+            }
+        };
+        Self::sort_labelled(scores, targets, label, true)
+    }
+
+    /// Sorts the pairs whose `label(target)` is 0 or 1, leaving out those where it is negative.
+    /// Returns `None` before the scatter pass if a label is above 1, or if `unit_scores` is set
+    /// and a score is NaN or outside [0, 1].
+    fn sort_labelled<L: Copy + Sync>(
+        scores: &[f32],
+        targets: &[L],
+        label: impl Fn(L) -> i32 + Sync,
+        unit_scores: bool,
+    ) -> Option<Self> {
         debug_assert_eq!(scores.len(), targets.len());
         let Some((min_key, max_key)) = key_range(scores) else {
-            return Self {
+            return Some(Self {
                 min_key: 0,
                 low_bits: 0,
                 bounds: vec![0],
@@ -164,30 +243,52 @@ impl SortedScores {
                 positives_before: vec![0],
                 groups_before: vec![0],
                 negative_zero: false,
-            };
+            });
         };
+        // The smallest key is the largest score in `f32::total_cmp` order. That order puts a
+        // NaN with the sign bit clear above +inf and one with the sign bit set below -inf, so
+        // the two extremes are within [0, 1] exactly when every score is.
+        if unit_scores {
+            let (highest, lowest) = (f32_from_order_key(!min_key), f32_from_order_key(!max_key));
+            if !(highest <= 1.0 && lowest >= 0.0) {
+                return None;
+            }
+        }
         let span = max_key - min_key;
         let span_bits = u32::BITS - span.leading_zeros();
         let low_bits = span_bits.saturating_sub(BUCKET_BITS);
         let buckets = (span >> low_bits) as usize + 1;
         let low_mask = ((1u64 << low_bits) - 1) as u32;
 
-        // Count each chunk's kept positions per bucket, and find a kept -0.0.
-        let chunk_counts: Vec<(Vec<u32>, bool)> = scores
+        // Count each chunk's kept positions per bucket, find a kept -0.0, and check the labels.
+        // Targets wider than a byte are also narrowed to `i8` labels, so that the scatter pass
+        // reads one byte per position in place of the target.
+        let narrow_labels = size_of::<L>() > 1;
+        let chunk_counts: Vec<(Vec<u32>, bool, bool, Vec<i8>)> = scores
             .par_chunks(CHUNK)
             .zip(targets.par_chunks(CHUNK))
             .map(|(scores, targets)| {
                 let mut counts = vec![0u32; buckets];
                 let mut negative_zero = false;
-                for (&score, &label) in scores.iter().zip(targets) {
-                    let kept = label.into() >= 0;
+                let mut valid = true;
+                let mut labels = Vec::with_capacity(if narrow_labels { targets.len() } else { 0 });
+                for (&score, &target) in scores.iter().zip(targets) {
+                    let label = label(target);
+                    let kept = label >= 0;
+                    valid &= label <= 1;
                     let bucket = ((descending_key(score) - min_key) >> low_bits) as usize;
                     counts[bucket] += u32::from(kept);
                     negative_zero |= kept & (score.to_bits() == (-0.0f32).to_bits());
+                    if narrow_labels {
+                        labels.push(label as i8);
+                    }
                 }
-                (counts, negative_zero)
+                (counts, negative_zero, valid, labels)
             })
             .collect();
+        if !chunk_counts.iter().all(|chunk| chunk.2) {
+            return None;
+        }
         let negative_zero = chunk_counts.iter().any(|chunk| chunk.1);
 
         // Each chunk starts writing bucket b after the positions of b in the chunks before it.
@@ -197,7 +298,7 @@ impl SortedScores {
             bounds.push(running);
             running += chunk_counts
                 .iter()
-                .map(|(counts, _)| counts[bucket] as usize)
+                .map(|(counts, ..)| counts[bucket] as usize)
                 .sum::<usize>();
         }
         bounds.push(running);
@@ -206,7 +307,7 @@ impl SortedScores {
             let mut next = bounds[..buckets].to_vec();
             chunk_counts
                 .iter()
-                .map(|(counts, _)| {
+                .map(|(counts, ..)| {
                     let starts = next.clone();
                     for (start, &count) in next.iter_mut().zip(counts) {
                         *start += count as usize;
@@ -218,25 +319,23 @@ impl SortedScores {
 
         let mut items: Vec<u32> = vec_with_capacity(len);
         let output = SharedOutput(items.as_mut_ptr());
+        let keys = BucketKeys {
+            min_key,
+            low_bits,
+            low_mask,
+        };
         scores
             .par_chunks(CHUNK)
             .zip(targets.par_chunks(CHUNK))
             .zip(chunk_starts)
-            .for_each(|((scores, targets), mut next)| {
-                for (&score, &label) in scores.iter().zip(targets) {
-                    let label: i32 = label.into();
-                    if label < 0 {
-                        continue;
-                    }
-                    let relative = descending_key(score) - min_key;
-                    let bucket = (relative >> low_bits) as usize;
-                    // SAFETY: `next[bucket]` runs over this chunk's range of the bucket, which
-                    // the counting pass sized with the same keys and the same filter, so it
-                    // stays below `len` and no other chunk writes it.
-                    unsafe {
-                        output.write(next[bucket], (relative & low_mask) << 1 | label as u32)
-                    };
-                    next[bucket] += 1;
+            .zip(&chunk_counts)
+            .for_each(|(((scores, targets), mut next), (.., labels))| {
+                if narrow_labels {
+                    let labels = labels.iter().map(|&label| i32::from(label));
+                    keys.scatter(scores, labels, &mut next, &output);
+                } else {
+                    let labels = targets.iter().map(|&target| label(target));
+                    keys.scatter(scores, labels, &mut next, &output);
                 }
             });
         // SAFETY: the chunks wrote every index below `len` once (the bucket ranges tile it).
@@ -271,7 +370,7 @@ impl SortedScores {
         positives_before.push(positives);
         groups_before.push(groups);
 
-        Self {
+        Some(Self {
             min_key,
             low_bits,
             bounds,
@@ -279,7 +378,7 @@ impl SortedScores {
             positives_before,
             groups_before,
             negative_zero,
-        }
+        })
     }
 
     /// Returns the numbers of positive and negative positions.
@@ -670,6 +769,72 @@ mod tests {
         let ignored = SortedScores::from_binary(&[0.5, 0.25], &[-1, -1]);
         assert_eq!(ignored.totals(), (0, 0));
         assert!(groups_of(&ignored).is_empty());
+    }
+
+    #[test]
+    fn unit_scores_match_stored_targets() {
+        // Targets of 7 are ignored, and both signed zeros and both ends of [0, 1] occur.
+        let mut next = sequence(31);
+        let n = CHUNK + 999;
+        let scores: Vec<f32> = (0..n)
+            .map(|index| match index % 97 {
+                0 => -0.0,
+                1 => 1.0,
+                2 => 0.0,
+                _ => (next() % 5000) as f32 / 4999.0,
+            })
+            .collect();
+        let targets: Vec<i64> = (0..n)
+            .map(|index| {
+                if index % 13 == 0 {
+                    7
+                } else {
+                    (next() % 2) as i64
+                }
+            })
+            .collect();
+        let stored: Vec<i8> = targets
+            .iter()
+            .map(|&target| if target == 7 { -1 } else { target as i8 })
+            .collect();
+        let direct = SortedScores::from_unit_scores(&scores, &targets, Some(7)).unwrap();
+        let sorted = SortedScores::from_binary(&scores, &stored);
+        assert_eq!(bits(&groups_of(&direct)), bits(&groups_of(&sorted)));
+        assert_eq!(direct.totals(), sorted.totals());
+    }
+
+    #[test]
+    fn unit_scores_reject_invalid_batches() {
+        let scores = [0.5f32, 0.25, 1.0, 0.0];
+        let targets = [1i64, 0, 1, 0];
+        assert!(SortedScores::from_unit_scores(&scores, &targets, None).is_some());
+        let invalid_scores = [
+            f32::NAN,
+            -f32::NAN,
+            1.0 + f32::EPSILON,
+            -f32::from_bits(1),
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+        ];
+        for bad in invalid_scores {
+            let mut with_bad = scores;
+            with_bad[2] = bad;
+            assert!(
+                SortedScores::from_unit_scores(&with_bad, &targets, None).is_none(),
+                "score {bad:?} accepted"
+            );
+        }
+        for bad in [-1i64, 2, i64::MIN, i64::MAX] {
+            let mut with_bad = targets;
+            with_bad[1] = bad;
+            assert!(
+                SortedScores::from_unit_scores(&scores, &with_bad, None).is_none(),
+                "target {bad} accepted"
+            );
+            let ignored = SortedScores::from_unit_scores(&scores, &with_bad, Some(bad)).unwrap();
+            assert_eq!(ignored.totals(), (2, 1));
+        }
+        assert!(SortedScores::from_unit_scores(&scores, &targets[..3], None).is_none());
     }
 
     #[test]

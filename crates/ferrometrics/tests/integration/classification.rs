@@ -1859,3 +1859,145 @@ fn oversized_states_rejected_before_allocation() {
     let error = CalibrationError::new(config, 1 << 40, CalibrationNorm::L1).unwrap_err();
     assert!(error.to_string().contains("`n_bins`"), "{error}");
 }
+
+/// Flattens a value into the bits of its numbers, with map keys, so that NaN compares equal.
+fn value_bits(value: &Value) -> Vec<(String, u64)> {
+    match value {
+        Value::Scalar(x) => vec![(String::new(), x.to_bits())],
+        Value::Array(array) => array.iter().map(|x| (String::new(), x.to_bits())).collect(),
+        Value::Map(entries) => entries
+            .iter()
+            .flat_map(|(key, value)| {
+                value_bits(value)
+                    .into_iter()
+                    .map(move |(inner, bits)| (format!("{key}/{inner}"), bits))
+            })
+            .collect(),
+    }
+}
+
+/// Checks that `evaluate` returns the bits that an update and a compute return, and leaves the
+/// metric's state empty.
+fn check_evaluate_matches_update<'a, M>(metric: &M, preds: &Preds<'a>, target: &'a ArrayD<i64>)
+where
+    M: Metric<Kind = ferrometrics::classification::ClassificationBatch, Output = Value>,
+{
+    let evaluated = metric.evaluate((preds.clone(), target.view())).unwrap();
+    let mut updated = metric.empty();
+    updated.update((preds.clone(), target.view())).unwrap();
+    let computed = updated.compute().unwrap();
+    assert_eq!(value_bits(&evaluated), value_bits(&computed));
+    assert!(metric.compute().is_err(), "evaluate left a state behind");
+}
+
+/// Returns float32 scores in [0, 1] with many ties, and targets with every 11th set to -1.
+fn binary_f32_batch(n: usize) -> (ArrayD<f32>, ArrayD<i64>) {
+    let mut state = 99u64;
+    let mut next = move || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        state >> 33
+    };
+    let scores: Vec<f32> = (0..n).map(|_| (next() % 1000) as f32 / 999.0).collect();
+    let targets: Vec<i64> = (0..n)
+        .map(|index| {
+            if index % 11 == 0 {
+                -1
+            } else {
+                (next() % 2) as i64
+            }
+        })
+        .collect();
+    (
+        ArrayD::from_shape_vec(IxDyn(&[n]), scores).unwrap(),
+        ArrayD::from_shape_vec(IxDyn(&[n]), targets).unwrap(),
+    )
+}
+
+#[test]
+fn evaluate_float32_curves_match_update() {
+    let (scores, target) = binary_f32_batch(20_000);
+    let preds = Preds::F32(scores.view());
+    for config in [
+        TaskConfig::binary(),
+        TaskConfig::binary().with_ignore_index(-1),
+    ] {
+        let auroc = Auroc::new(config, Thresholds::Exact, Average::Macro, None).unwrap();
+        let partial = Auroc::new(config, Thresholds::Exact, Average::Macro, Some(0.3)).unwrap();
+        let ap = AveragePrecision::new(config, Thresholds::Exact, Average::Macro).unwrap();
+        let roc = Roc::new(config, Thresholds::Exact).unwrap();
+        let binned = Roc::new(config, Thresholds::Bins(7)).unwrap();
+        let pr = PrecisionRecallCurve::new(config, Thresholds::Exact).unwrap();
+        if config.ignore_index().is_none() {
+            // The -1 targets are invalid without ignore_index.
+            for metric in [&auroc, &partial] {
+                let error = metric.evaluate((preds.clone(), target.view())).unwrap_err();
+                let mut updated = metric.empty();
+                let expected = updated.update((preds.clone(), target.view())).unwrap_err();
+                assert_eq!(error, expected);
+            }
+            continue;
+        }
+        check_evaluate_matches_update(&auroc, &preds, &target);
+        check_evaluate_matches_update(&partial, &preds, &target);
+        check_evaluate_matches_update(&ap, &preds, &target);
+        check_evaluate_matches_update(&roc, &preds, &target);
+        check_evaluate_matches_update(&binned, &preds, &target);
+        check_evaluate_matches_update(&pr, &preds, &target);
+    }
+}
+
+#[test]
+fn evaluate_invalid_batch_errors_as_update() {
+    let metric = Auroc::new(
+        TaskConfig::binary(),
+        Thresholds::Exact,
+        Average::Macro,
+        None,
+    )
+    .unwrap();
+    let cases: Vec<(Vec<f32>, Vec<i64>)> = vec![
+        (vec![0.5, f32::NAN, 0.25], vec![1, 0, 1]),
+        (vec![0.5, 0.75, 0.25], vec![1, 2, 0]),
+        (vec![0.5, 0.75, 0.25], vec![1, -3, 0]),
+        (vec![], vec![]),
+    ];
+    for (scores, targets) in cases {
+        let n = scores.len();
+        let scores = ArrayD::from_shape_vec(IxDyn(&[n]), scores).unwrap();
+        let target = ints(&targets, &[n]);
+        let error = metric
+            .evaluate((Preds::F32(scores.view()), target.view()))
+            .unwrap_err();
+        let mut updated = metric.empty();
+        let expected = match updated.update((Preds::F32(scores.view()), target.view())) {
+            Err(error) => error,
+            Ok(()) => updated.compute().unwrap_err(),
+        };
+        // The messages compare where the errors do not, because a NaN value is unequal.
+        assert_eq!(
+            error.to_string(),
+            expected.to_string(),
+            "scores {scores:?}, targets {targets:?}"
+        );
+    }
+}
+
+#[test]
+fn evaluate_logits_take_sigmoid_as_update() {
+    // Scores outside [0, 1] are logits, so the batch leaves the in-place sort for the sigmoid.
+    let scores = ArrayD::from_shape_vec(IxDyn(&[5]), vec![-2.0f32, 0.5, 3.0, 0.5, 1.5]).unwrap();
+    let target = ints(&[0, 1, 1, 0, 1], &[5]);
+    let preds = Preds::F32(scores.view());
+    let roc = Roc::new(TaskConfig::binary(), Thresholds::Exact).unwrap();
+    check_evaluate_matches_update(&roc, &preds, &target);
+    let auroc = Auroc::new(
+        TaskConfig::binary(),
+        Thresholds::Exact,
+        Average::Macro,
+        None,
+    )
+    .unwrap();
+    check_evaluate_matches_update(&auroc, &preds, &target);
+}
