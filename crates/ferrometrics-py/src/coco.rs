@@ -561,6 +561,7 @@ fn coco_summarize(
         area_ranges,
         use_categories,
     );
+
     let precision = precision.as_array();
     let recall = recall.as_array();
     let (thresholds, recalls, areas, counts) = (
@@ -572,6 +573,7 @@ fn coco_summarize(
     let categories = precision.shape()[2];
     let expected_precision = [thresholds, recalls, categories, areas, counts];
     let expected_recall = [thresholds, recall.shape()[1], areas, counts];
+
     if precision.shape() != expected_precision || recall.shape() != expected_recall {
         return Err(value_error(
             "eval",
@@ -589,6 +591,13 @@ fn coco_summarize(
             "the list is empty; give at least one count",
         ));
     }
+    if thresholds == 0 {
+        return Err(value_error(
+            "iouThrs",
+            "the list is empty; give at least one threshold",
+        ));
+    }
+
     let accumulation = Accumulation {
         params,
         // Only the number of categories matters to the summary.
