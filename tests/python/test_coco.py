@@ -281,6 +281,13 @@ def toy() -> COCO:
     return COCO(copy.deepcopy(TOY))
 
 
+def one_detection_evaluation() -> COCOeval:
+    """Return a box COCOeval of the toy dataset with one exact detection of category 1."""
+    truth = toy()
+    results = [{"image_id": 1, "category_id": 1, "bbox": [10, 10, 20, 20], "score": 0.9}]
+    return COCOeval(truth, truth.loadRes(results), "bbox")
+
+
 def test_queries_on_toy_dataset():
     truth = toy()
 
@@ -428,10 +435,7 @@ def test_toy_matches_pycocotools_segm():
 
 
 def test_summarize_prints_pycocotools_layout(capsys):
-    truth = toy()
-    evaluation = COCOeval(truth, truth.loadRes(
-        [{"image_id": 1, "category_id": 1, "bbox": [10, 10, 20, 20], "score": 0.9}]
-    ), "bbox")
+    evaluation = one_detection_evaluation()
     evaluation.evaluate()
     evaluation.accumulate()
 
@@ -450,10 +454,7 @@ def test_summarize_prints_pycocotools_layout(capsys):
 
 
 def test_repeated_accumulate_recomputes_arrays():
-    truth = toy()
-    evaluation = COCOeval(truth, truth.loadRes(
-        [{"image_id": 1, "category_id": 1, "bbox": [10, 10, 20, 20], "score": 0.9}]
-    ), "bbox")
+    evaluation = one_detection_evaluation()
     evaluation.evaluate()
     evaluation.accumulate()
     first = dict(evaluation.eval)
@@ -582,10 +583,7 @@ def test_real_data_summarize_reads_edited_eval(edit):
 
 
 def test_summarize_rejects_reshaped_eval():
-    truth = toy()
-    evaluation = COCOeval(truth, truth.loadRes(
-        [{"image_id": 1, "category_id": 1, "bbox": [10, 10, 20, 20], "score": 0.9}]
-    ), "bbox")
+    evaluation = one_detection_evaluation()
     evaluation.evaluate()
     evaluation.accumulate()
     evaluation.eval["precision"] = evaluation.eval["precision"][:, :50]
@@ -595,10 +593,7 @@ def test_summarize_rejects_reshaped_eval():
 
 
 def test_pooled_repeated_category_raises():
-    truth = toy()
-    evaluation = COCOeval(truth, truth.loadRes(
-        [{"image_id": 1, "category_id": 1, "bbox": [10, 10, 20, 20], "score": 0.9}]
-    ), "bbox")
+    evaluation = one_detection_evaluation()
     evaluation.params.useCats = 0
     evaluation.params.catIds = [1, 1]
 

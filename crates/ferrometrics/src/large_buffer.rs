@@ -13,9 +13,9 @@ const HUGE_PAGE_MIN_BYTES: usize = 8 << 20;
 /// and when the kernel declines, this is `Vec::with_capacity`.
 ///
 /// NOTE: with the kernel's `defrag` setting `madvise`, a fault on such a buffer may first
-/// compact memory. Measured through the Python API on a loaded 2-core AMD EPYC virtual
-/// machine (2026-12-04), the first exact AUROC call of a process at 10^7 scores took about
-/// 0.30 s of CPU with huge pages and 0.24 s without, and later calls 0.16 s and 0.22 s.
+/// compact memory. An exact AUROC call at 10^7 scores through the Python API took about 0.30 s
+/// of CPU with huge pages and 0.24 s without as the first call of a process, and 0.16 s and
+/// 0.22 s later (a loaded 2-core AMD EPYC virtual machine, 2026-12-04).
 pub(crate) fn vec_with_capacity<T>(capacity: usize) -> Vec<T> {
     let vec: Vec<T> = Vec::with_capacity(capacity);
     let bytes = capacity.saturating_mul(size_of::<T>());

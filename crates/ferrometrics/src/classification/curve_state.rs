@@ -225,7 +225,7 @@ impl CurveState {
         }
     }
 
-    /// Appends a binary `float32` batch, narrow unless the state already holds wide scores.
+    /// Appends a binary `float32` batch, narrow unless the state already contains wide scores.
     fn append_narrow(&mut self, scores: Vec<f32>, targets: Vec<i8>) {
         if !self.scores.is_empty() {
             self.scores.extend(scores.iter().map(|&x| f64::from(x)));

@@ -721,7 +721,7 @@ mod tests {
 
     #[test]
     fn positive_zeros_report_positive_zero() {
-        // The -0.0 is ignored, so the zero group holds +0.0 only.
+        // The -0.0 is ignored, so the zero group contains +0.0 only.
         let scores = [0.0, -0.0, 0.25];
         let targets = [1, -1, 0];
         let groups = groups_of(&SortedScores::from_binary(&scores, &targets));
@@ -744,7 +744,7 @@ mod tests {
 
     #[test]
     fn buckets_of_one_value() {
-        // Two values far apart: each bucket that is not empty holds one value, long enough
+        // Two values far apart: each bucket that is not empty contains one value, long enough
         // for the radix sort.
         let n = 4000;
         let scores: Vec<f32> = (0..n)
