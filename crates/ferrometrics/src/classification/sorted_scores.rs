@@ -18,8 +18,13 @@ use std::mem::MaybeUninit;
 
 use rayon::prelude::*;
 
-use crate::large_buffer::vec_with_capacity;
+use crate::large_buffer::Spare;
 use crate::radix::{f32_from_order_key, f32_order_key};
+
+/// The sorted items of the last sort, kept for the next one.
+static ITEMS: Spare<u32> = Spare::new();
+/// The narrowed labels of the last sort, kept for the next one.
+static LABELS: Spare<i8> = Spare::new();
 
 /// Leading bits of `key - min` that name a bucket: 4096 buckets keep the write positions of the
 /// bucketing pass within the L2 cache.
@@ -32,6 +37,9 @@ const CHUNK: usize = 1 << 18;
 const SMALL_BUCKET: usize = 256;
 /// Largest radix digit inside a bucket, so that the histogram of a pass stays in the L1 cache.
 const MAX_DIGIT_BITS: u32 = 11;
+
+/// Positions per block of the tie group walk, whose per-group counts stay in the L1 cache.
+const GROUP_BLOCK: usize = 1024;
 
 /// The label of a target that is neither 0, 1 nor ignored.
 const INVALID_LABEL: i32 = 2;
@@ -67,20 +75,64 @@ impl<T> SharedOutput<T> {
 }
 
 /// Returns the smallest and largest key of `scores`, or `None` if it is empty.
+///
+/// The keys follow from the largest and smallest score, which a comparison of floats finds in
+/// vector registers. A NaN, which that comparison skips, sends the chunk to a pass over the keys.
 fn key_range(scores: &[f32]) -> Option<(u32, u32)> {
     if scores.is_empty() {
         return None;
     }
     let range = scores
         .par_chunks(CHUNK)
-        .map(|chunk| {
-            chunk.iter().fold((u32::MAX, 0), |(min, max), &score| {
+        .map(|chunk| match score_range(chunk) {
+            Some((lowest, highest)) => (descending_key(highest), descending_key(lowest)),
+            None => chunk.iter().fold((u32::MAX, 0), |(min, max), &score| {
                 let key = descending_key(score);
                 (min.min(key), max.max(key))
-            })
+            }),
         })
         .reduce(|| (u32::MAX, 0), |a, b| (a.0.min(b.0), a.1.max(b.1)));
     Some(range)
+}
+
+/// Returns the smallest and largest of a non-empty `scores`, or `None` if one is NaN.
+fn score_range(scores: &[f32]) -> Option<(f32, f32)> {
+    const LANES: usize = 16;
+    let mut lowest = [f32::INFINITY; LANES];
+    let mut highest = [f32::NEG_INFINITY; LANES];
+    let mut unordered = [0u32; LANES];
+    let mut blocks = scores.chunks_exact(LANES);
+    for block in &mut blocks {
+        for lane in 0..LANES {
+            let score = block[lane];
+            lowest[lane] = if score < lowest[lane] {
+                score
+            } else {
+                lowest[lane]
+            };
+            highest[lane] = if score > highest[lane] {
+                score
+            } else {
+                highest[lane]
+            };
+            unordered[lane] |= u32::from(score.is_nan());
+        }
+    }
+    for &score in blocks.remainder() {
+        lowest[0] = if score < lowest[0] { score } else { lowest[0] };
+        highest[0] = if score > highest[0] {
+            score
+        } else {
+            highest[0]
+        };
+        unordered[0] |= u32::from(score.is_nan());
+    }
+    if unordered.iter().any(|&flag| flag != 0) {
+        return None;
+    }
+    let lowest = lowest.into_iter().fold(f32::INFINITY, f32::min);
+    let highest = highest.into_iter().fold(f32::NEG_INFINITY, f32::max);
+    Some((lowest, highest))
 }
 
 /// The split of a key into its bucket and the low bits that an item stores.
@@ -92,6 +144,26 @@ struct BucketKeys {
 }
 
 impl BucketKeys {
+    /// Adds each kept position of one chunk to `counts[bucket]`, and returns whether a kept
+    /// score is -0.0 and whether every label is at most 1.
+    fn count(
+        self,
+        scores: &[f32],
+        labels: impl Iterator<Item = i32>,
+        counts: &mut [u32],
+    ) -> (bool, bool) {
+        let mut negative_zero = false;
+        let mut valid = true;
+        for (&score, label) in scores.iter().zip(labels) {
+            let kept = label >= 0;
+            valid &= label <= 1;
+            let bucket = ((descending_key(score) - self.min_key) >> self.low_bits) as usize;
+            counts[bucket] += u32::from(kept);
+            negative_zero |= kept & (score.to_bits() == (-0.0f32).to_bits());
+        }
+        (negative_zero, valid)
+    }
+
     /// Writes the item of each kept position of one chunk at `next[bucket]`, advancing it.
     fn scatter(
         self,
@@ -136,6 +208,12 @@ pub(crate) struct SortedScores {
     negative_zero: bool,
 }
 
+impl Drop for SortedScores {
+    fn drop(&mut self) {
+        ITEMS.keep(std::mem::take(&mut self.items));
+    }
+}
+
 /// The tie groups of one bucket, with the counts of every position before them in decreasing
 /// score order.
 pub(crate) struct BucketGroups<'a> {
@@ -152,24 +230,47 @@ impl BucketGroups<'_> {
     /// Calls `visit(score, positives, negatives)` once per distinct score of the bucket, in
     /// decreasing score order. The group of +0.0 and -0.0 reports -0.0 when one of its scores
     /// is -0.0.
+    ///
+    /// Positions are walked in blocks without a branch on the group boundaries, which are
+    /// close to random for scores with few ties: each position writes its group's running
+    /// counts to the group's slot of the block, and a boundary moves on to the next slot.
+    /// `visit` then runs over the groups that the block completed.
     pub(crate) fn for_each(&self, mut visit: impl FnMut(f32, u64, u64)) {
-        let Some(&first) = self.items.first() else {
+        let Some(&last_item) = self.items.last() else {
             return;
         };
-        let mut last = first >> 1;
+        let mut lows = [0u32; GROUP_BLOCK];
+        let mut running = [(0u64, 0u64); GROUP_BLOCK];
         let (mut positives, mut negatives) = (0u64, 0u64);
-        for &item in self.items {
-            let low = item >> 1;
-            if low != last {
-                visit(self.score(last), positives, negatives);
-                (positives, negatives) = (0, 0);
-                last = low;
+        let mut visited = (0u64, 0u64);
+        for (index, block) in self.items.chunks(GROUP_BLOCK).enumerate() {
+            // The low bits of `!last_item` differ from those of `last_item`, so the last
+            // position ends its group.
+            let following = *self
+                .items
+                .get((index + 1) * GROUP_BLOCK)
+                .unwrap_or(&!last_item);
+            let mut group = 0;
+            for (offset, &item) in block.iter().enumerate() {
+                let next = block.get(offset + 1).copied().unwrap_or(following);
+                let label = u64::from(item & 1);
+                positives += label;
+                negatives += 1 - label;
+                lows[group] = item >> 1;
+                running[group] = (positives, negatives);
+                group += usize::from(next >> 1 != item >> 1);
             }
-            let label = u64::from(item & 1);
-            positives += label;
-            negatives += 1 - label;
+            for (&low, &(group_end_positives, group_end_negatives)) in
+                lows.iter().zip(&running).take(group)
+            {
+                visit(
+                    self.score(low),
+                    group_end_positives - visited.0,
+                    group_end_negatives - visited.1,
+                );
+                visited = (group_end_positives, group_end_negatives);
+            }
         }
-        visit(self.score(last), positives, negatives);
     }
 
     fn score(&self, low: u32) -> f32 {
@@ -259,35 +360,63 @@ impl SortedScores {
         let low_bits = span_bits.saturating_sub(BUCKET_BITS);
         let buckets = (span >> low_bits) as usize + 1;
         let low_mask = ((1u64 << low_bits) - 1) as u32;
+        let keys = BucketKeys {
+            min_key,
+            low_bits,
+            low_mask,
+        };
 
         // Count each chunk's kept positions per bucket, find a kept -0.0, and check the labels.
         // Targets wider than a byte are also narrowed to `i8` labels, so that the scatter pass
         // reads one byte per position in place of the target.
         let narrow_labels = size_of::<L>() > 1;
-        let chunk_counts: Vec<(Vec<u32>, bool, bool, Vec<i8>)> = scores
+        let mut labels: Vec<i8> = if narrow_labels {
+            LABELS.take(scores.len())
+        } else {
+            Vec::new()
+        };
+        let label_chunks: Vec<&mut [MaybeUninit<i8>]> = if narrow_labels {
+            labels.spare_capacity_mut()[..scores.len()]
+                .chunks_mut(CHUNK)
+                .collect()
+        } else {
+            scores.chunks(CHUNK).map(|_| Default::default()).collect()
+        };
+        let chunk_counts: Vec<(Vec<u32>, bool, bool)> = scores
             .par_chunks(CHUNK)
             .zip(targets.par_chunks(CHUNK))
-            .map(|(scores, targets)| {
+            .zip(label_chunks)
+            .map(|((scores, targets), labels)| {
                 let mut counts = vec![0u32; buckets];
-                let mut negative_zero = false;
-                let mut valid = true;
-                let mut labels = Vec::with_capacity(if narrow_labels { targets.len() } else { 0 });
-                for (&score, &target) in scores.iter().zip(targets) {
-                    let label = label(target);
-                    let kept = label >= 0;
-                    valid &= label <= 1;
-                    let bucket = ((descending_key(score) - min_key) >> low_bits) as usize;
-                    counts[bucket] += u32::from(kept);
-                    negative_zero |= kept & (score.to_bits() == (-0.0f32).to_bits());
-                    if narrow_labels {
-                        labels.push(label as i8);
+                let (negative_zero, valid) = if narrow_labels {
+                    for (slot, &target) in labels.iter_mut().zip(targets) {
+                        slot.write(label(target) as i8);
                     }
-                }
-                (counts, negative_zero, valid, labels)
+                    // SAFETY: the loop above initialized every label of the chunk, whose
+                    // slice is as long as its targets.
+                    let labels = unsafe { &*(labels as *const [MaybeUninit<i8>] as *const [i8]) };
+                    keys.count(
+                        scores,
+                        labels.iter().map(|&label| i32::from(label)),
+                        &mut counts,
+                    )
+                } else {
+                    keys.count(
+                        scores,
+                        targets.iter().map(|&target| label(target)),
+                        &mut counts,
+                    )
+                };
+                (counts, negative_zero, valid)
             })
             .collect();
         if !chunk_counts.iter().all(|chunk| chunk.2) {
+            LABELS.keep(labels);
             return None;
+        }
+        if narrow_labels {
+            // SAFETY: each chunk of positions wrote the label of every position in it.
+            unsafe { labels.set_len(scores.len()) };
         }
         let negative_zero = chunk_counts.iter().any(|chunk| chunk.1);
 
@@ -317,19 +446,19 @@ impl SortedScores {
                 .collect()
         };
 
-        let mut items: Vec<u32> = vec_with_capacity(len);
+        let mut items: Vec<u32> = ITEMS.take(len);
         let output = SharedOutput(items.as_mut_ptr());
-        let keys = BucketKeys {
-            min_key,
-            low_bits,
-            low_mask,
+        let label_chunks: Vec<&[i8]> = if narrow_labels {
+            labels.chunks(CHUNK).collect()
+        } else {
+            scores.chunks(CHUNK).map(|_| Default::default()).collect()
         };
         scores
             .par_chunks(CHUNK)
             .zip(targets.par_chunks(CHUNK))
             .zip(chunk_starts)
-            .zip(&chunk_counts)
-            .for_each(|(((scores, targets), mut next), (.., labels))| {
+            .zip(label_chunks)
+            .for_each(|(((scores, targets), mut next), labels)| {
                 if narrow_labels {
                     let labels = labels.iter().map(|&label| i32::from(label));
                     keys.scatter(scores, labels, &mut next, &output);
@@ -340,6 +469,7 @@ impl SortedScores {
             });
         // SAFETY: the chunks wrote every index below `len` once (the bucket ranges tile it).
         unsafe { items.set_len(len) };
+        LABELS.keep(labels);
 
         // Sort each bucket and count its positives and tie groups.
         let mut slices = Vec::with_capacity(buckets);
@@ -352,7 +482,7 @@ impl SortedScores {
         let item_bits = low_bits + 1;
         let summaries: Vec<(u64, usize)> = slices
             .into_par_iter()
-            .map_init(Vec::new, |scratch, bucket| {
+            .map_init(RadixScratch::default, |scratch, bucket| {
                 sort_bucket(bucket, scratch, item_bits);
                 summarize_bucket(bucket)
             })
@@ -481,6 +611,13 @@ pub(crate) struct GroupRows<'a, const K: usize> {
 }
 
 impl<const K: usize> GroupRows<'_, K> {
+    /// Returns the values pushed so far into column `k`, to transform them in place.
+    pub(crate) fn column_mut(&mut self, k: usize) -> &mut [f64] {
+        let written = &mut self.slices[k][..self.next];
+        // SAFETY: `push` initialized the first `next` entries of every column.
+        unsafe { &mut *(written as *mut [MaybeUninit<f64>] as *mut [f64]) }
+    }
+
     /// Writes the values of the bucket's next tie group.
     ///
     /// # Panics
@@ -510,19 +647,33 @@ fn summarize_bucket(items: &[u32]) -> (u64, usize) {
     (positives, groups)
 }
 
-/// Sorts the `item_bits`-bit items of one bucket, using `scratch` as the second buffer of the
-/// radix sort.
-fn sort_bucket(items: &mut [u32], scratch: &mut Vec<u32>, item_bits: u32) {
+/// The second buffer and the digit counts of the radix sort, reused from bucket to bucket.
+#[derive(Default)]
+struct RadixScratch {
+    items: Vec<u32>,
+    counts: Vec<u32>,
+}
+
+/// Sorts the `item_bits`-bit items of one bucket.
+///
+/// Digits are as wide as the bucket's length makes worthwhile: each digit costs a pass over
+/// the items and a pass over its `2^bits` counts, so short buckets take narrow digits.
+fn sort_bucket(items: &mut [u32], scratch: &mut RadixScratch, item_bits: u32) {
     let len = items.len();
-    if len <= SMALL_BUCKET {
+    // The `u32` counts hold any bucket below 2^32 items.
+    if len <= SMALL_BUCKET || u32::try_from(len).is_err() {
         items.sort_unstable();
         return;
     }
-    let digits = item_bits.div_ceil(MAX_DIGIT_BITS);
+    // Counts cost about as much as items when 2^bits is near len / 2.
+    let widest = (usize::BITS - (len / 2).leading_zeros()).clamp(8, MAX_DIGIT_BITS);
+    let digits = item_bits.div_ceil(widest);
     let digit_bits = item_bits.div_ceil(digits);
     let digit_mask = (1u32 << digit_bits) - 1;
     let radix = 1usize << digit_bits;
-    let mut counts = vec![0usize; radix * digits as usize];
+    let counts = &mut scratch.counts;
+    counts.clear();
+    counts.resize(radix * digits as usize, 0);
     for &item in items.iter() {
         for digit in 0..digits {
             let value = ((item >> (digit * digit_bits)) & digit_mask) as usize;
@@ -530,39 +681,41 @@ fn sort_bucket(items: &mut [u32], scratch: &mut Vec<u32>, item_bits: u32) {
         }
     }
 
-    // The scratch buffer is reused across buckets and only grows, because every pass
-    // overwrites the part it reads back.
-    if scratch.len() < len {
-        scratch.resize(len, 0);
+    // The scratch buffer only grows, because every pass overwrites the part it reads back.
+    if scratch.items.len() < len {
+        scratch.items.resize(len, 0);
     }
-    let scratch = &mut scratch[..len];
-    let mut in_scratch = false;
-    let mut offsets = vec![0usize; radix];
-    for (digit, count) in counts.chunks(radix).enumerate() {
-        // A digit shared by every item leaves the order unchanged.
-        if count.contains(&len) {
+    let buffer = &mut scratch.items[..len];
+    let mut in_buffer = false;
+    for (digit, offsets) in counts.chunks_mut(radix).enumerate() {
+        // Turn the counts into starting offsets; a digit shared by every item leaves the order
+        // unchanged and is skipped.
+        let mut running = 0u32;
+        let mut shared = false;
+        for offset in offsets.iter_mut() {
+            let count = *offset;
+            shared |= count as usize == len;
+            *offset = running;
+            running += count;
+        }
+        if shared {
             continue;
         }
-        let mut running = 0;
-        for (offset, &c) in offsets.iter_mut().zip(count) {
-            *offset = running;
-            running += c;
-        }
         let shift = digit as u32 * digit_bits;
-        let (source, target) = if in_scratch {
-            (&*scratch, &mut *items)
+        let (source, target) = if in_buffer {
+            (&*buffer, &mut *items)
         } else {
-            (&*items, &mut *scratch)
+            (&*items, &mut *buffer)
         };
         for &item in source {
             let value = ((item >> shift) & digit_mask) as usize;
-            target[offsets[value]] = item;
+            target[offsets[value] as usize] = item;
             offsets[value] += 1;
         }
-        in_scratch = !in_scratch;
+        in_buffer = !in_buffer;
     }
-    if in_scratch {
-        items.copy_from_slice(scratch);
+    if in_buffer {
+        items.copy_from_slice(buffer);
     }
 }
 
