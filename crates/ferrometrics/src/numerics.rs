@@ -226,6 +226,52 @@ pub(crate) fn has_avx2() -> bool {
     }
 }
 
+/// Divides every value by `divisor` in place, in the widest vector registers the CPU has.
+/// Division is correctly rounded at every width, so the result is the same on every machine.
+pub(crate) fn divide_all(values: &mut [f64], divisor: f64) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU supports AVX-512F, as checked on the line above.
+            return unsafe { divide_all_avx512(values, divisor) };
+        }
+        if has_avx2() {
+            // SAFETY: the CPU supports AVX2, as checked on the line above.
+            return unsafe { divide_all_avx2(values, divisor) };
+        }
+    }
+    divide_all_portable(values, divisor);
+}
+
+#[inline(always)]
+fn divide_all_portable(values: &mut [f64], divisor: f64) {
+    for value in values {
+        *value /= divisor;
+    }
+}
+
+/// [`divide_all_portable`] compiled for AVX-512.
+///
+/// # Safety
+///
+/// The CPU must support AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn divide_all_avx512(values: &mut [f64], divisor: f64) {
+    divide_all_portable(values, divisor);
+}
+
+/// [`divide_all_portable`] compiled for AVX2.
+///
+/// # Safety
+///
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn divide_all_avx2(values: &mut [f64], divisor: f64) {
+    divide_all_portable(values, divisor);
+}
+
 /// Number of independent accumulators in [`LaneSum`]: four doubles fill one AVX register or two
 /// SSE2 registers.
 pub(crate) const LANES: usize = 4;
@@ -401,6 +447,47 @@ pub fn compensated_sum(values: impl IntoIterator<Item = f64>) -> f64 {
     sum.value()
 }
 
+/// Returns `numerator / denominator` rounded to the nearest `f64`, ties to even, for a ratio in
+/// [0, 1] of integers below 2^127: the one rounding of the exact quotient.
+///
+/// # Panics
+///
+/// Panics if `denominator` is 0 or at least 2^127, or if `numerator` exceeds it.
+pub(crate) fn exact_ratio(numerator: u128, denominator: u128) -> f64 {
+    assert!(
+        denominator > 0 && denominator < 1 << 127 && numerator <= denominator,
+        "exact_ratio needs 0 <= {numerator} <= {denominator} < 2^127"
+    );
+    if numerator == 0 {
+        return 0.0;
+    }
+    // Scale the numerator to [denominator, 2 * denominator), so the quotient is in [1, 2) times
+    // 2^-shift, then take 53 bits of it by long division and one more to round.
+    let mut shift = numerator.leading_zeros() - denominator.leading_zeros();
+    let mut remainder = numerator << shift;
+    if remainder < denominator {
+        remainder <<= 1;
+        shift += 1;
+    }
+    let mut bits = 0u64;
+    for _ in 0..54 {
+        bits <<= 1;
+        if remainder >= denominator {
+            bits |= 1;
+            remainder -= denominator;
+        }
+        remainder <<= 1;
+    }
+    let round_bit = bits & 1;
+    let mut significand = bits >> 1;
+    if round_bit == 1 && (remainder != 0 || significand & 1 == 1) {
+        significand += 1;
+    }
+    // The significand is at most 2^53, so it converts exactly, and the scale is a power of two
+    // far from the subnormal range, so the product is exact too.
+    significand as f64 * 2f64.powi(-52 - shift as i32)
+}
+
 /// Sums a slice by recursive halving (pairwise summation, as NumPy's `sum`), so the rounding
 /// error grows like `log2(n)` and not like `n`.
 ///
@@ -519,6 +606,46 @@ mod tests {
         let right: CompensatedSum = terms[377..].iter().copied().collect();
         left.merge(&right);
         assert!((left.value() - whole.value()).abs() <= 1e-15 * whole.value().abs());
+    }
+
+    #[test]
+    fn divide_all_rounds_as_scalar_division() {
+        let values: Vec<f64> = (0..1000).map(|i| f64::from(i) * 0.37 - 12.0).collect();
+        for divisor in [3.0, 7.1, -0.3, 0.0] {
+            let mut divided = values.clone();
+            divide_all(&mut divided, divisor);
+            for (&value, &quotient) in values.iter().zip(&divided) {
+                assert_eq!(quotient.to_bits(), (value / divisor).to_bits());
+            }
+        }
+    }
+
+    #[test]
+    fn exact_ratio_rounds_once() {
+        assert_eq!(exact_ratio(0, 7), 0.0);
+        assert_eq!(exact_ratio(7, 7), 1.0);
+        assert_eq!(exact_ratio(3, 4), 0.75);
+        for (numerator, denominator) in [(1u128, 3u128), (2, 3), (1, 10), (7, 9), (999, 1000)] {
+            assert_eq!(
+                exact_ratio(numerator, denominator),
+                numerator as f64 / denominator as f64
+            );
+        }
+        // 2^53 + 1 over 2^54 lies halfway between two doubles: ties go to the even one.
+        let half_way = (1u128 << 53) + 1;
+        assert_eq!(exact_ratio(half_way, 1 << 54), 0.5);
+        assert_eq!(
+            exact_ratio(half_way + 2, 1 << 54),
+            (0.5f64).next_up().next_up()
+        );
+        // Just above the tie, the quotient rounds up.
+        assert_eq!(exact_ratio(half_way << 10 | 1, 1 << 64), (0.5f64).next_up());
+        // Operands beyond 2^53, where converting both to f64 first would round twice.
+        let denominator = (1u128 << 100) + 12345;
+        let numerator = denominator / 3;
+        let quotient = exact_ratio(numerator, denominator);
+        assert!((quotient - 1.0 / 3.0).abs() <= f64::EPSILON / 4.0);
+        assert_eq!(exact_ratio(denominator - 1, denominator), 1.0);
     }
 
     #[test]

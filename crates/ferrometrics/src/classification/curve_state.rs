@@ -100,8 +100,11 @@ pub(crate) struct ClassCurve {
 ///
 /// Exact curves keep every probability and target, because the curve depends on all scores:
 /// memory grows by 8 bytes per score plus 4 per target, or by 5 bytes per position for binary
-/// `float32` probabilities. Binned curves keep, per class and threshold, the number of positive and negative positions whose probability is at or above
-/// the threshold, so their state has a fixed size.
+/// `float32` probabilities. Sorting binary `float32` probabilities takes another 4 bytes per
+/// position, and 1 more when the targets are wider than a byte. The sort keeps its buffers of
+/// 8 MiB to 64 MiB for the next sort instead of returning them to the system. Binned curves keep, per
+/// class and threshold, the number of positive and negative positions whose probability is at
+/// or above the threshold, so their state has a fixed size.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CurveState {
     config: TaskConfig,

@@ -2,9 +2,11 @@
 //! the ROC curve, the areas under them, and the operating points read off them.
 
 use super::curve_state::ClassCurve;
+use rayon::prelude::*;
+
 use super::sorted_scores::SortedScores;
 use crate::large_buffer::vec_with_capacity;
-use crate::numerics::compensated_sum;
+use crate::numerics::{compensated_sum, divide_all, exact_ratio, CompensatedSum};
 
 /// A precision-recall curve with thresholds in increasing order; `precision` and `recall` have
 /// one more entry than `thresholds`, the final point (1, 0).
@@ -156,44 +158,57 @@ pub(crate) fn auroc(curve: &ClassCurve, max_fpr: Option<f64>) -> f64 {
     0.5 * (1.0 + (partial - min_area) / (max_fpr - min_area))
 }
 
-/// Computes `trapezoid` over the exact ROC curve without building it: the same points from
-/// (0, 0), the same terms in the same order, so the same value.
+/// Computes the area under the exact ROC curve from its integer counts: each tie group of `p`
+/// positives and `n` negatives below `tp` positives adds the trapezoid `n * (2 tp + p)`, in units
+/// of `1 / (2 P N)`. The sum is exact, so the area is the true area rounded once; scikit-learn
+/// sums the same trapezoids in floating point and agrees to a few units in the last place.
 fn exact_roc_area(curve: &ClassCurve, positives: f64, negatives: f64) -> f64 {
-    let mut previous = (0.0, 0.0);
-    compensated_sum(curve.fps.iter().zip(&curve.tps).map(|(&fp, &tp)| {
-        let (x0, y0) = previous;
-        let (x1, y1) = (fp / negatives, tp / positives);
-        previous = (x1, y1);
-        (x1 - x0) * (y0 + y1) / 2.0
-    }))
+    let mut twice_area = 0u128;
+    let (mut tp, mut fp) = (0u64, 0u64);
+    for (&next_fp, &next_tp) in curve.fps.iter().zip(&curve.tps) {
+        let (next_tp, next_fp) = (next_tp as u64, next_fp as u64);
+        twice_area += roc_trapezoid(tp, next_tp - tp, next_fp - fp);
+        (tp, fp) = (next_tp, next_fp);
+    }
+    roc_area_value(twice_area, positives as u64, negatives as u64)
 }
 
-/// Computes the full-range AUROC of sorted binary scores: the terms of [`exact_roc_area`] over
-/// the curve that the scores give, in the same order, without building the curve.
-///
-/// The terms are computed bucket by bucket in parallel, each bucket starting from the point of
-/// the counts before it, and then summed in one sequential pass, so the value has the bits of
-/// the sequential computation.
+/// The trapezoid of one tie group of `positives` and `negatives` below `tp` positives, in units
+/// of `1 / (2 P N)`.
+fn roc_trapezoid(tp: u64, positives: u64, negatives: u64) -> u128 {
+    u128::from(negatives) * u128::from(2 * tp + positives)
+}
+
+/// Divides a sum of [`roc_trapezoid`]s by `2 P N`, rounding once.
+fn roc_area_value(twice_area: u128, positives: u64, negatives: u64) -> f64 {
+    exact_ratio(
+        twice_area,
+        2 * u128::from(positives) * u128::from(negatives),
+    )
+}
+
+/// Computes the full-range AUROC of sorted binary scores as [`exact_roc_area`] does, without
+/// building the curve: each bucket sums its trapezoids in parallel, starting from the positives
+/// before it, and the integer sums are added.
 pub(crate) fn sorted_auroc(sorted: &SortedScores) -> f64 {
     let (positives, negatives) = sorted.totals();
     if positives == 0 || negatives == 0 {
         return f64::NAN;
     }
-    let (positives, negatives) = (positives as f64, negatives as f64);
-    let mut terms = vec_with_capacity(sorted.group_count());
-    sorted.extend_per_group([&mut terms], |bucket, rows| {
-        let (mut tp, mut fp) = (bucket.positives_before, bucket.negatives_before);
-        let mut previous = (fp as f64 / negatives, tp as f64 / positives);
-        bucket.for_each(|_, group_positives, group_negatives| {
-            tp += group_positives;
-            fp += group_negatives;
-            let (x0, y0) = previous;
-            let (x1, y1) = (fp as f64 / negatives, tp as f64 / positives);
-            previous = (x1, y1);
-            rows.push([(x1 - x0) * (y0 + y1) / 2.0]);
-        });
-    });
-    compensated_sum(terms)
+    let twice_area: u128 = sorted
+        .buckets()
+        .into_par_iter()
+        .map(|bucket| {
+            let mut tp = bucket.positives_before;
+            let mut twice_area = 0u128;
+            bucket.for_each(|_, group_positives, group_negatives| {
+                twice_area += roc_trapezoid(tp, group_positives, group_negatives);
+                tp += group_positives;
+            });
+            twice_area
+        })
+        .sum();
+    roc_area_value(twice_area, positives, negatives)
 }
 
 /// Computes the ROC curve of sorted binary scores, the points [`roc_curve`] gives for the
@@ -218,12 +233,11 @@ pub(crate) fn sorted_roc_curve(sorted: &SortedScores) -> RocCurve {
             bucket.for_each(|score, group_positives, group_negatives| {
                 tp += group_positives;
                 fp += group_negatives;
-                rows.push([
-                    fp as f64 / negatives,
-                    tp as f64 / positives,
-                    f64::from(score),
-                ]);
+                rows.push([fp as f64, tp as f64, f64::from(score)]);
             });
+            // The counts become rates in vector registers, with the bits of one division each.
+            divide_all(rows.column_mut(0), negatives);
+            divide_all(rows.column_mut(1), positives);
         },
     );
     roc
@@ -260,23 +274,33 @@ pub(crate) fn average_precision(curve: &ClassCurve) -> f64 {
 }
 
 /// Computes `average_precision` over an exact curve without building the precision-recall
-/// curve: the terms of `pr_curve`'s points, in the same order, so the same value.
+/// curve. Each threshold adds its recall step times its precision, `p / P * tp / (tp + fp)` for
+/// a tie group of `p` positives; the sum of `p * tp / (tp + fp)` is divided by `P` once at the
+/// end, one rounding per term in place of scikit-learn's three.
 fn exact_average_precision(curve: &ClassCurve) -> f64 {
     let total_positives = curve.tps.last().copied().unwrap_or(0.0);
-    let recall_at = |t: usize| {
-        if total_positives == 0.0 {
-            1.0
-        } else {
-            curve.tps[t] / total_positives
-        }
-    };
-    let n = curve.thresholds.len();
-    clip_at_zero(-compensated_sum((0..n).rev().map(|t| {
-        // pr_curve lists thresholds in increasing order and ends with recall 0.
-        let next_recall = if t == 0 { 0.0 } else { recall_at(t - 1) };
-        let precision = divide_or(curve.tps[t], curve.tps[t] + curve.fps[t], 0.0);
-        (next_recall - recall_at(t)) * precision
-    })))
+    let mut sum = CompensatedSum::new();
+    let mut above_tp = 0.0;
+    for (&tp, &fp) in curve.tps.iter().zip(&curve.fps) {
+        sum.add(precision_step(tp - above_tp, tp, fp));
+        above_tp = tp;
+    }
+    average_precision_value(sum, total_positives)
+}
+
+/// The term of a tie group of `positives` at a threshold that keeps `tp` positives and `fp`
+/// negatives (a precision step `positives / P` times `tp / (tp + fp)`, times `P`).
+fn precision_step(positives: f64, tp: f64, fp: f64) -> f64 {
+    positives * tp / (tp + fp)
+}
+
+/// Divides a sum of [`precision_step`]s by the positives; 0 without positives, as scikit-learn
+/// gives.
+fn average_precision_value(sum: CompensatedSum, positives: f64) -> f64 {
+    if positives == 0.0 {
+        return 0.0;
+    }
+    clip_at_zero(sum.value() / positives)
 }
 
 /// Returns `value`, or 0.0 unless it is above 0.0, as scikit-learn's `max(0.0, ap)` turns the
@@ -289,38 +313,31 @@ fn clip_at_zero(value: f64) -> f64 {
     }
 }
 
-/// Computes the average precision of sorted binary scores: the terms of
-/// [`exact_average_precision`] over the curve that the scores give, in the same order (from
-/// the lowest threshold up), without building the curve.
-///
-/// As in [`sorted_auroc`], the terms are computed in parallel and summed sequentially.
+/// Computes the average precision of sorted binary scores as [`exact_average_precision`] does,
+/// without building the curve: each bucket sums its terms in parallel with compensation, and
+/// the bucket sums are merged in decreasing score order. The buckets follow from the scores
+/// alone, so the value does not depend on the thread count.
 pub(crate) fn sorted_average_precision(sorted: &SortedScores) -> f64 {
     let (total_positives, _) = sorted.totals();
-    let recall_of = |tp: u64| {
-        if total_positives == 0 {
-            1.0
-        } else {
-            tp as f64 / total_positives as f64
-        }
-    };
-    let mut terms = vec_with_capacity(sorted.group_count());
-    sorted.extend_per_group([&mut terms], |bucket, rows| {
-        // Counts above the current threshold, then at and above it.
-        let (mut above_tp, mut above_fp) = (bucket.positives_before, bucket.negatives_before);
-        bucket.for_each(|_, group_positives, group_negatives| {
-            let (tp, fp) = (above_tp + group_positives, above_fp + group_negatives);
-            // The highest threshold has nothing above it, and its next recall is 0.
-            let next_recall = if above_tp == 0 && above_fp == 0 {
-                0.0
-            } else {
-                recall_of(above_tp)
-            };
-            let precision = divide_or(tp as f64, (tp + fp) as f64, 0.0);
-            rows.push([(next_recall - recall_of(tp)) * precision]);
-            (above_tp, above_fp) = (tp, fp);
-        });
-    });
-    clip_at_zero(-compensated_sum(terms.into_iter().rev()))
+    let sums: Vec<CompensatedSum> = sorted
+        .buckets()
+        .into_par_iter()
+        .map(|bucket| {
+            let mut sum = CompensatedSum::new();
+            let (mut tp, mut fp) = (bucket.positives_before, bucket.negatives_before);
+            bucket.for_each(|_, group_positives, group_negatives| {
+                tp += group_positives;
+                fp += group_negatives;
+                sum.add(precision_step(group_positives as f64, tp as f64, fp as f64));
+            });
+            sum
+        })
+        .collect();
+    let mut sum = CompensatedSum::new();
+    for bucket_sum in &sums {
+        sum.merge(bucket_sum);
+    }
+    average_precision_value(sum, total_positives as f64)
 }
 
 /// An operating point: the value reached and the threshold that reaches it, NaN where no
@@ -476,4 +493,100 @@ pub(crate) fn equal_error_rate(curve: &ClassCurve) -> f64 {
         }
     }
     best.map_or(f64::NAN, |b| b.1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An exact curve from (positives, negatives) per tie group in decreasing score order.
+    fn exact_curve(groups: &[(u64, u64)]) -> ClassCurve {
+        let mut curve = ClassCurve::default();
+        let (mut tp, mut fp) = (0u64, 0u64);
+        for (index, &(positives, negatives)) in groups.iter().enumerate() {
+            tp += positives;
+            fp += negatives;
+            curve.tps.push(tp as f64);
+            curve.fps.push(fp as f64);
+            curve
+                .thresholds
+                .push(1.0 - index as f64 / groups.len() as f64);
+        }
+        curve
+    }
+
+    /// Tie groups of 1 to 3 positions from a fixed linear congruential sequence.
+    fn random_groups(count: usize, seed: u64) -> Vec<(u64, u64)> {
+        let mut state = seed;
+        let mut next = move || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+            state >> 33
+        };
+        (0..count)
+            .map(|_| {
+                let size = 1 + next() % 3;
+                let positives = next() % (size + 1);
+                (positives, size - positives)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn roc_area_is_the_exact_fraction_rounded_once() {
+        // Positive, negative, positive, negative: 3 of the 4 pairs are ordered, area 3/4.
+        let curve = exact_curve(&[(1, 0), (0, 1), (1, 0), (0, 1)]);
+        assert_eq!(auroc(&curve, None), 0.75);
+        // One positive tied with one of three negatives and above another: (1 + 0.5) / 3.
+        let curve = exact_curve(&[(0, 1), (1, 1), (0, 1)]);
+        assert_eq!(auroc(&curve, None), 0.5);
+        let curve = exact_curve(&[(0, 1), (1, 0), (0, 2)]);
+        assert_eq!(auroc(&curve, None), 2.0 / 3.0);
+        // Without negatives or positives the area is undefined.
+        assert!(auroc(&exact_curve(&[(2, 0)]), None).is_nan());
+        assert!(auroc(&exact_curve(&[(0, 2)]), None).is_nan());
+    }
+
+    #[test]
+    fn roc_area_matches_the_trapezoids_of_the_curve() {
+        for seed in [1, 2, 3] {
+            let curve = exact_curve(&random_groups(20_000, seed));
+            let roc = roc_curve(&curve);
+            let trapezoids = trapezoid(&roc.fpr, &roc.tpr);
+            let exact = auroc(&curve, None);
+            assert!(
+                (exact - trapezoids).abs() <= 2.0 * f64::EPSILON * exact,
+                "{exact} against {trapezoids}"
+            );
+        }
+    }
+
+    #[test]
+    fn average_precision_matches_the_precision_recall_steps() {
+        for seed in [4, 5, 6] {
+            let curve = exact_curve(&random_groups(20_000, seed));
+            let pr = pr_curve(&curve);
+            // scikit-learn's sum over the precision-recall curve, from the lowest threshold up.
+            let steps = -compensated_sum(
+                pr.recall
+                    .windows(2)
+                    .zip(&pr.precision)
+                    .map(|(r, p)| (r[1] - r[0]) * p),
+            );
+            let value = average_precision(&curve);
+            assert!(
+                (value - steps).abs() <= 4.0 * f64::EPSILON * value,
+                "{value} against {steps}"
+            );
+        }
+        // Two positives at precision 1 and 2/3: (1 + 2/3) / 2.
+        let curve = exact_curve(&[(1, 0), (0, 1), (1, 0)]);
+        assert!((average_precision(&curve) - 5.0 / 6.0).abs() <= f64::EPSILON);
+    }
+
+    #[test]
+    fn average_precision_without_positives_is_zero() {
+        let value = average_precision(&exact_curve(&[(0, 3), (0, 1)]));
+        assert_eq!(value.to_bits(), 0.0f64.to_bits());
+        assert_eq!(average_precision(&ClassCurve::default()).to_bits(), 0);
+    }
 }
