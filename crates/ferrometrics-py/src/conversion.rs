@@ -7,7 +7,7 @@
 
 use ferrometrics::classification::Preds;
 use ferrometrics::Value;
-use ndarray::{Array2, Dimension};
+use ndarray::{Array2, ArrayViewD, Dimension, IxDyn};
 use numpy::{
     Element, PyArray, PyArrayDescrMethods, PyArrayMethods, PyReadonlyArray, PyReadonlyArray1,
     PyReadonlyArray2, PyReadonlyArrayDyn, PyUntypedArray, PyUntypedArrayMethods,
@@ -353,6 +353,16 @@ fn check_fits_int64_dyn(argument: &str, array: &Bound<'_, PyUntypedArray>) -> Py
 pub(crate) fn value_to_py(py: Python<'_>, value: Value) -> PyResult<Bound<'_, PyAny>> {
     match value {
         Value::Scalar(x) => Ok(PyFloat::new(py, x).into_any()),
+        Value::Array(array) if array.len() >= REUSED_MIN_LEN && array.is_standard_layout() => {
+            let shape = array.raw_dim();
+            let len = array.len();
+            let (mut values, offset) = array.into_raw_vec_and_offset();
+            let offset = offset.unwrap_or(0);
+            if offset != 0 || values.len() != len {
+                values = values[offset..offset + len].to_vec();
+            }
+            reused_array(py, shape, values)
+        }
         Value::Array(array) => Ok(PyArray::from_owned_array(py, array).into_any()),
         Value::Map(entries) => {
             let dict = PyDict::new(py);
@@ -362,6 +372,38 @@ pub(crate) fn value_to_py(py: Python<'_>, value: Value) -> PyResult<Bound<'_, Py
             Ok(dict.into_any())
         }
     }
+}
+
+/// Results of at least this many float64 values (8 MiB) give their memory back to ferrometrics
+/// when Python frees them.
+const REUSED_MIN_LEN: usize = 1 << 20;
+
+/// The values of a large float64 result array, which Python holds as the array's base object.
+/// When Python frees the array, the values go back to ferrometrics
+/// ([`ferrometrics::reuse_column`]), so that the next exact curve writes into their pages.
+#[pyclass(frozen, module = "ferrometrics._native")]
+struct ReusedColumn {
+    values: Vec<f64>,
+}
+
+impl Drop for ReusedColumn {
+    fn drop(&mut self) {
+        ferrometrics::reuse_column(std::mem::take(&mut self.values));
+    }
+}
+
+/// Returns a numpy array of `shape` over `values` (in standard layout), whose memory goes back
+/// to ferrometrics when Python frees it.
+fn reused_array(py: Python<'_>, shape: IxDyn, values: Vec<f64>) -> PyResult<Bound<'_, PyAny>> {
+    debug_assert_eq!(shape.size(), values.len());
+    let container = Bound::new(py, ReusedColumn { values })?;
+    let pointer = container.get().values.as_ptr();
+    // SAFETY: `values` holds `shape.size()` values in standard layout, and nothing moves or
+    // reallocates them while the array, which keeps `container` as its base, is alive.
+    let view = unsafe { ArrayViewD::from_shape_ptr(shape, pointer) };
+    // SAFETY: as above; the array keeps `container` alive, and with it the values it reads.
+    let array = unsafe { PyArray::borrow_from_array(&view, container.into_any()) };
+    Ok(array.into_any())
 }
 
 /// Converts a matrix of counts into an int64 numpy array, the dtype scikit-learn returns.

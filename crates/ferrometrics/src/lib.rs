@@ -42,5 +42,6 @@ pub use collection::MetricCollection;
 pub use dynamic::DynMetric;
 pub(crate) use error::check_same_length;
 pub use error::{Error, Result};
+pub use large_buffer::reuse_column;
 pub use metric::{check_same_config, check_same_setting, Input, InputKind, Metric, MetricInfo};
 pub use value::Value;

@@ -5,7 +5,7 @@ use super::curve_state::ClassCurve;
 use rayon::prelude::*;
 
 use super::sorted_scores::SortedScores;
-use crate::large_buffer::vec_with_capacity;
+use crate::large_buffer::column_with_capacity;
 use crate::numerics::{compensated_sum, divide_all, exact_ratio, CompensatedSum};
 
 /// A precision-recall curve with thresholds in increasing order; `precision` and `recall` have
@@ -218,9 +218,9 @@ pub(crate) fn sorted_roc_curve(sorted: &SortedScores) -> RocCurve {
     let (positives, negatives) = (positives as f64, negatives as f64);
     let count = sorted.group_count() + 1;
     let mut roc = RocCurve {
-        fpr: vec_with_capacity(count),
-        tpr: vec_with_capacity(count),
-        thresholds: vec_with_capacity(count),
+        fpr: column_with_capacity(count),
+        tpr: column_with_capacity(count),
+        thresholds: column_with_capacity(count),
     };
     // 0/0 is NaN here, as scikit-learn returns with its warning.
     roc.fpr.push(0.0 / negatives);

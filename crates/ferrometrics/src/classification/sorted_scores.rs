@@ -22,9 +22,9 @@ use crate::large_buffer::Spare;
 use crate::radix::{f32_from_order_key, f32_order_key};
 
 /// The sorted items of the last sort, kept for the next one.
-static ITEMS: Spare<u32> = Spare::new();
+static ITEMS: Spare<u32> = Spare::new(1);
 /// The narrowed labels of the last sort, kept for the next one.
-static LABELS: Spare<i8> = Spare::new();
+static LABELS: Spare<i8> = Spare::new(1);
 
 /// Leading bits of `key - min` that name a bucket: 4096 buckets keep the write positions of the
 /// bucketing pass within the L2 cache.
