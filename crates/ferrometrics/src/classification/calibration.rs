@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use super::config::{check_restored, MultidimAverage, Task, TaskConfig};
 use super::format::{
-    binary_targets, check_no_nan, check_same_shape, multiclass_targets, shape_text,
-    to_probabilities, Preds,
+    binary_targets, check_no_nan, check_same_shape, kept_score_outside, multiclass_targets,
+    shape_text, to_probabilities, Preds,
 };
 use super::ClassificationBatch;
 use crate::error::{Error, Result};
@@ -154,12 +154,15 @@ impl CalibrationError {
         if self.config.task() == Task::Binary {
             check_same_shape(preds.shape(), target.shape())?;
             let labels = binary_targets(&self.config, target)?;
-            to_probabilities(&mut scores);
-            return Ok(scores
+            // Ignored positions are dropped before the choice between probabilities and
+            // logits, as in TorchMetrics.
+            let (mut kept_scores, outcomes): (Vec<f64>, Vec<f64>) = scores
                 .iter()
                 .zip(&labels)
                 .filter_map(|(&p, label)| label.map(|t| (p, f64::from(u8::from(t)))))
-                .collect());
+                .unzip();
+            to_probabilities(&mut kept_scores);
+            return Ok(kept_scores.into_iter().zip(outcomes).collect());
         }
 
         let classes = self.config.num_classes();
@@ -180,7 +183,7 @@ impl CalibrationError {
             ));
         }
         let labels = multiclass_targets(&self.config, target)?;
-        let softmax = scores.iter().any(|x| !(0.0..=1.0).contains(x));
+        let softmax = kept_score_outside(&scores, |index| labels[index / classes].is_some());
         let mut pairs = Vec::with_capacity(labels.len());
         for (row, label) in scores.chunks_mut(classes).zip(&labels) {
             if softmax {

@@ -7,7 +7,7 @@ use ndarray::{Array2, Array3, ArrayViewD};
 use serde::{Deserialize, Serialize};
 
 use super::config::{check_restored, MultidimAverage, Task, TaskConfig};
-use super::format::{format_batch, Formatted, Preds};
+use super::format::{format_batch_kept_scores, Formatted, Preds};
 use super::ClassificationBatch;
 use crate::error::{Error, Result};
 use crate::metric::{check_same_config, Input, Metric, MetricInfo};
@@ -86,7 +86,7 @@ impl ConfusionCounts {
 
     fn update(&mut self, preds: Preds<'_>, target: ArrayViewD<'_, i64>) -> Result<()> {
         self.check_consistent()?;
-        let formatted = format_batch(&self.config, &preds, &target)?;
+        let formatted = format_batch_kept_scores(&self.config, &preds, &target)?;
 
         match formatted {
             Formatted::Binary(batch) => {

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use super::config::{check_restored, MultidimAverage, Task, TaskConfig};
 use super::format::{
-    apply_sigmoid, binary_targets_as, check_same_shape, collect_scores, multiclass_targets,
-    narrow_binary_batch, shape_text, NarrowBinaryBatch, Preds,
+    apply_sigmoid, binary_targets_as, check_same_shape, collect_scores, kept_score_outside,
+    multiclass_targets, narrow_binary_batch, shape_text, NarrowBinaryBatch, Preds,
 };
 use super::sorted_scores::SortedScores;
 use crate::error::{Error, Result};
@@ -430,8 +430,13 @@ impl CurveState {
                 }
                 let mut targets =
                     binary_targets_as(&self.config, target, |label| label.map_or(-1, i32::from))?;
-                // As TorchMetrics: the sigmoid when any score of the batch is outside [0, 1].
-                if outside_unit_range {
+                // As TorchMetrics: the sigmoid when a score is outside [0, 1], for binary input
+                // among the positions whose target is kept.
+                let logits = match self.config.task() {
+                    Task::Binary => kept_score_outside(&scores, |index| targets[index] >= 0),
+                    _ => outside_unit_range,
+                };
+                if logits {
                     apply_sigmoid(&mut scores);
                 }
                 if self.config.task() == Task::Multilabel && layout_shape.len() > 2 {
@@ -463,11 +468,11 @@ impl CurveState {
                 let labels = multiclass_targets(&self.config, target)?;
                 let extra: usize = target_shape[1..].iter().product();
                 let mut scores = move_class_axis_last(&scores, target_shape[0], classes, extra);
-                softmax_unless_probabilities(&mut scores, classes);
-                let targets = labels
+                let targets: Vec<i32> = labels
                     .iter()
                     .map(|label| label.map_or(-1, |class| class as i32))
                     .collect();
+                softmax_unless_probabilities(&mut scores, classes, &targets);
                 Ok(Batch::Wide(scores, targets))
             }
         }
@@ -742,13 +747,13 @@ fn move_class_axis_last<T: Copy + Default>(
     moved
 }
 
-/// Applies the softmax over each position's classes unless every score of the batch lies in
-/// [0, 1], as TorchMetrics does for multiclass curves.
+/// Applies the softmax over each position's classes unless every score of the positions whose
+/// target is kept (not -1) lies in [0, 1], as TorchMetrics does for multiclass curves.
 ///
 /// NOTE: the choice is made per batch, as in TorchMetrics, so a stream that mixes logits and
 /// probabilities across batches gives values that depend on the batch split.
-fn softmax_unless_probabilities(scores: &mut [f64], classes: usize) {
-    if scores.iter().all(|x| (0.0..=1.0).contains(x)) {
+fn softmax_unless_probabilities(scores: &mut [f64], classes: usize, targets: &[i32]) {
+    if !kept_score_outside(scores, |index| targets[index / classes] >= 0) {
         return;
     }
     for row in scores.chunks_mut(classes) {

@@ -238,10 +238,28 @@ pub(crate) fn apply_sigmoid(scores: &mut [f64]) {
 /// probabilities across batches gives values that depend on the batch split.
 pub(crate) fn to_probabilities(scores: &mut [f64]) {
     if scores.iter().any(|&x| !(0.0..=1.0).contains(&x)) {
-        for x in scores.iter_mut() {
-            *x = sigmoid(*x);
-        }
+        apply_sigmoid(scores);
     }
+}
+
+/// Whether ignored positions take part in the choice between probabilities and logits.
+///
+/// TorchMetrics decides on every position for the binary stat scores and the multilabel task.
+/// For the curves, the calibration error and the binary confusion matrix it drops ignored
+/// positions first, so there a padded row with a score outside [0, 1] leaves the others as
+/// probabilities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LogitRule {
+    EveryPosition,
+    KeptPositions,
+}
+
+/// Returns whether a score outside [0, 1] sits at a position `i` for which `kept(i)` is true.
+pub(crate) fn kept_score_outside(scores: &[f64], kept: impl Fn(usize) -> bool) -> bool {
+    scores
+        .iter()
+        .enumerate()
+        .any(|(index, x)| kept(index) && !(0.0..=1.0).contains(x))
 }
 
 /// A batch as per-position binary outcomes, for the binary and multilabel tasks.
@@ -288,6 +306,25 @@ pub(crate) fn format_batch(
     preds: &Preds<'_>,
     target: &ArrayViewD<'_, i64>,
 ) -> Result<Formatted> {
+    format_batch_with(config, preds, target, LogitRule::EveryPosition)
+}
+
+/// As [`format_batch`], with binary scores taken as logits only when a score of a kept
+/// position lies outside [0, 1], as TorchMetrics' binary confusion matrix does.
+pub(crate) fn format_batch_kept_scores(
+    config: &TaskConfig,
+    preds: &Preds<'_>,
+    target: &ArrayViewD<'_, i64>,
+) -> Result<Formatted> {
+    format_batch_with(config, preds, target, LogitRule::KeptPositions)
+}
+
+fn format_batch_with(
+    config: &TaskConfig,
+    preds: &Preds<'_>,
+    target: &ArrayViewD<'_, i64>,
+    rule: LogitRule,
+) -> Result<Formatted> {
     if target.ndim() == 0 {
         return Err(Error::invalid_input(
             "target",
@@ -295,7 +332,7 @@ pub(crate) fn format_batch(
         ));
     }
     match config.task() {
-        Task::Binary => format_binary(config, preds, target).map(Formatted::Binary),
+        Task::Binary => format_binary(config, preds, target, rule).map(Formatted::Binary),
         Task::Multilabel => format_multilabel(config, preds, target).map(Formatted::Binary),
         Task::Multiclass => format_multiclass(config, preds, target).map(Formatted::Multiclass),
     }
@@ -404,8 +441,13 @@ fn convert_binary_targets<'a, T>(
     Ok(converted)
 }
 
-/// Converts binary or multilabel predictions: thresholded probabilities or 0/1 labels.
-fn binary_preds(config: &TaskConfig, preds: &Preds<'_>) -> Result<Vec<bool>> {
+/// Converts binary or multilabel predictions: thresholded probabilities or 0/1 labels. With
+/// `kept` targets, only positions whose target is kept decide whether the scores are logits.
+fn binary_preds(
+    config: &TaskConfig,
+    preds: &Preds<'_>,
+    kept: Option<&[Option<bool>]>,
+) -> Result<Vec<bool>> {
     let threshold = config.threshold();
     match preds {
         Preds::Labels(labels) => {
@@ -428,7 +470,14 @@ fn binary_preds(config: &TaskConfig, preds: &Preds<'_>) -> Result<Vec<bool>> {
         _ => {
             let mut scores = preds.scores().unwrap_or_default();
             check_no_nan(&scores, preds.shape())?;
-            to_probabilities(&mut scores);
+            match kept {
+                None => to_probabilities(&mut scores),
+                Some(targets) => {
+                    if kept_score_outside(&scores, |index| targets[index].is_some()) {
+                        apply_sigmoid(&mut scores);
+                    }
+                }
+            }
             Ok(scores.iter().map(|&p| p > threshold).collect())
         }
     }
@@ -452,12 +501,17 @@ fn format_binary(
     config: &TaskConfig,
     preds: &Preds<'_>,
     target: &ArrayViewD<'_, i64>,
+    rule: LogitRule,
 ) -> Result<BinaryBatch> {
     check_same_shape(preds.shape(), target.shape())?;
     check_samplewise_rank(config, target, 2)?;
 
     let target_labels = binary_targets(config, target)?;
-    let pred_labels = binary_preds(config, preds)?;
+    let kept = match rule {
+        LogitRule::EveryPosition => None,
+        LogitRule::KeptPositions => Some(target_labels.as_slice()),
+    };
+    let pred_labels = binary_preds(config, preds, kept)?;
     let n_samples = target.shape()[0];
     Ok(BinaryBatch {
         n_samples,
@@ -490,7 +544,7 @@ fn format_multilabel(
     check_samplewise_rank(config, target, 3)?;
 
     let target_labels = binary_targets(config, target)?;
-    let pred_labels = binary_preds(config, preds)?;
+    let pred_labels = binary_preds(config, preds, None)?;
     Ok(BinaryBatch {
         n_samples: shape[0],
         n_labels: shape[1],
