@@ -56,6 +56,13 @@ impl CliError {
     }
 }
 
+/// Prints `error` on stderr in the tool's format, unless it is quiet.
+pub fn print_error(error: &CliError) {
+    if !error.is_quiet() {
+        eprintln!("ferrometrics: error: {error}");
+    }
+}
+
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.subject, self.message)

@@ -18,7 +18,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::{Cli, Command};
-use crate::error::{option_value_error, CliError, EXIT_USAGE};
+use crate::error::{option_value_error, print_error, CliError, EXIT_USAGE};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -48,9 +48,7 @@ fn main() -> ExitCode {
 }
 
 fn fail(error: &CliError) -> ExitCode {
-    if !error.is_quiet() {
-        eprintln!("ferrometrics: error: {error}");
-    }
+    print_error(error);
     ExitCode::from(EXIT_USAGE)
 }
 

@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use ferrometrics::distributed::{all_succeeded, Communicator};
 
-use crate::error::CliError;
+use crate::error::{print_error, CliError};
 
 /// The MPI processes of this run, joined by `--shard`.
 #[cfg(feature = "mpi")]
@@ -67,6 +67,22 @@ impl ShardGroup {
     /// Returns whether this process prints the result: rank 0.
     pub fn is_root(&self) -> bool {
         self.communicator().rank() == 0
+    }
+
+    /// Ends this rank's part of a run: rank 0 prints its error, if any, and then every rank
+    /// waits for all the others before it returns. Without the wait, a rank that exits first
+    /// with a failure makes `mpirun` stop the job, sometimes before rank 0 has printed the
+    /// message. The errors of the other ranks come back quiet, because rank 0 reports them.
+    pub fn finish<T>(&self, outcome: Result<T, CliError>) -> Result<T, CliError> {
+        let outcome = outcome.map_err(|error| {
+            if self.is_root() {
+                print_error(&error);
+            }
+            error.quiet()
+        });
+        // A failed wait changes nothing: every rank already has its outcome.
+        let _ = self.communicator().all_gather(&[]);
+        outcome
     }
 
     /// Returns the rows of `n` that this rank evaluates: the rank-th of `size` contiguous blocks,

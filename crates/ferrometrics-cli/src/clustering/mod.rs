@@ -36,8 +36,8 @@ pub fn run(args: &ClusteringArgs) -> Result<Printout, CliError> {
 
     let printout = run_with(args, &options, delimiter, &sources, group.as_ref());
     match &group {
-        Some(group) if !group.is_root() => printout.map_err(CliError::quiet),
-        _ => printout,
+        Some(group) => group.finish(printout),
+        None => printout,
     }
 }
 

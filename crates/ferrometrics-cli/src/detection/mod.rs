@@ -57,13 +57,7 @@ pub fn run(args: &DetectionArgs) -> Result<Printout, CliError> {
             ));
         }
         let group = ShardGroup::join()?;
-        return run_sharded(args, &params, &group).map_err(|error| {
-            if group.is_root() {
-                error
-            } else {
-                error.quiet()
-            }
-        });
+        return group.finish(run_sharded(args, &params, &group));
     }
 
     let mut timings = Timings::new(args.timings);
