@@ -41,45 +41,48 @@ def assert_same(actual, expected):
         np.testing.assert_array_equal(actual, expected)
 
 
-BINARY_DROPPING_FIRST = {
-    "auroc exact": lambda p, t, **kw: functional.binary_auroc(p, t, **kw),
-    "auroc binned": lambda p, t, **kw: functional.binary_auroc(p, t, thresholds=20, **kw),
-    "average precision": lambda p, t, **kw: functional.binary_average_precision(p, t, **kw),
-    "roc": lambda p, t, **kw: functional.binary_roc(p, t, **kw),
-    "precision-recall curve": lambda p, t, **kw: functional.binary_precision_recall_curve(
-        p, t, **kw
+# (batch, metric) of the metrics that drop ignored positions first.
+DROPPING_FIRST = {
+    "binary auroc exact": (binary_batch, functional.binary_auroc),
+    "binary auroc binned": (
+        binary_batch,
+        lambda p, t, **kw: functional.binary_auroc(p, t, thresholds=20, **kw),
     ),
-    "roc float32": lambda p, t, **kw: functional.binary_roc(p.astype(np.float32), t, **kw),
-    "calibration error": lambda p, t, **kw: functional.binary_calibration_error(p, t, **kw),
-    "confusion matrix": lambda p, t, **kw: functional.binary_confusion_matrix(p, t, **kw),
-    "cohen kappa": lambda p, t, **kw: functional.binary_cohen_kappa(p, t, **kw),
-    "matthews": lambda p, t, **kw: functional.binary_matthews_corrcoef(p, t, **kw),
+    "binary average precision": (binary_batch, functional.binary_average_precision),
+    "binary roc": (binary_batch, functional.binary_roc),
+    "binary precision-recall curve": (binary_batch, functional.binary_precision_recall_curve),
+    "binary roc float32": (
+        binary_batch,
+        lambda p, t, **kw: functional.binary_roc(p.astype(np.float32), t, **kw),
+    ),
+    "binary calibration error": (binary_batch, functional.binary_calibration_error),
+    "binary confusion matrix": (binary_batch, functional.binary_confusion_matrix),
+    "binary cohen kappa": (binary_batch, functional.binary_cohen_kappa),
+    "binary matthews": (binary_batch, functional.binary_matthews_corrcoef),
+    "multiclass auroc exact": (
+        multiclass_batch,
+        lambda p, t, **kw: functional.multiclass_auroc(p, t, 3, **kw),
+    ),
+    "multiclass auroc binned": (
+        multiclass_batch,
+        lambda p, t, **kw: functional.multiclass_auroc(p, t, 3, thresholds=20, **kw),
+    ),
+    "multiclass average precision": (
+        multiclass_batch,
+        lambda p, t, **kw: functional.multiclass_average_precision(p, t, 3, **kw),
+    ),
+    "multiclass calibration error": (
+        multiclass_batch,
+        lambda p, t, **kw: functional.multiclass_calibration_error(p, t, 3, **kw),
+    ),
 }
 
 
-@pytest.mark.parametrize("name", sorted(BINARY_DROPPING_FIRST))
-def test_binary_ignored_logit_left_out(name):
-    scores, target = binary_batch()
+@pytest.mark.parametrize("name", sorted(DROPPING_FIRST))
+def test_ignored_logit_left_out(name):
+    batch, metric = DROPPING_FIRST[name]
+    scores, target = batch()
     kept = target != IGNORE
-    metric = BINARY_DROPPING_FIRST[name]
-    assert_same(metric(scores, target, ignore_index=IGNORE), metric(scores[kept], target[kept]))
-
-
-MULTICLASS_DROPPING_FIRST = {
-    "auroc exact": lambda p, t, **kw: functional.multiclass_auroc(p, t, 3, **kw),
-    "auroc binned": lambda p, t, **kw: functional.multiclass_auroc(p, t, 3, thresholds=20, **kw),
-    "average precision": lambda p, t, **kw: functional.multiclass_average_precision(p, t, 3, **kw),
-    "calibration error": lambda p, t, **kw: functional.multiclass_calibration_error(
-        p, t, 3, **kw
-    ),
-}
-
-
-@pytest.mark.parametrize("name", sorted(MULTICLASS_DROPPING_FIRST))
-def test_multiclass_ignored_logit_left_out(name):
-    scores, target = multiclass_batch()
-    kept = target != IGNORE
-    metric = MULTICLASS_DROPPING_FIRST[name]
     assert_same(metric(scores, target, ignore_index=IGNORE), metric(scores[kept], target[kept]))
 
 

@@ -378,7 +378,7 @@ pub(crate) fn value_to_py(py: Python<'_>, value: Value) -> PyResult<Bound<'_, Py
 /// when Python frees them.
 const REUSED_MIN_LEN: usize = 1 << 20;
 
-/// The values of a large float64 result array, which Python holds as the array's base object.
+/// The values of a large float64 result array, kept alive by Python as the array's base object.
 /// When Python frees the array, the values go back to ferrometrics
 /// ([`ferrometrics::reuse_column`]), so that the next exact curve writes into their pages.
 #[pyclass(frozen, module = "ferrometrics._native")]
@@ -398,7 +398,7 @@ fn reused_array(py: Python<'_>, shape: IxDyn, values: Vec<f64>) -> PyResult<Boun
     debug_assert_eq!(shape.size(), values.len());
     let container = Bound::new(py, ReusedColumn { values })?;
     let pointer = container.get().values.as_ptr();
-    // SAFETY: `values` holds `shape.size()` values in standard layout, and nothing moves or
+    // SAFETY: `values` has `shape.size()` values in standard layout, and nothing moves or
     // reallocates them while the array, which keeps `container` as its base, is alive.
     let view = unsafe { ArrayViewD::from_shape_ptr(shape, pointer) };
     // SAFETY: as above; the array keeps `container` alive, and with it the values it reads.

@@ -37,8 +37,8 @@ const SPARE_MAX_BYTES: usize = 64 << 20;
 /// single-thread profiles at 10^7 scores, that zeroing took about an eighth of an exact AUROC
 /// and a quarter of an exact ROC curve.
 ///
-/// A store keeps at most `slots` buffers, each of 8 MiB to 64 MiB; smaller ones come from the
-/// allocator's free lists anyway, and larger ones are returned to the system.
+/// A store keeps at most `slots` buffers, each of 8 MiB to 64 MiB. Smaller ones usually come
+/// from the allocator's free lists anyway, and larger ones are returned to the system.
 pub(crate) struct Spare<T> {
     kept: Mutex<Vec<Vec<T>>>,
     slots: usize,

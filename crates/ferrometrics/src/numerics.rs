@@ -461,6 +461,7 @@ pub(crate) fn exact_ratio(numerator: u128, denominator: u128) -> f64 {
     if numerator == 0 {
         return 0.0;
     }
+
     // Scale the numerator to [denominator, 2 * denominator), so the quotient is in [1, 2) times
     // 2^-shift, then take 53 bits of it by long division and one more to round.
     let mut shift = numerator.leading_zeros() - denominator.leading_zeros();
@@ -469,6 +470,7 @@ pub(crate) fn exact_ratio(numerator: u128, denominator: u128) -> f64 {
         remainder <<= 1;
         shift += 1;
     }
+
     let mut bits = 0u64;
     for _ in 0..54 {
         bits <<= 1;
@@ -478,6 +480,7 @@ pub(crate) fn exact_ratio(numerator: u128, denominator: u128) -> f64 {
         }
         remainder <<= 1;
     }
+
     let round_bit = bits & 1;
     let mut significand = bits >> 1;
     if round_bit == 1 && (remainder != 0 || significand & 1 == 1) {

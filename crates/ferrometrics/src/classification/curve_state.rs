@@ -102,9 +102,9 @@ pub(crate) struct ClassCurve {
 /// memory grows by 8 bytes per score plus 4 per target, or by 5 bytes per position for binary
 /// `float32` probabilities. Sorting binary `float32` probabilities takes another 4 bytes per
 /// position, and 1 more when the targets are wider than a byte. The sort keeps its buffers of
-/// 8 MiB to 64 MiB for the next sort instead of returning them to the system. Binned curves keep, per
-/// class and threshold, the number of positive and negative positions whose probability is at
-/// or above the threshold, so their state has a fixed size.
+/// 8 MiB to 64 MiB for the next sort instead of returning them to the system. Binned curves
+/// keep, per class and threshold, the number of positive and negative positions whose
+/// probability is at or above the threshold, so their state has a fixed size.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CurveState {
     config: TaskConfig,
@@ -432,10 +432,9 @@ impl CurveState {
                     binary_targets_as(&self.config, target, |label| label.map_or(-1, i32::from))?;
                 // As TorchMetrics: the sigmoid when a score is outside [0, 1], for binary input
                 // among the positions whose target is kept.
-                let logits = match self.config.task() {
-                    Task::Binary => kept_score_outside(&scores, |index| targets[index] >= 0),
-                    _ => outside_unit_range,
-                };
+                let logits = outside_unit_range
+                    && (self.config.task() == Task::Multilabel
+                        || kept_score_outside(&scores, |index| targets[index] >= 0));
                 if logits {
                     apply_sigmoid(&mut scores);
                 }

@@ -1,9 +1,9 @@
 //! Kernels of the curve metrics over one class's cumulative counts: the precision-recall curve,
 //! the ROC curve, the areas under them, and the operating points read off them.
 
-use super::curve_state::ClassCurve;
 use rayon::prelude::*;
 
+use super::curve_state::ClassCurve;
 use super::sorted_scores::SortedScores;
 use crate::large_buffer::column_with_capacity;
 use crate::numerics::{compensated_sum, divide_all, exact_ratio, CompensatedSum};
@@ -160,8 +160,8 @@ pub(crate) fn auroc(curve: &ClassCurve, max_fpr: Option<f64>) -> f64 {
 
 /// Computes the area under the exact ROC curve from its integer counts: each tie group of `p`
 /// positives and `n` negatives below `tp` positives adds the trapezoid `n * (2 tp + p)`, in units
-/// of `1 / (2 P N)`. The sum is exact, so the area is the true area rounded once; scikit-learn
-/// sums the same trapezoids in floating point and agrees to a few units in the last place.
+/// of `1 / (2 P N)`. The sum is exact, so the area is the true area rounded once. scikit-learn
+/// sums the same trapezoids in floating point, which can differ in the last few bits.
 fn exact_roc_area(curve: &ClassCurve, positives: f64, negatives: f64) -> f64 {
     let mut twice_area = 0u128;
     let (mut tp, mut fp) = (0u64, 0u64);
@@ -173,8 +173,8 @@ fn exact_roc_area(curve: &ClassCurve, positives: f64, negatives: f64) -> f64 {
     roc_area_value(twice_area, positives as u64, negatives as u64)
 }
 
-/// The trapezoid of one tie group of `positives` and `negatives` below `tp` positives, in units
-/// of `1 / (2 P N)`.
+/// Returns the trapezoid of one tie group of `positives` and `negatives` below `tp` positives,
+/// in units of `1 / (2 P N)`.
 fn roc_trapezoid(tp: u64, positives: u64, negatives: u64) -> u128 {
     u128::from(negatives) * u128::from(2 * tp + positives)
 }
@@ -275,8 +275,8 @@ pub(crate) fn average_precision(curve: &ClassCurve) -> f64 {
 
 /// Computes `average_precision` over an exact curve without building the precision-recall
 /// curve. Each threshold adds its recall step times its precision, `p / P * tp / (tp + fp)` for
-/// a tie group of `p` positives; the sum of `p * tp / (tp + fp)` is divided by `P` once at the
-/// end, one rounding per term in place of scikit-learn's three.
+/// a tie group of `p` positives. The terms `p * tp / (tp + fp)` are summed and divided by `P`
+/// once, so each term is rounded once where scikit-learn rounds three times.
 fn exact_average_precision(curve: &ClassCurve) -> f64 {
     let total_positives = curve.tps.last().copied().unwrap_or(0.0);
     let mut sum = CompensatedSum::new();
@@ -288,8 +288,9 @@ fn exact_average_precision(curve: &ClassCurve) -> f64 {
     average_precision_value(sum, total_positives)
 }
 
-/// The term of a tie group of `positives` at a threshold that keeps `tp` positives and `fp`
-/// negatives (a precision step `positives / P` times `tp / (tp + fp)`, times `P`).
+/// Returns the term of a tie group of `positives` at a threshold that keeps `tp` positives and
+/// `fp` negatives: its recall step `positives / P` times its precision `tp / (tp + fp)`, times
+/// `P`.
 fn precision_step(positives: f64, tp: f64, fp: f64) -> f64 {
     positives * tp / (tp + fp)
 }
@@ -499,7 +500,7 @@ pub(crate) fn equal_error_rate(curve: &ClassCurve) -> f64 {
 mod tests {
     use super::*;
 
-    /// An exact curve from (positives, negatives) per tie group in decreasing score order.
+    /// Builds an exact curve from (positives, negatives) per tie group in decreasing score order.
     fn exact_curve(groups: &[(u64, u64)]) -> ClassCurve {
         let mut curve = ClassCurve::default();
         let (mut tp, mut fp) = (0u64, 0u64);

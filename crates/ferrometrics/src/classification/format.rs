@@ -470,13 +470,9 @@ fn binary_preds(
         _ => {
             let mut scores = preds.scores().unwrap_or_default();
             check_no_nan(&scores, preds.shape())?;
-            match kept {
-                None => to_probabilities(&mut scores),
-                Some(targets) => {
-                    if kept_score_outside(&scores, |index| targets[index].is_some()) {
-                        apply_sigmoid(&mut scores);
-                    }
-                }
+            let counts = |index: usize| kept.is_none_or(|targets| targets[index].is_some());
+            if kept_score_outside(&scores, counts) {
+                apply_sigmoid(&mut scores);
             }
             Ok(scores.iter().map(|&p| p > threshold).collect())
         }

@@ -231,8 +231,8 @@ impl BucketGroups<'_> {
     /// decreasing score order. The group of +0.0 and -0.0 reports -0.0 when one of its scores
     /// is -0.0.
     ///
-    /// Positions are walked in blocks without a branch on the group boundaries, which are
-    /// close to random for scores with few ties: each position writes its group's running
+    /// Positions are walked in blocks without a branch on the group boundaries, because those
+    /// are close to random for scores with few ties. Each position writes its group's running
     /// counts to the group's slot of the block, and a boundary moves on to the next slot.
     /// `visit` then runs over the groups that the block completed.
     pub(crate) fn for_each(&self, mut visit: impl FnMut(f32, u64, u64)) {
